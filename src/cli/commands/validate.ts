@@ -1,0 +1,60 @@
+import { findPreset, presetConfig, PRESETS } from "../../settings/presets.ts";
+import { loadSettings } from "../../settings/load.ts";
+import { validateLoadedSettings } from "../../settings/validate.ts";
+import { formatProblems, plural } from "../format.ts";
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printJson, UsageError, type CliIo } from "../io.ts";
+import { COMMON_OPTIONS, parseCommandArgs, SETTINGS_OPTIONS } from "../options.ts";
+import { settingsSourceOptions } from "../settings-options.ts";
+
+export const usage = `Usage: herald validate [--config FILE] [--ssm-prefix PREFIX] [--preset NAME [--region R]] [--json]
+
+Loads the settings (defaults < preset < config file < SSM < MM_* environment variables)
+and reports every problem at once, each with the setting, severity, message and fix.
+
+Options:
+  -c, --config FILE      Mattermost-shaped config.json (default: $HERALD_CONFIG_FILE)
+      --ssm-prefix P     read SSM parameters under P (default: $HERALD_PARAMETER_PREFIX)
+      --preset NAME      start from a provider preset: ${PRESETS.map((p) => p.name).join(", ")}
+      --region R         AWS region for the amazon-ses preset (default: $AWS_REGION)
+      --json             print the result as JSON
+  -h, --help             show this help
+
+Exit codes: 0 valid, 1 invalid, 2 usage error or unreadable input.
+`;
+
+export async function validateCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs(args, {
+    ...COMMON_OPTIONS,
+    ...SETTINGS_OPTIONS,
+    preset: { type: "string" },
+    region: { type: "string" },
+  });
+  if (values.help) {
+    io.stdout(usage);
+    return EXIT_OK;
+  }
+  const options = settingsSourceOptions(values, io.env);
+  if (values.preset !== undefined) {
+    const preset = findPreset(values.preset);
+    if (!preset) {
+      throw new UsageError(`unknown preset "${values.preset}"; choose one of ${PRESETS.map((p) => p.name).join(", ")}`);
+    }
+    const region = values.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
+    if (preset.server.includes("{region}") && !region) {
+      throw new UsageError(`the ${preset.name} preset needs a region: pass --region (e.g. --region eu-west-1)`);
+    }
+    options.preset = { name: preset.name, config: presetConfig(preset, region ?? "") };
+  }
+  const loaded = await loadSettings(options);
+  const result = validateLoadedSettings(loaded);
+  if (values.json) {
+    printJson(io, result);
+  } else {
+    const errors = result.problems.filter((p) => p.severity === "error").length;
+    const warnings = result.problems.length - errors;
+    io.stdout(`Settings ${result.valid ? "valid" : "invalid"}: ${plural(errors, "error")}, ${plural(warnings, "warning")}\n`);
+    io.stdout(formatProblems(result.problems));
+  }
+  if (loaded.inputErrors.length > 0) return EXIT_USAGE;
+  return result.valid ? EXIT_OK : EXIT_FAILED;
+}

@@ -1,0 +1,101 @@
+import type { SSMClient } from "@aws-sdk/client-ssm";
+import { CONFIG_FILE_ENV, PARAMETER_PREFIX_ENV } from "../constants.ts";
+import { emptyLayer, type Origin, type SettingsLayer } from "./layer.ts";
+import {
+  DEFAULT_SMTP_SERVER,
+  DEFAULT_SMTP_TIMEOUT_SECONDS,
+  SETTINGS,
+  setSetting,
+  type HeraldSettings,
+} from "./model.ts";
+import type { Problem } from "./problems.ts";
+import { addConfigObject } from "./sources/config-object.ts";
+import { readEnvLayer } from "./sources/env.ts";
+import { readConfigFileLayer } from "./sources/file.ts";
+import { readSsmLayer } from "./sources/ssm.ts";
+
+export interface LoadSettingsOptions {
+  /** @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** A Mattermost-shaped config.json. @default env.HERALD_CONFIG_FILE, else none */
+  configFile?: string;
+  /** SSM parameters; `false` skips them. @default prefix env.HERALD_PARAMETER_PREFIX, else none */
+  ssm?: { prefix?: string; client?: SSMClient; cacheTtlMs?: number } | false;
+  /** Values in config.json shape that replace the built-in defaults (a provider preset). */
+  preset?: { config: unknown; name: string };
+  /** Values in config.json shape above every other source (a Lambda event's `settings`). */
+  overrides?: unknown;
+}
+
+export interface LoadedSettings {
+  settings: HeraldSettings;
+  /** Where each setting's value came from, by path. */
+  origins: Map<string, Origin>;
+  /** Values that could not be used (each named with its source). */
+  problems: Problem[];
+  /** Sources that could not be read at all. */
+  inputErrors: Problem[];
+}
+
+export function defaultSettings(): HeraldSettings {
+  const settings = { EmailSettings: {}, ServiceSettings: {}, TeamSettings: {} } as HeraldSettings;
+  for (const def of SETTINGS) setSetting(settings, def, def.default);
+  return settings;
+}
+
+/**
+ * Settings from every source, lowest precedence first: defaults < preset < config file <
+ * SSM parameters < MM_* environment variables < overrides. Never throws: a source or value
+ * that cannot be used is reported and the lower layers stay in force.
+ */
+export async function loadSettings(options: LoadSettingsOptions = {}): Promise<LoadedSettings> {
+  const env = options.env ?? process.env;
+  const layers: SettingsLayer[] = [];
+  if (options.preset) layers.push(configLayer(options.preset.config, "preset", `preset ${options.preset.name}`));
+  const configFile = options.configFile ?? nonEmpty(env[CONFIG_FILE_ENV]);
+  if (configFile) layers.push(await readConfigFileLayer(configFile));
+  const prefix = options.ssm === false ? undefined : (options.ssm?.prefix ?? nonEmpty(env[PARAMETER_PREFIX_ENV]));
+  if (prefix && options.ssm !== false) layers.push(await readSsmLayer({ ...options.ssm, prefix }));
+  layers.push(readEnvLayer(env));
+  if (options.overrides !== undefined) layers.push(configLayer(options.overrides, "override", "event settings"));
+  return mergeLayers(layers);
+}
+
+function configLayer(config: unknown, source: "preset" | "override", location: string): SettingsLayer {
+  const layer = emptyLayer();
+  addConfigObject(layer, config, source, location);
+  return layer;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value && value.trim() !== "" ? value : undefined;
+}
+
+export function mergeLayers(layers: SettingsLayer[]): LoadedSettings {
+  const settings = defaultSettings();
+  const origins = new Map<string, Origin>(SETTINGS.map((def) => [def.path, { source: "default" }]));
+  const problems: Problem[] = [];
+  const inputErrors: Problem[] = [];
+  for (const layer of layers) {
+    for (const def of SETTINGS) {
+      const entry = layer.entries.get(def.path);
+      if (!entry) continue;
+      setSetting(settings, def, entry.value);
+      origins.set(def.path, entry.origin);
+    }
+    problems.push(...layer.problems);
+    inputErrors.push(...layer.inputErrors);
+  }
+  applyDerivedDefaults(settings);
+  return { settings, origins, problems, inputErrors };
+}
+
+/** Mattermost's SetDefaults rules that depend on other values or treat a zero as unset. */
+function applyDerivedDefaults(settings: HeraldSettings): void {
+  const email = settings.EmailSettings;
+  if (email.SMTPServer === "") email.SMTPServer = DEFAULT_SMTP_SERVER;
+  if (email.SMTPServerTimeout === 0) email.SMTPServerTimeout = DEFAULT_SMTP_TIMEOUT_SECONDS;
+  if ((email.EnableSMTPAuth as boolean | undefined) === undefined) {
+    email.EnableSMTPAuth = email.ConnectionSecurity !== "";
+  }
+}
