@@ -2,7 +2,9 @@ import type { Problem } from "../settings/problems.ts";
 
 /** Problems as indented text, errors first. */
 export function formatProblems(problems: Problem[]): string {
-  const sorted = [...problems].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === "error" ? -1 : 1));
+  const sorted = [...problems].sort((a, b) =>
+    a.severity === b.severity ? 0 : a.severity === "error" ? -1 : 1,
+  );
   return sorted
     .map((problem) => {
       const source = problem.source ? ` [${problem.source}]` : "";

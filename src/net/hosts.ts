@@ -2,7 +2,11 @@ import { isIP } from "node:net";
 
 /** True for names and addresses that never leave the machine (checked without DNS). */
 export function isLoopbackHost(host: string): boolean {
-  const name = host.trim().toLowerCase().replace(/^\[|\]$/g, "").replace(/\.$/, "");
+  const name = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, "")
+    .replace(/\.$/, "");
   if (name === "localhost" || name.endsWith(".localhost")) return true;
   if (isIP(name) === 4) return name.startsWith("127.");
   if (isIP(name) === 6) return name === "::1" || name === "0:0:0:0:0:0:0:1";

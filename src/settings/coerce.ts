@@ -1,6 +1,7 @@
 import type { SettingDefinition } from "./model.ts";
 
-export type Coerced = { ok: true; value: boolean | string | number } | { ok: false; expected: string; fix: string };
+export type Coerced =
+  { ok: true; value: boolean | string | number } | { ok: false; expected: string; fix: string };
 
 /**
  * Turn a raw value into the setting's type. Environment variables and SSM parameters are
@@ -18,7 +19,8 @@ export function coerceSettingValue(def: SettingDefinition, raw: unknown): Coerce
     }
     case "int": {
       if (typeof raw === "number" && Number.isSafeInteger(raw)) return { ok: true, value: raw };
-      if (typeof raw === "string" && /^\s*-?\d{1,15}\s*$/.test(raw)) return { ok: true, value: Number(raw.trim()) };
+      if (typeof raw === "string" && /^\s*-?\d{1,15}\s*$/.test(raw))
+        return { ok: true, value: Number(raw.trim()) };
       return { ok: false, expected: "an integer", fix: "use a whole number of seconds, such as 10" };
     }
     case "string": {

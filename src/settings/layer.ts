@@ -28,7 +28,12 @@ export function emptyLayer(): SettingsLayer {
 }
 
 /** Coerce one raw value into the layer, or record a problem naming where it came from. */
-export function addRawValue(layer: SettingsLayer, def: SettingDefinition, raw: unknown, origin: Origin): void {
+export function addRawValue(
+  layer: SettingsLayer,
+  def: SettingDefinition,
+  raw: unknown,
+  origin: Origin,
+): void {
   const coerced = coerceSettingValue(def, raw);
   if (coerced.ok) {
     layer.entries.set(def.path, { value: coerced.value, origin });

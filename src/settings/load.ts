@@ -51,13 +51,16 @@ export function defaultSettings(): HeraldSettings {
 export async function loadSettings(options: LoadSettingsOptions = {}): Promise<LoadedSettings> {
   const env = options.env ?? process.env;
   const layers: SettingsLayer[] = [];
-  if (options.preset) layers.push(configLayer(options.preset.config, "preset", `preset ${options.preset.name}`));
+  if (options.preset)
+    layers.push(configLayer(options.preset.config, "preset", `preset ${options.preset.name}`));
   const configFile = options.configFile ?? nonEmpty(env[CONFIG_FILE_ENV]);
   if (configFile) layers.push(await readConfigFileLayer(configFile));
-  const prefix = options.ssm === false ? undefined : (options.ssm?.prefix ?? nonEmpty(env[PARAMETER_PREFIX_ENV]));
+  const prefix =
+    options.ssm === false ? undefined : (options.ssm?.prefix ?? nonEmpty(env[PARAMETER_PREFIX_ENV]));
   if (prefix && options.ssm !== false) layers.push(await readSsmLayer({ ...options.ssm, prefix }));
   layers.push(readEnvLayer(env));
-  if (options.overrides !== undefined) layers.push(configLayer(options.overrides, "override", "event settings"));
+  if (options.overrides !== undefined)
+    layers.push(configLayer(options.overrides, "override", "event settings"));
   return mergeLayers(layers);
 }
 

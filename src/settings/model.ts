@@ -77,7 +77,13 @@ export const DEFAULT_SMTP_PORT = "10025";
 export const DEFAULT_SMTP_TIMEOUT_SECONDS = 10;
 
 export const SETTINGS: readonly SettingDefinition[] = [
-  define("EmailSettings", "SendEmailNotifications", "bool", true, "false: notifications are acknowledged and not sent"),
+  define(
+    "EmailSettings",
+    "SendEmailNotifications",
+    "bool",
+    true,
+    "false: notifications are acknowledged and not sent",
+  ),
   define("EmailSettings", "EnableSignUpWithEmail", "bool", true, "carried, not used for sending"),
   define("EmailSettings", "EnableEmailInvitations", "bool", false, "carried, not used for sending"),
   define("EmailSettings", "FeedbackName", "string", "", "display name of the sender"),
@@ -86,18 +92,57 @@ export const SETTINGS: readonly SettingDefinition[] = [
   define("EmailSettings", "FeedbackOrganization", "string", "", 'footer "Sent by ..."'),
   define("EmailSettings", "SMTPServer", "string", DEFAULT_SMTP_SERVER, 'SMTP host; "" means the default'),
   define("EmailSettings", "SMTPPort", "string", DEFAULT_SMTP_PORT, "SMTP port, 1..65535"),
-  define("EmailSettings", "EnableSMTPAuth", "bool", undefined, 'default: false if ConnectionSecurity is "", else true'),
+  define(
+    "EmailSettings",
+    "EnableSMTPAuth",
+    "bool",
+    undefined,
+    'default: false if ConnectionSecurity is "", else true',
+  ),
   define("EmailSettings", "SMTPUsername", "string", "", "SMTP user name (for Amazon SES: the access key id)"),
-  define("EmailSettings", "SMTPPassword", "string", "", "SMTP password (secret; shown only as asterisks)", true),
-  define("EmailSettings", "ConnectionSecurity", "string", "", '"" (clear text), "TLS" (implicit) or "STARTTLS"'),
-  define("EmailSettings", "SkipServerCertificateVerification", "bool", false, "do not verify the server certificate"),
-  define("EmailSettings", "SMTPServerTimeout", "int", DEFAULT_SMTP_TIMEOUT_SECONDS, "seconds for each SMTP stage; 0 means the default"),
-  define("ServiceSettings", "EnableSecurityFixAlert", "bool", true, "email security bulletins to the administrators"),
+  define(
+    "EmailSettings",
+    "SMTPPassword",
+    "string",
+    "",
+    "SMTP password (secret; shown only as asterisks)",
+    true,
+  ),
+  define(
+    "EmailSettings",
+    "ConnectionSecurity",
+    "string",
+    "",
+    '"" (clear text), "TLS" (implicit) or "STARTTLS"',
+  ),
+  define(
+    "EmailSettings",
+    "SkipServerCertificateVerification",
+    "bool",
+    false,
+    "do not verify the server certificate",
+  ),
+  define(
+    "EmailSettings",
+    "SMTPServerTimeout",
+    "int",
+    DEFAULT_SMTP_TIMEOUT_SECONDS,
+    "seconds for each SMTP stage; 0 means the default",
+  ),
+  define(
+    "ServiceSettings",
+    "EnableSecurityFixAlert",
+    "bool",
+    true,
+    "email security bulletins to the administrators",
+  ),
   define("ServiceSettings", "SiteURL", "string", "", "its host is the EHLO name and the Message-ID domain"),
   define("TeamSettings", "SiteName", "string", DEFAULT_SITE_NAME, "subject prefix [SiteName]"),
 ];
 
-export const SETTINGS_BY_PATH: ReadonlyMap<string, SettingDefinition> = new Map(SETTINGS.map((d) => [d.path, d]));
+export const SETTINGS_BY_PATH: ReadonlyMap<string, SettingDefinition> = new Map(
+  SETTINGS.map((d) => [d.path, d]),
+);
 
 export const SECTIONS: readonly SectionName[] = ["EmailSettings", "ServiceSettings", "TeamSettings"];
 

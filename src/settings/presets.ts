@@ -22,10 +22,38 @@ export const PRESETS: readonly Preset[] = [
     auth: true,
     note: "587 with STARTTLS also works; the username is the access key id and the password is derived per region",
   },
-  { name: "postfix", description: "a local Postfix relay", server: "localhost", port: 25, connectionSecurity: "", auth: false },
-  { name: "gmail", description: "Gmail / Google Workspace", server: "smtp.gmail.com", port: 587, connectionSecurity: "STARTTLS", auth: true },
-  { name: "hotmail", description: "Outlook.com / Hotmail", server: "smtp-mail.outlook.com", port: 587, connectionSecurity: "STARTTLS", auth: true },
-  { name: "office365", description: "Microsoft 365", server: "smtp.office365.com", port: 587, connectionSecurity: "STARTTLS", auth: true },
+  {
+    name: "postfix",
+    description: "a local Postfix relay",
+    server: "localhost",
+    port: 25,
+    connectionSecurity: "",
+    auth: false,
+  },
+  {
+    name: "gmail",
+    description: "Gmail / Google Workspace",
+    server: "smtp.gmail.com",
+    port: 587,
+    connectionSecurity: "STARTTLS",
+    auth: true,
+  },
+  {
+    name: "hotmail",
+    description: "Outlook.com / Hotmail",
+    server: "smtp-mail.outlook.com",
+    port: 587,
+    connectionSecurity: "STARTTLS",
+    auth: true,
+  },
+  {
+    name: "office365",
+    description: "Microsoft 365",
+    server: "smtp.office365.com",
+    port: 587,
+    connectionSecurity: "STARTTLS",
+    auth: true,
+  },
 ];
 
 export function findPreset(name: string): Preset | undefined {

@@ -1,5 +1,10 @@
 import { hasLineBreak, isLoopbackHost, isValidEmailAddress, isValidHost, urlHost } from "../net/hosts.ts";
-import { IMPLICIT_TLS_PORTS, SES_SMTP_REGIONS, STARTTLS_PORTS, sesSmtpEndpointRegion } from "../ses/regions.ts";
+import {
+  IMPLICIT_TLS_PORTS,
+  SES_SMTP_REGIONS,
+  STARTTLS_PORTS,
+  sesSmtpEndpointRegion,
+} from "../ses/regions.ts";
 import type { Origin } from "./layer.ts";
 import type { LoadedSettings } from "./load.ts";
 import type { HeraldSettings } from "./model.ts";
@@ -149,7 +154,12 @@ const noHeaderInjection: Rule = ({ settings, report }) => {
   ];
   for (const [setting, value] of values) {
     if (!hasLineBreak(value)) continue;
-    report(setting, "error", `${setting} contains a line break, which could inject mail headers`, "remove the CR/LF characters");
+    report(
+      setting,
+      "error",
+      `${setting} contains a line break, which could inject mail headers`,
+      "remove the CR/LF characters",
+    );
   }
 };
 
@@ -208,7 +218,8 @@ const skipVerification: Rule = ({ settings, report }) => {
 
 const clearTextToRemote: Rule = ({ settings, report }) => {
   const email = settings.EmailSettings;
-  if (!email.SendEmailNotifications || email.ConnectionSecurity !== "" || isLoopbackHost(email.SMTPServer)) return;
+  if (!email.SendEmailNotifications || email.ConnectionSecurity !== "" || isLoopbackHost(email.SMTPServer))
+    return;
   report(
     "EmailSettings.ConnectionSecurity",
     "warning",
@@ -218,7 +229,8 @@ const clearTextToRemote: Rule = ({ settings, report }) => {
 };
 
 const alertsNeedEmail: Rule = ({ settings, report }) => {
-  if (!settings.ServiceSettings.EnableSecurityFixAlert || settings.EmailSettings.SendEmailNotifications) return;
+  if (!settings.ServiceSettings.EnableSecurityFixAlert || settings.EmailSettings.SendEmailNotifications)
+    return;
   report(
     "ServiceSettings.EnableSecurityFixAlert",
     "warning",

@@ -37,11 +37,15 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
   if (values.preset !== undefined) {
     const preset = findPreset(values.preset);
     if (!preset) {
-      throw new UsageError(`unknown preset "${values.preset}"; choose one of ${PRESETS.map((p) => p.name).join(", ")}`);
+      throw new UsageError(
+        `unknown preset "${values.preset}"; choose one of ${PRESETS.map((p) => p.name).join(", ")}`,
+      );
     }
     const region = values.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
     if (preset.server.includes("{region}") && !region) {
-      throw new UsageError(`the ${preset.name} preset needs a region: pass --region (e.g. --region eu-west-1)`);
+      throw new UsageError(
+        `the ${preset.name} preset needs a region: pass --region (e.g. --region eu-west-1)`,
+      );
     }
     options.preset = { name: preset.name, config: presetConfig(preset, region ?? "") };
   }
@@ -52,7 +56,9 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
   } else {
     const errors = result.problems.filter((p) => p.severity === "error").length;
     const warnings = result.problems.length - errors;
-    io.stdout(`Settings ${result.valid ? "valid" : "invalid"}: ${plural(errors, "error")}, ${plural(warnings, "warning")}\n`);
+    io.stdout(
+      `Settings ${result.valid ? "valid" : "invalid"}: ${plural(errors, "error")}, ${plural(warnings, "warning")}\n`,
+    );
     io.stdout(formatProblems(result.problems));
   }
   if (loaded.inputErrors.length > 0) return EXIT_USAGE;

@@ -31,7 +31,10 @@ export function clearSsmCache(): void {
 /** All parameters under the prefix: one recursive, decrypted, paginated read. */
 async function fetchParameters(client: SSMClient, prefix: string): Promise<Parameter[]> {
   const parameters: Parameter[] = [];
-  const pages = paginateGetParametersByPath({ client }, { Path: prefix, Recursive: true, WithDecryption: true });
+  const pages = paginateGetParametersByPath(
+    { client },
+    { Path: prefix, Recursive: true, WithDecryption: true },
+  );
   for await (const page of pages) parameters.push(...(page.Parameters ?? []));
   return parameters;
 }

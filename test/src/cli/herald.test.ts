@@ -1,0 +1,123 @@
+import { execFile } from "node:child_process";
+import { dirname, join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const root = join(import.meta.dirname, "../../..");
+const bin = join(root, "node_modules/.bin/herald");
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the installed `herald` binary, as `npx herald` would, with a clean environment. */
+function herald(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      bin,
+      args,
+      // Node 24 (the one running the tests) first on PATH, as in npm scripts.
+      { cwd: root, env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, ...env } },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe("herald CLI", () => {
+  it("validate --config examples/mattermost-config.json --json prints the validation result shape", async () => {
+    const run = await herald(["validate", "--config", "examples/mattermost-config.json", "--json"]);
+    const result = JSON.parse(run.stdout);
+    expect(Object.keys(result)).toEqual(["valid", "problems", "settings"]);
+    expect(result.settings.EmailSettings.SMTPServer).toBe("email-smtp.eu-west-1.amazonaws.com");
+    for (const problem of result.problems) {
+      expect(Object.keys(problem)).toEqual(
+        expect.arrayContaining(["setting", "severity", "message", "fix", "source"]),
+      );
+    }
+    expect(run.code).toBe(result.valid ? 0 : 1);
+  });
+
+  it("credentials without TLS: exit 1, an error on ConnectionSecurity, and no password in the output", async () => {
+    const run = await herald(["validate", "--json"], {
+      MM_EMAILSETTINGS_SMTPUSERNAME: "u",
+      MM_EMAILSETTINGS_SMTPPASSWORD: "secret",
+    });
+    expect(run.code).toBe(1);
+    const result = JSON.parse(run.stdout);
+    expect(result.problems).toContainEqual(
+      expect.objectContaining({ setting: "EmailSettings.ConnectionSecurity", severity: "error" }),
+    );
+    expect(run.stdout + run.stderr).not.toContain("secret");
+    expect(result.settings.EmailSettings.SMTPPassword).toBe("*".repeat(32));
+  });
+
+  it("valid settings exit 0 with a readable summary", async () => {
+    const run = await herald(["validate"], {
+      MM_EMAILSETTINGS_SMTPSERVER: "127.0.0.1",
+      MM_EMAILSETTINGS_SMTPPORT: "2525",
+    });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Settings valid: 0 errors, 0 warnings/);
+  });
+
+  it("a bad environment value names the variable", async () => {
+    const run = await herald(["validate"], {
+      MM_EMAILSETTINGS_ENABLESMTPAUTH: "maybe",
+      MM_EMAILSETTINGS_SMTPPORT: "abc",
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("MM_EMAILSETTINGS_ENABLESMTPAUTH");
+    expect(run.stdout).toContain("MM_EMAILSETTINGS_SMTPPORT");
+  });
+
+  it("an unreadable config file exits 2 naming the file", async () => {
+    const run = await herald(["validate", "--config", "no/such/config.json"]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain("no/such/config.json");
+  });
+
+  it.each([
+    { args: ["validate", "--bogus"], message: /bogus/ },
+    { args: ["validate", "--preset", "carrier-pigeon"], message: /unknown preset/ },
+    { args: ["validate", "--preset", "amazon-ses"], message: /needs a region/ },
+    { args: ["frobnicate"], message: /unknown command/ },
+  ])("usage error $args exits 2", async ({ args, message }) => {
+    const run = await herald(args);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+  });
+
+  it("--preset amazon-ses --region fills the SES endpoint", async () => {
+    const run = await herald(["validate", "--preset", "amazon-ses", "--region", "eu-central-1", "--json"]);
+    const result = JSON.parse(run.stdout);
+    expect(result.settings.EmailSettings).toMatchObject({
+      SMTPServer: "email-smtp.eu-central-1.amazonaws.com",
+      SMTPPort: "465",
+      ConnectionSecurity: "TLS",
+      EnableSMTPAuth: true,
+    });
+    expect(run.code).toBe(1); // no credentials yet
+  });
+
+  it("presets lists the five providers", async () => {
+    const run = await herald(["presets", "--json"]);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).map((p: { name: string }) => p.name)).toEqual([
+      "amazon-ses",
+      "postfix",
+      "gmail",
+      "hotmail",
+      "office365",
+    ]);
+  });
+
+  it.each([["--help"], ["validate", "--help"], ["presets", "--help"]])(
+    "%s prints usage and exits 0",
+    async (...args) => {
+      const run = await herald(args);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/Usage: herald/);
+    },
+  );
+});
