@@ -1,4 +1,6 @@
 import { presetsCommand } from "./commands/presets.ts";
+import { probeCommand } from "./commands/probe.ts";
+import { testSendCommand } from "./commands/test-send.ts";
 import { validateCommand } from "./commands/validate.ts";
 import { EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from "./io.ts";
 
@@ -7,6 +9,8 @@ type Command = (args: string[], io: CliIo) => Promise<number>;
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   validate: { run: validateCommand, summary: "check the email settings from every source" },
   presets: { run: presetsCommand, summary: "list the SMTP provider presets" },
+  probe: { run: probeCommand, summary: "connect to the SMTP server: banner, EHLO, TLS, AUTH, timings" },
+  "test-send": { run: testSendCommand, summary: "send the Test Connection email and print the report" },
 };
 
 function mainUsage(): string {

@@ -1,0 +1,36 @@
+import { testSend } from "../../operations/test-send.ts";
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printJson, UsageError, type CliIo } from "../io.ts";
+import { loadSettingsOrReport } from "../load-or-usage.ts";
+import { COMMON_OPTIONS, parseCommandArgs, SETTINGS_OPTIONS } from "../options.ts";
+import { formatReport } from "../report-format.ts";
+import { settingsSourceOptions } from "../settings-options.ts";
+
+export const usage = `Usage: herald test-send --to ADDRESS [--config FILE] [--ssm-prefix PREFIX] [--json]
+
+Does the test-send Lambda's work ("Test Connection"): sends "[SiteName] Testing Email
+Settings" to ADDRESS with the configured settings and prints the SMTP report.
+
+Options:
+      --to ADDRESS       recipient (default: EmailSettings.FeedbackEmail)
+  -c, --config FILE      Mattermost-shaped config.json (default: $HERALD_CONFIG_FILE)
+      --ssm-prefix P     read SSM parameters under P (default: $HERALD_PARAMETER_PREFIX)
+      --json             print the report as JSON
+  -h, --help             show this help
+
+Exit codes: 0 sent, 1 failed, 2 usage error or unreadable input.
+`;
+
+export async function testSendCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs(args, { ...COMMON_OPTIONS, ...SETTINGS_OPTIONS, to: { type: "string" } });
+  if (values.help) {
+    io.stdout(usage);
+    return EXIT_OK;
+  }
+  if (values.to !== undefined && values.to.trim() === "") throw new UsageError("--to needs an address");
+  const sources = settingsSourceOptions(values, io.env);
+  if (!(await loadSettingsOrReport(sources, io))) return EXIT_USAGE;
+  const report = await testSend({ to: values.to }, { sources });
+  if (values.json) printJson(io, report);
+  else io.stdout(formatReport(report, "test email accepted by the server"));
+  return report.ok ? EXIT_OK : EXIT_FAILED;
+}

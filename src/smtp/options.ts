@@ -1,0 +1,50 @@
+import type { SMTPConnectionOptions } from "nodemailer/lib/smtp-connection";
+import { isIP } from "node:net";
+import { urlHost } from "../net/hosts.ts";
+import type { HeraldSettings } from "../settings/model.ts";
+
+/** SMTPServerTimeout in milliseconds (the settings loader already turned 0 into 10). */
+export function stageTimeoutMs(settings: HeraldSettings): number {
+  const seconds = settings.EmailSettings.SMTPServerTimeout;
+  return (Number.isInteger(seconds) && seconds > 0 ? seconds : 10) * 1000;
+}
+
+/** The EHLO name: the host of SiteURL when set (nodemailer falls back to the machine's name). */
+export function ehloName(settings: HeraldSettings): string | undefined {
+  return urlHost(settings.ServiceSettings.SiteURL);
+}
+
+/**
+ * nodemailer connection options that follow ConnectionSecurity exactly:
+ * "TLS" implicit TLS from the first byte; "STARTTLS" required, never a clear-text fallback;
+ * "" clear text without STARTTLS. Every stage is bounded by SMTPServerTimeout (nodemailer's
+ * own defaults are minutes). Credentials are not part of this: they go to login() only after
+ * the preflight checks.
+ */
+export function smtpConnectionOptions(settings: HeraldSettings): SMTPConnectionOptions {
+  const email = settings.EmailSettings;
+  const host = email.SMTPServer.trim();
+  const timeout = stageTimeoutMs(settings);
+  const security = email.ConnectionSecurity;
+  return {
+    host,
+    port: Number(email.SMTPPort),
+    secure: security === "TLS",
+    requireTLS: security === "STARTTLS",
+    ignoreTLS: security === "",
+    opportunisticTLS: false,
+    name: ehloName(settings),
+    connectionTimeout: timeout,
+    greetingTimeout: timeout,
+    socketTimeout: timeout,
+    dnsTimeout: timeout,
+    // Loopback and private addresses are what a sandbox or a VPC relay uses.
+    allowInternalNetworkInterfaces: true,
+    tls: {
+      rejectUnauthorized: !email.SkipServerCertificateVerification,
+      // SNI and the certificate name check use SMTPServer (SNI is not sent for IP addresses).
+      ...(isIP(host) === 0 ? { servername: host } : {}),
+      minVersion: "TLSv1.2",
+    },
+  };
+}
