@@ -17,7 +17,11 @@ export async function testSendHandler(event: unknown, context?: Context): Promis
     : {
         ok: false,
         stage: "config",
-        error: { code: "EEVENT", retryable: false, message: `invalid event: ${describeEventIssues(parsed.error)}` },
+        error: {
+          code: "EEVENT",
+          retryable: false,
+          message: `invalid event: ${describeEventIssues(parsed.error)}`,
+        },
         hint: 'Invoke with { "to": "you@example.com" } and optionally "settings" in config.json shape.',
       };
   logger.info(report.ok ? "test email sent" : "test email failed", {

@@ -11,10 +11,16 @@ import { defaultSettings } from "../src/settings/load.ts";
 
 const logger = createLogger("herald-validate-settings");
 
-export async function validateSettingsHandler(event: unknown, context?: Context): Promise<ValidateSettingsResult> {
+export async function validateSettingsHandler(
+  event: unknown,
+  context?: Context,
+): Promise<ValidateSettingsResult> {
   const parsed = validateSettingsEventSchema.safeParse(eventObject(event));
   const result: ValidateSettingsResult = parsed.success
-    ? await validateSettings(parsed.data, { sources: lambdaSettingsSources(), deadline: deadlineFrom(context) })
+    ? await validateSettings(parsed.data, {
+        sources: lambdaSettingsSources(),
+        deadline: deadlineFrom(context),
+      })
     : {
         valid: false,
         problems: [
@@ -33,7 +39,9 @@ export async function validateSettingsHandler(event: unknown, context?: Context)
     errors: result.problems.filter((p) => p.severity === "error").map((p) => p.setting),
     warnings: result.problems.filter((p) => p.severity === "warning").map((p) => p.setting),
     sandbox: result.account?.sandbox,
-    probe: result.probe ? { ok: result.probe.ok, stage: result.probe.stage, code: result.probe.error?.code } : undefined,
+    probe: result.probe
+      ? { ok: result.probe.ok, stage: result.probe.stage, code: result.probe.error?.code }
+      : undefined,
   });
   return result;
 }

@@ -7,8 +7,12 @@ export function formatReport(report: SmtpReport, success: string): string {
     lines.push(`OK: ${success}${report.messageId ? ` (Message-ID ${report.messageId})` : ""}`);
   } else {
     const error = report.error;
-    const reply = error?.responseCode ? ` ${error.responseCode}${error.enhancedStatus ? ` ${error.enhancedStatus}` : ""}` : "";
-    lines.push(`FAILED at ${report.stage}: ${error?.code ?? "error"}${reply}${error?.retryable ? " (retryable)" : ""}`);
+    const reply = error?.responseCode
+      ? ` ${error.responseCode}${error.enhancedStatus ? ` ${error.enhancedStatus}` : ""}`
+      : "";
+    lines.push(
+      `FAILED at ${report.stage}: ${error?.code ?? "error"}${reply}${error?.retryable ? " (retryable)" : ""}`,
+    );
     if (error?.message) lines.push(`  ${error.message}`);
     if (report.hint) lines.push(`  hint: ${report.hint}`);
   }
@@ -23,7 +27,11 @@ export function formatReport(report: SmtpReport, success: string): string {
     );
   }
   if (report.timings) {
-    lines.push(`  timings: ${Object.entries(report.timings).map(([stage, ms]) => `${stage} ${ms} ms`).join(", ")}`);
+    lines.push(
+      `  timings: ${Object.entries(report.timings)
+        .map(([stage, ms]) => `${stage} ${ms} ms`)
+        .join(", ")}`,
+    );
   }
   return `${lines.join("\n")}\n`;
 }

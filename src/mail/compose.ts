@@ -17,7 +17,11 @@ export interface MessageContent {
 
 /** The domain of generated Message-IDs: the SiteURL host, else the sender's domain. */
 export function messageIdDomain(settings: HeraldSettings): string {
-  return urlHost(settings.ServiceSettings.SiteURL) ?? settings.EmailSettings.FeedbackEmail.split("@").pop() ?? "localhost";
+  return (
+    urlHost(settings.ServiceSettings.SiteURL) ??
+    settings.EmailSettings.FeedbackEmail.split("@").pop() ??
+    "localhost"
+  );
 }
 
 /** The subject with Mattermost's `[SiteName]` prefix. */
@@ -30,7 +34,10 @@ export function prefixedSubject(settings: HeraldSettings, subject: string): stri
  * `"FeedbackName" <FeedbackEmail>`, Reply-To, Date, Message-ID at the SiteURL host,
  * Auto-Submitted and Precedence (so auto-responders stay quiet).
  */
-export async function composeMessage(settings: HeraldSettings, content: MessageContent): Promise<OutgoingMessage> {
+export async function composeMessage(
+  settings: HeraldSettings,
+  content: MessageContent,
+): Promise<OutgoingMessage> {
   const email = settings.EmailSettings;
   const messageId = `<${randomUUID()}@${messageIdDomain(settings)}>`;
   const replyTo = content.replyTo ?? (email.ReplyToAddress || undefined);

@@ -45,9 +45,15 @@ export async function testSend(request: TestSendRequest, options: TestSendOption
   const to = (request.to ?? effective.settings.EmailSettings.FeedbackEmail).trim();
   if (!isValidEmailAddress(to) || hasLineBreak(to)) {
     return configReport(
-      Object.assign(new SmtpConfigError("ERECIPIENT", `"to" is not an email address: ${JSON.stringify(to.slice(0, 100))}`), {
-        hint: 'Pass a plain address, e.g. { "to": "you@example.com" }.',
-      }),
+      Object.assign(
+        new SmtpConfigError(
+          "ERECIPIENT",
+          `"to" is not an email address: ${JSON.stringify(to.slice(0, 100))}`,
+        ),
+        {
+          hint: 'Pass a plain address, e.g. { "to": "you@example.com" }.',
+        },
+      ),
     );
   }
   const message = await composeTestEmail(effective.settings, to);
@@ -71,14 +77,24 @@ function withoutMaskedPassword(settings: unknown): unknown {
   return { ...settings, EmailSettings: email };
 }
 
-function passwordRefusal(saved: LoadedSettings, effective: LoadedSettings, overrides: unknown): SmtpConfigError | undefined {
+function passwordRefusal(
+  saved: LoadedSettings,
+  effective: LoadedSettings,
+  overrides: unknown,
+): SmtpConfigError | undefined {
   if (overrides === undefined) return undefined;
-  const overriddenEmail = isRecord(overrides) && isRecord(overrides.EmailSettings) ? overrides.EmailSettings : {};
+  const overriddenEmail =
+    isRecord(overrides) && isRecord(overrides.EmailSettings) ? overrides.EmailSettings : {};
   if ("SMTPPassword" in overriddenEmail) return undefined;
-  const changed = CONNECTION_FIELDS.filter((key) => saved.settings.EmailSettings[key] !== effective.settings.EmailSettings[key]);
+  const changed = CONNECTION_FIELDS.filter(
+    (key) => saved.settings.EmailSettings[key] !== effective.settings.EmailSettings[key],
+  );
   if (changed.length === 0 || saved.settings.EmailSettings.SMTPPassword === "") return undefined;
   return Object.assign(
-    new SmtpConfigError("EPASSWORDREQUIRED", `${changed.join(", ")} changed but no SMTPPassword was given: the saved password is only sent to the saved server`),
+    new SmtpConfigError(
+      "EPASSWORDREQUIRED",
+      `${changed.join(", ")} changed but no SMTPPassword was given: the saved password is only sent to the saved server`,
+    ),
     { hint: "Re-enter the SMTP password (EmailSettings.SMTPPassword) along with the changed settings." },
   );
 }
@@ -87,7 +103,10 @@ function settingsRefusal(loaded: LoadedSettings): SmtpConfigError | undefined {
   const errors = validateLoadedSettings(loaded).problems.filter((p) => p.severity === "error");
   if (errors.length === 0) return undefined;
   return Object.assign(
-    new SmtpConfigError("EINVALIDSETTINGS", `the settings are invalid: ${errors.map((p) => `${p.setting}: ${p.message}`).join("; ")}`),
+    new SmtpConfigError(
+      "EINVALIDSETTINGS",
+      `the settings are invalid: ${errors.map((p) => `${p.setting}: ${p.message}`).join("; ")}`,
+    ),
     { hint: errors.map((p) => p.fix).join("; ") },
   );
 }

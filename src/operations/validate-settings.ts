@@ -47,7 +47,10 @@ const PROBE_SETTING: Partial<Record<SmtpStage, string>> = {
  * Validation, plus SES account checks when the transport is SES, plus an optional probe.
  * `valid` is false when validation, SES or the probe found an error.
  */
-export async function validateSettings(request: ValidateSettingsRequest, options: ValidateSettingsOptions): Promise<ValidateSettingsResult> {
+export async function validateSettings(
+  request: ValidateSettingsRequest,
+  options: ValidateSettingsOptions,
+): Promise<ValidateSettingsResult> {
   const env = options.sources.env ?? process.env;
   const loaded = await loadSettings({ ...options.sources, overrides: request.settings });
   const validation = validateLoadedSettings(loaded);

@@ -36,7 +36,11 @@ function errorName(error: unknown): string {
  * whether the sender's domain identity is verified with DKIM status SUCCESS. Never throws:
  * a failed call becomes a problem.
  */
-export async function checkSesAccount(client: SESv2Client, region: string, senderDomain: string): Promise<SesChecks> {
+export async function checkSesAccount(
+  client: SESv2Client,
+  region: string,
+  senderDomain: string,
+): Promise<SesChecks> {
   const result: SesChecks = { problems: [] };
   try {
     const account = await client.send(new GetAccountCommand({}));
@@ -78,7 +82,9 @@ export async function checkSesAccount(client: SESv2Client, region: string, sende
     };
   } catch (error) {
     if (errorName(error) !== "NotFoundException") {
-      result.problems.push(apiProblem("ses.identity", `GetEmailIdentity ${senderDomain}`, error, "ses:GetEmailIdentity"));
+      result.problems.push(
+        apiProblem("ses.identity", `GetEmailIdentity ${senderDomain}`, error, "ses:GetEmailIdentity"),
+      );
       return result;
     }
     result.identity = { name: senderDomain, found: false, verifiedForSending: false };

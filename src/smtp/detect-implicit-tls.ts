@@ -6,7 +6,12 @@ import { connect, type TLSSocket } from "node:tls";
  * a ClientHello while the client waits for "220", and both would sit out the timeout.
  * Resolves false on any failure or after `timeoutMs`; never rejects.
  */
-export function speaksImplicitTls(host: string, port: number, servername: string | undefined, timeoutMs: number): Promise<boolean> {
+export function speaksImplicitTls(
+  host: string,
+  port: number,
+  servername: string | undefined,
+  timeoutMs: number,
+): Promise<boolean> {
   return new Promise((resolve) => {
     let socket: TLSSocket | undefined;
     const done = (answer: boolean) => {
@@ -17,7 +22,9 @@ export function speaksImplicitTls(host: string, port: number, servername: string
     const timer = setTimeout(() => done(false), timeoutMs);
     timer.unref();
     try {
-      socket = connect({ host, port, rejectUnauthorized: false, ...(servername ? { servername } : {}) }, () => done(true));
+      socket = connect({ host, port, rejectUnauthorized: false, ...(servername ? { servername } : {}) }, () =>
+        done(true),
+      );
       socket.once("error", () => done(false));
       socket.once("close", () => done(false));
     } catch {

@@ -12,17 +12,33 @@ export function checkBeforeConnecting(settings: HeraldSettings, login: boolean):
   const email = settings.EmailSettings;
   const host = email.SMTPServer.trim();
   if (!isValidHost(host)) {
-    return configError("EHOST", `SMTPServer ${JSON.stringify(email.SMTPServer)} is not a host name or IP address`, "Set SMTPServer to the host name only, e.g. email-smtp.eu-west-1.amazonaws.com.");
+    return configError(
+      "EHOST",
+      `SMTPServer ${JSON.stringify(email.SMTPServer)} is not a host name or IP address`,
+      "Set SMTPServer to the host name only, e.g. email-smtp.eu-west-1.amazonaws.com.",
+    );
   }
   if (smtpPortNumber(settings) === undefined) {
-    return configError("EPORT", `SMTPPort ${JSON.stringify(email.SMTPPort)} is not a port number 1..65535`, "Set SMTPPort, e.g. 587 (STARTTLS) or 465 (TLS).");
+    return configError(
+      "EPORT",
+      `SMTPPort ${JSON.stringify(email.SMTPPort)} is not a port number 1..65535`,
+      "Set SMTPPort, e.g. 587 (STARTTLS) or 465 (TLS).",
+    );
   }
   if (!["", "TLS", "STARTTLS"].includes(email.ConnectionSecurity)) {
-    return configError("ESECURITY", `ConnectionSecurity ${JSON.stringify(email.ConnectionSecurity)} is not "", "TLS" or "STARTTLS"`, 'Use "TLS" on 465/2465 or "STARTTLS" on 587/25/2587.');
+    return configError(
+      "ESECURITY",
+      `ConnectionSecurity ${JSON.stringify(email.ConnectionSecurity)} is not "", "TLS" or "STARTTLS"`,
+      'Use "TLS" on 465/2465 or "STARTTLS" on 587/25/2587.',
+    );
   }
   if (!login) return undefined;
   if (email.SMTPUsername === "" || email.SMTPPassword === "") {
-    return configError("ECREDENTIALS", "EnableSMTPAuth is true but SMTPUsername or SMTPPassword is empty", "Set both, or set EnableSMTPAuth to false.");
+    return configError(
+      "ECREDENTIALS",
+      "EnableSMTPAuth is true but SMTPUsername or SMTPPassword is empty",
+      "Set both, or set EnableSMTPAuth to false.",
+    );
   }
   if (email.ConnectionSecurity === "" && !isLoopbackHost(host)) {
     return configError(

@@ -58,7 +58,11 @@ function converse(options: SmtpSessionOptions, login: boolean): Promise<SmtpRepo
   const { settings, message } = options;
   const connectionOptions = smtpConnectionOptions(settings);
   const tracker = new StageTracker();
-  const connection = new SMTPConnection({ ...connectionOptions, logger: tracker.logger, transactionLog: true });
+  const connection = new SMTPConnection({
+    ...connectionOptions,
+    logger: tracker.logger,
+    transactionLog: true,
+  });
   const timers: NodeJS.Timeout[] = [];
   let server: ServerInfo | undefined;
 
@@ -81,12 +85,20 @@ function converse(options: SmtpSessionOptions, login: boolean): Promise<SmtpRepo
     // A close is reported after any error that explains it (nodemailer emits that one first or
     // in the same tick).
     connection.on("end", () =>
-      setImmediate(() => fail(Object.assign(new Error("Connection closed unexpectedly"), { code: "ECONNECTION" }))),
+      setImmediate(() =>
+        fail(Object.assign(new Error("Connection closed unexpectedly"), { code: "ECONNECTION" })),
+      ),
     );
 
     if (options.deadline !== undefined) {
       const remaining = Math.max(options.deadline - Date.now(), 0);
-      timers.push(setTimeout(() => fail(new DeadlineError(`stopped after ${remaining} ms, before the invocation's time ran out`)), remaining));
+      timers.push(
+        setTimeout(
+          () =>
+            fail(new DeadlineError(`stopped after ${remaining} ms, before the invocation's time ran out`)),
+          remaining,
+        ),
+      );
     }
     if (!connectionOptions.secure) {
       const checkAfter = Math.min(IMPLICIT_TLS_CHECK_AFTER_MS, stageTimeoutMs(settings) / 2);
@@ -97,7 +109,11 @@ function converse(options: SmtpSessionOptions, login: boolean): Promise<SmtpRepo
           const port = Number(connectionOptions.port);
           const servername = connectionOptions.tls?.servername;
           if (await speaksImplicitTls(host, port, servername, stageTimeoutMs(settings) - checkAfter)) {
-            fail(new SecurityMismatchError(`port ${port} speaks implicit TLS (no greeting in clear text): ConnectionSecurity "${settings.EmailSettings.ConnectionSecurity}" does not match`));
+            fail(
+              new SecurityMismatchError(
+                `port ${port} speaks implicit TLS (no greeting in clear text): ConnectionSecurity "${settings.EmailSettings.ConnectionSecurity}" does not match`,
+              ),
+            );
           }
         }, checkAfter),
       );

@@ -22,7 +22,11 @@ Exit codes: 0 the server answered (and accepted the login), 1 it failed, 2 usage
 `;
 
 export async function probeCommand(args: string[], io: CliIo): Promise<number> {
-  const { values } = parseCommandArgs(args, { ...COMMON_OPTIONS, ...SETTINGS_OPTIONS, "no-login": { type: "boolean" } });
+  const { values } = parseCommandArgs(args, {
+    ...COMMON_OPTIONS,
+    ...SETTINGS_OPTIONS,
+    "no-login": { type: "boolean" },
+  });
   if (values.help) {
     io.stdout(usage);
     return EXIT_OK;
@@ -32,6 +36,12 @@ export async function probeCommand(args: string[], io: CliIo): Promise<number> {
   const login = values["no-login"] ? false : loaded.settings.EmailSettings.EnableSMTPAuth;
   const report = await runSmtpSession({ settings: loaded.settings, login });
   if (values.json) printJson(io, report);
-  else io.stdout(formatReport(report, `${loaded.settings.EmailSettings.SMTPServer}:${loaded.settings.EmailSettings.SMTPPort} answered`));
+  else
+    io.stdout(
+      formatReport(
+        report,
+        `${loaded.settings.EmailSettings.SMTPServer}:${loaded.settings.EmailSettings.SMTPPort} answered`,
+      ),
+    );
   return report.ok ? EXIT_OK : EXIT_FAILED;
 }

@@ -21,7 +21,11 @@ Exit codes: 0 sent, 1 failed, 2 usage error or unreadable input.
 `;
 
 export async function testSendCommand(args: string[], io: CliIo): Promise<number> {
-  const { values } = parseCommandArgs(args, { ...COMMON_OPTIONS, ...SETTINGS_OPTIONS, to: { type: "string" } });
+  const { values } = parseCommandArgs(args, {
+    ...COMMON_OPTIONS,
+    ...SETTINGS_OPTIONS,
+    to: { type: "string" },
+  });
   if (values.help) {
     io.stdout(usage);
     return EXIT_OK;
