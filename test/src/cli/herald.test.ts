@@ -1,28 +1,5 @@
-import { execFile } from "node:child_process";
-import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-
-const root = join(import.meta.dirname, "../../..");
-const bin = join(root, "node_modules/.bin/herald");
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run the installed `herald` binary, as `npx herald` would, with a clean environment. */
-function herald(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      bin,
-      args,
-      // Node 24 (the one running the tests) first on PATH, as in npm scripts.
-      { cwd: root, env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, ...env } },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+import { runHerald as herald } from "../../helpers/run-herald.ts";
 
 describe("herald CLI", () => {
   it("validate --config examples/mattermost-config.json --json prints the validation result shape", async () => {

@@ -1,0 +1,140 @@
+// herald test-send and herald probe, as a user runs them, against loopback SMTP servers.
+import { afterEach, describe, expect, it } from "vitest";
+import { runHerald } from "../../helpers/run-herald.ts";
+import { startSilentServer, startSmtpServer, type TestSmtpServer } from "../../helpers/smtp-servers.ts";
+
+const PASSWORD = "Cli-Secret-Pa55word";
+let server: TestSmtpServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+function settingsEnv(port: number, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    MM_EMAILSETTINGS_SMTPSERVER: "localhost",
+    MM_EMAILSETTINGS_SMTPPORT: String(port),
+    MM_EMAILSETTINGS_CONNECTIONSECURITY: "STARTTLS",
+    MM_EMAILSETTINGS_SKIPSERVERCERTIFICATEVERIFICATION: "true",
+    MM_EMAILSETTINGS_SMTPUSERNAME: "cli-user",
+    MM_EMAILSETTINGS_SMTPPASSWORD: PASSWORD,
+    MM_EMAILSETTINGS_FEEDBACKEMAIL: "herald@example.com",
+    MM_EMAILSETTINGS_SMTPSERVERTIMEOUT: "1",
+    ...extra,
+  };
+}
+
+describe("herald test-send", () => {
+  it("--json against a STARTTLS + AUTH server: ok with a messageId, exit 0", async () => {
+    server = await startSmtpServer({ auth: { username: "cli-user", password: PASSWORD } });
+    const run = await runHerald(["test-send", "--to", "a@example.com", "--json"], settingsEnv(server.port));
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report).toMatchObject({
+      ok: true,
+      stage: "done",
+      messageId: expect.stringMatching(/^<.+@example\.com>$/),
+    });
+    expect(server.messages[0]?.to).toEqual(["a@example.com"]);
+    expect(run.stdout + run.stderr).not.toContain(PASSWORD);
+  });
+
+  it.each([
+    {
+      name: "wrong password",
+      start: () => startSmtpServer({ auth: { username: "cli-user", password: "not-this-one" } }),
+      extra: {},
+      stage: "auth",
+      hint: /access key id/,
+    },
+    {
+      name: "relay refused",
+      start: () =>
+        startSmtpServer({
+          auth: { username: "cli-user", password: PASSWORD },
+          failAt: {
+            stage: "rcpt",
+            code: 554,
+            message: "5.7.1 <a@example.com>: Client host rejected: Access denied",
+          },
+        }),
+      extra: {},
+      stage: "rcpt",
+      hint: /refuses to relay/,
+    },
+    {
+      name: "no greeting",
+      start: startSilentServer,
+      extra: {
+        MM_EMAILSETTINGS_CONNECTIONSECURITY: "",
+        MM_EMAILSETTINGS_SMTPUSERNAME: "",
+        MM_EMAILSETTINGS_SMTPPASSWORD: "",
+      },
+      stage: "greeting",
+      hint: /SMTPServerTimeout/,
+    },
+  ])("--json with $name: exit 1, stage $stage and its hint", async ({ start, extra, stage, hint }) => {
+    server = await start();
+    const run = await runHerald(
+      ["test-send", "--to", "a@example.com", "--json"],
+      settingsEnv(server.port, extra),
+    );
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout);
+    expect(report.ok).toBe(false);
+    expect(report.stage).toBe(stage);
+    expect(report.hint).toMatch(hint);
+    expect(run.stdout + run.stderr).not.toContain(PASSWORD);
+  });
+
+  it("credentials in clear text to a remote host are refused at the config stage", async () => {
+    const run = await runHerald(
+      ["test-send", "--to", "a@example.com"],
+      settingsEnv(587, {
+        MM_EMAILSETTINGS_SMTPSERVER: "mail.herald.invalid",
+        MM_EMAILSETTINGS_CONNECTIONSECURITY: "",
+      }),
+    );
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^FAILED at config/);
+    expect(run.stdout).toMatch(/hint: .*STARTTLS/);
+    expect(run.stdout).not.toContain(PASSWORD);
+  });
+
+  it("an unreadable config file exits 2", async () => {
+    const run = await runHerald(["test-send", "--to", "a@example.com", "--config", "missing.json"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("missing.json");
+  });
+
+  it("--to without an address is a usage error", async () => {
+    const run = await runHerald(["test-send", "--to"]);
+    expect(run.code).toBe(2);
+  });
+});
+
+describe("herald probe", () => {
+  it("prints banner, extensions, TLS and AUTH methods, and logs in without sending", async () => {
+    server = await startSmtpServer({ auth: { username: "cli-user", password: PASSWORD } });
+    const run = await runHerald(
+      ["probe"],
+      settingsEnv(server.port, { MM_EMAILSETTINGS_ENABLESMTPAUTH: "true" }),
+    );
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^OK: localhost:\d+ answered/);
+    expect(run.stdout).toMatch(/banner: 220 /);
+    expect(run.stdout).toMatch(/auth methods: PLAIN, LOGIN/);
+    expect(run.stdout).toMatch(/tls: TLSv1\.[23] .*certificate NOT verified, subject localhost/);
+    expect(run.stdout).toMatch(/timings: connect [\d.]+ ms, greeting/);
+    expect(server.messages).toHaveLength(0);
+  });
+
+  it("--json --no-login does not log in", async () => {
+    server = await startSmtpServer({ auth: { username: "cli-user", password: "not-this-one" } });
+    const run = await runHerald(["probe", "--json", "--no-login"], settingsEnv(server.port));
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report).toMatchObject({ ok: true, stage: "done" });
+    expect(report.timings.auth).toBeUndefined();
+  });
+});
