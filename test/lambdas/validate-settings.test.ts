@@ -1,4 +1,9 @@
-import { GetAccountCommand, GetEmailIdentityCommand, SESv2Client } from "@aws-sdk/client-sesv2";
+import {
+  GetAccountCommand,
+  GetEmailIdentityCommand,
+  SESv2Client,
+  type DkimStatus,
+} from "@aws-sdk/client-sesv2";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { validateSettingsHandler } from "../../lambdas/validate-settings.ts";
@@ -85,7 +90,7 @@ describe("validate-settings: SES account checks", () => {
   it.each([
     {
       name: "identity unverified, DKIM pending",
-      identity: { VerifiedForSendingStatus: false, DkimAttributes: { Status: "PENDING" } },
+      identity: { VerifiedForSendingStatus: false, DkimAttributes: { Status: "PENDING" as DkimStatus } },
       expected: [
         {
           setting: "EmailSettings.FeedbackEmail",
@@ -101,7 +106,7 @@ describe("validate-settings: SES account checks", () => {
     },
     {
       name: "verified but DKIM failed",
-      identity: { VerifiedForSendingStatus: true, DkimAttributes: { Status: "FAILED" } },
+      identity: { VerifiedForSendingStatus: true, DkimAttributes: { Status: "FAILED" as DkimStatus } },
       expected: [
         {
           setting: "EmailSettings.FeedbackEmail",

@@ -73,7 +73,13 @@ describe("herald test-send", () => {
       stage: "greeting",
       hint: /SMTPServerTimeout/,
     },
-  ])("--json with $name: exit 1, stage $stage and its hint", async ({ start, extra, stage, hint }) => {
+  ] as Array<{
+    name: string;
+    start: () => Promise<TestSmtpServer>;
+    extra: Record<string, string>;
+    stage: string;
+    hint: RegExp;
+  }>)("--json with $name: exit 1, stage $stage and its hint", async ({ start, extra, stage, hint }) => {
     server = await start();
     const run = await runHerald(
       ["test-send", "--to", "a@example.com", "--json"],
