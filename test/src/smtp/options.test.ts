@@ -3,7 +3,7 @@ import { loadSettings } from "../../../src/settings/load.ts";
 import { smtpConnectionOptions } from "../../../src/smtp/options.ts";
 import { checkBeforeConnecting } from "../../../src/smtp/preflight.ts";
 
-async function settingsFrom(env: Record<string, string>) {
+async function settingsFrom(env: Record<string, string | undefined>) {
   return (await loadSettings({ env, ssm: false })).settings;
 }
 
