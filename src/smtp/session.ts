@@ -142,10 +142,10 @@ function converse(options: SmtpSessionOptions, login: boolean): Promise<SmtpRepo
 
 function describeServer(connection: SMTPConnection, tracker: StageTracker): ServerInfo {
   const info: ServerInfo = {
+    ...(tracker.banner ? { banner: tracker.banner } : {}),
     extensions: ehloExtensions(tracker.ehloReply),
     authMethods: ehloAuthMethods(tracker.ehloReply),
   };
-  if (tracker.banner) info.banner = tracker.banner;
   const tls = describeTls(connection._socket);
   if (tls) info.tls = tls;
   return info;

@@ -7,7 +7,7 @@ import type {
   Options as SMTPConnectionOptions,
 } from "nodemailer/lib/smtp-connection";
 import { afterEach, describe, expect, it } from "vitest";
-import { generateTestCertificate } from "./certs.ts";
+import { generateTestCertificate } from "../../sandbox/certificate.ts";
 import {
   closedPort,
   startSilentServer,

@@ -22,8 +22,8 @@ import type {
   SMTPServerOptions,
   SMTPServerSession,
 } from "smtp-server";
-import { generateTestCertificate } from "./certs.ts";
-import type { TestCertificate } from "./certs.ts";
+import { generateTestCertificate } from "../../sandbox/certificate.ts";
+import type { TestCertificate } from "../../sandbox/certificate.ts";
 
 export const LOOPBACK = "127.0.0.1";
 

@@ -1,5 +1,6 @@
 /**
- * Self-signed TLS certificates generated at test time, for the loopback SMTP servers.
+ * Self-signed TLS certificates generated at run time, for the loopback SMTP servers of the
+ * tests and the sandbox.
  *
  * Nothing is read from or written to disk: every run makes its own key pair. The default
  * certificate (CN=localhost, SAN DNS:localhost + IP:127.0.0.1) is generated once per process
