@@ -1,0 +1,32 @@
+// The README is the front door: keep its settings reference and command list true.
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { envVarName } from "../src/constants.ts";
+import { SETTINGS } from "../src/settings/model.ts";
+import { projectRoot, runHerald } from "./helpers/run-herald.ts";
+
+const readme = await readFile(join(projectRoot, "README.md"), "utf8");
+
+describe("README", () => {
+  it.each(SETTINGS.map((def) => def.path))(
+    "documents %s with its environment variable and SSM parameter",
+    (path) => {
+      expect(readme).toContain(`\`${path}\``);
+      expect(readme).toContain(`\`${envVarName(path)}\``);
+      expect(readme).toContain(`\`/${path.replace(".", "/")}\``);
+    },
+  );
+
+  it("documents every CLI command", async () => {
+    const help = await runHerald(["--help"]);
+    const commands = [...help.stdout.matchAll(/^ {2}([a-z-]+) /gm)].map((m) => m[1]);
+    expect(commands.length).toBeGreaterThan(3);
+    for (const command of commands) expect(readme).toContain(`herald ${command}`);
+  });
+
+  it("names the two commands", () => {
+    expect(readme).toContain("npm ci && npm start");
+    expect(readme).toContain("npm test");
+  });
+});
