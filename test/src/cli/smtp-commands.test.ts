@@ -1,5 +1,6 @@
 // herald test-send and herald probe, as a user runs them, against loopback SMTP servers.
 import { afterEach, describe, expect, it } from "vitest";
+import { FAULTS, PASSWORD as FAULT_PASSWORD, settingsEnv } from "../../helpers/fault-matrix.ts";
 import { runHerald } from "../../helpers/run-herald.ts";
 import { startSilentServer, startSmtpServer, type TestSmtpServer } from "../../helpers/smtp-servers.ts";
 
@@ -10,7 +11,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-function settingsEnv(port: number, extra: Record<string, string> = {}): Record<string, string> {
+function cliEnv(port: number, extra: Record<string, string> = {}): Record<string, string> {
   return {
     MM_EMAILSETTINGS_SMTPSERVER: "localhost",
     MM_EMAILSETTINGS_SMTPPORT: String(port),
@@ -27,7 +28,7 @@ function settingsEnv(port: number, extra: Record<string, string> = {}): Record<s
 describe("herald test-send", () => {
   it("--json against a STARTTLS + AUTH server: ok with a messageId, exit 0", async () => {
     server = await startSmtpServer({ auth: { username: "cli-user", password: PASSWORD } });
-    const run = await runHerald(["test-send", "--to", "a@example.com", "--json"], settingsEnv(server.port));
+    const run = await runHerald(["test-send", "--to", "a@example.com", "--json"], cliEnv(server.port));
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout);
     expect(report).toMatchObject({
@@ -81,10 +82,7 @@ describe("herald test-send", () => {
     hint: RegExp;
   }>)("--json with $name: exit 1, stage $stage and its hint", async ({ start, extra, stage, hint }) => {
     server = await start();
-    const run = await runHerald(
-      ["test-send", "--to", "a@example.com", "--json"],
-      settingsEnv(server.port, extra),
-    );
+    const run = await runHerald(["test-send", "--to", "a@example.com", "--json"], cliEnv(server.port, extra));
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout);
     expect(report.ok).toBe(false);
@@ -96,7 +94,7 @@ describe("herald test-send", () => {
   it("credentials in clear text to a remote host are refused at the config stage", async () => {
     const run = await runHerald(
       ["test-send", "--to", "a@example.com"],
-      settingsEnv(587, {
+      cliEnv(587, {
         MM_EMAILSETTINGS_SMTPSERVER: "mail.herald.invalid",
         MM_EMAILSETTINGS_CONNECTIONSECURITY: "",
       }),
@@ -122,10 +120,7 @@ describe("herald test-send", () => {
 describe("herald probe", () => {
   it("prints banner, extensions, TLS and AUTH methods, and logs in without sending", async () => {
     server = await startSmtpServer({ auth: { username: "cli-user", password: PASSWORD } });
-    const run = await runHerald(
-      ["probe"],
-      settingsEnv(server.port, { MM_EMAILSETTINGS_ENABLESMTPAUTH: "true" }),
-    );
+    const run = await runHerald(["probe"], cliEnv(server.port, { MM_EMAILSETTINGS_ENABLESMTPAUTH: "true" }));
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^OK: localhost:\d+ answered/);
     expect(run.stdout).toMatch(/banner: 220 /);
@@ -137,10 +132,27 @@ describe("herald probe", () => {
 
   it("--json --no-login does not log in", async () => {
     server = await startSmtpServer({ auth: { username: "cli-user", password: "not-this-one" } });
-    const run = await runHerald(["probe", "--json", "--no-login"], settingsEnv(server.port));
+    const run = await runHerald(["probe", "--json", "--no-login"], cliEnv(server.port));
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout);
     expect(report).toMatchObject({ ok: true, stage: "done" });
     expect(report.timings.auth).toBeUndefined();
+  });
+});
+
+describe("herald test-send --json through the whole fault matrix", () => {
+  it.each(FAULTS)("$name -> stage $stage and its hint", async (fault) => {
+    server = await fault.start();
+    const run = await runHerald(
+      ["test-send", "--to", "someone@example.com", "--json"],
+      settingsEnv({ SMTPPORT: String(server.port), ...fault.settings }),
+    );
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout);
+    expect(report).toMatchObject({ ok: false, stage: fault.stage, error: { retryable: fault.retryable } });
+    if (fault.code) expect(report.error.code).toBe(fault.code);
+    if (fault.responseCode) expect(report.error.responseCode).toBe(fault.responseCode);
+    expect(report.hint).toMatch(fault.hint);
+    expect(run.stdout + run.stderr).not.toContain(FAULT_PASSWORD);
   });
 });
