@@ -7,7 +7,6 @@ import type { SmtpReport } from "../../src/smtp/report.ts";
 import { captureStdout } from "../helpers/capture-stdout.ts";
 import {
   FAULTS,
-  noAuth,
   PASSWORD,
   settingsEnv,
   skipVerify,
