@@ -188,6 +188,18 @@ describe("validate-settings: SES account checks", () => {
   });
 });
 
+/** STARTTLS + AUTH against a loopback server with a self-signed certificate. */
+function probeSettings(port: number): Record<string, string> {
+  return {
+    MM_EMAILSETTINGS_SMTPSERVER: "localhost",
+    MM_EMAILSETTINGS_SMTPPORT: String(port),
+    MM_EMAILSETTINGS_CONNECTIONSECURITY: "STARTTLS",
+    MM_EMAILSETTINGS_SKIPSERVERCERTIFICATEVERIFICATION: "true",
+    MM_EMAILSETTINGS_SMTPUSERNAME: "probe-user",
+    MM_EMAILSETTINGS_SMTPPASSWORD: PASSWORD,
+  };
+}
+
 describe("validate-settings: settings and probe", () => {
   it("validates unsaved settings from the event over the saved ones", async () => {
     useEnv({ MM_EMAILSETTINGS_SMTPSERVER: "127.0.0.1", MM_EMAILSETTINGS_ENABLESMTPAUTH: "false" });
@@ -204,14 +216,7 @@ describe("validate-settings: settings and probe", () => {
 
   it("connect: true probes the server: banner, extensions, TLS, AUTH methods, login", async () => {
     server = await startSmtpServer({ auth: { username: "probe-user", password: PASSWORD } });
-    useEnv({
-      MM_EMAILSETTINGS_SMTPSERVER: "localhost",
-      MM_EMAILSETTINGS_SMTPPORT: String(server.port),
-      MM_EMAILSETTINGS_CONNECTIONSECURITY: "STARTTLS",
-      MM_EMAILSETTINGS_SKIPSERVERCERTIFICATEVERIFICATION: "true",
-      MM_EMAILSETTINGS_SMTPUSERNAME: "probe-user",
-      MM_EMAILSETTINGS_SMTPPASSWORD: PASSWORD,
-    });
+    useEnv(probeSettings(server.port));
     const { result } = await invoke({ connect: true });
     expect(result.probe).toMatchObject({
       ok: true,
@@ -229,14 +234,7 @@ describe("validate-settings: settings and probe", () => {
 
   it("a failed probe makes the result invalid with the probe's hint as the fix", async () => {
     server = await startSmtpServer({ auth: { username: "probe-user", password: "something-else" } });
-    useEnv({
-      MM_EMAILSETTINGS_SMTPSERVER: "localhost",
-      MM_EMAILSETTINGS_SMTPPORT: String(server.port),
-      MM_EMAILSETTINGS_CONNECTIONSECURITY: "STARTTLS",
-      MM_EMAILSETTINGS_SKIPSERVERCERTIFICATEVERIFICATION: "true",
-      MM_EMAILSETTINGS_SMTPUSERNAME: "probe-user",
-      MM_EMAILSETTINGS_SMTPPASSWORD: PASSWORD,
-    });
+    useEnv(probeSettings(server.port));
     const { result, log } = await invoke({ connect: true });
     expect(result.probe).toMatchObject({ ok: false, stage: "auth", error: { responseCode: 535 } });
     expect(result.problems).toContainEqual(
