@@ -2,12 +2,14 @@ import { SESv2Client } from "@aws-sdk/client-sesv2";
 import { TRANSPORT_ENV } from "../constants.ts";
 import { checkSesAccount, type SesAccountStatus, type SesIdentityStatus } from "../ses/account-checks.ts";
 import { sesSmtpEndpointRegion } from "../ses/regions.ts";
-import { loadSettings, type LoadSettingsOptions } from "../settings/load.ts";
+import type { LoadSettingsOptions } from "../settings/load.ts";
 import type { HeraldSettings } from "../settings/model.ts";
 import type { Problem } from "../settings/problems.ts";
 import { validateLoadedSettings, type ValidationResult } from "../settings/validate.ts";
 import type { SmtpReport, SmtpStage } from "../smtp/report.ts";
 import { runSmtpSession } from "../smtp/session.ts";
+import { loadWithOverrides } from "./overrides.ts";
+import { configReport } from "../smtp/config-report.ts";
 
 export interface ValidateSettingsRequest {
   /** Unsaved settings in config.json shape, over the saved ones. */
@@ -52,7 +54,7 @@ export async function validateSettings(
   options: ValidateSettingsOptions,
 ): Promise<ValidateSettingsResult> {
   const env = options.sources.env ?? process.env;
-  const loaded = await loadSettings({ ...options.sources, overrides: request.settings });
+  const { effective: loaded, passwordRefusal } = await loadWithOverrides(options.sources, request.settings);
   const validation = validateLoadedSettings(loaded);
   const result: ValidateSettingsResult = { ...validation, problems: [...validation.problems] };
 
@@ -67,7 +69,9 @@ export async function validateSettings(
   }
 
   if (request.connect && validation.valid) {
-    result.probe = await runSmtpSession({ settings: loaded.settings, deadline: options.deadline });
+    result.probe = passwordRefusal
+      ? configReport(passwordRefusal)
+      : await runSmtpSession({ settings: loaded.settings, deadline: options.deadline });
     if (!result.probe.ok) result.problems.push(probeProblem(result.probe));
   }
   result.valid = !result.problems.some((p) => p.severity === "error");

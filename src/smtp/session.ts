@@ -2,6 +2,7 @@ import SMTPConnection from "nodemailer/lib/smtp-connection";
 import { TLSSocket } from "node:tls";
 import type { HeraldSettings } from "../settings/model.ts";
 import { classifySmtpError } from "./classify.ts";
+import { configReport } from "./config-report.ts";
 import { speaksImplicitTls } from "./detect-implicit-tls.ts";
 import { DeadlineError, SecurityMismatchError } from "./errors.ts";
 import { smtpConnectionOptions, stageTimeoutMs } from "./options.ts";
@@ -47,10 +48,7 @@ export async function runSmtpSession(options: SmtpSessionOptions): Promise<SmtpR
   const login = options.login ?? settings.EmailSettings.EnableSMTPAuth;
   const secrets = [settings.EmailSettings.SMTPPassword];
   const refused = checkBeforeConnecting(settings, login);
-  if (refused) {
-    const { stage, error, hint } = classifySmtpError(refused, "config");
-    return redactSecrets({ ok: false, stage, error, ...(hint ? { hint } : {}) }, secrets);
-  }
+  if (refused) return redactSecrets(configReport(refused), secrets);
   return redactSecrets(await converse(options, login), secrets);
 }
 
@@ -64,6 +62,8 @@ function converse(options: SmtpSessionOptions, login: boolean): Promise<SmtpRepo
     transactionLog: true,
   });
   const timers: NodeJS.Timeout[] = [];
+  // Ends the implicit-TLS check when the session ends first.
+  const sessionOver = new AbortController();
   let server: ServerInfo | undefined;
 
   return new Promise<SmtpReport>((resolve) => {
@@ -72,6 +72,7 @@ function converse(options: SmtpSessionOptions, login: boolean): Promise<SmtpRepo
       if (settled) return;
       settled = true;
       timers.forEach(clearTimeout);
+      sessionOver.abort();
       if (report.ok) connection.quit();
       connection.close();
       resolve({ ...report, ...(server ? { server } : {}), timings: tracker.timings() });
@@ -108,7 +109,15 @@ function converse(options: SmtpSessionOptions, login: boolean): Promise<SmtpRepo
           const host = connectionOptions.host ?? "";
           const port = Number(connectionOptions.port);
           const servername = connectionOptions.tls?.servername;
-          if (await speaksImplicitTls(host, port, servername, stageTimeoutMs(settings) - checkAfter)) {
+          if (
+            await speaksImplicitTls(
+              host,
+              port,
+              servername,
+              stageTimeoutMs(settings) - checkAfter,
+              sessionOver.signal,
+            )
+          ) {
             fail(
               new SecurityMismatchError(
                 `port ${port} speaks implicit TLS (no greeting in clear text): ConnectionSecurity "${settings.EmailSettings.ConnectionSecurity}" does not match`,

@@ -257,3 +257,22 @@ describe("validate-settings: settings and probe", () => {
     });
   });
 });
+
+describe("validate-settings: unsaved settings and the saved password", () => {
+  it("connect: true with a changed server and no password does not probe with the saved password", async () => {
+    server = await startSmtpServer({ auth: { username: "probe-user", password: PASSWORD } });
+    useEnv(probeSettings(server.port));
+    const { result } = await invoke({
+      connect: true,
+      settings: { EmailSettings: { SMTPServer: "127.0.0.1" } },
+    });
+    expect(result.probe).toMatchObject({ ok: false, stage: "config", error: { code: "EPASSWORDREQUIRED" } });
+    expect(result.problems).toContainEqual(
+      expect.objectContaining({
+        severity: "error",
+        fix: expect.stringMatching(/Re-enter the SMTP password/),
+      }),
+    );
+    expect(server.connections).toBe(0);
+  });
+});
