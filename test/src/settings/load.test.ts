@@ -1,9 +1,9 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetParametersByPathCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadSettings } from "../../../src/settings/load.ts";
 import { clearSsmCache } from "../../../src/settings/sources/ssm.ts";
 import { validateLoadedSettings } from "../../../src/settings/validate.ts";
@@ -25,6 +25,7 @@ function ssmReturns(values: Record<string, string>) {
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "herald-load-"));
 });
+afterAll(() => rm(dir, { recursive: true, force: true }));
 afterEach(() => {
   ssm.reset();
   clearSsmCache();

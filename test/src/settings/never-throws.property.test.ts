@@ -1,8 +1,8 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { envVarName } from "../../../src/constants.ts";
 import { loadSettings } from "../../../src/settings/load.ts";
 import { SETTINGS } from "../../../src/settings/model.ts";
@@ -30,6 +30,7 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "herald-prop-"));
 });
+afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe("settings from arbitrary input", () => {
   it("never throw and never echo the password", async () => {
