@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { runHerald as herald } from "../../helpers/run-herald.ts";
+import { dirname } from "node:path";
+import { projectRoot, runHerald as herald } from "../../helpers/run-herald.ts";
 
 describe("herald CLI", () => {
   it("validate --config examples/mattermost-config.json --json prints the validation result shape", async () => {
@@ -97,4 +98,18 @@ describe("herald CLI", () => {
       expect(run.stdout).toMatch(/Usage: herald/);
     },
   );
+
+  it("stops quietly when its output pipe closes early", async () => {
+    const { execFile } = await import("node:child_process");
+    const run = await new Promise<{ stderr: string }>((resolve) => {
+      const child = execFile(
+        "/bin/sh",
+        ["-c", "node_modules/.bin/herald presets | head -c 10 > /dev/null"],
+        { cwd: projectRoot, env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin` } },
+        (_error, _stdout, stderr) => resolve({ stderr }),
+      );
+      child.stdin?.end();
+    });
+    expect(run.stderr).not.toMatch(/EPIPE|Unhandled/);
+  });
 });
