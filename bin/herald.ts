@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 // The herald CLI. Node 24 runs this TypeScript directly (type stripping): no build step.
-import { text } from "node:stream/consumers";
 import { runCli } from "../src/cli/main.ts";
 
 // `herald presets | head -1` closes the pipe early: that is not an error.
@@ -15,6 +14,5 @@ const exitCode = await runCli(process.argv.slice(2), {
   stdout: (chunk) => process.stdout.write(chunk),
   stderr: (chunk) => process.stderr.write(chunk),
   env: process.env,
-  readStdin: () => text(process.stdin),
 });
 process.exitCode = exitCode;

@@ -3,8 +3,6 @@ export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
   env: NodeJS.ProcessEnv;
-  /** Standard input as text (for commands that read a secret from it). */
-  readStdin(): Promise<string>;
 }
 
 /** Exit codes of every command: 0 success, 1 the check or send failed, 2 usage or unreadable input. */
