@@ -2,7 +2,7 @@ import { presetsCommand } from "./commands/presets.ts";
 import { probeCommand } from "./commands/probe.ts";
 import { testSendCommand } from "./commands/test-send.ts";
 import { validateCommand } from "./commands/validate.ts";
-import { EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from "./io.ts";
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from "./io.ts";
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
@@ -40,8 +40,6 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     // Unexpected: say what kind of failure without dumping objects that might hold settings.
     const kind = error instanceof Error ? `${error.name}: ${error.message}` : "unknown error";
     io.stderr(`herald ${name}: failed unexpectedly (${kind})\n`);
-    return EXIT_FAILED_UNEXPECTED;
+    return EXIT_FAILED;
   }
 }
-
-const EXIT_FAILED_UNEXPECTED = 1;
