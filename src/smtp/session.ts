@@ -73,6 +73,8 @@ function converse(options: SmtpSessionOptions, login: boolean): Promise<SmtpRepo
       settled = true;
       timers.forEach(clearTimeout);
       sessionOver.abort();
+      // What the server said before a failure (banner, EHLO) helps as much as on success.
+      if (!server && tracker.banner) server = describeServer(connection, tracker);
       if (report.ok) connection.quit();
       connection.close();
       resolve({ ...report, ...(server ? { server } : {}), timings: tracker.timings() });
@@ -146,7 +148,7 @@ function converse(options: SmtpSessionOptions, login: boolean): Promise<SmtpRepo
         error ? fail(error) : send(),
       );
     });
-  }).finally(() => timers.forEach(clearTimeout));
+  });
 }
 
 function describeServer(connection: SMTPConnection, tracker: StageTracker): ServerInfo {
@@ -161,7 +163,7 @@ function describeServer(connection: SMTPConnection, tracker: StageTracker): Serv
 }
 
 function describeTls(socket: unknown): TlsInfo | undefined {
-  if (!(socket instanceof TLSSocket)) return undefined;
+  if (!(socket instanceof TLSSocket) || socket.destroyed) return undefined;
   const certificate = socket.getPeerCertificate();
   const info: TlsInfo = {
     protocol: socket.getProtocol() ?? "unknown",

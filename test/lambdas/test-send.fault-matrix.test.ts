@@ -137,6 +137,8 @@ describe("test-send: fault matrix", () => {
     expect(report.hint).toMatch(fault.hint);
     if (fault.within) expect(elapsed).toBeLessThan(fault.within);
     expect(server.messages).toHaveLength(fault.received ?? 0);
+    // What the server said before the failure is kept (a server that never greets said nothing).
+    if (!["connect", "tls", "greeting"].includes(fault.stage)) expect(report.server?.banner).toMatch(/^220 /);
     const line = JSON.parse(logs.trim().split("\n").pop()!);
     expect(line).toMatchObject({
       event: "test-send.failed",
