@@ -1,12 +1,15 @@
 // Deployment configuration (DESIGN.md section 9): the cdk.json context keys, or `-c key=value`,
 // that the stack uses, checked once so that a typo fails `cdk synth` rather than a deployed Lambda.
 import type { Node } from "constructs";
-import { DEFAULT_PARAMETER_PREFIX } from "../src/constants.ts";
+import {
+  DEFAULT_PARAMETER_PREFIX,
+  DEFAULT_TRANSPORT,
+  normalizePrefixPath,
+  TRANSPORTS,
+  type Transport,
+} from "../src/constants.ts";
 
-/** How mail leaves: the value of HERALD_TRANSPORT. */
-export const TRANSPORTS = ["ses-smtp", "smtp", "ses-api"] as const;
-export type Transport = (typeof TRANSPORTS)[number];
-export const DEFAULT_TRANSPORT: Transport = "ses-smtp";
+export { DEFAULT_TRANSPORT, TRANSPORTS, type Transport };
 
 /** The context keys read by {@link readHeraldContext}. */
 export const CONTEXT_KEYS = { parameterPrefix: "parameterPrefix", transport: "transport" } as const;
@@ -21,7 +24,7 @@ export interface HeraldContext {
  * slash, no trailing slash (`herald/` becomes `/herald`). Throws on a name SSM would refuse.
  */
 export function normalizeParameterPrefix(value: string): string {
-  const prefix = `/${value.trim().replace(/^\/+/, "").replace(/\/+$/, "")}`;
+  const prefix = normalizePrefixPath(value);
   if (!/^(\/[A-Za-z0-9_.-]+)+$/.test(prefix)) {
     throw new Error(
       `parameterPrefix ${JSON.stringify(value)} is not an SSM path: use segments of letters, digits, ` +

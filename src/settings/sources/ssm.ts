@@ -1,4 +1,5 @@
 import { paginateGetParametersByPath, SSMClient, type Parameter } from "@aws-sdk/client-ssm";
+import { normalizePrefixPath, parameterName } from "../../constants.ts";
 import { SETTINGS } from "../model.ts";
 import { addRawValue, emptyLayer, type SettingsLayer } from "../layer.ts";
 
@@ -39,8 +40,7 @@ async function fetchParameters(client: SSMClient, prefix: string): Promise<Param
   return parameters;
 }
 
-function cachedParameters(options: SsmSourceOptions): Promise<Parameter[]> {
-  const prefix = normalizePrefix(options.prefix);
+function cachedParameters(prefix: string, options: SsmSourceOptions): Promise<Parameter[]> {
   const now = Date.now();
   const hit = cache.get(prefix);
   if (hit && hit.expiresAt > now) return hit.parameters;
@@ -51,18 +51,13 @@ function cachedParameters(options: SsmSourceOptions): Promise<Parameter[]> {
   return parameters;
 }
 
-function normalizePrefix(prefix: string): string {
-  const trimmed = prefix.trim().replace(/\/+$/, "");
-  return trimmed.startsWith("/") ? trimmed : `/${trimmed}`;
-}
-
 /** Settings stored one parameter each under `<prefix>/<Section>/<Setting>`. Never throws. */
 export async function readSsmLayer(options: SsmSourceOptions): Promise<SettingsLayer> {
   const layer = emptyLayer();
-  const prefix = normalizePrefix(options.prefix);
+  const prefix = normalizePrefixPath(options.prefix);
   let parameters: Parameter[];
   try {
-    parameters = await cachedParameters(options);
+    parameters = await cachedParameters(prefix, options);
   } catch (error) {
     const name = error instanceof Error ? error.name : "Error";
     layer.inputErrors.push({
@@ -74,7 +69,7 @@ export async function readSsmLayer(options: SsmSourceOptions): Promise<SettingsL
     });
     return layer;
   }
-  const byName = new Map(SETTINGS.map((def) => [`${prefix}/${def.section}/${def.key}`, def]));
+  const byName = new Map(SETTINGS.map((def) => [parameterName(prefix, def.path), def]));
   for (const parameter of parameters) {
     if (!parameter.Name || parameter.Value === undefined) continue;
     const def = byName.get(parameter.Name);
