@@ -1,6 +1,6 @@
 import MailComposer from "nodemailer/lib/mail-composer";
 import { randomUUID } from "node:crypto";
-import { urlHost } from "../net/hosts.ts";
+import { emailDomain, urlHost } from "../net/hosts.ts";
 import type { HeraldSettings } from "../settings/model.ts";
 import type { OutgoingMessage } from "../smtp/session.ts";
 
@@ -18,8 +18,8 @@ export interface MessageContent {
 /** The domain of generated Message-IDs: the SiteURL host, else the sender's domain. */
 export function messageIdDomain(settings: HeraldSettings): string {
   return (
-    urlHost(settings.ServiceSettings.SiteURL) ??
-    settings.EmailSettings.FeedbackEmail.split("@").pop() ??
+    urlHost(settings.ServiceSettings.SiteURL) ||
+    emailDomain(settings.EmailSettings.FeedbackEmail) ||
     "localhost"
   );
 }

@@ -46,6 +46,12 @@ export function isValidEmailAddress(address: string): boolean {
   return domain.includes(".") && isValidHost(domain) && isIP(domain) === 0;
 }
 
+/** The domain part of an address ("" when there is no "@"). */
+export function emailDomain(address: string): string {
+  const at = address.lastIndexOf("@");
+  return at < 0 ? "" : address.slice(at + 1);
+}
+
 export function hasLineBreak(value: string): boolean {
   return /[\r\n]/.test(value);
 }

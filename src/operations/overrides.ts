@@ -33,8 +33,10 @@ function withoutMaskedPassword(settings: unknown): unknown {
 export async function loadWithOverrides(
   sources: LoadSettingsOptions,
   overrides: unknown,
+  /** the saved settings when the caller has already loaded them from `sources` */
+  alreadyLoaded?: LoadedSettings,
 ): Promise<OverriddenSettings> {
-  const saved = await loadSettings(sources);
+  const saved = alreadyLoaded ?? (await loadSettings(sources));
   if (overrides === undefined) return { saved, effective: saved };
   const cleaned = withoutMaskedPassword(overrides);
   const effective = await loadSettings({ ...sources, overrides: cleaned });

@@ -21,6 +21,8 @@ export interface TestSendOptions {
   sources: LoadSettingsOptions;
   /** Epoch ms by which the send must be over. */
   deadline?: number;
+  /** The saved settings, when the caller has already loaded them from `sources`. */
+  saved?: LoadedSettings;
 }
 
 /**
@@ -30,7 +32,11 @@ export interface TestSendOptions {
  * Always resolves to a report; SMTP failures are results, not exceptions.
  */
 export async function testSend(request: TestSendRequest, options: TestSendOptions): Promise<SmtpReport> {
-  const { saved, effective, passwordRefusal } = await loadWithOverrides(options.sources, request.settings);
+  const { saved, effective, passwordRefusal } = await loadWithOverrides(
+    options.sources,
+    request.settings,
+    options.saved,
+  );
   const secrets = [saved.settings.EmailSettings.SMTPPassword, effective.settings.EmailSettings.SMTPPassword];
   const refusal = passwordRefusal ?? settingsRefusal(effective);
   if (refusal) return redactSecrets(configReport(refusal), secrets);

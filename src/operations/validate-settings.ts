@@ -1,5 +1,6 @@
 import { SESv2Client } from "@aws-sdk/client-sesv2";
 import { TRANSPORT_ENV } from "../constants.ts";
+import { emailDomain } from "../net/hosts.ts";
 import { checkSesAccount, type SesAccountStatus, type SesIdentityStatus } from "../ses/account-checks.ts";
 import { sesSmtpEndpointRegion } from "../ses/regions.ts";
 import type { LoadSettingsOptions } from "../settings/load.ts";
@@ -61,7 +62,7 @@ export async function validateSettings(
   const region = sesRegionFor(loaded.settings, env);
   if (region) {
     const client = options.sesClient?.(region) ?? new SESv2Client({ region });
-    const senderDomain = loaded.settings.EmailSettings.FeedbackEmail.split("@").pop() ?? "";
+    const senderDomain = emailDomain(loaded.settings.EmailSettings.FeedbackEmail);
     const ses = await checkSesAccount(client, region, senderDomain);
     if (ses.account) result.account = ses.account;
     if (ses.identity) result.identity = ses.identity;

@@ -32,8 +32,9 @@ export async function testSendCommand(args: string[], io: CliIo): Promise<number
   }
   if (values.to !== undefined && values.to.trim() === "") throw new UsageError("--to needs an address");
   const sources = settingsSourceOptions(values, io.env);
-  if (!(await loadSettingsOrReport(sources, io))) return EXIT_USAGE;
-  const report = await testSend({ to: values.to }, { sources });
+  const saved = await loadSettingsOrReport(sources, io);
+  if (!saved) return EXIT_USAGE;
+  const report = await testSend({ to: values.to }, { sources, saved });
   if (values.json) printJson(io, report);
   else io.stdout(formatReport(report, "test email accepted by the server"));
   return report.ok ? EXIT_OK : EXIT_FAILED;
