@@ -6,6 +6,13 @@
 
 export type ConnectionSecurity = "" | "TLS" | "STARTTLS";
 
+/** Mattermost's accepted ConnectionSecurity values ("PLAIN" is read as "" when loading). */
+export const CONNECTION_SECURITY_VALUES: readonly string[] = [
+  "",
+  "TLS",
+  "STARTTLS",
+] satisfies ConnectionSecurity[];
+
 export interface EmailSettings {
   SendEmailNotifications: boolean;
   EnableSignUpWithEmail: boolean;

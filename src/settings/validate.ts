@@ -7,7 +7,7 @@ import {
 } from "../ses/regions.ts";
 import type { Origin } from "./layer.ts";
 import type { LoadedSettings } from "./load.ts";
-import type { HeraldSettings } from "./model.ts";
+import { CONNECTION_SECURITY_VALUES, type HeraldSettings } from "./model.ts";
 import type { Problem, Severity } from "./problems.ts";
 import { sanitizeSettings } from "./sanitize.ts";
 
@@ -19,8 +19,6 @@ export interface ValidationResult {
   /** sanitized: the password only as asterisks */
   settings: HeraldSettings;
 }
-
-const VALID_SECURITY = ["", "TLS", "STARTTLS"];
 
 interface RuleContext {
   settings: HeraldSettings;
@@ -45,7 +43,7 @@ export function hasCredentials(settings: HeraldSettings): boolean {
 
 const connectionSecurityIsKnown: Rule = ({ settings, report, from }) => {
   const security = settings.EmailSettings.ConnectionSecurity;
-  if (VALID_SECURITY.includes(security)) return;
+  if (CONNECTION_SECURITY_VALUES.includes(security)) return;
   report(
     "EmailSettings.ConnectionSecurity",
     "error",

@@ -1,5 +1,5 @@
 import { isLoopbackHost, isValidHost } from "../net/hosts.ts";
-import type { HeraldSettings } from "../settings/model.ts";
+import { CONNECTION_SECURITY_VALUES, type HeraldSettings } from "../settings/model.ts";
 import { smtpPortNumber } from "../settings/validate.ts";
 import { SmtpConfigError } from "./errors.ts";
 
@@ -25,7 +25,7 @@ export function checkBeforeConnecting(settings: HeraldSettings, login: boolean):
       "Set SMTPPort, e.g. 587 (STARTTLS) or 465 (TLS).",
     );
   }
-  if (!["", "TLS", "STARTTLS"].includes(email.ConnectionSecurity)) {
+  if (!CONNECTION_SECURITY_VALUES.includes(email.ConnectionSecurity)) {
     return configError(
       "ESECURITY",
       `ConnectionSecurity ${JSON.stringify(email.ConnectionSecurity)} is not "", "TLS" or "STARTTLS"`,
