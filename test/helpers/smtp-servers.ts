@@ -212,24 +212,42 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
   await listen(smtp.server);
   const port = portOf(smtp.server);
 
+  return serverHandle(
+    port,
+    messages,
+    () => connections,
+    (done) => smtp.close(done),
+    () => {
+      // topmost sockets first (a TLS socket before the TCP socket under it)
+      for (const connection of smtp.connections) connection._socket.destroy();
+      for (const socket of rawSockets) socket.destroy();
+    },
+  );
+}
+
+/**
+ * The handle a test gets: `close()` stops listening and destroys every open socket, once,
+ * however often it is called.
+ */
+function serverHandle(
+  port: number,
+  messages: ReceivedMessage[],
+  countConnections: () => number,
+  stopListening: (done: () => void) => void,
+  destroySockets: () => void,
+): TestSmtpServer {
   let closing: Promise<void> | undefined;
   return {
     host: LOOPBACK,
     port,
     messages,
     get connections() {
-      return connections;
+      return countConnections();
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
-        smtp.close(() => resolve());
-        // topmost sockets first (a TLS socket before the TCP socket under it)
-        for (const connection of smtp.connections) {
-          connection._socket.destroy();
-        }
-        for (const socket of rawSockets) {
-          socket.destroy();
-        }
+        stopListening(() => resolve());
+        destroySockets();
       });
       return closing;
     },
@@ -264,24 +282,15 @@ async function startRawServer(
   await listen(server);
   const port = portOf(server);
 
-  let closing: Promise<void> | undefined;
-  return {
-    host: LOOPBACK,
+  return serverHandle(
     port,
     messages,
-    get connections() {
-      return connections;
+    () => connections,
+    (done) => server.close(() => done()),
+    () => {
+      for (const socket of sockets) socket.destroy();
     },
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) {
-          socket.destroy();
-        }
-      });
-      return closing;
-    },
-  };
+  );
 }
 
 /** Calls onLine for every CRLF (or LF) terminated line; onLine returns false to stop line parsing. */
