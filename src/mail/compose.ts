@@ -1,15 +1,17 @@
 import MailComposer from "nodemailer/lib/mail-composer";
 import { randomUUID } from "node:crypto";
+import { convert } from "html-to-text";
 import { emailDomain, urlHost } from "../net/hosts.ts";
 import type { HeraldSettings } from "../settings/model.ts";
-import type { OutgoingMessage } from "../smtp/session.ts";
+import type { OutgoingMessage } from "./message.ts";
 
 export interface MessageContent {
   to: string[];
   cc?: string[];
   bcc?: string[];
   subject: string;
-  text: string;
+  /** the text/plain part. @default derived from `html` with html-to-text */
+  text?: string;
   html?: string;
   /** Reply-To; @default ReplyToAddress */
   replyTo?: string;
@@ -48,7 +50,7 @@ export async function composeMessage(
     ...(content.cc?.length ? { cc: content.cc } : {}),
     ...(content.bcc?.length ? { bcc: content.bcc } : {}),
     subject: content.subject,
-    text: content.text,
+    text: content.text ?? (content.html ? htmlToText(content.html) : ""),
     ...(content.html ? { html: content.html } : {}),
     messageId,
     date: new Date(),
@@ -60,4 +62,9 @@ export async function composeMessage(
   const raw = await node.build();
   const envelope = node.getEnvelope();
   return { from: envelope.from || email.FeedbackEmail, to: envelope.to, raw, messageId };
+}
+
+/** The text/plain alternative of an HTML body (links kept as "text [url]"). */
+export function htmlToText(html: string): string {
+  return convert(html, { wordwrap: 78 });
 }

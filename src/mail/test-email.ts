@@ -1,5 +1,5 @@
 import type { HeraldSettings } from "../settings/model.ts";
-import type { OutgoingMessage } from "../smtp/session.ts";
+import type { OutgoingMessage } from "./message.ts";
 import { composeMessage, prefixedSubject } from "./compose.ts";
 
 function escapeHtml(text: string): string {

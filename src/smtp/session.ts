@@ -1,5 +1,6 @@
 import SMTPConnection from "nodemailer/lib/smtp-connection";
 import { TLSSocket } from "node:tls";
+import type { OutgoingMessage } from "../mail/message.ts";
 import type { HeraldSettings } from "../settings/model.ts";
 import { classifySmtpError } from "./classify.ts";
 import { configReport } from "./config-report.ts";
@@ -10,13 +11,6 @@ import { checkBeforeConnecting } from "./preflight.ts";
 import { redactSecrets } from "./redact.ts";
 import type { ServerInfo, SmtpReport, TlsInfo } from "./report.ts";
 import { ehloAuthMethods, ehloExtensions, StageTracker } from "./tracker.ts";
-
-export interface OutgoingMessage {
-  from: string;
-  to: string[];
-  raw: Buffer | string;
-  messageId: string;
-}
 
 export interface SmtpSessionOptions {
   settings: HeraldSettings;
