@@ -1,0 +1,130 @@
+import { SendEmailCommand, type SESv2Client } from "@aws-sdk/client-sesv2";
+import { classifySmtpError, type SmtpErrorLike } from "../smtp/classify.ts";
+import type { OutgoingMessage } from "./message.ts";
+import type { MailTransport, SendOutcome } from "./transport.ts";
+
+export interface SesTransportOptions {
+  client: SESv2Client;
+  /** SES configuration set for event publishing and suppression. @default none */
+  configurationSetName?: string;
+  /**
+   * Bound on one SendEmail call, retries included. @default 10_000
+   */
+  timeoutMs?: number;
+}
+
+/**
+ * SES API errors as the SMTP reply SES's own SMTP endpoint gives for the same cause, so one
+ * classifier decides retry versus dead letter for both transports (an HTTP 400 is not an
+ * SMTP 4xx: a rejected message must not be retried).
+ */
+const SES_ERRORS_AS_SMTP: Record<string, [number, string]> = {
+  TooManyRequestsException: [454, "4.7.0 Throttling failure: Maximum sending rate exceeded."],
+  ThrottlingException: [454, "4.7.0 Throttling failure: Maximum sending rate exceeded."],
+  LimitExceededException: [454, "4.7.0 Throttling failure: Daily message quota exceeded."],
+  MessageRejected: [554, "5.7.1 Message rejected"],
+  MailFromDomainNotVerifiedException: [554, "5.7.1 Email address is not verified (MAIL FROM domain)"],
+  AccountSuspendedException: [554, "5.7.1 Sending is suspended for this account"],
+  SendingPausedException: [554, "5.7.1 Sending is paused for this account or configuration set"],
+  NotFoundException: [554, "5.3.5 Configuration set or identity not found"],
+  BadRequestException: [554, "5.6.0 Bad request"],
+};
+
+interface SdkError {
+  name?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+  $retryable?: unknown;
+}
+
+/** An SDK error in the shape the SMTP classifier reads. */
+export function sesErrorAsSmtp(error: unknown): SmtpErrorLike {
+  const e = (typeof error === "object" && error !== null ? error : {}) as SdkError;
+  const name = e.name ?? "Error";
+  const message = e.message ?? String(error);
+  const mapped = SES_ERRORS_AS_SMTP[name];
+  if (mapped) {
+    const [responseCode, text] = mapped;
+    return {
+      name,
+      code: name,
+      command: "API",
+      responseCode,
+      response: `${responseCode} ${text}: ${message}`,
+      message,
+    };
+  }
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) {
+    return { name, code: name, command: "API", responseCode: 451, response: `451 4.3.0 ${message}`, message };
+  }
+  if (name === "TimeoutError" || name === "AbortError") return { name, code: "ETIMEDOUT", message };
+  // Other 4xx from the API are the request's fault; without a status it is the network.
+  if (status !== undefined) {
+    return { name, code: name, command: "API", responseCode: 554, response: `554 5.6.0 ${message}`, message };
+  }
+  const code = (error as { code?: string }).code;
+  return { name, code: code ?? "ECONNECTION", message };
+}
+
+/** Only letters, digits, "_" and "-" are allowed in SES tag values. */
+function tagValue(value: string): string {
+  return value.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 256) || "_";
+}
+
+/**
+ * The SES v2 adapter of the mail transport port: the message as rendered (Content.Raw), the
+ * envelope recipients as the destination (Bcc is not in the headers), the message tags for
+ * the event destination. Never throws.
+ */
+export function createSesTransport(options: SesTransportOptions): MailTransport {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  return {
+    kind: "ses-api",
+    async send(message: OutgoingMessage): Promise<SendOutcome> {
+      const tags = Object.entries(message.tags ?? {}).map(([Name, Value]) => ({
+        Name: tagValue(Name),
+        Value: tagValue(Value),
+      }));
+      try {
+        const result = await options.client.send(
+          new SendEmailCommand({
+            FromEmailAddress: message.from,
+            Destination: { ToAddresses: message.to },
+            Content: { Raw: { Data: Buffer.from(message.raw) } },
+            ...(options.configurationSetName ? { ConfigurationSetName: options.configurationSetName } : {}),
+            ...(tags.length > 0 ? { EmailTags: tags } : {}),
+          }),
+          { abortSignal: AbortSignal.timeout(timeoutMs) },
+        );
+        return {
+          ok: true,
+          messageId: message.messageId,
+          ...(result.MessageId ? { providerMessageId: result.MessageId } : {}),
+          accepted: message.to,
+          rejected: [],
+        };
+      } catch (error) {
+        const smtpLike = sesErrorAsSmtp(error);
+        // An API reply means the request arrived: a refusal of the message, not of a connection.
+        const {
+          stage,
+          error: info,
+          hint,
+        } = classifySmtpError(smtpLike, smtpLike.command === "API" ? "data" : "connect");
+        return {
+          ok: false,
+          messageId: message.messageId,
+          accepted: [],
+          rejected: [],
+          stage,
+          error: info,
+          ...(hint ? { hint } : {}),
+        };
+      }
+    },
+    async close(): Promise<void> {
+      // The SDK client belongs to the runtime, which destroys it.
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import { createTransport, type Transporter } from "nodemailer";
+import type SMTPPool from "nodemailer/lib/smtp-pool";
+import type { HeraldSettings } from "../settings/model.ts";
+import { classifySmtpError, type SmtpErrorLike } from "../smtp/classify.ts";
+import { smtpConnectionOptions, stageTimeoutMs } from "../smtp/options.ts";
+import type { OutgoingMessage } from "./message.ts";
+import type { MailTransport, SendOutcome } from "./transport.ts";
+
+export interface SmtpTransportOptions {
+  settings: HeraldSettings;
+  /**
+   * Connections kept open and used in parallel.
+   * @default 5
+   */
+  maxConnections?: number;
+  /**
+   * Messages per connection before it is replaced (servers limit a session's messages).
+   * @default 100
+   */
+  maxMessages?: number;
+  /**
+   * Stages one message may take in all: a fresh connection's setup, the envelope and the
+   * data each within SMTPServerTimeout. nodemailer's own timeouts only notice silence, so
+   * this overall bound is what stops a server that trickles its replies.
+   * @default 3
+   */
+  stagesPerMessage?: number;
+}
+
+interface SmtpSentInfo {
+  accepted?: Array<string | { address: string }>;
+  rejected?: Array<string | { address: string }>;
+  response?: string;
+}
+
+interface EnvelopeError extends SmtpErrorLike {
+  rejectedErrors?: SmtpErrorLike[];
+}
+
+/**
+ * The pooled SMTP adapter of the mail transport port: nodemailer's pool with the probe
+ * session's connection options (the same TLS, STARTTLS and timeout rules), reused across
+ * warm invocations. Credentials are used only when EnableSMTPAuth is on; the settings must
+ * have passed validation (the callers check before building a transport).
+ */
+export function createSmtpTransport(options: SmtpTransportOptions): MailTransport {
+  const { settings } = options;
+  const email = settings.EmailSettings;
+  const perMessageMs = stageTimeoutMs(settings) * (options.stagesPerMessage ?? 3);
+  const poolOptions: SMTPPool.Options = {
+    ...smtpConnectionOptions(settings),
+    pool: true,
+    maxConnections: options.maxConnections ?? 5,
+    maxMessages: options.maxMessages ?? 100,
+    // A closed or failed connection is torn down at once rather than waited on for 5 s.
+    socketCloseTimeout: 0,
+    ...(email.EnableSMTPAuth ? { auth: { user: email.SMTPUsername, pass: email.SMTPPassword } } : {}),
+  };
+  // Created on first use and again after close(), so a warm container can close it at the
+  // end of an invocation and still send in the next one.
+  let pool: Transporter<SmtpSentInfo> | undefined;
+
+  return {
+    kind: "smtp",
+    async send(message: OutgoingMessage): Promise<SendOutcome> {
+      const deadline = AbortSignal.timeout(perMessageMs);
+      try {
+        pool ??= createTransport(poolOptions);
+        const info = await pool.sendMail({
+          envelope: { from: message.from, to: message.to },
+          raw: message.raw,
+          signal: deadline,
+        });
+        const accepted = addresses(info.accepted);
+        const rejected = addresses(info.rejected);
+        return {
+          ok: accepted.length > 0,
+          messageId: message.messageId,
+          ...(info.response ? { providerMessageId: info.response } : {}),
+          accepted,
+          rejected,
+        };
+      } catch (error) {
+        if (deadline.aborted) {
+          // The pool closed that connection; the others keep going.
+          return failure(message, timeoutError(perMessageMs), "data");
+        }
+        return failure(message, error, "connect");
+      }
+    },
+    async close(): Promise<void> {
+      pool?.close();
+      pool = undefined;
+    },
+  };
+}
+
+function addresses(list: SmtpSentInfo["accepted"]): string[] {
+  return (list ?? []).map((entry) => (typeof entry === "string" ? entry : entry.address));
+}
+
+function timeoutError(ms: number): SmtpErrorLike {
+  return {
+    name: "TimeoutError",
+    code: "ETIMEDOUT",
+    message: `the message was not delivered within ${ms / 1000} s (SMTPServerTimeout for each of its stages)`,
+  };
+}
+
+/**
+ * A failed send as an outcome. When every recipient was refused, the most hopeful refusal
+ * decides: a 4xx for anyone means the message can be retried (nobody has it yet).
+ */
+function failure(message: OutgoingMessage, error: unknown, fallbackStage: "connect" | "data"): SendOutcome {
+  const envelopeError = error as EnvelopeError;
+  const rejected = (envelopeError?.rejectedErrors ?? []) as Array<SmtpErrorLike & { recipient?: string }>;
+  const decisive =
+    rejected.find((e) => (e.responseCode ?? 0) >= 400 && (e.responseCode ?? 0) < 500) ?? rejected[0] ?? error;
+  const { stage, error: info, hint } = classifySmtpError(decisive, fallbackStage);
+  return {
+    ok: false,
+    messageId: message.messageId,
+    accepted: [],
+    rejected: rejected.length > 0 ? message.to : [],
+    stage,
+    error: info,
+    ...(hint ? { hint } : {}),
+  };
+}

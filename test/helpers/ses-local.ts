@@ -1,0 +1,61 @@
+/**
+ * aws-ses-v2-local (the SES v2 API emulator) on 127.0.0.1 with an ephemeral port, and an SDK
+ * client pointed at it. The emulator keeps one store per process: `clear()` empties it.
+ */
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { SESv2Client } from "@aws-sdk/client-sesv2";
+import sesModule from "aws-ses-v2-local";
+
+/** One message as the emulator stored it. */
+export interface StoredSesEmail {
+  messageId: string;
+  from: string;
+  destination: { to: string[]; cc: string[]; bcc: string[] };
+  subject: string;
+  replyTo: string[];
+  body: { text?: string; html?: string };
+  /** parsed from the raw message (SendEmail with Content.Raw) */
+  headers?: Array<{ name: string; value: string }>;
+  at: number;
+}
+
+export interface LocalSes {
+  /** http://127.0.0.1:<port> — what AWS_ENDPOINT_URL_SESV2 takes */
+  endpoint: string;
+  client: SESv2Client;
+  emails(): Promise<StoredSesEmail[]>;
+  clear(): Promise<void>;
+  close(): Promise<void>;
+}
+
+// CommonJS module: its default export arrives as `.default` when imported from ESM.
+const startServer = (sesModule as unknown as { default: typeof sesModule }).default ?? sesModule;
+
+export async function startLocalSes(): Promise<LocalSes> {
+  const server: Server = await startServer({ host: "127.0.0.1", port: 0 });
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new SESv2Client({
+    endpoint,
+    region: "eu-west-1",
+    credentials: { accessKeyId: "AKIDLOCAL", secretAccessKey: "local-secret" },
+    maxAttempts: 1,
+  });
+  return {
+    endpoint,
+    client,
+    async emails() {
+      const response = await fetch(`${endpoint}/store`);
+      return ((await response.json()) as { emails: StoredSesEmail[] }).emails;
+    },
+    async clear() {
+      await fetch(`${endpoint}/clear-store`, { method: "POST" });
+    },
+    async close() {
+      client.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,198 @@
+// The mail transport port's two adapters against real local servers: smtp-server for the
+// pooled SMTP adapter, aws-ses-v2-local for the SES v2 adapter.
+import net from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { composeMessage } from "../../../src/mail/compose.ts";
+import { createSesTransport, sesErrorAsSmtp } from "../../../src/mail/ses-transport.ts";
+import { createSmtpTransport } from "../../../src/mail/smtp-transport.ts";
+import { loadSettings } from "../../../src/settings/load.ts";
+import type { HeraldSettings } from "../../../src/settings/model.ts";
+import { startLocalSes, type LocalSes } from "../../helpers/ses-local.ts";
+import { LOOPBACK, startSmtpServer } from "../../helpers/smtp-servers.ts";
+
+async function settingsFor(email: Record<string, unknown>): Promise<HeraldSettings> {
+  const loaded = await loadSettings({
+    env: {},
+    ssm: false,
+    overrides: { EmailSettings: { FeedbackEmail: "notify@example.com", ...email } },
+  });
+  return loaded.settings;
+}
+
+async function message(settings: HeraldSettings, to: string[]) {
+  return composeMessage(settings, { to, subject: "Hello", text: "body" });
+}
+
+describe("pooled SMTP transport", () => {
+  it("delivers over STARTTLS with AUTH and reuses one connection for several messages", async () => {
+    const server = await startSmtpServer({ auth: { username: "user", password: "s3cret-pass" } });
+    try {
+      const settings = await settingsFor({
+        SMTPServer: LOOPBACK,
+        SMTPPort: String(server.port),
+        ConnectionSecurity: "STARTTLS",
+        SkipServerCertificateVerification: true,
+        SMTPUsername: "user",
+        SMTPPassword: "s3cret-pass",
+      });
+      const transport = createSmtpTransport({ settings, maxConnections: 1 });
+      const outcomes = [];
+      for (const to of ["a@example.com", "b@example.com", "c@example.com"]) {
+        outcomes.push(await transport.send(await message(settings, [to])));
+      }
+      await transport.close();
+      expect(outcomes.map((o) => o.ok)).toEqual([true, true, true]);
+      expect(outcomes[0]?.accepted).toEqual(["a@example.com"]);
+      expect(server.messages.map((m) => [m.to, m.secure, m.authUser])).toEqual([
+        [["a@example.com"], true, "user"],
+        [["b@example.com"], true, "user"],
+        [["c@example.com"], true, "user"],
+      ]);
+      expect(server.connections).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("classifies a 5xx at RCPT as permanent and a 4xx as retryable", async () => {
+    for (const [code, retryable] of [
+      [550, false],
+      [451, true],
+    ] as const) {
+      const server = await startSmtpServer({
+        starttls: false,
+        failAt: { stage: "rcpt", code, message: `${code === 550 ? "5.1.1" : "4.3.0"} no` },
+      });
+      try {
+        const settings = await settingsFor({ SMTPServer: LOOPBACK, SMTPPort: String(server.port) });
+        const transport = createSmtpTransport({ settings });
+        const outcome = await transport.send(await message(settings, ["x@example.com"]));
+        await transport.close();
+        expect(outcome).toMatchObject({ ok: false, stage: "rcpt", rejected: ["x@example.com"] });
+        expect(outcome.error).toMatchObject({ responseCode: code, retryable });
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
+  it("stops a server that trickles its reply within three times SMTPServerTimeout", async () => {
+    // Greets, then answers EHLO one byte every 300 ms: an idle timer never fires.
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => undefined);
+      socket.write("220 trickle ESMTP\r\n");
+      socket.once("data", () => {
+        const reply = "250-trickle\r\n".repeat(1000);
+        let i = 0;
+        const timer = setInterval(() => {
+          if (socket.destroyed || i >= reply.length) return clearInterval(timer);
+          socket.write(reply[i++] ?? "");
+        }, 300);
+        socket.on("close", () => clearInterval(timer));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, LOOPBACK, resolve));
+    try {
+      const port = (server.address() as net.AddressInfo).port;
+      const settings = await settingsFor({
+        SMTPServer: LOOPBACK,
+        SMTPPort: String(port),
+        SMTPServerTimeout: 1,
+      });
+      const transport = createSmtpTransport({ settings });
+      const started = performance.now();
+      const outcome = await transport.send(await message(settings, ["x@example.com"]));
+      const elapsed = performance.now() - started;
+      await transport.close();
+      expect(outcome.ok).toBe(false);
+      expect(outcome.error).toMatchObject({ code: "ETIMEDOUT", retryable: true });
+      expect(elapsed).toBeGreaterThan(2500);
+      expect(elapsed).toBeLessThan(4500);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("leaves no socket open after close", async () => {
+    const server = await startSmtpServer({ starttls: false });
+    try {
+      const settings = await settingsFor({ SMTPServer: LOOPBACK, SMTPPort: String(server.port) });
+      const openSockets = () => process.getActiveResourcesInfo().filter((r) => r === "TCPSocketWrap").length;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const before = openSockets();
+      const transport = createSmtpTransport({ settings });
+      expect((await transport.send(await message(settings, ["x@example.com"]))).ok).toBe(true);
+      await transport.close();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Both ends live in this process: the client's socket and smtp-server's.
+      expect(openSockets()).toBe(before);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("SES v2 transport", () => {
+  let ses: LocalSes;
+  beforeAll(async () => {
+    ses = await startLocalSes();
+  });
+  afterAll(async () => {
+    await ses.close();
+  });
+
+  it("sends the rendered message, Bcc included, with the configuration set and tags", async () => {
+    await ses.clear();
+    const settings = await settingsFor({});
+    const transport = createSesTransport({ client: ses.client, configurationSetName: "herald" });
+    const rendered = await composeMessage(settings, {
+      to: ["to@example.com"],
+      bcc: ["hidden@example.com"],
+      subject: "Via SES",
+      html: "<p>Hello <b>there</b></p>",
+    });
+    const outcome = await transport.send({ ...rendered, tags: { category: "mention", id: "evt 1" } });
+    expect(outcome).toMatchObject({ ok: true, accepted: ["to@example.com", "hidden@example.com"] });
+    expect(outcome.providerMessageId).toBeTruthy();
+    const [stored] = await ses.emails();
+    expect(stored?.subject).toBe("Via SES");
+    expect(stored?.body.text).toContain("Hello there");
+  });
+
+  it("is a classified, retryable failure when the endpoint is down", async () => {
+    const settings = await settingsFor({});
+    const { SESv2Client } = await import("@aws-sdk/client-sesv2");
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, LOOPBACK, resolve));
+    const port = (closed.address() as net.AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const client = new SESv2Client({
+      endpoint: `http://127.0.0.1:${port}`,
+      region: "eu-west-1",
+      credentials: { accessKeyId: "a", secretAccessKey: "b" },
+      maxAttempts: 1,
+    });
+    const outcome = await createSesTransport({ client }).send(await message(settings, ["x@example.com"]));
+    client.destroy();
+    expect(outcome.ok).toBe(false);
+    expect(outcome.error?.retryable).toBe(true);
+    expect(outcome.stage).toBe("connect");
+  });
+
+  it.each([
+    ["TooManyRequestsException", 429, true],
+    ["LimitExceededException", 400, true],
+    ["MessageRejected", 400, false],
+    ["MailFromDomainNotVerifiedException", 400, false],
+    ["AccountSuspendedException", 400, false],
+    ["InternalFailure", 500, true],
+    ["SomeNewValidationException", 400, false],
+  ])("maps %s (HTTP %i) to retryable=%s", async (name, status, retryable) => {
+    const { classifySmtpError } = await import("../../../src/smtp/classify.ts");
+    const error = Object.assign(new Error("from SES"), { name, $metadata: { httpStatusCode: status } });
+    expect(classifySmtpError(sesErrorAsSmtp(error), "data").error.retryable).toBe(retryable);
+  });
+});
