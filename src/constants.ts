@@ -40,3 +40,49 @@ export function parameterName(prefix: string, settingPath: string): string {
 export function envVarName(settingPath: string): string {
   return `MM_${settingPath.replace(".", "_").toUpperCase()}`;
 }
+
+/** DynamoDB table for idempotency and sent-bulletin records (partition key `id`, TTL `expiration`). */
+export const TABLE_NAME_ENV = "HERALD_TABLE_NAME";
+
+/** SQS queue URL where permanently failed notifications go, with their reason. */
+export const DEAD_LETTER_QUEUE_URL_ENV = "HERALD_DEAD_LETTER_QUEUE_URL";
+
+/** SES configuration set used for `ses-api` sends. */
+export const CONFIGURATION_SET_ENV = "HERALD_CONFIGURATION_SET";
+
+/** Emails per second per function instance. */
+export const MAX_SEND_RATE_ENV = "HERALD_MAX_SEND_RATE";
+
+/** Base URL of the security bulletin feed. */
+export const SECURITY_FEED_URL_ENV = "HERALD_SECURITY_FEED_URL";
+
+/** Seconds per security feed request. */
+export const SECURITY_FEED_TIMEOUT_ENV = "HERALD_SECURITY_FEED_TIMEOUT";
+
+/** The product version security bulletins are matched against. */
+export const PRODUCT_VERSION_ENV = "HERALD_PRODUCT_VERSION";
+
+/** Sent to the security feed as `id`. */
+export const INSTALLATION_ID_ENV = "HERALD_INSTALLATION_ID";
+
+/** Comma-separated administrator addresses (security bulletins). */
+export const ADMIN_EMAILS_ENV = "HERALD_ADMIN_EMAILS";
+
+/** The EventBridge bus the feedback handler publishes NotificationFeedback events on. */
+export const EVENT_BUS_NAME_ENV = "HERALD_EVENT_BUS_NAME";
+
+/** CloudWatch namespace of Herald's own metrics (Powertools Metrics). */
+export const METRICS_NAMESPACE = "Herald";
+
+/** `source` of the events Herald publishes (NotificationFeedback). */
+export const EVENT_SOURCE = "herald";
+
+/** detail-type of the events applications put on the bus to send a notification. */
+export const NOTIFICATION_DETAIL_TYPE = "Notification";
+
+/** detail-type of the bounce, complaint, reject, delay and delivery events Herald publishes. */
+export const FEEDBACK_DETAIL_TYPE = "NotificationFeedback";
+
+/** SES message tags the send path sets and the feedback handler reads back. */
+export const MESSAGE_TAG_NOTIFICATION_ID = "id";
+export const MESSAGE_TAG_CATEGORY = "category";
