@@ -86,3 +86,9 @@ export const FEEDBACK_DETAIL_TYPE = "NotificationFeedback";
 /** SES message tags the send path sets and the feedback handler reads back. */
 export const MESSAGE_TAG_NOTIFICATION_ID = "id";
 export const MESSAGE_TAG_CATEGORY = "category";
+
+/** Security-alert check: the bulletin feed's default base URL. */
+export const DEFAULT_SECURITY_FEED_URL = "https://securityupdatecheck.mattermost.com";
+
+/** Security-alert check: default seconds allowed for each feed request, body included. */
+export const DEFAULT_SECURITY_FEED_TIMEOUT_SECONDS = 10;

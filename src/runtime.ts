@@ -1,0 +1,257 @@
+/**
+ * The composition root: the one module that reads the environment and constructs AWS
+ * clients. A Lambda builds one Runtime per container (module scope), the CLI and the sandbox
+ * one per run; operations receive what they need from it.
+ */
+import { createHash } from "node:crypto";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { IAMClient } from "@aws-sdk/client-iam";
+import { SESv2Client } from "@aws-sdk/client-sesv2";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { SSMClient } from "@aws-sdk/client-ssm";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import {
+  CONFIG_FILE_ENV,
+  CONFIGURATION_SET_ENV,
+  DEAD_LETTER_QUEUE_URL_ENV,
+  DEFAULT_TRANSPORT,
+  EVENT_BUS_NAME_ENV,
+  MAX_SEND_RATE_ENV,
+  METRICS_NAMESPACE,
+  PARAMETER_PREFIX_ENV,
+  TABLE_NAME_ENV,
+  TRANSPORT_ENV,
+  TRANSPORTS,
+  type Transport,
+} from "./constants.ts";
+import { createSesTransport } from "./mail/ses-transport.ts";
+import { createSmtpTransport } from "./mail/smtp-transport.ts";
+import type { MailTransport } from "./mail/transport.ts";
+import { loadSettings, type LoadedSettings, type LoadSettingsOptions } from "./settings/load.ts";
+import type { HeraldSettings } from "./settings/model.ts";
+
+/** Every AWS call is bounded: no SDK default waits minutes on a silent endpoint. */
+const AWS_CONNECT_TIMEOUT_MS = 3_000;
+const AWS_REQUEST_TIMEOUT_MS = 10_000;
+
+export interface RuntimeOptions {
+  /** @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** Powertools service name (logs and metrics). @default "herald" */
+  serviceName?: string;
+  /**
+   * "lambda": JSON logs at POWERTOOLS_LOG_LEVEL (default INFO) and EMF metrics on stdout.
+   * "cli": stdout belongs to the command's output, so logs are silent unless
+   * POWERTOOLS_LOG_LEVEL asks for them, and metrics are not emitted.
+   * @default "lambda"
+   */
+  mode?: "lambda" | "cli";
+  /** A config.json to read settings from, over HERALD_CONFIG_FILE (the CLI's --config). */
+  configFile?: string;
+  /** SSM prefix over HERALD_PARAMETER_PREFIX (the CLI's --ssm-prefix). */
+  parameterPrefix?: string;
+}
+
+/** The HERALD_* variables the send path needs, parsed once. */
+export interface RuntimeConfig {
+  transport: Transport;
+  /** HERALD_TABLE_NAME: idempotency and sent-bulletin records; absent: in memory / --state. */
+  tableName?: string;
+  /** HERALD_DEAD_LETTER_QUEUE_URL: where permanent failures go; absent: counted only. */
+  deadLetterQueueUrl?: string;
+  /** HERALD_CONFIGURATION_SET: for `ses-api` sends. */
+  configurationSet?: string;
+  /** HERALD_MAX_SEND_RATE: emails per second per function instance. @default 14 */
+  maxSendRate: number;
+  /** HERALD_EVENT_BUS_NAME: where NotificationFeedback events go. */
+  eventBusName?: string;
+}
+
+/** A new production SES account's sending rate. */
+export const DEFAULT_MAX_SEND_RATE = 14;
+
+export interface Runtime {
+  /** The environment this runtime was built from (a copy: later changes are not seen). */
+  readonly env: Readonly<NodeJS.ProcessEnv>;
+  readonly config: RuntimeConfig;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Where settings come from: config file, SSM (cached per container), MM_* variables. */
+  readonly settingsSources: LoadSettingsOptions;
+  /** The settings from every source, with optional unsaved ones over them. */
+  loadSettings(overrides?: unknown): Promise<LoadedSettings>;
+  /** SES v2 client for a region (default AWS_REGION). */
+  ses(region?: string): SESv2Client;
+  dynamodb(): DynamoDBClient;
+  sqs(): SQSClient;
+  eventBridge(): EventBridgeClient;
+  iam(): IAMClient;
+  ssm(): SSMClient;
+  /**
+   * The mail transport for these settings, per HERALD_TRANSPORT: reused while the settings
+   * stay the same (a warm container keeps its SMTP pool), replaced when they change.
+   */
+  transport(settings: HeraldSettings): MailTransport;
+  /** Close pooled connections and destroy the clients: nothing outlives a CLI run. */
+  close(): Promise<void>;
+}
+
+export class RuntimeConfigError extends Error {
+  override name = "RuntimeConfigError";
+  readonly code = "ERUNTIMECONFIG";
+  readonly hint: string;
+  constructor(message: string, hint: string) {
+    super(message);
+    this.hint = hint;
+  }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value !== undefined && value.trim() !== "" ? value.trim() : undefined;
+}
+
+/** HERALD_TRANSPORT, validated: a typo must not silently send another way. */
+export function transportFrom(env: Readonly<NodeJS.ProcessEnv>): Transport {
+  const value = nonEmpty(env[TRANSPORT_ENV]) ?? DEFAULT_TRANSPORT;
+  if ((TRANSPORTS as readonly string[]).includes(value)) return value as Transport;
+  throw new RuntimeConfigError(
+    `${TRANSPORT_ENV} is ${JSON.stringify(value)}, not one of ${TRANSPORTS.join(", ")}`,
+    `set ${TRANSPORT_ENV} to ses-smtp or smtp (send over SMTP with the settings) or ses-api (SES v2 API)`,
+  );
+}
+
+/** The SDK's own endpoint variables, read from this runtime's environment. */
+function endpointFor(env: Readonly<NodeJS.ProcessEnv>, service: string): string | undefined {
+  return nonEmpty(env[`AWS_ENDPOINT_URL_${service}`]) ?? nonEmpty(env.AWS_ENDPOINT_URL);
+}
+
+function maxSendRateFrom(env: Readonly<NodeJS.ProcessEnv>): number {
+  const raw = nonEmpty(env[MAX_SEND_RATE_ENV]);
+  if (raw === undefined) return DEFAULT_MAX_SEND_RATE;
+  const rate = Number(raw);
+  if (Number.isFinite(rate) && rate > 0) return rate;
+  throw new RuntimeConfigError(
+    `${MAX_SEND_RATE_ENV} is ${JSON.stringify(raw)}, not a positive number of emails per second`,
+    `set ${MAX_SEND_RATE_ENV} to your SES sending rate, e.g. 14 (1 in the SES sandbox)`,
+  );
+}
+
+/** The runtime's variables, validated: a typo fails at start, naming the variable. */
+export function runtimeConfigFrom(env: Readonly<NodeJS.ProcessEnv>): RuntimeConfig {
+  return {
+    transport: transportFrom(env),
+    maxSendRate: maxSendRateFrom(env),
+    tableName: nonEmpty(env[TABLE_NAME_ENV]),
+    deadLetterQueueUrl: nonEmpty(env[DEAD_LETTER_QUEUE_URL_ENV]),
+    configurationSet: nonEmpty(env[CONFIGURATION_SET_ENV]),
+    eventBusName: nonEmpty(env[EVENT_BUS_NAME_ENV]),
+  };
+}
+
+export function createRuntime(options: RuntimeOptions = {}): Runtime {
+  const env: Readonly<NodeJS.ProcessEnv> = Object.freeze({ ...(options.env ?? process.env) });
+  const serviceName = options.serviceName ?? "herald";
+  const mode = options.mode ?? "lambda";
+  const config = runtimeConfigFrom(env);
+  const region = nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
+
+  const logger = new Logger({
+    serviceName,
+    logLevel: (nonEmpty(env.POWERTOOLS_LOG_LEVEL) ?? (mode === "cli" ? "SILENT" : "INFO")) as "INFO",
+  });
+  const metrics = new Metrics({
+    namespace: nonEmpty(env.POWERTOOLS_METRICS_NAMESPACE) ?? METRICS_NAMESPACE,
+    serviceName,
+  });
+  if (mode === "cli") metrics.setThrowOnEmptyMetrics(false);
+
+  // The SDK's own chain reads process.env; a runtime built from another environment (a test,
+  // the sandbox) must use that environment's keys. In Lambda both are the same variables.
+  const accessKeyId = nonEmpty(env.AWS_ACCESS_KEY_ID);
+  const secretAccessKey = nonEmpty(env.AWS_SECRET_ACCESS_KEY);
+  const sessionToken = nonEmpty(env.AWS_SESSION_TOKEN);
+  const credentials =
+    accessKeyId && secretAccessKey
+      ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } }
+      : {};
+  const clientConfig = (service: string, clientRegion = region) => ({
+    ...(clientRegion ? { region: clientRegion } : {}),
+    ...credentials,
+    ...(endpointFor(env, service) ? { endpoint: endpointFor(env, service) } : {}),
+    requestHandler: { connectionTimeout: AWS_CONNECT_TIMEOUT_MS, requestTimeout: AWS_REQUEST_TIMEOUT_MS },
+  });
+  // Clients are made on first use (a handler that never sends never loads SES) and kept
+  // for the container's life; close() destroys them.
+  const clients = new Map<string, { destroy(): void }>();
+  const client = <T extends { destroy(): void }>(key: string, make: () => T): T => {
+    let existing = clients.get(key) as T | undefined;
+    if (!existing) {
+      existing = make();
+      clients.set(key, existing);
+    }
+    return existing;
+  };
+  const ssm = () => client("ssm", () => new SSMClient(clientConfig("SSM")));
+  const ses = (clientRegion = region ?? "us-east-1") =>
+    client(`ses:${clientRegion}`, () => new SESv2Client(clientConfig("SESV2", clientRegion)));
+
+  const prefix = nonEmpty(options.parameterPrefix) ?? nonEmpty(env[PARAMETER_PREFIX_ENV]);
+  const configFile = nonEmpty(options.configFile) ?? nonEmpty(env[CONFIG_FILE_ENV]);
+  const settingsSources: LoadSettingsOptions = {
+    env: { ...env },
+    ...(configFile ? { configFile } : {}),
+    ssm: prefix
+      ? {
+          prefix,
+          get client() {
+            return ssm();
+          },
+        }
+      : false,
+  };
+
+  let current: { key: string; transport: MailTransport } | undefined;
+
+  return {
+    env,
+    config,
+    logger,
+    metrics,
+    settingsSources,
+    loadSettings: (overrides) =>
+      loadSettings(overrides === undefined ? settingsSources : { ...settingsSources, overrides }),
+    ses,
+    dynamodb: () => client("dynamodb", () => new DynamoDBClient(clientConfig("DYNAMODB"))),
+    sqs: () => client("sqs", () => new SQSClient(clientConfig("SQS"))),
+    eventBridge: () => client("eventbridge", () => new EventBridgeClient(clientConfig("EVENTBRIDGE"))),
+    iam: () => client("iam", () => new IAMClient(clientConfig("IAM"))),
+    ssm,
+    transport(settings) {
+      const key = settingsKey(config.transport, settings);
+      if (current?.key === key) return current.transport;
+      void current?.transport.close();
+      const transport =
+        config.transport === "ses-api"
+          ? createSesTransport({
+              client: ses(),
+              ...(config.configurationSet ? { configurationSetName: config.configurationSet } : {}),
+            })
+          : createSmtpTransport({ settings });
+      current = { key, transport };
+      return transport;
+    },
+    async close() {
+      await current?.transport.close();
+      current = undefined;
+      for (const made of clients.values()) made.destroy();
+      clients.clear();
+    },
+  };
+}
+
+/** Identifies the settings a transport was built for, without keeping the password around. */
+function settingsKey(kind: Transport, settings: HeraldSettings): string {
+  return createHash("sha256").update(kind).update(JSON.stringify(settings.EmailSettings)).digest("hex");
+}

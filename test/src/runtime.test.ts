@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { composeMessage } from "../../src/mail/compose.ts";
+import { createRuntime, RuntimeConfigError, runtimeConfigFrom } from "../../src/runtime.ts";
+import { startLocalSes, type LocalSes } from "../helpers/ses-local.ts";
+
+const CREDENTIALS = {
+  AWS_ACCESS_KEY_ID: "AKIDLOCAL",
+  AWS_SECRET_ACCESS_KEY: "local",
+  AWS_REGION: "eu-west-1",
+};
+
+describe("runtime configuration", () => {
+  it("defaults to ses-smtp and 14 emails per second", () => {
+    expect(runtimeConfigFrom({})).toMatchObject({ transport: "ses-smtp", maxSendRate: 14 });
+  });
+
+  it.each([
+    [{ HERALD_TRANSPORT: "sse-api" }, "HERALD_TRANSPORT"],
+    [{ HERALD_MAX_SEND_RATE: "fast" }, "HERALD_MAX_SEND_RATE"],
+    [{ HERALD_MAX_SEND_RATE: "0" }, "HERALD_MAX_SEND_RATE"],
+  ])("rejects %o naming the variable", (env, name) => {
+    expect(() => runtimeConfigFrom(env)).toThrow(RuntimeConfigError);
+    expect(() => runtimeConfigFrom(env)).toThrow(name);
+  });
+
+  it("reads the table, dead-letter queue and configuration set", () => {
+    expect(
+      runtimeConfigFrom({
+        HERALD_TABLE_NAME: "t",
+        HERALD_DEAD_LETTER_QUEUE_URL: "https://sqs/dlq",
+        HERALD_CONFIGURATION_SET: "cs",
+        HERALD_MAX_SEND_RATE: "2.5",
+      }),
+    ).toMatchObject({
+      tableName: "t",
+      deadLetterQueueUrl: "https://sqs/dlq",
+      configurationSet: "cs",
+      maxSendRate: 2.5,
+    });
+  });
+});
+
+describe("runtime", () => {
+  let ses: LocalSes;
+  beforeAll(async () => {
+    ses = await startLocalSes();
+  });
+  afterAll(async () => {
+    await ses.close();
+  });
+
+  it("sends through the SES API at the endpoint its own environment names", async () => {
+    await ses.clear();
+    const runtime = createRuntime({
+      env: { ...CREDENTIALS, HERALD_TRANSPORT: "ses-api", AWS_ENDPOINT_URL_SESV2: ses.endpoint },
+      mode: "cli",
+    });
+    const { settings } = await runtime.loadSettings();
+    const transport = runtime.transport(settings);
+    expect(transport.kind).toBe("ses-api");
+    const outcome = await transport.send(
+      await composeMessage(settings, { to: ["a@example.com"], subject: "From the runtime", text: "hi" }),
+    );
+    await runtime.close();
+    expect(outcome.ok).toBe(true);
+    expect((await ses.emails()).map((e) => e.subject)).toEqual(["From the runtime"]);
+  });
+
+  it("keeps one transport while the settings stay the same and replaces it when they change", async () => {
+    const runtime = createRuntime({ env: { HERALD_TRANSPORT: "smtp" }, mode: "cli" });
+    const { settings } = await runtime.loadSettings();
+    const first = runtime.transport(settings);
+    expect(runtime.transport(structuredClone(settings))).toBe(first);
+    const { settings: changed } = await runtime.loadSettings({ EmailSettings: { SMTPPort: "2525" } });
+    expect(runtime.transport(changed)).not.toBe(first);
+    await runtime.close();
+  });
+
+  it("reads settings from the config file it was given and the MM_* variables of its environment", async () => {
+    const runtime = createRuntime({
+      env: { MM_EMAILSETTINGS_SMTPPORT: "2587" },
+      configFile: "examples/mattermost-config.json",
+      mode: "cli",
+    });
+    const loaded = await runtime.loadSettings();
+    await runtime.close();
+    expect(loaded.inputErrors).toEqual([]);
+    expect(loaded.settings.EmailSettings.SMTPPort).toBe("2587");
+    expect(loaded.origins.get("EmailSettings.SMTPPort")?.source).toBe("env");
+  });
+});
