@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startMailPage, type CapturedMail, type MailPage } from "../../sandbox/mail-page.ts";
+import { composeMessage } from "../../src/mail/compose.ts";
+import { loadSettings } from "../../src/settings/load.ts";
+
+describe("the sandbox mail page", () => {
+  let page: MailPage;
+  const messages: CapturedMail[] = [];
+
+  beforeAll(async () => {
+    const { settings } = await loadSettings({ env: {}, ssm: false });
+    const message = await composeMessage(settings, {
+      to: ["you@example.com"],
+      subject: "Deploy <b>finished</b>",
+      html: `<p>It <em>worked</em>.</p><script>parent.document.title="owned"</script>`,
+    });
+    messages.push({
+      id: "m1",
+      via: "smtp",
+      receivedAt: new Date(),
+      envelopeFrom: message.from,
+      envelopeTo: message.to,
+      raw: String(message.raw),
+    });
+    page = await startMailPage({ messages: async () => messages });
+  });
+  afterAll(async () => {
+    await page.close();
+  });
+
+  it("lists caught messages with their subject escaped", async () => {
+    const response = await fetch(page.url);
+    const body = await response.text();
+    expect(page.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(response.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(body).toContain("Deploy &#60;b&#62;finished&#60;/b&#62;");
+    expect(body).toContain('href="/messages/m1"');
+  });
+
+  it("shows one message's headers, text and its HTML in a sandboxed frame", async () => {
+    const body = await (await fetch(`${page.url}messages/m1`)).text();
+    expect(body).toMatch(/<iframe title="HTML part" sandbox srcdoc="[^"]*&#60;em&#62;worked/);
+    expect(body).not.toContain("<script>");
+    expect(body).toContain("Auto-Submitted");
+    expect(body).toContain("It worked.");
+  });
+
+  it("serves the raw message and 404 for an unknown one", async () => {
+    expect(await (await fetch(`${page.url}messages/m1/raw`)).text()).toContain("Message-ID:");
+    expect((await fetch(`${page.url}messages/nope`)).status).toBe(404);
+  });
+});
