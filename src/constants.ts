@@ -92,3 +92,12 @@ export const DEFAULT_SECURITY_FEED_URL = "https://securityupdatecheck.mattermost
 
 /** Security-alert check: default seconds allowed for each feed request, body included. */
 export const DEFAULT_SECURITY_FEED_TIMEOUT_SECONDS = 10;
+
+/** Metrics the feedback handler emits (count of recipients per SES event type). */
+export const FEEDBACK_METRIC_NAMES = {
+  bounce: "Bounces",
+  complaint: "Complaints",
+  delivery: "Deliveries",
+  reject: "Rejects",
+  deliveryDelay: "DeliveryDelays",
+} as const;

@@ -1,0 +1,167 @@
+// SES event publishing records (bounce, complaint, delivery, reject, delivery delay), as SES
+// puts them on EventBridge, turned into one NotificationFeedback per recipient: what an
+// application needs to react (stop mailing an address, flag a notification as undelivered).
+import { z } from "zod";
+import { MESSAGE_TAG_CATEGORY, MESSAGE_TAG_NOTIFICATION_ID } from "../constants.ts";
+
+const recipient = z.object({
+  emailAddress: z.string(),
+  status: z.string().optional(),
+  diagnosticCode: z.string().optional(),
+});
+
+/** The fields Herald reads; SES sends more, which are ignored. */
+export const sesEventSchema = z.object({
+  eventType: z.string(),
+  mail: z.object({
+    messageId: z.string(),
+    timestamp: z.string().optional(),
+    destination: z.array(z.string()).default([]),
+    commonHeaders: z.object({ messageId: z.string().optional() }).optional(),
+    tags: z.record(z.string(), z.array(z.string())).default({}),
+  }),
+  bounce: z
+    .object({
+      bounceType: z.string(),
+      bounceSubType: z.string().optional(),
+      bouncedRecipients: z.array(recipient),
+      timestamp: z.string().optional(),
+    })
+    .optional(),
+  complaint: z
+    .object({
+      complainedRecipients: z.array(recipient),
+      complaintFeedbackType: z.string().optional(),
+      complaintSubType: z.string().nullish(),
+      timestamp: z.string().optional(),
+    })
+    .optional(),
+  delivery: z.object({ recipients: z.array(z.string()), timestamp: z.string().optional() }).optional(),
+  reject: z.object({ reason: z.string().optional() }).optional(),
+  deliveryDelay: z
+    .object({
+      delayType: z.string().optional(),
+      delayedRecipients: z.array(recipient),
+      expirationTime: z.string().optional(),
+      timestamp: z.string().optional(),
+    })
+    .optional(),
+});
+export type SesEvent = z.infer<typeof sesEventSchema>;
+
+export const FEEDBACK_TYPES = ["bounce", "complaint", "delivery", "reject", "deliveryDelay"] as const;
+export type FeedbackType = (typeof FEEDBACK_TYPES)[number];
+
+/** The detail of a NotificationFeedback event: one recipient of one message. */
+export interface NotificationFeedback {
+  type: FeedbackType;
+  recipient: string;
+  /** the notification's `id`, from the message's `id` tag (absent when the message had none) */
+  notificationId?: string;
+  category?: string;
+  /** true when SES will not deliver to this address again (hard bounce, complaint) */
+  permanent: boolean;
+  /** bounce: Permanent, Transient or Undetermined */
+  bounceType?: string;
+  bounceSubType?: string;
+  complaintType?: string;
+  delayType?: string;
+  /** reject: why SES refused the message (e.g. a virus) */
+  reason?: string;
+  /** the recipient's server said (e.g. "smtp; 550 5.1.1 user unknown") */
+  diagnosticCode?: string;
+  status?: string;
+  /** SES's message id and the Message-ID header Herald set */
+  sesMessageId: string;
+  messageId?: string;
+  timestamp?: string;
+}
+
+/** SES's eventType for each feedback type Herald handles. */
+const EVENT_TYPES: Record<string, FeedbackType> = {
+  Bounce: "bounce",
+  Complaint: "complaint",
+  Delivery: "delivery",
+  Reject: "reject",
+  DeliveryDelay: "deliveryDelay",
+};
+
+export function feedbackType(eventType: string): FeedbackType | undefined {
+  return EVENT_TYPES[eventType];
+}
+
+function tag(event: SesEvent, name: string): string | undefined {
+  return event.mail.tags[name]?.[0];
+}
+
+/** One NotificationFeedback per affected recipient; [] for event types Herald ignores. */
+export function feedbackFromSesEvent(event: SesEvent): NotificationFeedback[] {
+  const type = feedbackType(event.eventType);
+  if (!type) return [];
+  const notificationId = tag(event, MESSAGE_TAG_NOTIFICATION_ID);
+  const category = tag(event, MESSAGE_TAG_CATEGORY);
+  const base = {
+    type,
+    ...(notificationId ? { notificationId } : {}),
+    ...(category ? { category } : {}),
+    sesMessageId: event.mail.messageId,
+    ...(event.mail.commonHeaders?.messageId ? { messageId: event.mail.commonHeaders.messageId } : {}),
+  };
+  const withDetails = (r: z.infer<typeof recipient>) => ({
+    recipient: r.emailAddress,
+    ...(r.diagnosticCode ? { diagnosticCode: r.diagnosticCode } : {}),
+    ...(r.status ? { status: r.status } : {}),
+  });
+  switch (type) {
+    case "bounce": {
+      const bounce = event.bounce;
+      if (!bounce) return [];
+      return bounce.bouncedRecipients.map((r) => ({
+        ...base,
+        ...withDetails(r),
+        permanent: bounce.bounceType === "Permanent",
+        bounceType: bounce.bounceType,
+        ...(bounce.bounceSubType ? { bounceSubType: bounce.bounceSubType } : {}),
+        ...(bounce.timestamp ? { timestamp: bounce.timestamp } : {}),
+      }));
+    }
+    case "complaint": {
+      const complaint = event.complaint;
+      if (!complaint) return [];
+      const complaintType = complaint.complaintFeedbackType ?? complaint.complaintSubType ?? undefined;
+      return complaint.complainedRecipients.map((r) => ({
+        ...base,
+        ...withDetails(r),
+        permanent: true,
+        ...(complaintType ? { complaintType } : {}),
+        ...(complaint.timestamp ? { timestamp: complaint.timestamp } : {}),
+      }));
+    }
+    case "delivery":
+      return (event.delivery?.recipients ?? []).map((address) => ({
+        ...base,
+        recipient: address,
+        permanent: false,
+        ...(event.delivery?.timestamp ? { timestamp: event.delivery.timestamp } : {}),
+      }));
+    case "reject":
+      return event.mail.destination.map((address) => ({
+        ...base,
+        recipient: address,
+        permanent: false,
+        ...(event.reject?.reason ? { reason: event.reject.reason } : {}),
+        ...(event.mail.timestamp ? { timestamp: event.mail.timestamp } : {}),
+      }));
+    case "deliveryDelay": {
+      const delay = event.deliveryDelay;
+      if (!delay) return [];
+      return delay.delayedRecipients.map((r) => ({
+        ...base,
+        ...withDetails(r),
+        permanent: false,
+        ...(delay.delayType ? { delayType: delay.delayType } : {}),
+        ...(delay.timestamp ? { timestamp: delay.timestamp } : {}),
+      }));
+    }
+  }
+}
