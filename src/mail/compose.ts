@@ -15,6 +15,31 @@ export interface MessageContent {
   html?: string;
   /** Reply-To; @default ReplyToAddress */
   replyTo?: string;
+  /** the Message-ID, "<left@domain>". @default "<random uuid@messageIdDomain>" */
+  messageId?: string;
+  /** threading: the Message-ID this one answers ("<...>") */
+  inReplyTo?: string;
+  /** threading: the Message-IDs of the thread ("<...>") */
+  references?: string[];
+  /** more header fields (List-Unsubscribe, ...); control characters become spaces */
+  headers?: Record<string, string>;
+  /** SES message tags, carried on the OutgoingMessage */
+  tags?: Record<string, string>;
+  /** @default now */
+  date?: Date;
+}
+
+// C0/C1 control characters and Unicode line separators: never part of a header value.
+const HEADER_UNSAFE = /[\p{Cc}\u2028\u2029]+/gu;
+
+/** A header value on one line: control characters (CR, LF, NUL, tabs) become single spaces. */
+export function headerText(value: string): string {
+  return value.replace(HEADER_UNSAFE, " ").trim();
+}
+
+/** The Message-ID "<left@SiteURL host>" for a dot-atom left part. */
+export function messageIdFor(settings: HeraldSettings, left: string): string {
+  return `<${left}@${messageIdDomain(settings)}>`;
 }
 
 /** The domain of generated Message-IDs: the SiteURL host, else the sender's domain. */
@@ -34,34 +59,46 @@ export function prefixedSubject(settings: HeraldSettings, subject: string): stri
 /**
  * Build the raw RFC 5322 message with the headers every Herald email carries: From
  * `"FeedbackName" <FeedbackEmail>`, Reply-To, Date, Message-ID at the SiteURL host,
- * Auto-Submitted and Precedence (so auto-responders stay quiet).
+ * Auto-Submitted and Precedence (so auto-responders stay quiet). Subject, display name and
+ * extra header values pass through `headerText`, so no control character reaches a header.
  */
 export async function composeMessage(
   settings: HeraldSettings,
   content: MessageContent,
 ): Promise<OutgoingMessage> {
   const email = settings.EmailSettings;
-  const messageId = `<${randomUUID()}@${messageIdDomain(settings)}>`;
+  const messageId = content.messageId ?? messageIdFor(settings, randomUUID());
   const replyTo = content.replyTo ?? (email.ReplyToAddress || undefined);
+  const headers: Record<string, string> = { "Auto-Submitted": "auto-generated", Precedence: "bulk" };
+  for (const [name, value] of Object.entries(content.headers ?? {})) headers[name] = headerText(value);
   const composer = new MailComposer({
-    from: { name: email.FeedbackName, address: email.FeedbackEmail },
+    from: { name: headerText(email.FeedbackName), address: email.FeedbackEmail },
     ...(replyTo ? { replyTo } : {}),
     to: content.to,
     ...(content.cc?.length ? { cc: content.cc } : {}),
     ...(content.bcc?.length ? { bcc: content.bcc } : {}),
-    subject: content.subject,
+    subject: headerText(content.subject),
     text: content.text ?? (content.html ? htmlToText(content.html) : ""),
     ...(content.html ? { html: content.html } : {}),
     messageId,
-    date: new Date(),
-    headers: { "Auto-Submitted": "auto-generated", Precedence: "bulk" },
+    ...(content.inReplyTo ? { inReplyTo: content.inReplyTo } : {}),
+    ...(content.references?.length ? { references: content.references } : {}),
+    date: content.date ?? new Date(),
+    headers,
   });
   const node = composer.compile();
   // nodemailer keeps Bcc out of the headers but in the envelope.
   node.keepBcc = false;
   const raw = await node.build();
   const envelope = node.getEnvelope();
-  return { from: envelope.from || email.FeedbackEmail, to: envelope.to, raw, messageId };
+  const message: OutgoingMessage = {
+    from: envelope.from || email.FeedbackEmail,
+    to: envelope.to,
+    raw,
+    messageId,
+  };
+  if (content.tags && Object.keys(content.tags).length > 0) message.tags = content.tags;
+  return message;
 }
 
 /** The text/plain alternative of an HTML body (links kept as "text [url]"). */

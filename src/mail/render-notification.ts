@@ -1,0 +1,80 @@
+import { createHash } from "node:crypto";
+import { MESSAGE_TAG_CATEGORY, MESSAGE_TAG_NOTIFICATION_ID } from "../constants.ts";
+import { DOT_ATOM, NOTIFICATION_LIMITS, type Notification } from "../notifications/schema.ts";
+import type { HeraldSettings } from "../settings/model.ts";
+import {
+  composeMessage,
+  messageIdDomain,
+  messageIdFor,
+  prefixedSubject,
+  type MessageContent,
+} from "./compose.ts";
+import type { OutgoingMessage } from "./message.ts";
+
+export interface RenderNotificationOptions {
+  /** put Mattermost's `[SiteName] ` in front of the subject. @default false */
+  subjectPrefix?: boolean;
+  /** @default now */
+  date?: Date;
+}
+
+/**
+ * The Message-ID's left part, stable per notification id: the id itself when it is a
+ * dot-atom (so an event whose threadId names it threads under it), else a digest of it.
+ * A redelivered event keeps its Message-ID, which lets mailbox providers drop a copy that
+ * an unacknowledged SMTP reply made us send twice.
+ */
+export function notificationMessageIdLeft(id: string): string {
+  if (id.length <= NOTIFICATION_LIMITS.threadIdChars && DOT_ATOM.test(id)) return id;
+  return `n.${createHash("sha256").update(id).digest("base64url").slice(0, 32)}`;
+}
+
+/** "mention.notifications.chat.example.com": the category is a dot-atom by the schema. */
+export function listId(settings: HeraldSettings, category?: string): string {
+  const base = `notifications.${messageIdDomain(settings)}`;
+  return category ? `${category}.${base}` : base;
+}
+
+/**
+ * Render a notification with MailComposer: the headers every Herald message carries
+ * (composeMessage), the stable Message-ID, threading (In-Reply-To and References at the
+ * SiteURL host), one-click unsubscribe (RFC 8058), and the id and category as SES message tags.
+ */
+export function renderNotification(
+  settings: HeraldSettings,
+  notification: Notification,
+  options: RenderNotificationOptions = {},
+): Promise<OutgoingMessage> {
+  const content: MessageContent = {
+    to: notification.to,
+    subject: options.subjectPrefix ? prefixedSubject(settings, notification.subject) : notification.subject,
+    messageId: messageIdFor(settings, notificationMessageIdLeft(notification.id)),
+    // RFC 2919: lets readers filter notifications (per category); List-Unsubscribe without it
+    // reads as an incomplete mailing list to spam filters.
+    headers: { "List-Id": `<${listId(settings, notification.category)}>` },
+  };
+  if (notification.cc) content.cc = notification.cc;
+  if (notification.bcc) content.bcc = notification.bcc;
+  if (notification.text !== undefined) content.text = notification.text;
+  if (notification.html !== undefined) content.html = notification.html;
+  if (notification.replyTo) content.replyTo = notification.replyTo;
+  if (options.date) content.date = options.date;
+  if (notification.threadId) {
+    const thread = messageIdFor(settings, notification.threadId);
+    content.inReplyTo = thread;
+    content.references = [thread];
+  }
+  if (notification.unsubscribeUrl) {
+    // the schema admits https URLs only; URL() normalizes them (host case, percent-encoding)
+    content.headers = {
+      ...content.headers,
+      "List-Unsubscribe": `<${new URL(notification.unsubscribeUrl).href}>`,
+      "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    };
+  }
+  // SES message tags: the feedback handler maps bounces and complaints back by them (the SES
+  // adapter replaces characters a tag value cannot hold).
+  content.tags = { [MESSAGE_TAG_NOTIFICATION_ID]: notification.id };
+  if (notification.category) content.tags[MESSAGE_TAG_CATEGORY] = notification.category;
+  return composeMessage(settings, content);
+}
