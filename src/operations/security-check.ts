@@ -156,6 +156,9 @@ class Run {
       });
     }
 
+    if (this.#pastDeadline()) {
+      return this.#fail({ stage: "deadline", message: "stopped before the invocation's time ran out" });
+    }
     let bulletins: Bulletin[];
     try {
       bulletins = await listBulletins(this.#feed(), {

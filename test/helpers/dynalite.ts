@@ -7,7 +7,7 @@
  *   env: dynamo.env(table)                            // endpoint, region, dummy keys
  *   await dynamo.close();
  */
-import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -60,8 +60,13 @@ export async function startDynalite(): Promise<TestDynamo> {
           BillingMode: "PAY_PER_REQUEST",
         }),
       );
-      await waitUntilTableExists({ client, maxWaitTime: 10, minDelay: 1, maxDelay: 1 }, { TableName: name });
-      return name;
+      // The SDK's waiter polls once a second at best; the table is ACTIVE within milliseconds.
+      for (let attempt = 0; attempt < 500; attempt++) {
+        const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+        if (Table?.TableStatus === "ACTIVE") return name;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      throw new Error(`dynalite table ${name} did not become ACTIVE`);
     },
     env(tableName) {
       return {

@@ -7,7 +7,7 @@
  * destroys open sockets and stops every trickle timer, so nothing outlives a test.
  */
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 
 export interface FeedEntry {
   id: string;
@@ -29,6 +29,8 @@ export type FeedFault =
 export interface FeedRequest {
   path: string;
   query: Record<string, string>;
+  /** the request's connection was closed (a client giving up mid-response must close it) */
+  socketClosed: boolean;
 }
 
 export interface TestFeedServer {
@@ -36,6 +38,8 @@ export interface TestFeedServer {
   url: string;
   /** every request received, in order */
   requests: FeedRequest[];
+  /** connections open right now (a client that gave up must have closed its socket) */
+  readonly openConnections: number;
   /** the list /security answers */
   bulletins: FeedEntry[];
   /** HTML per bulletin id; a bulletin without a body answers 404 */
@@ -56,12 +60,16 @@ export async function startFeedServer(
   const faults = new Map<string, FeedFault>();
   const timers = new Set<NodeJS.Timeout>();
   const requests: FeedRequest[] = [];
+  const sockets = new Set<Socket>();
   let hold: { count: number; waiting: Array<() => void> } | undefined;
 
   let closing: Promise<void> | undefined;
   const feed: TestFeedServer = {
     url: "",
     requests,
+    get openConnections() {
+      return sockets.size;
+    },
     bulletins: options.bulletins ?? [],
     bodies: new Map(Object.entries(options.bodies ?? {})),
     setFault(path, fault) {
@@ -96,7 +104,15 @@ export async function startFeedServer(
 
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? "/", "http://feed.test");
-    requests.push({ path: url.pathname, query: Object.fromEntries(url.searchParams) });
+    const entry: FeedRequest = {
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      socketClosed: false,
+    };
+    requests.push(entry);
+    request.socket.once("close", () => {
+      entry.socketClosed = true;
+    });
     response.on("error", () => {});
     if (url.pathname === "/security" && hold) {
       const current = hold;
@@ -110,6 +126,10 @@ export async function startFeedServer(
     answer(url.pathname, response);
   });
   server.on("clientError", (_error, socket) => socket.destroy());
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
 

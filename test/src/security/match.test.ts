@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { bulletinApplies } from "../../../src/security/match.ts";
+
+describe("bulletinApplies", () => {
+  it.each([
+    // Mattermost's rule: the same version string
+    ["9.11.2", "9.11.2", true],
+    ["9.11.1", "9.11.2", false],
+    // semver ranges the version satisfies
+    [">=9.0.0 <9.11.3", "9.11.2", true],
+    [">=9.0.0 <9.11.2", "9.11.2", false],
+    ["9.11.x", "9.11.2", true],
+    ["~9.10.0", "9.11.2", false],
+    ["^9.0.0", "9.11.2", true],
+    ["9.5.0 - 9.11.5", "9.11.2", true],
+    ["<=8.1.0 || >=9.11.0", "9.11.2", true],
+    ["9", "9.11.2", true],
+    // prereleases are not in a plain range (semver's rule), but equal strings still match
+    [">=9.0.0", "9.12.0-rc1", false],
+    ["9.12.0-rc1", "9.12.0-rc1", true],
+    // anything else does not apply
+    ["", "9.11.2", false],
+    ["   ", "9.11.2", false],
+    ["not a version", "9.11.2", false],
+    ["latest", "9.11.2", false],
+    ["9.11.2.1", "9.11.2", false],
+  ])("%j applies to %s: %s", (appliesTo, version, expected) => {
+    expect(bulletinApplies(appliesTo, version)).toBe(expected);
+  });
+});
