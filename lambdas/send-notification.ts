@@ -1,0 +1,38 @@
+// Notifications from SQS (fed by an EventBridge rule for detail-type "Notification"): each
+// record is sent once, retried (batchItemFailures) or dead-lettered with its reason.
+import middy from "@middy/core";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { deadlineFrom } from "../src/lambda/runtime.ts";
+import { summarize } from "../src/notifications/outcome.ts";
+import { createNotificationPipeline, type PipelineOptions } from "../src/notifications/pipeline.ts";
+import { createRuntime, type Runtime } from "../src/runtime.ts";
+
+/** Time kept back from the invocation for the last send's reply and the response. */
+const DEADLINE_MARGIN_MS = 3000;
+
+/** The handler for a runtime (tests build their own; the deployed one is below). */
+export function createSendNotificationHandler(runtime: Runtime, options: PipelineOptions = {}) {
+  const pipeline = createNotificationPipeline(runtime, options);
+  const sendNotifications = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const started = Date.now();
+    const { response, outcomes } = await pipeline.processBatch(event, {
+      context,
+      deadline: deadlineFrom(context, DEADLINE_MARGIN_MS),
+    });
+    runtime.logger.info("batch done", {
+      event: "notification.batch",
+      ...summarize(outcomes, (Date.now() - started) / 1000),
+      batchItemFailures: response.batchItemFailures.length,
+    });
+    return response;
+  };
+  return middy(sendNotifications)
+    .use(injectLambdaContext(runtime.logger, { logEvent: false }))
+    .use(logMetrics(runtime.metrics));
+}
+
+export const handler = createSendNotificationHandler(
+  createRuntime({ serviceName: "herald-send-notification" }),
+);

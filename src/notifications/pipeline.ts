@@ -1,0 +1,122 @@
+/**
+ * The send-notification path as the Lambda and `herald send` share it: built once per
+ * container (or CLI run) from the runtime, it runs SQS batches through the processor with
+ * the settings of the moment.
+ */
+import type { Context, SQSEvent } from "aws-lambda";
+import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/persistence";
+import type { RenderNotificationOptions } from "../mail/render-notification.ts";
+import type { Runtime } from "../runtime.ts";
+import type { LoadedSettings } from "../settings/load.ts";
+import { validateLoadedSettings } from "../settings/validate.ts";
+import { processNotificationBatch, type BatchResult } from "./batch.ts";
+import { sqsDeadLetterQueue } from "./dead-letter.ts";
+import { dynamoDbPersistence, InMemoryPersistenceLayer } from "./idempotency.ts";
+import type { RecordOutcome } from "./outcome.ts";
+import { parseNotificationEvent } from "./parse.ts";
+import { createNotificationProcessor, type NotificationProcessor } from "./process.ts";
+import { createRateLimiter } from "./rate-limiter.ts";
+
+/** What the pipeline takes from the runtime. */
+export type PipelineRuntime = Pick<
+  Runtime,
+  "config" | "logger" | "metrics" | "loadSettings" | "transport" | "dynamodb" | "sqs"
+>;
+
+export interface PipelineOptions {
+  /** sends in flight at once within a batch. @default DEFAULT_SEND_CONCURRENCY */
+  concurrency?: number;
+  render?: RenderNotificationOptions;
+  /** idempotency records. @default the HERALD_TABLE_NAME table, else in memory */
+  persistence?: BasePersistenceLayer;
+}
+
+export interface BatchOptions {
+  context?: Context;
+  /** epoch ms: no send starts after it */
+  deadline?: number;
+  onOutcome?: (outcome: RecordOutcome) => void;
+}
+
+export interface NotificationPipeline {
+  processBatch(event: SQSEvent, options?: BatchOptions): Promise<BatchResult>;
+  /** where idempotency records live: "dynamodb:<table>" or "memory" */
+  readonly store: string;
+}
+
+// Settings that do not matter when the SES API sends (it needs no SMTP server or login).
+const SMTP_ONLY =
+  /^EmailSettings\.(SMTP|EnableSMTPAuth|ConnectionSecurity|SkipServerCertificateVerification)/;
+
+/** Why no notification can be sent with these settings (errors only), or undefined. */
+export function settingsBlocker(loaded: LoadedSettings, transport: string): string | undefined {
+  const errors = validateLoadedSettings(loaded).problems.filter(
+    (p) => p.severity === "error" && !(transport === "ses-api" && SMTP_ONLY.test(p.setting)),
+  );
+  if (errors.length === 0) return undefined;
+  return errors.map((p) => `${p.setting}: ${p.message} (fix: ${p.fix})`).join("; ");
+}
+
+/**
+ * Every record retryable with the same reason: the settings cannot be read or are invalid.
+ * That is the configuration's fault, not the events': SQS keeps them until it is fixed
+ * (or its redrive policy moves them on). Invalid events still go to the dead-letter queue.
+ */
+function blockedProcessor(reason: string, fallback: NotificationProcessor): NotificationProcessor {
+  return {
+    async process(record) {
+      const parsed = parseNotificationEvent(record.body);
+      if (!parsed.ok) return fallback.process(record);
+      return { kind: "retryable", id: parsed.notification.id, code: "ESETTINGS", reason };
+    },
+  };
+}
+
+export function createNotificationPipeline(
+  runtime: PipelineRuntime,
+  options: PipelineOptions = {},
+): NotificationPipeline {
+  const { config, logger, metrics } = runtime;
+  const rateLimiter = createRateLimiter({ perSecond: config.maxSendRate });
+  const persistence =
+    options.persistence ??
+    (config.tableName
+      ? dynamoDbPersistence(runtime.dynamodb(), config.tableName)
+      : new InMemoryPersistenceLayer());
+  const deadLetters = config.deadLetterQueueUrl
+    ? sqsDeadLetterQueue(runtime.sqs(), config.deadLetterQueueUrl)
+    : undefined;
+
+  return {
+    store: options.persistence ? "custom" : config.tableName ? `dynamodb:${config.tableName}` : "memory",
+    async processBatch(event, batchOptions = {}) {
+      const loaded = await runtime.loadSettings();
+      const settings = loaded.settings;
+      const enabled = settings.EmailSettings.SendEmailNotifications;
+      const blocker =
+        loaded.inputErrors.length > 0 || enabled ? settingsBlocker(loaded, config.transport) : undefined;
+      const processor = createNotificationProcessor({
+        settings,
+        transport: () => runtime.transport(settings),
+        persistence,
+        rateLimiter,
+        ...(deadLetters ? { deadLetters } : {}),
+        logger,
+        metrics,
+        ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+        ...(options.render ? { render: options.render } : {}),
+        ...(batchOptions.deadline !== undefined ? { deadline: batchOptions.deadline } : {}),
+      });
+      if (blocker) {
+        logger.error("the settings cannot send notifications; the batch is left for a retry", {
+          event: "notification.settings-invalid",
+          reason: blocker,
+        });
+      }
+      return processNotificationBatch(event, blocker ? blockedProcessor(blocker, processor) : processor, {
+        ...(batchOptions.context ? { context: batchOptions.context } : {}),
+        ...(batchOptions.onOutcome ? { onOutcome: batchOptions.onOutcome } : {}),
+      });
+    },
+  };
+}

@@ -1,0 +1,372 @@
+import { ScanCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { mockClient } from "aws-sdk-client-mock";
+import { simpleParser } from "mailparser";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { createSendNotificationHandler } from "../../lambdas/send-notification.ts";
+import { createRuntime, type Runtime } from "../../src/runtime.ts";
+import { captureStdout } from "../helpers/capture-stdout.ts";
+import { startDynalite, type TestDynamo } from "../helpers/dynalite.ts";
+import {
+  startScriptedSmtpServer,
+  type ScriptedSmtpServer,
+  type SmtpReply,
+} from "../helpers/scripted-smtp.ts";
+import { startLocalSes, type LocalSes } from "../helpers/ses-local.ts";
+import { DLQ_URL, lambdaContext, notification, smtpEnv, sqsEvent } from "./send-notification.fixtures.ts";
+
+const sqs = mockClient(SQSClient);
+let dynamo: TestDynamo;
+const runtimes: Runtime[] = [];
+const servers: Array<{ close(): Promise<void> }> = [];
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  // The SDK's default credential chain reads these (the runtime passes endpoints, not keys).
+  vi.stubEnv("AWS_ACCESS_KEY_ID", "test");
+  vi.stubEnv("AWS_SECRET_ACCESS_KEY", "test");
+  vi.stubEnv("AWS_REGION", "us-east-1");
+});
+
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  await dynamo.close();
+});
+
+beforeEach(() => {
+  sqs.reset();
+  sqs.on(SendMessageCommand).resolves({ MessageId: "dead-letter-1" });
+});
+
+afterEach(async () => {
+  await Promise.all(runtimes.splice(0).map((runtime) => runtime.close()));
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+interface Harness {
+  smtp: ScriptedSmtpServer;
+  table: string;
+  runtime: Runtime;
+  invoke(...bodies: unknown[]): Promise<{ failures: string[]; output: string; messageIds: string[] }>;
+  records(): Promise<Array<Record<string, unknown>>>;
+}
+
+async function harness(
+  options: {
+    rcpt?: (address: string) => SmtpReply | undefined;
+    data?: () => SmtpReply | undefined;
+    env?: Record<string, string>;
+  } = {},
+): Promise<Harness> {
+  const smtp = await startScriptedSmtpServer({
+    ...(options.rcpt ? { rcpt: options.rcpt } : {}),
+    ...(options.data ? { data: options.data } : {}),
+  });
+  servers.push(smtp);
+  const table = await dynamo.createTable();
+  const runtime = createRuntime({
+    serviceName: "herald-send-notification-test",
+    env: {
+      ...smtpEnv(smtp.port),
+      ...dynamo.env(table),
+      HERALD_DEAD_LETTER_QUEUE_URL: DLQ_URL,
+      ...options.env,
+    },
+  });
+  runtimes.push(runtime);
+  const handler = createSendNotificationHandler(runtime);
+  return {
+    smtp,
+    table,
+    runtime,
+    async invoke(...bodies) {
+      const event = sqsEvent(...bodies);
+      const { result, output } = await captureStdout(() => handler(event, lambdaContext()));
+      // record positions, in record order
+      const failures = result.batchItemFailures
+        .map((f) => event.Records.findIndex((r) => r.messageId === f.itemIdentifier))
+        .sort((a, b) => a - b)
+        .map(String);
+      return { failures, output, messageIds: event.Records.map((r) => r.messageId) };
+    },
+    async records() {
+      const { Items = [] } = await dynamo.client.send(
+        new ScanCommand({ TableName: table, ConsistentRead: true }),
+      );
+      return Items.map((item) => unmarshall(item));
+    },
+  };
+}
+
+/** A DynamoDB item as plain values (S, N, M, L, BOOL: what idempotency records hold). */
+function plain(value: AttributeValue): unknown {
+  if (value.S !== undefined) return value.S;
+  if (value.N !== undefined) return Number(value.N);
+  if (value.BOOL !== undefined) return value.BOOL;
+  if (value.L !== undefined) return value.L.map(plain);
+  if (value.M !== undefined) return unmarshall(value.M);
+  return null;
+}
+
+function unmarshall(item: Record<string, AttributeValue>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(item).map(([key, value]) => [key, plain(value)]));
+}
+
+/** The sum of a metric over the EMF lines in the output. */
+function metricTotal(output: string, name: string): number {
+  let total = 0;
+  for (const line of output.split("\n")) {
+    if (!line.startsWith("{") || !line.includes('"_aws"')) continue;
+    const value = (JSON.parse(line) as Record<string, unknown>)[name];
+    if (typeof value === "number") total += value;
+    if (Array.isArray(value)) total += (value as number[]).reduce((a, b) => a + b, 0);
+  }
+  return total;
+}
+
+function deadLetters() {
+  return sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
+}
+
+describe("send-notification over SMTP (smtp-server) with idempotency in DynamoDB (dynalite)", () => {
+  it("sends each record once with the notification headers, and records the provider's id", async () => {
+    const h = await harness();
+    const { failures } = await h.invoke(
+      notification("n-1"),
+      notification("n-2", { to: ["carol@example.com"] }),
+    );
+    expect(failures).toEqual([]);
+    expect(h.smtp.messages.map((m) => m.to)).toEqual(
+      expect.arrayContaining([["bob@example.com"], ["carol@example.com"]]),
+    );
+    const parsed = await simpleParser(
+      h.smtp.messages.find((m) => m.messageId === "<n-1@chat.example.com>")!.raw,
+    );
+    expect(parsed.from?.text).toBe('"Example Chat" <notifications@example.com>');
+    expect(parsed.headers.get("auto-submitted")).toBe("auto-generated");
+    const records = await h.records();
+    expect(records).toHaveLength(2);
+    for (const record of records) {
+      expect(record).toMatchObject({
+        status: "COMPLETED",
+        id: expect.stringMatching(/^notification#/),
+        data: { accepted: 1, rejected: 0, providerMessageId: expect.stringMatching(/^250/) },
+      });
+      expect(record.expiration).toBeGreaterThan(Date.now() / 1000 + 23 * 3600);
+    }
+    expect(deadLetters()).toEqual([]);
+  });
+
+  it("sends a duplicate twice in one batch once, and acknowledges both", async () => {
+    const h = await harness();
+    const { failures } = await h.invoke(
+      notification("dup-1"),
+      notification("dup-1"),
+      notification("other-1"),
+    );
+    expect(failures).toEqual([]);
+    expect(h.smtp.messages.filter((m) => m.messageId === "<dup-1@chat.example.com>")).toHaveLength(1);
+    expect(h.smtp.messages).toHaveLength(2);
+  });
+
+  it("skips the same id in a later batch, bare or inside an EventBridge event", async () => {
+    const h = await harness();
+    await h.invoke(notification("again-1"));
+    const wrapped = {
+      version: "0",
+      "detail-type": "Notification",
+      source: "app",
+      detail: notification("again-1"),
+    };
+    const { failures, output } = await h.invoke(notification("again-1"), wrapped);
+    expect(failures).toEqual([]);
+    expect(h.smtp.messages).toHaveLength(1);
+    expect(metricTotal(output, "Duplicate")).toBe(2);
+    expect(metricTotal(output, "Sent")).toBe(0);
+  });
+
+  it("leaves a retryable failure (451) for SQS with its id released, and sends it once on redelivery", async () => {
+    let refusals = 0;
+    const h = await harness({
+      rcpt: () => (refusals++ === 0 ? { code: 451, message: "4.3.0 Try again later" } : undefined),
+    });
+    const first = await h.invoke(notification("retry-1"));
+    expect(first.failures).toEqual(["0"]);
+    expect(h.smtp.messages).toHaveLength(0);
+    expect(await h.records()).toEqual([]);
+    expect(deadLetters()).toEqual([]);
+    const second = await h.invoke(notification("retry-1"));
+    expect(second.failures).toEqual([]);
+    const third = await h.invoke(notification("retry-1"));
+    expect(third.failures).toEqual([]);
+    expect(h.smtp.messages).toHaveLength(1);
+  });
+
+  it.each<[string, SmtpReply]>([
+    ["421 service not available", { code: 421, message: "4.3.2 Service shutting down" }],
+    ["454 throttling", { code: 454, message: "4.7.0 Throttling failure: Maximum sending rate exceeded." }],
+  ])("retries %s", async (_what, reply) => {
+    const h = await harness({ rcpt: () => reply });
+    expect((await h.invoke(notification("temp-1"))).failures).toEqual(["0"]);
+    expect(deadLetters()).toEqual([]);
+  });
+
+  it("dead-letters a 5xx refusal with its reason as message attributes, and acknowledges it", async () => {
+    const h = await harness({
+      rcpt: () => ({ code: 550, message: "5.1.1 <bob@example.com>: user unknown" }),
+    });
+    const event = notification("perm-1");
+    const { failures, messageIds } = await h.invoke(event);
+    expect(failures).toEqual([]);
+    expect(h.smtp.messages).toHaveLength(0);
+    expect(await h.records()).toEqual([]);
+    expect(deadLetters()).toEqual([
+      {
+        QueueUrl: DLQ_URL,
+        MessageBody: JSON.stringify(event),
+        MessageAttributes: expect.objectContaining({
+          Reason: { DataType: "String", StringValue: expect.stringContaining("user unknown") },
+          ErrorCode: { DataType: "String", StringValue: expect.any(String) },
+          ResponseCode: { DataType: "Number", StringValue: "550" },
+          EventId: { DataType: "String", StringValue: "perm-1" },
+          SourceMessageId: { DataType: "String", StringValue: messageIds[0] },
+        }),
+      },
+    ]);
+  });
+
+  it("dead-letters a 554 at the end of DATA", async () => {
+    const h = await harness({ data: () => ({ code: 554, message: "5.7.1 Message rejected as spam" }) });
+    expect((await h.invoke(notification("spam-1"))).failures).toEqual([]);
+    expect(deadLetters()[0]?.MessageAttributes?.Reason?.StringValue).toContain("rejected as spam");
+  });
+
+  it("dead-letters an invalid event naming the field and the rule, without sending", async () => {
+    const h = await harness();
+    const { failures } = await h.invoke(notification("bad-1", { to: ["not-an-address"] }), "{oops");
+    expect(failures).toEqual([]);
+    const reasons = deadLetters().map((input) => input.MessageAttributes?.Reason?.StringValue);
+    expect(reasons).toEqual([
+      expect.stringMatching(/^invalid event: to\[0\]: must be a plain email address/),
+      expect.stringMatching(/^invalid event: event: must be JSON/),
+    ]);
+    expect(deadLetters()[0]?.MessageAttributes?.ErrorCode?.StringValue).toBe("EEVENT");
+    expect(deadLetters()[0]?.MessageAttributes?.EventId?.StringValue).toBe("bad-1");
+    expect(deadLetters()[1]?.MessageAttributes).not.toHaveProperty("EventId");
+    expect(h.smtp.messages).toHaveLength(0);
+  });
+
+  it("reports a permanent failure as a batch failure when the dead-letter queue refuses it: nothing is lost", async () => {
+    sqs.on(SendMessageCommand).rejects(Object.assign(new Error("Access denied"), { name: "AccessDenied" }));
+    const h = await harness({ rcpt: () => ({ code: 550, message: "5.1.1 user unknown" }) });
+    const { failures } = await h.invoke(
+      notification("lost-1"),
+      "not json",
+      notification("fine-1", { to: [] }),
+    );
+    expect(failures).toEqual(["0", "1", "2"]);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(3);
+  });
+
+  it("counts a partly refused message as sent, and nobody who got it gets it again", async () => {
+    const h = await harness({
+      rcpt: (address) =>
+        address === "gone@example.com" ? { code: 550, message: "5.1.1 user unknown" } : undefined,
+    });
+    const event = notification("partial-1", {
+      to: ["bob@example.com", "gone@example.com"],
+      cc: ["carol@example.com"],
+    });
+    const { failures, output } = await h.invoke(event);
+    expect(failures).toEqual([]);
+    expect(h.smtp.messages.map((m) => m.to)).toEqual([["bob@example.com", "carol@example.com"]]);
+    expect(deadLetters()).toEqual([]);
+    expect(metricTotal(output, "RejectedRecipients")).toBe(1);
+    expect(metricTotal(output, "Sent")).toBe(1);
+    expect(await h.records()).toEqual([
+      expect.objectContaining({ data: expect.objectContaining({ accepted: 2, rejected: 1 }) }),
+    ]);
+    await h.invoke(event);
+    expect(h.smtp.messages).toHaveLength(1);
+  });
+
+  it("acknowledges and sends nothing when SendEmailNotifications is false", async () => {
+    const h = await harness({ env: { MM_EMAILSETTINGS_SENDEMAILNOTIFICATIONS: "false" } });
+    const { failures } = await h.invoke(notification("off-1"), notification("off-2"));
+    expect(failures).toEqual([]);
+    expect(h.smtp.messages).toHaveLength(0);
+    expect(await h.records()).toEqual([]);
+    expect(deadLetters()).toEqual([]);
+  });
+
+  it("leaves every record for a retry when the settings are invalid (and still dead-letters invalid events)", async () => {
+    const h = await harness({ env: { MM_EMAILSETTINGS_CONNECTIONSECURITY: "SSL3" } });
+    const { failures } = await h.invoke(notification("cfg-1"), "{bad");
+    expect(failures).toEqual(["0"]);
+    expect(h.smtp.messages).toHaveLength(0);
+    expect(deadLetters()).toHaveLength(1);
+  });
+
+  it("logs one line per outcome and never the event itself", async () => {
+    const h = await harness({ env: { POWERTOOLS_LOG_LEVEL: "INFO" } });
+    const secret = "Body text that must stay out of the logs";
+    const { output } = await h.invoke(notification("log-1", { text: secret, subject: "Private subject" }));
+    expect(output).not.toContain(secret);
+    expect(output).not.toContain("Private subject");
+    const lines = output
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        event: "notification.sent",
+        id: "log-1",
+        messageId: "<log-1@chat.example.com>",
+      }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({ event: "notification.batch", sent: 1, events: 1 }),
+    );
+    const emf = lines.find((line) => "_aws" in line);
+    expect(emf).toMatchObject({ Sent: 1, SendLatency: expect.any(Number) });
+  });
+});
+
+describe("send-notification over the SES v2 API (aws-ses-v2-local)", () => {
+  let ses: LocalSes;
+  beforeAll(async () => {
+    ses = await startLocalSes();
+  });
+  afterAll(async () => {
+    await ses.close();
+  });
+
+  it("sends the rendered message once and records SES's message id", async () => {
+    await ses.clear();
+    const h = await harness({
+      env: {
+        HERALD_TRANSPORT: "ses-api",
+        AWS_ENDPOINT_URL_SESV2: ses.endpoint,
+        HERALD_CONFIGURATION_SET: "herald",
+      },
+    });
+    const event = notification("ses-1", {
+      cc: ["carol@example.com"],
+      bcc: ["audit@example.com"],
+      category: "mention",
+    });
+    expect((await h.invoke(event, event)).failures).toEqual([]);
+    expect((await h.invoke(event)).failures).toEqual([]);
+    const emails = await ses.emails();
+    expect(emails).toHaveLength(1);
+    expect(emails[0]).toMatchObject({
+      from: expect.stringContaining("notifications@example.com"),
+      subject: "Notification ses-1",
+      // the emulator reads To and Cc back from the raw headers: Bcc is in none
+      destination: { to: ["bob@example.com"], cc: ["carol@example.com"], bcc: [] },
+    });
+    const [record] = await h.records();
+    expect(record).toMatchObject({ data: { providerMessageId: emails[0]!.messageId } });
+    expect(h.smtp.messages).toHaveLength(0);
+  });
+});
