@@ -1,5 +1,6 @@
 import { X509Certificate } from "node:crypto";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import SMTPConnection from "nodemailer/lib/smtp-connection";
 import type {
   SMTPError,
@@ -14,6 +15,8 @@ import {
   startSmtpServer,
   startStallAfterEhloServer,
   startStallInDataServer,
+  startStallInStarttlsHandshakeServer,
+  startTricklingEhloServer,
 } from "./smtp-servers.ts";
 import type { FailAt, TestSmtpServer } from "./smtp-servers.ts";
 
@@ -80,6 +83,22 @@ async function failure(promise: Promise<unknown>): Promise<SMTPError> {
     return err as SMTPError;
   }
   throw new Error("expected the SMTP session to fail");
+}
+
+/** The next complete SMTP reply (up to the line "NNN text") read from a raw socket. */
+function reply(socket: Socket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString("latin1");
+      if (/(^|\n)\d{3} [^\n]*\r\n$/.test(text)) {
+        socket.off("data", onData);
+        resolve(text);
+      }
+    };
+    socket.on("data", onData);
+    socket.once("error", reject);
+  });
 }
 
 describe("generateTestCertificate", () => {
@@ -238,6 +257,26 @@ describe("startSmtpServer", () => {
     });
   }
 
+  it("authAfterStarttls offers AUTH only once the connection is encrypted", async () => {
+    const server = await track(startSmtpServer({ auth: CREDENTIALS, authAfterStarttls: true }));
+    const socket = connect({ host: "127.0.0.1", port: server.port });
+    try {
+      await reply(socket);
+      socket.write("EHLO client.test\r\n");
+      const ehlo = await reply(socket);
+      expect(ehlo).toMatch(/^250[ -]STARTTLS\r$/m);
+      expect(ehlo).not.toContain("AUTH");
+    } finally {
+      socket.destroy();
+    }
+    // over TLS it is offered and works
+    await deliver(server.port, {
+      client: { requireTLS: true, tls: { rejectUnauthorized: false } },
+      login: { user: CREDENTIALS.username, pass: CREDENTIALS.password },
+    });
+    expect(server.messages[0]?.authUser).toBe(CREDENTIALS.username);
+  });
+
   it("close() drops a client that is still connected", async () => {
     const server = await startSmtpServer({ starttls: false });
     const connection = new SMTPConnection({ host: "127.0.0.1", port: server.port, socketCloseTimeout: 0 });
@@ -275,6 +314,38 @@ describe("raw fault servers", () => {
     expect(err.code).toBe("ETIMEDOUT");
     expect(err.timeoutType).toBe("SOCKET_TIMEOUT");
     expect(server.messages).toEqual([{ from: FROM, to: [TO], raw: MESSAGE, secure: false }]);
+  });
+
+  it("trickling server: the EHLO reply dribbles in for longer than the socket timeout, which never fires", async () => {
+    const server = await track(startTricklingEhloServer(20));
+    const started = performance.now();
+    const err = await failure(deliver(server.port, { client: { socketTimeout: 300 } }));
+    // about 60 bytes, 20 ms apart; then MAIL FROM goes unanswered and the socket timeout fires
+    expect(performance.now() - started).toBeGreaterThan(1000);
+    expect(err.code).toBe("ETIMEDOUT");
+    expect(err.timeoutType).toBe("SOCKET_TIMEOUT");
+  });
+
+  it("stall-in-STARTTLS-handshake server: accepts STARTTLS, then the handshake times out", async () => {
+    const server = await track(startStallInStarttlsHandshakeServer());
+    const err = await failure(
+      deliver(server.port, { client: { requireTLS: true, greetingTimeout: 300, connectionTimeout: 300 } }),
+    );
+    expect(err.code).toBe("ETIMEDOUT");
+    expect(err.timeoutType).toBe("UPGRADE_TIMEOUT");
+  });
+
+  it("raw servers keep their side open when the client ends its own", async () => {
+    const server = await track(startStallAfterEhloServer());
+    const socket = connect({ host: "127.0.0.1", port: server.port });
+    await reply(socket);
+    let ended = false;
+    socket.on("end", () => (ended = true));
+    socket.end();
+    await sleep(200);
+    expect(ended).toBe(false);
+    expect(server.openConnections).toBe(1);
+    socket.destroy();
   });
 
   it("closed port: the connection is refused", async () => {

@@ -7,8 +7,11 @@
  *
  * - startSmtpServer: a well-behaved server built on smtp-server, with TLS / AUTH options and
  *   fault injection at MAIL, RCPT or DATA.
- * - startSilentServer / startStallAfterEhloServer / startStallInDataServer: raw node:net
- *   servers that misbehave in ways an SMTP library can't (no greeting, stop answering).
+ * - startSilentServer / startStallAfterEhloServer / startStallInDataServer /
+ *   startTricklingEhloServer / startStallInStarttlsHandshakeServer: raw node:net servers that
+ *   misbehave in ways an SMTP library can't (no greeting, stop answering, answer one byte at a
+ *   time, accept STARTTLS and never start the handshake). Like a hung server process they never
+ *   react to the client's FIN (half-open sockets stay open until the client destroys its own).
  * - closedPort: a port with nothing listening on it.
  */
 import net from "node:net";
@@ -47,6 +50,11 @@ export interface TestSmtpServer {
   messages: ReceivedMessage[];
   /** TCP connections accepted so far */
   connections: number;
+  /**
+   * server-side sockets still open; with the raw servers a client's socket outlives its
+   * session unless the client destroys it (absent on a stand-in without a server)
+   */
+  openConnections?: number;
   /** stops listening and destroys every open socket; idempotent */
   close(): Promise<void>;
 }
@@ -80,6 +88,11 @@ export interface SmtpServerOptions {
   banner?: string;
   /** TLS key/cert, default generateTestCertificate() */
   certificate?: TestCertificate;
+  /**
+   * advertise AUTH only once the connection is encrypted (after STARTTLS), as submission servers
+   * usually do; smtp-server itself advertises AUTH before TLS too and only refuses to run it
+   */
+  authAfterStarttls?: boolean;
 }
 
 /** the server's name in the greeting and EHLO reply */
@@ -105,12 +118,13 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
   const starttls = options.starttls ?? !secure;
   const usesTls = secure || starttls;
   const certificate = usesTls ? (options.certificate ?? (await generateTestCertificate())) : undefined;
-  const { auth, failAt, requireStarttls } = options;
+  const { auth, failAt, requireStarttls, authAfterStarttls } = options;
 
   const messages: ReceivedMessage[] = [];
   const rawSockets = new Set<net.Socket>();
   let connections = 0;
 
+  const disabledCommands = [...(auth ? [] : ["AUTH"]), ...(starttls ? [] : ["STARTTLS"])];
   const serverOptions: SMTPServerOptions = {
     name: TEST_SERVER_NAME,
     logger: false,
@@ -123,9 +137,18 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     authMethods: ["PLAIN", "LOGIN"],
     // hideSTARTTLS only stops advertising it: a client that sends STARTTLS anyway
     // (nodemailer with requireTLS does) would still get TLS, so disable the command too
-    disabledCommands: [...(auth ? [] : ["AUTH"]), ...(starttls ? [] : ["STARTTLS"])],
+    disabledCommands,
     // connections still open at close() are destroyed by us, this only bounds smtp-server's own wait
     closeTimeout: 100,
+    // a session's own list replaces the server-wide one: AUTH joins it until TLS is up
+    onConnect(session: SMTPServerSession, callback: (err?: Error | null) => void): void {
+      if (authAfterStarttls && !secure) session.disabledCommands = [...disabledCommands, "AUTH"];
+      callback();
+    },
+    onSecure(_socket: unknown, session: SMTPServerSession, callback: (err?: Error | null) => void): void {
+      session.disabledCommands = undefined;
+      callback();
+    },
     onAuth(
       credentials: SMTPServerAuthentication,
       _session: SMTPServerSession,
@@ -216,6 +239,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     port,
     messages,
     () => connections,
+    () => rawSockets.size,
     (done) => smtp.close(done),
     () => {
       // topmost sockets first (a TLS socket before the TCP socket under it)
@@ -233,6 +257,7 @@ function serverHandle(
   port: number,
   messages: ReceivedMessage[],
   countConnections: () => number,
+  countOpenConnections: () => number,
   stopListening: (done: () => void) => void,
   destroySockets: () => void,
 ): TestSmtpServer {
@@ -243,6 +268,9 @@ function serverHandle(
     messages,
     get connections() {
       return countConnections();
+    },
+    get openConnections() {
+      return countOpenConnections();
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
@@ -269,7 +297,8 @@ async function startRawServer(
   const sockets = new Set<net.Socket>();
   const messages: ReceivedMessage[] = [];
   let connections = 0;
-  const server = net.createServer();
+  // allowHalfOpen: a FIN from the client does not make the server end its side
+  const server = net.createServer({ allowHalfOpen: true });
   const raw: RawServer = { server, sockets, messages };
   server.on("error", () => {});
   server.on("connection", (socket) => {
@@ -286,6 +315,7 @@ async function startRawServer(
     port,
     messages,
     () => connections,
+    () => sockets.size,
     (done) => server.close(() => done()),
     () => {
       for (const socket of sockets) socket.destroy();
@@ -432,6 +462,56 @@ export function startStallInDataServer(): Promise<TestSmtpServer> {
         state = "stalled";
         const body = data.slice(2, end + 2).replace(/^\.\./gm, ".");
         raw.messages.push({ from, to, raw: Buffer.from(body, "latin1").toString("utf8"), secure: false });
+      }
+    });
+  });
+}
+
+/**
+ * Greets at once, then answers EHLO (or HELO) one byte every `intervalMs`: never idle long
+ * enough for a socket idle timeout, however long the reply takes as a whole.
+ */
+export function startTricklingEhloServer(intervalMs = 500): Promise<TestSmtpServer> {
+  return startRawServer((socket) => {
+    socket.write("220 trickle.test ESMTP\r\n");
+    let answering = false;
+    readLines(socket, (line) => {
+      if (answering || !["EHLO", "HELO"].includes(verbOf(line))) return;
+      answering = true;
+      const reply = Buffer.from("250-trickle.test Hello\r\n250-8BITMIME\r\n250 SIZE 10485760\r\n");
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (socket.destroyed || sent >= reply.length) {
+          clearInterval(timer);
+          return;
+        }
+        socket.write(reply.subarray(sent, ++sent));
+      }, intervalMs);
+      // the client went away: nothing left to trickle to (the socket itself stays open)
+      socket.once("end", () => clearInterval(timer));
+      socket.once("close", () => clearInterval(timer));
+    });
+  });
+}
+
+/**
+ * Greets, offers STARTTLS, answers it with "220 Ready to start TLS" and then never answers the
+ * TLS handshake (the ClientHello is swallowed).
+ */
+export function startStallInStarttlsHandshakeServer(): Promise<TestSmtpServer> {
+  return startRawServer((socket) => {
+    let upgrading = false;
+    socket.write("220 stall-tls.test ESMTP\r\n");
+    readLines(socket, (line) => {
+      if (upgrading) return;
+      const verb = verbOf(line);
+      if (verb === "EHLO") {
+        socket.write("250-stall-tls.test Hello\r\n250-AUTH PLAIN LOGIN\r\n250 STARTTLS\r\n");
+      } else if (verb === "STARTTLS") {
+        upgrading = true;
+        socket.write("220 2.0.0 Ready to start TLS\r\n");
+      } else {
+        socket.write("503 5.5.1 Send EHLO first\r\n");
       }
     });
   });
