@@ -38,6 +38,9 @@ export function smtpConnectionOptions(settings: HeraldSettings): SMTPConnectionO
     greetingTimeout: timeout,
     socketTimeout: timeout,
     dnsTimeout: timeout,
+    // close() destroys the socket instead of ending it and waiting (5 s by default) for a
+    // server that may never close its side: nothing of a session outlives its report.
+    socketCloseTimeout: 0,
     // Loopback and private addresses are what a sandbox or a VPC relay uses.
     allowInternalNetworkInterfaces: true,
     tls: {

@@ -49,4 +49,14 @@ export interface SmtpReport {
   /** milliseconds spent in each stage */
   timings?: Partial<Record<SmtpStage, number>>;
   messageId?: string;
+  /**
+   * Present when the session did not log in and says why: a probe without credentials (or
+   * with login turned off) still reports what the server offers.
+   */
+  login?: LoginSkipped;
+}
+
+export interface LoginSkipped {
+  attempted: false;
+  reason: string;
 }

@@ -11,27 +11,51 @@ const CLIENT_STAGES: Array<[RegExp, SmtpStage]> = [
   [/^DATA/i, "data"],
 ];
 
+export interface StageListener {
+  /** A new stage began (its time starts now). */
+  onStage?(stage: SmtpStage): void;
+  /** The client sent a command (a new wait for a reply starts now). */
+  onCommand?(stage: SmtpStage): void;
+  /**
+   * nodemailer logged the DNS result: it opens its socket right after, in the same tick (the
+   * only moment a caller can see the socket of an implicit-TLS session before its handshake).
+   */
+  onResolved?(): void;
+}
+
 /**
  * Follows an SMTP conversation through nodemailer's transaction log to know the stage at
  * any moment, the time spent in each, the banner and the last EHLO reply. Only protocol
  * metadata is kept: nodemailer masks AUTH payloads, and message content is not logged.
+ *
+ * Stages: "connect" (DNS and TCP), "tls" (a TLS handshake: implicit, or after the server
+ * accepted STARTTLS), "greeting", "ehlo" (again after STARTTLS), "starttls" (the command and
+ * its reply), "auth", "mail", "rcpt", "data", "done".
  */
 export class StageTracker {
   stage: SmtpStage = "connect";
   banner?: string;
   ehloReply?: string;
   private readonly started: Array<[SmtpStage, number]> = [["connect", performance.now()]];
-  private readonly onStage?: (stage: SmtpStage) => void;
+  private readonly listener: StageListener;
 
-  constructor(onStage?: (stage: SmtpStage) => void) {
-    this.onStage = onStage;
+  constructor(listener: StageListener = {}) {
+    this.listener = listener;
   }
 
   enter(stage: SmtpStage): void {
     if (stage === this.stage) return;
     this.stage = stage;
     this.started.push([stage, performance.now()]);
-    this.onStage?.(stage);
+    this.listener.onStage?.(stage);
+  }
+
+  /**
+   * The TCP connection of an implicit-TLS session is up: the handshake starts. nodemailer
+   * reports such a connection only once the handshake is done, so the caller watches the socket.
+   */
+  tcpConnected(): void {
+    if (this.stage === "connect") this.enter("tls");
   }
 
   /** Milliseconds per stage (a stage entered twice, like EHLO after STARTTLS, adds up). */
@@ -57,19 +81,42 @@ export class StageTracker {
   };
 
   private onLog(meta: LogMeta, line: string): void {
-    if (meta?.tnx === "network") {
-      if (/established to/.test(line)) this.enter("greeting");
-      if (/upgraded with STARTTLS/.test(line)) this.enter("ehlo");
-    } else if (meta?.tnx === "server") {
-      if (this.stage === "greeting") {
-        this.banner = line;
-        this.enter("ehlo");
-      } else if (this.stage === "ehlo" && /^250/.test(line)) {
-        this.ehloReply = line;
-      }
-    } else if (meta?.tnx === "client") {
-      for (const [pattern, stage] of CLIENT_STAGES) if (pattern.test(line)) this.enter(stage);
+    const tnx = meta?.tnx;
+    if (tnx === "server") this.onServerReply(line);
+    else if (tnx === "client") this.onClientCommand(line);
+    else if (tnx !== "message") this.onNotice(line);
+  }
+
+  /**
+   * nodemailer's own notices ("network", "smtp", ...). Matched by text, not by tnx: nodemailer
+   * logs the STARTTLS upgrade under "smtp" and the connection under "network".
+   */
+  private onNotice(line: string): void {
+    if (/^Resolved /.test(line)) this.listener.onResolved?.();
+    // "Connection established to" / "Secure connection established to" (after implicit TLS)
+    else if (/established to/.test(line)) this.enter("greeting");
+    // RFC 3207: everything learnt before TLS is forgotten, the EHLO after it is the one that counts
+    else if (/upgraded with STARTTLS/.test(line)) {
+      this.ehloReply = undefined;
+      this.enter("ehlo");
     }
+  }
+
+  private onServerReply(line: string): void {
+    if (this.stage === "greeting") {
+      this.banner = line;
+      this.enter("ehlo");
+    } else if (this.stage === "ehlo" && /^250/.test(line)) {
+      this.ehloReply = line;
+    } else if (this.stage === "starttls" && /^220/.test(line)) {
+      // the server accepted STARTTLS: what follows is the handshake
+      this.enter("tls");
+    }
+  }
+
+  private onClientCommand(line: string): void {
+    for (const [pattern, stage] of CLIENT_STAGES) if (pattern.test(line)) this.enter(stage);
+    this.listener.onCommand?.(this.stage);
   }
 }
 

@@ -71,7 +71,8 @@ export const FAULTS: FaultCase[] = [
     name: "self-signed certificate with verification on, via STARTTLS",
     start: () => startSmtpServer(),
     settings: { CONNECTIONSECURITY: "STARTTLS", ...noAuth },
-    stage: "starttls",
+    // the server accepted STARTTLS: the handshake after it is stage "tls"
+    stage: "tls",
     retryable: false,
     hint: /certificate/,
   },
