@@ -1,4 +1,8 @@
+import type { Problem } from "../../settings/problems.ts";
+import { probeLogin } from "../../smtp/probe-login.ts";
+import type { SmtpReport } from "../../smtp/report.ts";
 import { runSmtpSession } from "../../smtp/session.ts";
+import { formatProblems } from "../format.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printJson, type CliIo } from "../io.ts";
 import { loadSettingsOrReport } from "../load-or-usage.ts";
 import { COMMON_OPTIONS, parseCommandArgs, SETTINGS_OPTIONS } from "../options.ts";
@@ -8,8 +12,10 @@ import { settingsSourceOptions } from "../settings-options.ts";
 export const usage = `Usage: herald probe [--config FILE] [--ssm-prefix PREFIX] [--no-login] [--json]
 
 Connects to the configured SMTP server as the setup guide's telnet check would: banner,
-EHLO extensions, STARTTLS, TLS details, AUTH methods and (when EnableSMTPAuth) a login,
-with the time of each stage. Sends no mail.
+EHLO extensions, STARTTLS, TLS details, AUTH methods and (when EnableSMTPAuth and both
+SMTPUsername and SMTPPassword are set) a login, with the time of each stage. Without
+credentials it still connects and says the login was skipped. Sends no mail. Setting values
+that could not be used (the default applies instead) are listed as herald validate does.
 
 Options:
   -c, --config FILE      Mattermost-shaped config.json (default: $HERALD_CONFIG_FILE)
@@ -20,6 +26,9 @@ Options:
 
 Exit codes: 0 the server answered (and accepted the login), 1 it failed, 2 usage error or unreadable input.
 `;
+
+/** The probe's report, with the setting values that could not be used (when there are any). */
+export type ProbeReport = SmtpReport & { problems?: Problem[] };
 
 export async function probeCommand(args: string[], io: CliIo): Promise<number> {
   const { values } = parseCommandArgs(args, {
@@ -33,15 +42,23 @@ export async function probeCommand(args: string[], io: CliIo): Promise<number> {
   }
   const loaded = await loadSettingsOrReport(settingsSourceOptions(values, io.env), io);
   if (!loaded) return EXIT_USAGE;
-  const login = values["no-login"] ? false : loaded.settings.EmailSettings.EnableSMTPAuth;
-  const report = await runSmtpSession({ settings: loaded.settings, login });
+  const { settings, problems } = loaded;
+  const plan = probeLogin(settings, values["no-login"] === true);
+  const report: ProbeReport = await runSmtpSession({
+    settings,
+    login: plan.login,
+    ...(plan.login ? {} : { loginSkipped: plan.skipped }),
+  });
+  if (problems.length > 0) report.problems = problems;
   if (values.json) printJson(io, report);
   else
-    io.stdout(
-      formatReport(
-        report,
-        `${loaded.settings.EmailSettings.SMTPServer}:${loaded.settings.EmailSettings.SMTPPort} answered`,
-      ),
-    );
+    io.stdout(formatProbe(report, `${settings.EmailSettings.SMTPServer}:${settings.EmailSettings.SMTPPort}`));
   return report.ok ? EXIT_OK : EXIT_FAILED;
+}
+
+function formatProbe(report: ProbeReport, server: string): string {
+  let text = formatReport(report, `${server} answered`);
+  if (report.login) text += `  login: skipped, ${report.login.reason}\n`;
+  if (report.problems) text += `Settings that could not be used:\n${formatProblems(report.problems)}`;
+  return text;
 }

@@ -1,8 +1,15 @@
 // herald test-send and herald probe, as a user runs them, against loopback SMTP servers.
 import { afterEach, describe, expect, it } from "vitest";
 import { FAULTS, PASSWORD as FAULT_PASSWORD, settingsEnv } from "../../helpers/fault-matrix.ts";
-import { runHerald } from "../../helpers/run-herald.ts";
-import { startSilentServer, startSmtpServer, type TestSmtpServer } from "../../helpers/smtp-servers.ts";
+import { runHerald, runHeraldTimed } from "../../helpers/run-herald.ts";
+import {
+  startSilentServer,
+  startSmtpServer,
+  startStallAfterEhloServer,
+  startStallInDataServer,
+  startTricklingEhloServer,
+  type TestSmtpServer,
+} from "../../helpers/smtp-servers.ts";
 
 const PASSWORD = "Cli-Secret-Pa55word";
 let server: TestSmtpServer | undefined;
@@ -117,7 +124,107 @@ describe("herald test-send", () => {
   });
 });
 
+describe("herald test-send ends with its report", () => {
+  it.each([
+    { name: "no greeting", start: startSilentServer, stage: "greeting" },
+    { name: "a stall after EHLO", start: startStallAfterEhloServer, stage: "mail" },
+    { name: "a stall in DATA", start: startStallInDataServer, stage: "data" },
+    {
+      name: "an EHLO reply trickling a byte every 500 ms",
+      start: () => startTricklingEhloServer(500),
+      stage: "ehlo",
+    },
+  ])(
+    "$name with SMTPServerTimeout=2: the report at 2 s, the exit within 0.5 s of it",
+    async ({ start, stage }) => {
+      server = await start();
+      const run = await runHeraldTimed(
+        ["test-send", "--to", "someone@example.com", "--json"],
+        settingsEnv({ SMTPPORT: String(server.port), CONNECTIONSECURITY: "", SMTPSERVERTIMEOUT: "2" }),
+      );
+      expect(run.code).toBe(1);
+      const report = JSON.parse(run.stdout);
+      expect(report).toMatchObject({ ok: false, stage, error: { code: "ETIMEDOUT" } });
+      // the report comes when the stage's 2 s are up, not later
+      const sessionMs = Object.values(report.timings as Record<string, number>).reduce((a, b) => a + b, 0);
+      expect(sessionMs).toBeLessThan(2500);
+      // and nothing of the session keeps the process alive after it (a half-closed socket did, 5 s)
+      expect(run.exitMs - run.lastOutputMs).toBeLessThan(500);
+      // under 3 s on an idle machine (start-up is about 0.4 s); slack for a busy one
+      expect(run.exitMs).toBeLessThan(4500);
+    },
+  );
+});
+
 describe("herald probe", () => {
+  const noCredentials = { MM_EMAILSETTINGS_SMTPUSERNAME: "", MM_EMAILSETTINGS_SMTPPASSWORD: "" };
+
+  it("without credentials (EnableSMTPAuth defaults to true with STARTTLS) shows what the server offers and says the login was skipped", async () => {
+    server = await startSmtpServer({
+      auth: { username: "cli-user", password: PASSWORD },
+      authAfterStarttls: true,
+    });
+    const run = await runHerald(["probe", "--json"], cliEnv(server.port, noCredentials));
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report).toMatchObject({
+      ok: true,
+      stage: "done",
+      server: {
+        banner: expect.stringMatching(/^220 /),
+        // the EHLO after STARTTLS: AUTH is offered only there
+        authMethods: ["PLAIN", "LOGIN"],
+        tls: { protocol: expect.stringMatching(/^TLSv1\.[23]$/), authorized: false },
+      },
+      login: { attempted: false, reason: expect.stringMatching(/SMTPUsername or SMTPPassword is empty/) },
+    });
+    expect(report.server.extensions).toContain("AUTH PLAIN LOGIN");
+    expect(report.server.extensions).not.toContain("STARTTLS");
+    expect(Object.keys(report.timings)).toEqual(["connect", "greeting", "ehlo", "starttls", "tls"]);
+
+    const human = await runHerald(["probe"], cliEnv(server.port, noCredentials));
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/auth methods: PLAIN, LOGIN/);
+    expect(human.stdout).toMatch(
+      /login: skipped, EnableSMTPAuth is true but SMTPUsername or SMTPPassword is empty/,
+    );
+  });
+
+  it("test-send still refuses to connect without credentials", async () => {
+    server = await startSmtpServer({ auth: { username: "cli-user", password: PASSWORD } });
+    const run = await runHerald(
+      ["test-send", "--to", "a@example.com", "--json"],
+      cliEnv(server.port, noCredentials),
+    );
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: false, stage: "config" });
+    expect(server.connections).toBe(0);
+  });
+
+  it("reports a setting value that could not be used, as validate does", async () => {
+    server = await startSmtpServer({ starttls: false });
+    const env = cliEnv(server.port, {
+      ...noCredentials,
+      MM_EMAILSETTINGS_CONNECTIONSECURITY: "",
+      MM_EMAILSETTINGS_SMTPSERVERTIMEOUT: "2s",
+    });
+    const run = await runHerald(["probe", "--json"], env);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report.problems).toEqual([
+      expect.objectContaining({
+        setting: "EmailSettings.SMTPServerTimeout",
+        severity: "error",
+        message: expect.stringContaining('MM_EMAILSETTINGS_SMTPSERVERTIMEOUT is "2s"'),
+      }),
+    ]);
+    const human = await runHerald(["probe"], env);
+    expect(human.stdout).toMatch(
+      /Settings that could not be used:\n {2}error +EmailSettings\.SMTPServerTimeout \[env\]/,
+    );
+    expect(human.stdout).toContain('MM_EMAILSETTINGS_SMTPSERVERTIMEOUT is "2s"');
+  });
+
   it("prints banner, extensions, TLS and AUTH methods, and logs in without sending", async () => {
     server = await startSmtpServer({ auth: { username: "cli-user", password: PASSWORD } });
     const run = await runHerald(["probe"], cliEnv(server.port, { MM_EMAILSETTINGS_ENABLESMTPAUTH: "true" }));
