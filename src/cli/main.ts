@@ -1,6 +1,7 @@
 import { presetsCommand } from "./commands/presets.ts";
 import { probeCommand } from "./commands/probe.ts";
 import { securityCheckCommand } from "./commands/security-check.ts";
+import { sendCommand } from "./commands/send.ts";
 import { sesSmtpPasswordCommand } from "./commands/ses-smtp-password.ts";
 import { testSendCommand } from "./commands/test-send.ts";
 import { validateCommand } from "./commands/validate.ts";
@@ -13,7 +14,11 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   presets: { run: presetsCommand, summary: "list the SMTP provider presets" },
   probe: { run: probeCommand, summary: "connect to the SMTP server: banner, EHLO, TLS, AUTH, timings" },
   "test-send": { run: testSendCommand, summary: "send the Test Connection email and print the report" },
-  "security-check": { run: securityCheckCommand, summary: "email new security bulletins to the administrators" },
+  send: { run: sendCommand, summary: "send notification events (JSON array or NDJSON) once each" },
+  "security-check": {
+    run: securityCheckCommand,
+    summary: "email new security bulletins to the administrators",
+  },
   "ses-smtp-password": { run: sesSmtpPasswordCommand, summary: "SES SMTP password from a key on stdin" },
 };
 

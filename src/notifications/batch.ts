@@ -23,13 +23,13 @@ export interface BatchResult {
 export async function processNotificationBatch(
   event: SQSEvent,
   processor: NotificationProcessor,
-  options: { context?: Context; onOutcome?: (outcome: RecordOutcome) => void } = {},
+  options: { context?: Context; onOutcome?: (outcome: RecordOutcome, messageId: string) => void } = {},
 ): Promise<BatchResult> {
   const outcomes: RecordOutcome[] = [];
   const recordHandler = async (record: SQSRecord): Promise<RecordOutcome> => {
     const outcome = await processor.process({ messageId: record.messageId, body: record.body });
     outcomes.push(outcome);
-    options.onOutcome?.(outcome);
+    options.onOutcome?.(outcome, record.messageId);
     if (needsRedelivery(outcome)) throw new RecordNotAcknowledged(`${outcome.kind}: ${outcome.id ?? "?"}`);
     return outcome;
   };

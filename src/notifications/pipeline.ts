@@ -14,7 +14,7 @@ import { sqsDeadLetterQueue } from "./dead-letter.ts";
 import { dynamoDbPersistence, InMemoryPersistenceLayer } from "./idempotency.ts";
 import type { RecordOutcome } from "./outcome.ts";
 import { parseNotificationEvent } from "./parse.ts";
-import { createNotificationProcessor, type NotificationProcessor } from "./process.ts";
+import { createNotificationProcessor, type MetricsSink, type NotificationProcessor } from "./process.ts";
 import { createRateLimiter } from "./rate-limiter.ts";
 
 /** What the pipeline takes from the runtime. */
@@ -29,13 +29,16 @@ export interface PipelineOptions {
   render?: RenderNotificationOptions;
   /** idempotency records. @default the HERALD_TABLE_NAME table, else in memory */
   persistence?: BasePersistenceLayer;
+  /** where counts go. @default the runtime's Powertools Metrics (EMF) */
+  metrics?: MetricsSink;
 }
 
 export interface BatchOptions {
   context?: Context;
   /** epoch ms: no send starts after it */
   deadline?: number;
-  onOutcome?: (outcome: RecordOutcome) => void;
+  /** called as each record finishes, with its SQS message id */
+  onOutcome?: (outcome: RecordOutcome, messageId: string) => void;
 }
 
 export interface NotificationPipeline {
@@ -76,7 +79,8 @@ export function createNotificationPipeline(
   runtime: PipelineRuntime,
   options: PipelineOptions = {},
 ): NotificationPipeline {
-  const { config, logger, metrics } = runtime;
+  const { config, logger } = runtime;
+  const metrics = options.metrics ?? runtime.metrics;
   const rateLimiter = createRateLimiter({ perSecond: config.maxSendRate });
   const persistence =
     options.persistence ??

@@ -11,7 +11,7 @@ import {
 } from "@aws-lambda-powertools/idempotency";
 import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/persistence";
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { MetricUnit, type Metrics } from "@aws-lambda-powertools/metrics";
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { renderNotification, type RenderNotificationOptions } from "../mail/render-notification.ts";
 import type { MailTransport, SendOutcome } from "../mail/transport.ts";
 import type { HeraldSettings } from "../settings/model.ts";
@@ -39,6 +39,11 @@ export const DEFAULT_SEND_CONCURRENCY = 4;
 /** How long an id stays claimed when there is no invocation deadline (CLI). */
 const DEFAULT_IN_PROGRESS_MS = 60_000;
 
+/** Where counts and latencies go: Powertools Metrics (EMF), or nothing in the CLI. */
+export interface MetricsSink {
+  addMetric(name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): unknown;
+}
+
 export interface NotificationRecord {
   /** the SQS message id (the batch item identifier) */
   messageId: string;
@@ -57,7 +62,7 @@ export interface NotificationDeps {
   /** absent: permanent failures are counted and left for SQS's own redrive policy */
   deadLetters?: DeadLetterQueue;
   logger: Pick<Logger, "info" | "warn" | "error">;
-  metrics: Pick<Metrics, "addMetric">;
+  metrics: MetricsSink;
   /** sends in flight at once. @default DEFAULT_SEND_CONCURRENCY */
   concurrency?: number;
   render?: RenderNotificationOptions;

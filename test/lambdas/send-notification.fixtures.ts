@@ -3,12 +3,13 @@
  * notification bodies, a Lambda context, and the runtime environment for loopback servers.
  */
 import { randomUUID } from "node:crypto";
+import type { JSONValue } from "@aws-lambda-powertools/commons/types";
 import type { Context, SQSEvent } from "aws-lambda";
 import { sqsRecord } from "../../src/notifications/batch.ts";
 
 export const DLQ_URL = "https://sqs.us-east-1.amazonaws.com/000000000000/herald-notifications-dlq";
 
-export function notification(id: string, change: Record<string, unknown> = {}): Record<string, unknown> {
+export function notification(id: string, change: Record<string, JSONValue> = {}): Record<string, JSONValue> {
   return {
     id,
     to: ["bob@example.com"],

@@ -2,8 +2,15 @@ import { ScanCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { simpleParser } from "mailparser";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createSendNotificationHandler } from "../../lambdas/send-notification.ts";
+import { DynamoDbPersistenceLayer } from "../../src/notifications/dynamodb-persistence.ts";
+import {
+  NOTIFICATION_KEY_PREFIX,
+  notificationIdempotencyConfig,
+} from "../../src/notifications/idempotency.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
 import { captureStdout } from "../helpers/capture-stdout.ts";
 import { startDynalite, type TestDynamo } from "../helpers/dynalite.ts";
@@ -55,12 +62,14 @@ async function harness(
   options: {
     rcpt?: (address: string) => SmtpReply | undefined;
     data?: () => SmtpReply | undefined;
+    dataDelayMs?: number;
     env?: Record<string, string>;
   } = {},
 ): Promise<Harness> {
   const smtp = await startScriptedSmtpServer({
     ...(options.rcpt ? { rcpt: options.rcpt } : {}),
     ...(options.data ? { data: options.data } : {}),
+    ...(options.dataDelayMs ? { dataDelayMs: options.dataDelayMs } : {}),
   });
   servers.push(smtp);
   const table = await dynamo.createTable();
@@ -306,6 +315,73 @@ describe("send-notification over SMTP (smtp-server) with idempotency in DynamoDB
     expect(h.smtp.messages).toHaveLength(0);
     expect(deadLetters()).toHaveLength(1);
   });
+
+  it("retries an id that another invocation is sending, and skips it once that one has sent it", async () => {
+    const h = await harness();
+    const elsewhere = new DynamoDbPersistenceLayer({ client: dynamo.client, tableName: h.table });
+    elsewhere.configure({ config: notificationIdempotencyConfig(), keyPrefix: NOTIFICATION_KEY_PREFIX });
+    const event = notification("busy-1");
+    await elsewhere.saveInProgress(event, 60_000);
+    expect((await h.invoke(event)).failures).toEqual(["0"]);
+    expect(h.smtp.messages).toHaveLength(0);
+    expect(deadLetters()).toEqual([]);
+    await elsewhere.saveSuccess(event, { messageId: "<busy-1@chat.example.com>", accepted: 1, rejected: 0 });
+    expect((await h.invoke(event)).failures).toEqual([]);
+    expect(h.smtp.messages).toHaveLength(0);
+  });
+
+  it("takes over an id whose sender crashed once its in-progress lease has run out", async () => {
+    const h = await harness();
+    const crashed = new DynamoDbPersistenceLayer({ client: dynamo.client, tableName: h.table });
+    crashed.configure({ config: notificationIdempotencyConfig(), keyPrefix: NOTIFICATION_KEY_PREFIX });
+    const event = notification("crashed-1");
+    await crashed.saveInProgress(event, 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await h.invoke(event)).failures).toEqual([]);
+    expect(h.smtp.messages).toHaveLength(1);
+  });
+
+  it(
+    "lets exactly one of two handlers in two processes send an id they race on",
+    { timeout: 60_000 },
+    async () => {
+      // a slow end of DATA keeps the first sender's claim in progress while the second tries
+      const h = await harness({ dataDelayMs: 4000 });
+      const event = notification("race-1");
+      const env = {
+        ...process.env,
+        ...smtpEnv(h.smtp.port),
+        ...dynamo.env(h.table),
+        HERALD_DEAD_LETTER_QUEUE_URL: "",
+        POWERTOOLS_METRICS_DISABLED: "true",
+        RACE_EVENT: JSON.stringify(event),
+        // both processes load first (a few seconds on a busy machine), then start together
+        RACE_START_AT: String(Date.now() + 6000),
+      };
+      const worker = fileURLToPath(new URL("./send-notification.race-worker.ts", import.meta.url));
+      const run = () =>
+        new Promise<{ failed: number }>((resolve, reject) => {
+          const child = spawn(process.execPath, [worker], { env, stdio: ["ignore", "pipe", "pipe"] });
+          let out = "";
+          let err = "";
+          child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+          child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+          child.on("error", reject);
+          child.on("close", (code) => {
+            const last = out.trim().split("\n").pop() ?? "";
+            if (code === 0 && last.startsWith("{")) resolve(JSON.parse(last) as { failed: number });
+            else reject(new Error(`race worker exited ${code}: ${err || out}`));
+          });
+        });
+      const results = await Promise.all([run(), run()]);
+      expect(h.smtp.messages).toHaveLength(1);
+      // one sent it; the other found it in progress and left it for a retry (not failed, not sent)
+      expect(results.map((r) => r.failed).sort()).toEqual([0, 1]);
+      // the retry SQS makes later is a duplicate
+      expect((await h.invoke(event)).failures).toEqual([]);
+      expect(h.smtp.messages).toHaveLength(1);
+    },
+  );
 
   it("logs one line per outcome and never the event itself", async () => {
     const h = await harness({ env: { POWERTOOLS_LOG_LEVEL: "INFO" } });

@@ -1,0 +1,190 @@
+import { readFile } from "node:fs/promises";
+import { sqsRecord } from "../../notifications/batch.ts";
+import { summarize, type RecordOutcome, type SendSummary } from "../../notifications/outcome.ts";
+import { createNotificationPipeline } from "../../notifications/pipeline.ts";
+import { createRuntime, RuntimeConfigError, type Runtime } from "../../runtime.ts";
+import { printable } from "../format.ts";
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printJson, UsageError, type CliIo } from "../io.ts";
+import { loadSettingsOrReport } from "../load-or-usage.ts";
+import { COMMON_OPTIONS, parseCommandArgs, SETTINGS_OPTIONS } from "../options.ts";
+
+export const usage = `Usage: herald send --events FILE|- [--subject-prefix] [--config FILE] [--ssm-prefix P] [--json]
+
+Runs notification events through the send-notification Lambda's code path: each event is
+sent once (an id already sent is skipped), left for a retry, or failed permanently.
+
+FILE holds a JSON array of events or one event per line (NDJSON); "-" reads stdin. An
+event is an EventBridge event with detail-type "Notification" or its bare detail
+(examples/notification-event.schema.json).
+
+Options:
+      --events FILE|-    the events to send (required)
+      --subject-prefix   put "[SiteName] " in front of every subject
+  -c, --config FILE      Mattermost-shaped config.json (default: $HERALD_CONFIG_FILE)
+      --ssm-prefix P     read SSM parameters under P (default: $HERALD_PARAMETER_PREFIX)
+      --json             print the summary as JSON
+  -h, --help             show this help
+
+Sent ids are remembered in the DynamoDB table $HERALD_TABLE_NAME (AWS_ENDPOINT_URL_DYNAMODB
+for a local one), shared with the Lambda; without it, in memory for this run only.
+
+Exit codes: 0 nothing failed, 1 some event was not sent (retryable or permanent),
+2 usage error, unreadable events file or settings.
+`;
+
+interface InputRecord {
+  /** "line 3" or "item 3": where the event came from, for messages */
+  where: string;
+  body: string;
+}
+
+/** A JSON array, one JSON object, or NDJSON (a line that is not JSON is that event's failure). */
+export function readEvents(text: string, source: string): InputRecord[] {
+  const trimmed = text.trim();
+  if (trimmed === "") return [];
+  if (trimmed.startsWith("[")) {
+    let items: unknown;
+    try {
+      items = JSON.parse(trimmed);
+    } catch (error) {
+      throw new UsageError(`${source} starts with "[" but is not a JSON array: ${(error as Error).message}`);
+    }
+    if (!Array.isArray(items)) throw new UsageError(`${source} is not a JSON array`);
+    return items.map((item, i) => ({ where: `item ${i + 1}`, body: JSON.stringify(item) }));
+  }
+  if (trimmed.startsWith("{")) {
+    try {
+      // a single (possibly pretty-printed) event
+      return [{ where: "item 1", body: JSON.stringify(JSON.parse(trimmed)) }];
+    } catch {
+      // NDJSON: one event per line
+    }
+  }
+  return text
+    .split(/\r?\n/)
+    .map((line, i) => ({ where: `line ${i + 1}`, body: line.trim() }))
+    .filter((record) => record.body !== "");
+}
+
+async function readInput(path: string): Promise<string> {
+  try {
+    if (path !== "-") return await readFile(path, "utf8");
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString("utf8");
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new UsageError(`cannot read the events from ${path === "-" ? "stdin" : path}: ${reason}`);
+  }
+}
+
+function openRuntime(io: CliIo, values: { config?: string; "ssm-prefix"?: string }): Runtime {
+  try {
+    return createRuntime({
+      env: io.env,
+      mode: "cli",
+      serviceName: "herald-send",
+      ...(values.config !== undefined ? { configFile: values.config } : {}),
+      ...(values["ssm-prefix"] !== undefined ? { parameterPrefix: values["ssm-prefix"] } : {}),
+    });
+  } catch (error) {
+    if (error instanceof RuntimeConfigError) throw new UsageError(`${error.message} (${error.hint})`);
+    throw error;
+  }
+}
+
+/** "\r12/400 done: 10 sent, 1 duplicate, ..." on a terminal, at most a few times a second. */
+function progressLine(total: number): { update(summary: SendSummary): void; end(): void } {
+  const stream = process.stderr;
+  if (!stream.isTTY || total < 2) return { update() {}, end() {} };
+  let last = 0;
+  let shown = false;
+  return {
+    update(s) {
+      const now = Date.now();
+      if (now - last < 200 && s.events < total) return;
+      last = now;
+      shown = true;
+      stream.write(
+        `\r\x1b[K${s.events}/${total}: ${s.sent} sent, ${s.duplicates} duplicate, ${s.retryable} retryable, ${s.permanent} permanent`,
+      );
+    },
+    end() {
+      if (shown) stream.write("\r\x1b[K");
+    },
+  };
+}
+
+function describeFailure(where: string, outcome: RecordOutcome): string | undefined {
+  if (outcome.kind !== "retryable" && outcome.kind !== "permanent") return undefined;
+  const id = outcome.id !== undefined ? ` (id ${printable(outcome.id)})` : "";
+  const hint = outcome.hint ? `\n      hint: ${outcome.hint}` : "";
+  return `  ${outcome.kind.padEnd(9)} ${where}${id}: ${printable(outcome.reason)}${hint}\n`;
+}
+
+export function formatSendSummary(s: SendSummary): string {
+  const parts = [
+    `${s.sent} sent`,
+    `${s.duplicates} duplicate(s) skipped`,
+    `${s.retryable} retryable`,
+    `${s.permanent} permanent`,
+  ];
+  if (s.disabled > 0) parts.push(`${s.disabled} not sent (SendEmailNotifications is false)`);
+  if (s.rejectedRecipients > 0) parts.push(`${s.rejectedRecipients} recipient(s) refused`);
+  return `${s.events} event(s): ${parts.join(", ")} in ${s.seconds} s\n`;
+}
+
+export async function sendCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs(args, {
+    ...COMMON_OPTIONS,
+    ...SETTINGS_OPTIONS,
+    events: { type: "string" },
+    "subject-prefix": { type: "boolean" },
+  });
+  if (values.help) {
+    io.stdout(usage);
+    return EXIT_OK;
+  }
+  if (values.events === undefined || values.events.trim() === "") {
+    throw new UsageError("--events FILE (or - for stdin) is required");
+  }
+  const records = readEvents(await readInput(values.events), values.events === "-" ? "stdin" : values.events);
+  const runtime = openRuntime(io, values);
+  try {
+    // a settings source that cannot be read at all is a usage problem, as in the other commands
+    if (!(await loadSettingsOrReport(runtime.settingsSources, io))) return EXIT_USAGE;
+    const pipeline = createNotificationPipeline(runtime, {
+      // the CLI's stdout is its output: counts go into the summary, not EMF
+      metrics: { addMetric: () => undefined },
+      ...(values["subject-prefix"] ? { render: { subjectPrefix: true } } : {}),
+    });
+    const started = performance.now();
+    const done: RecordOutcome[] = [];
+    const failures: Array<[number, string]> = [];
+    const progress = progressLine(records.length);
+    const { outcomes } = await pipeline.processBatch(
+      // the record's position is its message id: failures are reported by line or item
+      { Records: records.map((record, i) => sqsRecord(record.body, String(i))) },
+      {
+        onOutcome: (outcome, messageId) => {
+          done.push(outcome);
+          progress.update(summarize(done, 0));
+          const index = Number(messageId);
+          const failure = describeFailure(records[index]?.where ?? messageId, outcome);
+          if (failure) failures.push([index, failure]);
+        },
+      },
+    );
+    progress.end();
+    const summary = summarize(outcomes, (performance.now() - started) / 1000);
+    if (failures.length > 0) {
+      failures.sort((a, b) => a[0] - b[0]);
+      io.stderr(`not sent:\n${failures.map(([, line]) => line).join("")}`);
+    }
+    if (values.json) printJson(io, summary);
+    else io.stdout(formatSendSummary(summary));
+    return summary.retryable === 0 && summary.permanent === 0 ? EXIT_OK : EXIT_FAILED;
+  } finally {
+    await runtime.close();
+  }
+}

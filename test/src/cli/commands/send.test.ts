@@ -1,0 +1,147 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readEvents } from "../../../../src/cli/commands/send.ts";
+import { startDynalite, type TestDynamo } from "../../../helpers/dynalite.ts";
+import { projectRoot, runHerald, type HeraldRun } from "../../../helpers/run-herald.ts";
+import { startScriptedSmtpServer, type ScriptedSmtpServer } from "../../../helpers/scripted-smtp.ts";
+
+const samples = join(projectRoot, "examples/notifications.ndjson");
+let smtp: ScriptedSmtpServer;
+let dynamo: TestDynamo;
+let dir: string;
+
+beforeAll(async () => {
+  smtp = await startScriptedSmtpServer({
+    rcpt: (address) =>
+      address === "gone@example.com" ? { code: 550, message: "5.1.1 user unknown" } : undefined,
+  });
+  dynamo = await startDynalite();
+  dir = await mkdtemp(join(tmpdir(), "herald-send-"));
+});
+
+afterAll(async () => {
+  await smtp.close();
+  await dynamo.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function env(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    MM_EMAILSETTINGS_SMTPSERVER: "127.0.0.1",
+    MM_EMAILSETTINGS_SMTPPORT: String(smtp.port),
+    MM_EMAILSETTINGS_FEEDBACKNAME: "Example Chat",
+    MM_EMAILSETTINGS_FEEDBACKEMAIL: "notifications@example.com",
+    MM_SERVICESETTINGS_SITEURL: "https://chat.example.com",
+    HERALD_TRANSPORT: "smtp",
+    HERALD_MAX_SEND_RATE: "1000",
+    ...extra,
+  };
+}
+
+function summaryOf(run: HeraldRun): Record<string, number> {
+  return JSON.parse(run.stdout) as Record<string, number>;
+}
+
+async function file(name: string, content: string): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, content);
+  return path;
+}
+
+describe("herald send", () => {
+  it("delivers the sample events, and a second run against the same table sends nothing", async () => {
+    const table = await dynamo.createTable();
+    const before = smtp.messages.length;
+    const first = await runHerald(["send", "--events", samples, "--json"], env(dynamo.env(table)));
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    expect(summaryOf(first)).toMatchObject({ events: 4, sent: 4, duplicates: 0, retryable: 0, permanent: 0 });
+    expect(summaryOf(first).seconds).toBeGreaterThan(0);
+    expect(smtp.messages.length - before).toBe(4);
+
+    const second = await runHerald(["send", "--events", samples, "--json"], env(dynamo.env(table)));
+    expect(second.code).toBe(0);
+    expect(summaryOf(second)).toMatchObject({ events: 4, sent: 0, duplicates: 4 });
+    expect(smtp.messages.length - before).toBe(4);
+  });
+
+  it("without a table remembers ids for the run only, and prints a text summary", async () => {
+    const events = await file(
+      "dup.ndjson",
+      [
+        JSON.stringify({ id: "cli-dup", to: ["bob@example.com"], subject: "s", text: "t" }),
+        JSON.stringify({ id: "cli-dup", to: ["bob@example.com"], subject: "s", text: "t" }),
+      ].join("\n"),
+    );
+    const run = await runHerald(["send", "--events", events], env());
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      /^2 event\(s\): 1 sent, 1 duplicate\(s\) skipped, 0 retryable, 0 permanent in [\d.]+ s\n$/,
+    );
+  });
+
+  it("exits 1 and names each failed event by line, with the field and the rule", async () => {
+    const events = await file(
+      "bad.ndjson",
+      [
+        JSON.stringify({ id: "cli-ok", to: ["bob@example.com"], subject: "s", text: "t" }),
+        JSON.stringify({ id: "cli-bad", to: ["not-an-address"], subject: "s", text: "t" }),
+        "",
+        JSON.stringify({ id: "cli-gone", to: ["gone@example.com"], subject: "s", text: "t" }),
+        "{broken",
+      ].join("\n"),
+    );
+    const run = await runHerald(["send", "--events", events, "--json"], env());
+    expect(run.code).toBe(1);
+    expect(summaryOf(run)).toMatchObject({ events: 4, sent: 1, permanent: 3, retryable: 0 });
+    expect(run.stderr).toContain(
+      "permanent line 2 (id cli-bad): invalid event: to[0]: must be a plain email address",
+    );
+    expect(run.stderr).toMatch(/permanent line 4 \(id cli-gone\): 550 5\.1\.1 user unknown/);
+    expect(run.stderr).toContain("permanent line 5: invalid event: event: must be JSON");
+  });
+
+  it("reads a JSON array from stdin with -", async () => {
+    const events = [{ id: "cli-stdin", to: ["bob@example.com"], subject: "From stdin", text: "t" }];
+    const child = spawn(join(projectRoot, "node_modules/.bin/herald"), ["send", "--events", "-", "--json"], {
+      cwd: projectRoot,
+      env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, ...env() },
+    });
+    let stdout = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stdin.end(JSON.stringify(events));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ events: 1, sent: 1 });
+    expect(smtp.messages.some((m) => m.messageId === "<cli-stdin@chat.example.com>")).toBe(true);
+  });
+
+  it.each([
+    [["send"], /--events FILE .* is required/],
+    [["send", "--events", "/nonexistent/events.ndjson"], /cannot read the events from \/nonexistent/],
+    [["send", "--events", "BROKEN_ARRAY"], /not a JSON array/],
+  ])("exits 2 on a usage error: %j", async (args, message) => {
+    const broken = await file("broken.json", '[{"id": "x"},');
+    const run = await runHerald(
+      args.map((a) => (a === "BROKEN_ARRAY" ? broken : a)),
+      env(),
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+  });
+});
+
+describe("readEvents", () => {
+  it("reads a JSON array, one pretty-printed object, or NDJSON", () => {
+    expect(readEvents('[{"id":"a"},{"id":"b"}]', "f").map((r) => r.where)).toEqual(["item 1", "item 2"]);
+    expect(readEvents('{\n  "id": "a"\n}\n', "f")).toEqual([{ where: "item 1", body: '{"id":"a"}' }]);
+    expect(readEvents('{"id":"a"}\n\n{"id":"b"}\n', "f")).toEqual([
+      { where: "line 1", body: '{"id":"a"}' },
+      { where: "line 3", body: '{"id":"b"}' },
+    ]);
+    expect(readEvents("  \n", "f")).toEqual([]);
+  });
+});
