@@ -1,26 +1,52 @@
-import { isIP } from "node:net";
+import { BlockList, isIP } from "node:net";
+import { domainToASCII } from "node:url";
 
-/** True for names and addresses that never leave the machine (checked without DNS). */
+const LOOPBACK_ADDRESSES = new BlockList();
+LOOPBACK_ADDRESSES.addSubnet("127.0.0.0", 8, "ipv4");
+// Also matches IPv4-mapped forms such as ::ffff:127.0.0.1 (checked against the rule above).
+LOOPBACK_ADDRESSES.addAddress("::1", "ipv6");
+
+/**
+ * An IPv6 literal without its URL brackets ("[::1]" -> "::1"); any other host as written,
+ * trimmed. This is the form sockets and DNS take.
+ */
+export function connectionHost(host: string): string {
+  const trimmed = host.trim();
+  const inner = /^\[(.*)\]$/.exec(trimmed)?.[1];
+  return inner !== undefined && isIP(inner) === 6 ? inner : trimmed;
+}
+
+/**
+ * True for hosts that never leave the machine, decided without DNS: a literal loopback
+ * address (127.0.0.0/8, ::1, with or without brackets) or the name `localhost` itself.
+ * Other names, `*.localhost` included, go through the resolver and could be anything.
+ */
 export function isLoopbackHost(host: string): boolean {
-  const name = host
-    .trim()
-    .toLowerCase()
-    .replace(/^\[|\]$/g, "")
-    .replace(/\.$/, "");
-  if (name === "localhost" || name.endsWith(".localhost")) return true;
-  if (isIP(name) === 4) return name.startsWith("127.");
-  if (isIP(name) === 6) return name === "::1" || name === "0:0:0:0:0:0:0:1";
-  return false;
+  const name = connectionHost(host).toLowerCase();
+  if (name === "localhost") return true;
+  const family = isIP(name);
+  return family !== 0 && LOOPBACK_ADDRESSES.check(name, family === 4 ? "ipv4" : "ipv6");
 }
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
 
-/** A DNS host name (RFC 1123 labels) or an IPv4/IPv6 address. */
+/** A DNS host name (RFC 1123 labels), an IPv4 address, or an IPv6 address with or without brackets. */
 export function isValidHost(host: string): boolean {
-  if (isIP(host.replace(/^\[|\]$/g, "")) !== 0) return true;
+  if (isIP(connectionHost(host)) !== 0) return host === host.trim();
   const name = host.replace(/\.$/, "");
   if (name.length === 0 || name.length > 253) return false;
   return name.split(".").every((label) => LABEL.test(label));
+}
+
+/**
+ * The ASCII (punycode) form of an internationalized host name, e.g. "xn--bcher-kva.example"
+ * for "bücher.example"; undefined when the host is not such a name.
+ */
+export function punycodeHost(host: string): string | undefined {
+  const trimmed = host.trim();
+  if (!/\P{ASCII}/u.test(trimmed)) return undefined;
+  const ascii = domainToASCII(trimmed);
+  return ascii !== "" && isValidHost(ascii) ? ascii : undefined;
 }
 
 /** The host of a URL such as SiteURL, or undefined when it is not an http(s) URL. */

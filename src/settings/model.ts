@@ -32,10 +32,11 @@ export interface EmailSettings {
   SkipServerCertificateVerification: boolean;
   /** Seconds. */
   SMTPServerTimeout: number;
+  /** Mattermost's server model keeps it in ServiceSettings, accepted as an alias. */
+  EnableSecurityFixAlert: boolean;
 }
 
 export interface ServiceSettings {
-  EnableSecurityFixAlert: boolean;
   SiteURL: string;
 }
 
@@ -65,7 +66,19 @@ export interface SettingDefinition {
   default: boolean | string | number | undefined;
   secret?: boolean;
   description: string;
+  /**
+   * Other paths the setting is read from in every source (config file, SSM, MM_* variables,
+   * event overrides). The documented path wins when a source gives both.
+   */
+  aliases: readonly string[];
+  /**
+   * The setting decides where the saved SMTP password may be sent: unsaved settings that
+   * change it ("change"), or turn it on ("enable"), need the password re-entered.
+   */
+  guardsPassword?: "change" | "enable";
 }
+
+type DefinitionOptions = Partial<Pick<SettingDefinition, "secret" | "aliases" | "guardsPassword">>;
 
 function define(
   section: SectionName,
@@ -73,15 +86,27 @@ function define(
   kind: SettingKind,
   defaultValue: SettingDefinition["default"],
   description: string,
-  secret = false,
+  options: DefinitionOptions = {},
 ): SettingDefinition {
-  return { section, key, path: `${section}.${key}`, kind, default: defaultValue, description, secret };
+  return {
+    section,
+    key,
+    path: `${section}.${key}`,
+    kind,
+    default: defaultValue,
+    description,
+    secret: options.secret ?? false,
+    aliases: options.aliases ?? [],
+    ...(options.guardsPassword ? { guardsPassword: options.guardsPassword } : {}),
+  };
 }
 
 export const DEFAULT_SITE_NAME = "Herald";
 export const DEFAULT_SMTP_SERVER = "localhost";
 export const DEFAULT_SMTP_PORT = "10025";
 export const DEFAULT_SMTP_TIMEOUT_SECONDS = 10;
+/** An hour: far beyond any real server, and far below setTimeout's limit (about 24.8 days). */
+export const MAX_SMTP_TIMEOUT_SECONDS = 3600;
 
 export const SETTINGS: readonly SettingDefinition[] = [
   define(
@@ -97,8 +122,12 @@ export const SETTINGS: readonly SettingDefinition[] = [
   define("EmailSettings", "FeedbackEmail", "string", "test@example.com", "sender address (From)"),
   define("EmailSettings", "ReplyToAddress", "string", "test@example.com", "Reply-To address"),
   define("EmailSettings", "FeedbackOrganization", "string", "", 'footer "Sent by ..."'),
-  define("EmailSettings", "SMTPServer", "string", DEFAULT_SMTP_SERVER, 'SMTP host; "" means the default'),
-  define("EmailSettings", "SMTPPort", "string", DEFAULT_SMTP_PORT, "SMTP port, 1..65535"),
+  define("EmailSettings", "SMTPServer", "string", DEFAULT_SMTP_SERVER, 'SMTP host; "" means the default', {
+    guardsPassword: "change",
+  }),
+  define("EmailSettings", "SMTPPort", "string", DEFAULT_SMTP_PORT, "SMTP port, 1..65535", {
+    guardsPassword: "change",
+  }),
   define(
     "EmailSettings",
     "EnableSMTPAuth",
@@ -106,21 +135,27 @@ export const SETTINGS: readonly SettingDefinition[] = [
     undefined,
     'default: false if ConnectionSecurity is "", else true',
   ),
-  define("EmailSettings", "SMTPUsername", "string", "", "SMTP user name (for Amazon SES: the access key id)"),
   define(
     "EmailSettings",
-    "SMTPPassword",
+    "SMTPUsername",
     "string",
     "",
-    "SMTP password (secret; shown only as asterisks)",
-    true,
+    "SMTP user name (for Amazon SES: the access key id)",
+    {
+      guardsPassword: "change",
+    },
   ),
+  define("EmailSettings", "SMTPPassword", "string", "", "SMTP password (secret; shown only as asterisks)", {
+    secret: true,
+  }),
   define(
     "EmailSettings",
     "ConnectionSecurity",
     "string",
     "",
     '"" (clear text), "TLS" (implicit) or "STARTTLS"',
+    // Decides whether the password travels encrypted at all.
+    { guardsPassword: "change" },
   ),
   define(
     "EmailSettings",
@@ -128,20 +163,25 @@ export const SETTINGS: readonly SettingDefinition[] = [
     "bool",
     false,
     "do not verify the server certificate",
+    // Without verification, anyone on the path can pose as the saved server.
+    { guardsPassword: "enable" },
   ),
   define(
     "EmailSettings",
     "SMTPServerTimeout",
     "int",
     DEFAULT_SMTP_TIMEOUT_SECONDS,
-    "seconds for each SMTP stage; 0 means the default",
+    `seconds for each SMTP stage, at most ${MAX_SMTP_TIMEOUT_SECONDS}; 0 means the default`,
   ),
   define(
-    "ServiceSettings",
+    "EmailSettings",
     "EnableSecurityFixAlert",
     "bool",
     true,
     "email security bulletins to the administrators",
+    // Documented under EmailSettings (Mattermost's SMTP configuration reference); the
+    // server's config model keeps it under ServiceSettings.
+    { aliases: ["ServiceSettings.EnableSecurityFixAlert"] },
   ),
   define("ServiceSettings", "SiteURL", "string", "", "its host is the EHLO name and the Message-ID domain"),
   define("TeamSettings", "SiteName", "string", DEFAULT_SITE_NAME, "subject prefix [SiteName]"),
@@ -151,7 +191,23 @@ export const SETTINGS_BY_PATH: ReadonlyMap<string, SettingDefinition> = new Map(
   SETTINGS.map((d) => [d.path, d]),
 );
 
+/** Where a source may give a setting: its documented path first, then its aliases. */
+export function settingPaths(def: SettingDefinition): readonly string[] {
+  return [def.path, ...def.aliases];
+}
+
+/** Every path a source may use (documented or alias), to its setting. */
+export const SETTINGS_BY_ANY_PATH: ReadonlyMap<string, SettingDefinition> = new Map(
+  SETTINGS.flatMap((def) => settingPaths(def).map((path) => [path, def] as const)),
+);
+
 export const SECTIONS: readonly SectionName[] = ["EmailSettings", "ServiceSettings", "TeamSettings"];
+
+/** "EmailSettings.SMTPServer" -> ["EmailSettings", "SMTPServer"] */
+export function splitSettingPath(path: string): [section: string, key: string] {
+  const dot = path.indexOf(".");
+  return [path.slice(0, dot), path.slice(dot + 1)];
+}
 
 export function getSetting(settings: HeraldSettings, def: SettingDefinition): unknown {
   return (settings[def.section] as unknown as Record<string, unknown>)[def.key];

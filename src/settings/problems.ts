@@ -7,6 +7,8 @@ export interface Problem {
   /** "EmailSettings.ConnectionSecurity" (or the section / source for whole-file problems) */
   setting: string;
   severity: Severity;
+  /** A stable name of the rule or check that found it, e.g. "ECLEARTEXTAUTH". */
+  code?: string;
   message: string;
   fix: string;
   source?: SettingSource;

@@ -1,4 +1,11 @@
-import { hasLineBreak, isLoopbackHost, isValidEmailAddress, isValidHost, urlHost } from "../net/hosts.ts";
+import {
+  hasLineBreak,
+  isLoopbackHost,
+  isValidEmailAddress,
+  isValidHost,
+  punycodeHost,
+  urlHost,
+} from "../net/hosts.ts";
 import {
   IMPLICIT_TLS_PORTS,
   SES_SMTP_REGIONS,
@@ -7,7 +14,7 @@ import {
 } from "../ses/regions.ts";
 import type { Origin } from "./layer.ts";
 import type { LoadedSettings } from "./load.ts";
-import { CONNECTION_SECURITY_VALUES, type HeraldSettings } from "./model.ts";
+import { CONNECTION_SECURITY_VALUES, MAX_SMTP_TIMEOUT_SECONDS, type HeraldSettings } from "./model.ts";
 import type { Problem, Severity } from "./problems.ts";
 import { sanitizeSettings } from "./sanitize.ts";
 
@@ -22,12 +29,25 @@ export interface ValidationResult {
 
 interface RuleContext {
   settings: HeraldSettings;
+  /** Whether the session logs in: EnableSMTPAuth, unless a caller decides (a probe). */
+  login: boolean;
   report(setting: string, severity: Severity, message: string, fix: string): void;
   /** " (from MM_EMAILSETTINGS_SMTPPORT)" for values not from the defaults */
   from(setting: string): string;
 }
 
-type Rule = (ctx: RuleContext) => void;
+/**
+ * One validation rule. `blocks` tags what its problems stop before any byte is sent:
+ * "connection" - no SMTP session may start (probe, test-send, notifications);
+ * "login" - a session may not log in. A probe checks only the tagged rules (it sends no
+ * mail); test-send and notifications need every error fixed.
+ */
+interface Rule {
+  /** stable name, also the report's error code when the rule stops a session */
+  code: string;
+  blocks?: "connection" | "login";
+  check(ctx: RuleContext): void;
+}
 
 /** The port as a number when SMTPPort is a whole number in range, else undefined. */
 export function smtpPortNumber(settings: HeraldSettings): number | undefined {
@@ -41,234 +61,311 @@ export function hasCredentials(settings: HeraldSettings): boolean {
   return settings.EmailSettings.SMTPUsername !== "" && settings.EmailSettings.SMTPPassword !== "";
 }
 
-const connectionSecurityIsKnown: Rule = ({ settings, report, from }) => {
-  const security = settings.EmailSettings.ConnectionSecurity;
-  if (CONNECTION_SECURITY_VALUES.includes(security)) return;
-  report(
-    "EmailSettings.ConnectionSecurity",
-    "error",
-    `ConnectionSecurity ${JSON.stringify(security)}${from("EmailSettings.ConnectionSecurity")} is not one of "", "TLS", "STARTTLS"`,
-    'use "TLS" for implicit TLS (ports 465/2465), "STARTTLS" for ports 587/25/2587, or "" for none',
-  );
-};
+// --- rules that stop any session ------------------------------------------------------
 
-const credentialsNeedEncryption: Rule = ({ settings, report, from }) => {
-  const security = settings.EmailSettings.ConnectionSecurity;
-  if (!hasCredentials(settings) || security === "TLS" || security === "STARTTLS") return;
-  report(
-    "EmailSettings.ConnectionSecurity",
-    "error",
-    `SMTPUsername and SMTPPassword are set but ConnectionSecurity is ${JSON.stringify(security)}${from("EmailSettings.ConnectionSecurity")}: the credentials would travel unencrypted`,
-    'set ConnectionSecurity to "STARTTLS" (port 587) or "TLS" (port 465)',
-  );
-};
-
-const authNeedsCredentials: Rule = ({ settings, report, from }) => {
-  const email = settings.EmailSettings;
-  if (!email.EnableSMTPAuth) return;
-  if (email.SMTPUsername === "") {
-    report(
-      "EmailSettings.SMTPUsername",
-      "error",
-      `EnableSMTPAuth is true${from("EmailSettings.EnableSMTPAuth")} but SMTPUsername is empty`,
-      "set SMTPUsername (for Amazon SES: the SMTP access key id), or set EnableSMTPAuth to false",
-    );
-  }
-  if (email.SMTPPassword === "") {
-    report(
-      "EmailSettings.SMTPPassword",
-      "error",
-      `EnableSMTPAuth is true${from("EmailSettings.EnableSMTPAuth")} but SMTPPassword is empty`,
-      "store the password in SSM (SecureString) or MM_EMAILSETTINGS_SMTPPASSWORD, or set EnableSMTPAuth to false",
-    );
-  }
-};
-
-const passwordWithoutAuth: Rule = ({ settings, report }) => {
-  const email = settings.EmailSettings;
-  if (email.EnableSMTPAuth || email.SMTPPassword === "") return;
-  report(
-    "EmailSettings.EnableSMTPAuth",
-    "warning",
-    "SMTPPassword is set but EnableSMTPAuth is false, so no login is attempted",
-    "set EnableSMTPAuth to true if the server needs a login",
-  );
-};
-
-const portInRange: Rule = ({ settings, report, from }) => {
-  if (smtpPortNumber(settings) !== undefined) return;
-  report(
-    "EmailSettings.SMTPPort",
-    "error",
-    `SMTPPort ${JSON.stringify(settings.EmailSettings.SMTPPort)}${from("EmailSettings.SMTPPort")} is not a port number 1..65535`,
-    "use the submission port, e.g. 587 (STARTTLS) or 465 (TLS)",
-  );
-};
-
-const timeoutPositive: Rule = ({ settings, report, from }) => {
-  const timeout = settings.EmailSettings.SMTPServerTimeout;
-  if (Number.isInteger(timeout) && timeout > 0) return;
-  report(
-    "EmailSettings.SMTPServerTimeout",
-    "error",
-    `SMTPServerTimeout ${timeout}${from("EmailSettings.SMTPServerTimeout")} is not a positive number of seconds`,
-    "use a positive whole number of seconds, e.g. 10 (0 means the default, 10)",
-  );
-};
-
-const serverIsHost: Rule = ({ settings, report, from }) => {
-  const email = settings.EmailSettings;
-  if (!email.SendEmailNotifications || isValidHost(email.SMTPServer.trim())) return;
-  report(
-    "EmailSettings.SMTPServer",
-    "error",
-    `SMTPServer ${JSON.stringify(email.SMTPServer)}${from("EmailSettings.SMTPServer")} is not a valid host name or IP address`,
-    "set SMTPServer to the host name only, without scheme or port, e.g. email-smtp.eu-west-1.amazonaws.com",
-  );
-};
-
-const addressesValid: Rule = ({ settings, report, from }) => {
-  const email = settings.EmailSettings;
-  for (const key of ["FeedbackEmail", "ReplyToAddress"] as const) {
-    const value = email[key];
-    if (key === "ReplyToAddress" && value === "") continue;
-    if (isValidEmailAddress(value)) continue;
-    report(
-      `EmailSettings.${key}`,
-      "error",
-      `${key} ${JSON.stringify(value)}${from(`EmailSettings.${key}`)} is not a valid email address`,
-      `set ${key} to a plain address such as notifications@example.com (the display name goes in FeedbackName)`,
-    );
-  }
-};
-
-const noHeaderInjection: Rule = ({ settings, report }) => {
-  const values: Array<[string, string]> = [
-    ["EmailSettings.FeedbackName", settings.EmailSettings.FeedbackName],
-    ["EmailSettings.FeedbackEmail", settings.EmailSettings.FeedbackEmail],
-    ["EmailSettings.ReplyToAddress", settings.EmailSettings.ReplyToAddress],
-    ["EmailSettings.FeedbackOrganization", settings.EmailSettings.FeedbackOrganization],
-    ["TeamSettings.SiteName", settings.TeamSettings.SiteName],
-  ];
-  for (const [setting, value] of values) {
-    if (!hasLineBreak(value)) continue;
-    report(
-      setting,
-      "error",
-      `${setting} contains a line break, which could inject mail headers`,
-      "remove the CR/LF characters",
-    );
-  }
-};
-
-const siteUrlValid: Rule = ({ settings, report, from }) => {
-  const url = settings.ServiceSettings.SiteURL;
-  if (url === "" || urlHost(url) !== undefined) return;
-  report(
-    "ServiceSettings.SiteURL",
-    "error",
-    `SiteURL ${JSON.stringify(url)}${from("ServiceSettings.SiteURL")} is not an http(s) URL`,
-    "set SiteURL to the public URL, e.g. https://chat.example.com (its host becomes the EHLO name)",
-  );
-};
-
-const tlsModeMatchesPort: Rule = ({ settings, report }) => {
-  const port = smtpPortNumber(settings);
-  const security = settings.EmailSettings.ConnectionSecurity;
-  if (port === undefined) return;
-  if (security === "TLS" && STARTTLS_PORTS.has(port)) {
-    report(
-      "EmailSettings.ConnectionSecurity",
-      "warning",
-      `ConnectionSecurity "TLS" (implicit TLS) on port ${port}, which usually expects STARTTLS: expect "wrong version number"`,
-      'use "STARTTLS" on 587/25/2587, or port 465 with "TLS"',
-    );
-  }
-  if (security === "STARTTLS" && IMPLICIT_TLS_PORTS.has(port)) {
-    report(
-      "EmailSettings.ConnectionSecurity",
-      "warning",
-      `ConnectionSecurity "STARTTLS" on port ${port}, which usually expects implicit TLS: the connection will stall or fail`,
-      'use "TLS" on 465/2465, or port 587 with "STARTTLS"',
-    );
-  }
-};
-
-const port25FromLambda: Rule = ({ settings, report }) => {
-  if (smtpPortNumber(settings) !== 25 || isLoopbackHost(settings.EmailSettings.SMTPServer)) return;
-  report(
-    "EmailSettings.SMTPPort",
-    "warning",
-    "port 25 is blocked for outbound traffic from AWS Lambda (and throttled on EC2)",
-    "use the submission port 587 (STARTTLS) or 465 (TLS)",
-  );
-};
-
-const skipVerification: Rule = ({ settings, report }) => {
-  if (!settings.EmailSettings.SkipServerCertificateVerification) return;
-  report(
-    "EmailSettings.SkipServerCertificateVerification",
-    "warning",
-    "the server certificate is not verified: anyone on the path can read the mail and the credentials",
-    "fix the server certificate or CA and set SkipServerCertificateVerification to false",
-  );
-};
-
-const clearTextToRemote: Rule = ({ settings, report }) => {
-  const email = settings.EmailSettings;
-  if (!email.SendEmailNotifications || email.ConnectionSecurity !== "" || isLoopbackHost(email.SMTPServer))
-    return;
-  report(
-    "EmailSettings.ConnectionSecurity",
-    "warning",
-    `mail${hasCredentials(settings) ? " and credentials" : ""} would go in clear text to ${email.SMTPServer}, which is not on this machine`,
-    'set ConnectionSecurity to "STARTTLS" or "TLS"',
-  );
-};
-
-const alertsNeedEmail: Rule = ({ settings, report }) => {
-  if (!settings.ServiceSettings.EnableSecurityFixAlert || settings.EmailSettings.SendEmailNotifications)
-    return;
-  report(
-    "ServiceSettings.EnableSecurityFixAlert",
-    "warning",
-    "EnableSecurityFixAlert is true but SendEmailNotifications is false: security bulletins will not be emailed",
-    "set SendEmailNotifications to true, or EnableSecurityFixAlert to false",
-  );
-};
-
-const sesEndpoint: Rule = ({ settings, report }) => {
-  const region = sesSmtpEndpointRegion(settings.EmailSettings.SMTPServer);
-  if (region === undefined) return;
-  if (!SES_SMTP_REGIONS.has(region)) {
+const serverIsHost: Rule = {
+  code: "EHOST",
+  blocks: "connection",
+  check({ settings, report, from }) {
+    const email = settings.EmailSettings;
+    if (isValidHost(email.SMTPServer.trim())) return;
+    const ascii = punycodeHost(email.SMTPServer);
+    // Without notifications nothing is sent, but test-send and a probe still cannot connect.
     report(
       "EmailSettings.SMTPServer",
-      "warning",
-      `Amazon SES has no SMTP endpoint in region ${region}`,
-      "use email-smtp.<region>.amazonaws.com for a region where SES is available, e.g. eu-west-1, with credentials derived for that region",
+      email.SendEmailNotifications ? "error" : "warning",
+      `SMTPServer ${JSON.stringify(email.SMTPServer)}${from("EmailSettings.SMTPServer")} is not a valid host name or IP address`,
+      ascii
+        ? `write the internationalized name in its ASCII (punycode) form: ${ascii}`
+        : "set SMTPServer to the host name only, without scheme or port, e.g. email-smtp.eu-west-1.amazonaws.com (an IPv6 address with or without brackets)",
     );
-  }
-  if (settings.EmailSettings.ConnectionSecurity === "") {
+  },
+};
+
+const portInRange: Rule = {
+  code: "EPORT",
+  blocks: "connection",
+  check({ settings, report, from }) {
+    if (smtpPortNumber(settings) !== undefined) return;
+    report(
+      "EmailSettings.SMTPPort",
+      "error",
+      `SMTPPort ${JSON.stringify(settings.EmailSettings.SMTPPort)}${from("EmailSettings.SMTPPort")} is not a port number 1..65535`,
+      "use the submission port, e.g. 587 (STARTTLS) or 465 (TLS)",
+    );
+  },
+};
+
+const connectionSecurityIsKnown: Rule = {
+  code: "ESECURITY",
+  blocks: "connection",
+  check({ settings, report, from }) {
+    const security = settings.EmailSettings.ConnectionSecurity;
+    if (CONNECTION_SECURITY_VALUES.includes(security)) return;
+    report(
+      "EmailSettings.ConnectionSecurity",
+      "error",
+      `ConnectionSecurity ${JSON.stringify(security)}${from("EmailSettings.ConnectionSecurity")} is not one of "", "TLS", "STARTTLS"`,
+      'use "TLS" for implicit TLS (ports 465/2465), "STARTTLS" for ports 587/25/2587, or "" for none',
+    );
+  },
+};
+
+const timeoutInRange: Rule = {
+  code: "ETIMEOUTSETTING",
+  blocks: "connection",
+  check({ settings, report, from }) {
+    const timeout = settings.EmailSettings.SMTPServerTimeout;
+    const where = from("EmailSettings.SMTPServerTimeout");
+    if (!Number.isInteger(timeout) || timeout <= 0) {
+      report(
+        "EmailSettings.SMTPServerTimeout",
+        "error",
+        `SMTPServerTimeout ${timeout}${where} is not a positive number of seconds`,
+        "use a positive whole number of seconds, e.g. 10 (0 means the default, 10)",
+      );
+    } else if (timeout > MAX_SMTP_TIMEOUT_SECONDS) {
+      report(
+        "EmailSettings.SMTPServerTimeout",
+        "error",
+        `SMTPServerTimeout ${timeout}${where} is more than ${MAX_SMTP_TIMEOUT_SECONDS} seconds (an hour) for one SMTP stage`,
+        `use at most ${MAX_SMTP_TIMEOUT_SECONDS} seconds; 10 to 60 is usual (0 means the default, 10)`,
+      );
+    }
+  },
+};
+
+// --- rules that stop a login -----------------------------------------------------------
+
+const authNeedsCredentials: Rule = {
+  code: "ECREDENTIALS",
+  blocks: "login",
+  check({ settings, login, report, from }) {
+    const email = settings.EmailSettings;
+    if (!login) return;
+    const because = `EnableSMTPAuth is ${email.EnableSMTPAuth}${from("EmailSettings.EnableSMTPAuth")}`;
+    if (email.SMTPUsername === "") {
+      report(
+        "EmailSettings.SMTPUsername",
+        "error",
+        `${email.EnableSMTPAuth ? because : "a login was asked for"} but SMTPUsername is empty`,
+        "set SMTPUsername (for Amazon SES: the SMTP access key id), or set EnableSMTPAuth to false",
+      );
+    }
+    if (email.SMTPPassword === "") {
+      report(
+        "EmailSettings.SMTPPassword",
+        "error",
+        `${email.EnableSMTPAuth ? because : "a login was asked for"} but SMTPPassword is empty`,
+        "store the password in SSM (SecureString) or MM_EMAILSETTINGS_SMTPPASSWORD, or set EnableSMTPAuth to false",
+      );
+    }
+  },
+};
+
+// The setup guide's rule, for any host (loopback too): credentials need TLS or STARTTLS.
+const credentialsNeedEncryption: Rule = {
+  code: "ECLEARTEXTAUTH",
+  blocks: "login",
+  check({ settings, report, from }) {
+    if (!hasCredentials(settings) || settings.EmailSettings.ConnectionSecurity !== "") return;
+    report(
+      "EmailSettings.ConnectionSecurity",
+      "error",
+      `SMTPUsername and SMTPPassword are set but ConnectionSecurity is ""${from("EmailSettings.ConnectionSecurity")}: the credentials would travel unencrypted`,
+      'set ConnectionSecurity to "STARTTLS" (port 587) or "TLS" (port 465)',
+    );
+  },
+};
+
+// --- rules about the messages ------------------------------------------------------------
+
+const addressesValid: Rule = {
+  code: "EADDRESS",
+  check({ settings, report, from }) {
+    const email = settings.EmailSettings;
+    for (const key of ["FeedbackEmail", "ReplyToAddress"] as const) {
+      const value = email[key];
+      if (key === "ReplyToAddress" && value === "") continue;
+      if (isValidEmailAddress(value)) continue;
+      report(
+        `EmailSettings.${key}`,
+        "error",
+        `${key} ${JSON.stringify(value)}${from(`EmailSettings.${key}`)} is not a valid email address`,
+        `set ${key} to a plain address such as notifications@example.com (the display name goes in FeedbackName)`,
+      );
+    }
+  },
+};
+
+const noHeaderInjection: Rule = {
+  code: "EHEADER",
+  check({ settings, report }) {
+    const values: Array<[string, string]> = [
+      ["EmailSettings.FeedbackName", settings.EmailSettings.FeedbackName],
+      ["EmailSettings.FeedbackEmail", settings.EmailSettings.FeedbackEmail],
+      ["EmailSettings.ReplyToAddress", settings.EmailSettings.ReplyToAddress],
+      ["EmailSettings.FeedbackOrganization", settings.EmailSettings.FeedbackOrganization],
+      ["TeamSettings.SiteName", settings.TeamSettings.SiteName],
+    ];
+    for (const [setting, value] of values) {
+      if (!hasLineBreak(value)) continue;
+      report(
+        setting,
+        "error",
+        `${setting} contains a line break, which could inject mail headers`,
+        "remove the CR/LF characters",
+      );
+    }
+  },
+};
+
+const siteUrlValid: Rule = {
+  code: "ESITEURL",
+  check({ settings, report, from }) {
+    const url = settings.ServiceSettings.SiteURL;
+    if (url === "" || urlHost(url) !== undefined) return;
+    report(
+      "ServiceSettings.SiteURL",
+      "error",
+      `SiteURL ${JSON.stringify(url)}${from("ServiceSettings.SiteURL")} is not an http(s) URL`,
+      "set SiteURL to the public URL, e.g. https://chat.example.com (its host becomes the EHLO name)",
+    );
+  },
+};
+
+// --- warnings ----------------------------------------------------------------------------
+
+const passwordWithoutAuth: Rule = {
+  code: "EAUTHOFF",
+  check({ settings, report }) {
+    const email = settings.EmailSettings;
+    if (email.EnableSMTPAuth || email.SMTPPassword === "") return;
+    report(
+      "EmailSettings.EnableSMTPAuth",
+      "warning",
+      "SMTPPassword is set but EnableSMTPAuth is false, so no login is attempted",
+      "set EnableSMTPAuth to true if the server needs a login",
+    );
+  },
+};
+
+const tlsModeMatchesPort: Rule = {
+  code: "ETLSPORT",
+  check({ settings, report }) {
+    const port = smtpPortNumber(settings);
+    const security = settings.EmailSettings.ConnectionSecurity;
+    if (port === undefined) return;
+    if (security === "TLS" && STARTTLS_PORTS.has(port)) {
+      report(
+        "EmailSettings.ConnectionSecurity",
+        "warning",
+        `ConnectionSecurity "TLS" (implicit TLS) on port ${port}, which usually expects STARTTLS: expect "wrong version number"`,
+        'use "STARTTLS" on 587/25/2587, or port 465 with "TLS"',
+      );
+    }
+    if (security === "STARTTLS" && IMPLICIT_TLS_PORTS.has(port)) {
+      report(
+        "EmailSettings.ConnectionSecurity",
+        "warning",
+        `ConnectionSecurity "STARTTLS" on port ${port}, which usually expects implicit TLS: the connection will stall or fail`,
+        'use "TLS" on 465/2465, or port 587 with "STARTTLS"',
+      );
+    }
+  },
+};
+
+const port25FromLambda: Rule = {
+  code: "EPORT25",
+  check({ settings, report }) {
+    if (smtpPortNumber(settings) !== 25 || isLoopbackHost(settings.EmailSettings.SMTPServer)) return;
+    report(
+      "EmailSettings.SMTPPort",
+      "warning",
+      "port 25 is blocked for outbound traffic from AWS Lambda (and throttled on EC2)",
+      "use the submission port 587 (STARTTLS) or 465 (TLS)",
+    );
+  },
+};
+
+const skipVerification: Rule = {
+  code: "ENOVERIFY",
+  check({ settings, report }) {
+    if (!settings.EmailSettings.SkipServerCertificateVerification) return;
+    report(
+      "EmailSettings.SkipServerCertificateVerification",
+      "warning",
+      "the server certificate is not verified: anyone on the path can read the mail and the credentials",
+      "fix the server certificate or CA and set SkipServerCertificateVerification to false",
+    );
+  },
+};
+
+const clearTextToRemote: Rule = {
+  code: "ECLEARTEXT",
+  check({ settings, report }) {
+    const email = settings.EmailSettings;
+    if (!email.SendEmailNotifications || email.ConnectionSecurity !== "" || isLoopbackHost(email.SMTPServer))
+      return;
     report(
       "EmailSettings.ConnectionSecurity",
       "warning",
-      "Amazon SES SMTP requires TLS but ConnectionSecurity is empty",
-      'use "TLS" on port 465/2465 or "STARTTLS" on 587/2587',
+      `mail${hasCredentials(settings) ? " and credentials" : ""} would go in clear text to ${email.SMTPServer}, which is not this machine's loopback address or localhost`,
+      'set ConnectionSecurity to "STARTTLS" or "TLS"',
     );
-  }
+  },
 };
 
+const alertsNeedEmail: Rule = {
+  code: "EALERTSOFF",
+  check({ settings, report }) {
+    const email = settings.EmailSettings;
+    if (!email.EnableSecurityFixAlert || email.SendEmailNotifications) return;
+    report(
+      "EmailSettings.EnableSecurityFixAlert",
+      "warning",
+      "EnableSecurityFixAlert is true but SendEmailNotifications is false: security bulletins will not be emailed",
+      "set SendEmailNotifications to true, or EnableSecurityFixAlert to false",
+    );
+  },
+};
+
+const sesEndpoint: Rule = {
+  code: "ESESENDPOINT",
+  check({ settings, report }) {
+    const region = sesSmtpEndpointRegion(settings.EmailSettings.SMTPServer);
+    if (region === undefined) return;
+    if (!SES_SMTP_REGIONS.has(region)) {
+      report(
+        "EmailSettings.SMTPServer",
+        "warning",
+        `Amazon SES has no SMTP endpoint in region ${region}`,
+        "use email-smtp.<region>.amazonaws.com for a region where SES is available, e.g. eu-west-1, with credentials derived for that region",
+      );
+    }
+    if (settings.EmailSettings.ConnectionSecurity === "") {
+      report(
+        "EmailSettings.ConnectionSecurity",
+        "warning",
+        "Amazon SES SMTP requires TLS but ConnectionSecurity is empty",
+        'use "TLS" on port 465/2465 or "STARTTLS" on 587/2587',
+      );
+    }
+  },
+};
+
+/** Every rule, once. Those that stop a session come first: their problem names a refusal. */
 const RULES: readonly Rule[] = [
-  connectionSecurityIsKnown,
-  credentialsNeedEncryption,
-  authNeedsCredentials,
-  passwordWithoutAuth,
-  portInRange,
-  timeoutPositive,
   serverIsHost,
+  portInRange,
+  connectionSecurityIsKnown,
+  timeoutInRange,
+  authNeedsCredentials,
+  credentialsNeedEncryption,
   addressesValid,
   noHeaderInjection,
   siteUrlValid,
+  passwordWithoutAuth,
   tlsModeMatchesPort,
   port25FromLambda,
   skipVerification,
@@ -282,20 +379,61 @@ function describeOrigin(origin: Origin | undefined): string {
   return ` (from ${origin.location})`;
 }
 
+function runRules(
+  rules: readonly Rule[],
+  settings: HeraldSettings,
+  login: boolean,
+  origins?: ReadonlyMap<string, Origin>,
+): Problem[] {
+  const problems: Problem[] = [];
+  for (const rule of rules) {
+    rule.check({
+      settings,
+      login,
+      report(setting, severity, message, fix) {
+        const source = origins?.get(setting)?.source;
+        problems.push({ setting, severity, code: rule.code, message, fix, ...(source ? { source } : {}) });
+      },
+      from: (setting) => describeOrigin(origins?.get(setting)),
+    });
+  }
+  return problems;
+}
+
 /** Every problem with the settings, all at once. Never throws. */
 export function validateLoadedSettings(loaded: LoadedSettings): ValidationResult {
-  const problems: Problem[] = [...loaded.inputErrors, ...loaded.problems];
-  const ctx: RuleContext = {
-    settings: loaded.settings,
-    report(setting, severity, message, fix) {
-      problems.push({ setting, severity, message, fix, source: loaded.origins.get(setting)?.source });
-    },
-    from: (setting) => describeOrigin(loaded.origins.get(setting)),
-  };
-  for (const rule of RULES) rule(ctx);
+  const problems: Problem[] = [
+    ...loaded.inputErrors,
+    ...loaded.problems,
+    ...runRules(RULES, loaded.settings, loaded.settings.EmailSettings.EnableSMTPAuth, loaded.origins),
+  ];
   return {
     valid: !problems.some((problem) => problem.severity === "error"),
     problems,
     settings: sanitizeSettings(loaded.settings),
   };
+}
+
+/**
+ * What stops a session before it connects: the problems of the rules tagged "connection",
+ * and of those tagged "login" when it logs in. Empty: it may go ahead. The same rules, codes
+ * and fixes as `validateLoadedSettings`.
+ */
+export function blockingProblems(settings: HeraldSettings, options: { login: boolean }): Problem[] {
+  const tagged = RULES.filter(
+    (rule) => rule.blocks === "connection" || (options.login && rule.blocks === "login"),
+  );
+  return runRules(tagged, settings, options.login);
+}
+
+/**
+ * Why these settings cannot log in (no credentials, or credentials that would travel in
+ * clear text); empty when they can. A probe without a usable login skips it and says why.
+ */
+export function loginBlockers(settings: HeraldSettings): Problem[] {
+  return runRules(
+    RULES.filter((rule) => rule.blocks === "login"),
+    settings,
+    true,
+  );
 }

@@ -22,7 +22,7 @@ export interface Classification {
 }
 
 const HINTS = {
-  auth: "Wrong credentials. For Amazon SES the username is the SMTP access key id (not the IAM user name) and the password is region-specific (derive it with herald ses-smtp-password for the endpoint's region); new keys can take a few minutes to work.",
+  auth: "Wrong credentials. For Amazon SES the username is the SMTP access key id (not the IAM user name) and the password is region-specific (derived for the endpoint's region); new keys can take a few minutes to work.",
   mustStartTls: 'The server requires encryption before MAIL: set ConnectionSecurity to "STARTTLS".',
   wrongTlsMode:
     'ConnectionSecurity does not match the port: "TLS" (implicit TLS) is for ports 465/2465, "STARTTLS" for 587/25/2587.',
@@ -43,6 +43,8 @@ const HINTS = {
     "Could not reach the server: check SMTPServer and SMTPPort, firewalls and security groups; port 25 is blocked from Lambda; a Lambda in a VPC needs a NAT gateway or endpoint to reach the internet.",
   timeout:
     "The server did not answer within SMTPServerTimeout: check SMTPServer and SMTPPort, firewalls and security groups (port 25 is blocked from Lambda; a Lambda in a VPC needs a NAT gateway), and that ConnectionSecurity matches the port.",
+  protocol:
+    "The server's answer was not SMTP (no 220 greeting or an unexpected reply): check that SMTPServer and SMTPPort point at an SMTP server (not an HTTP, IMAP or POP3 port), and that ConnectionSecurity matches the port.",
   deadline:
     "The operation was stopped before the Lambda invocation timed out: raise the function's timeout or lower SMTPServerTimeout.",
 } as const;
@@ -93,6 +95,8 @@ function specificCode(error: SmtpErrorLike): string {
 function stageOf(error: SmtpErrorLike, code: string, stageAtFailure: SmtpStage): SmtpStage {
   if (error.name === "SmtpConfigError") return "config";
   const command = error.command ?? "";
+  // nodemailer rejects a greeting that is not "220" after the tracker has seen the line.
+  if (code === "EPROTOCOL" && command === "CONN") return "greeting";
   for (const [pattern, stage] of COMMAND_STAGES) if (pattern.test(command)) return stage;
   if (code === "EAUTH") return "auth";
   const tlsFailure = CERTIFICATE_CODE.test(code) || code.startsWith("ERR_SSL") || code === "ETLS";
@@ -125,6 +129,7 @@ function hintFor(
   if (responseCode === 552 || enhanced === "5.3.4" || enhanced === "5.2.2") return HINTS.tooBig;
   if (responseCode !== undefined && responseCode >= 400 && responseCode < 500) return HINTS.temporary;
   if (code === "ETIMEDOUT") return HINTS.timeout;
+  if (code === "EPROTOCOL") return HINTS.protocol;
   if (NETWORK_CODES.has(code)) return HINTS.network;
   return undefined;
 }

@@ -1,6 +1,6 @@
 import type { SMTPConnectionOptions } from "nodemailer/lib/smtp-connection";
 import { isIP } from "node:net";
-import { urlHost } from "../net/hosts.ts";
+import { connectionHost, urlHost } from "../net/hosts.ts";
 import type { HeraldSettings } from "../settings/model.ts";
 
 /** SMTPServerTimeout in milliseconds (the settings loader already turned 0 into 10). */
@@ -23,7 +23,8 @@ export function ehloName(settings: HeraldSettings): string | undefined {
  */
 export function smtpConnectionOptions(settings: HeraldSettings): SMTPConnectionOptions {
   const email = settings.EmailSettings;
-  const host = email.SMTPServer.trim();
+  // "[::1]" is written like a URL host; sockets take the address without brackets.
+  const host = connectionHost(email.SMTPServer);
   const timeout = stageTimeoutMs(settings);
   const security = email.ConnectionSecurity;
   return {

@@ -1,15 +1,21 @@
 import { envVarName } from "../../constants.ts";
-import { SETTINGS } from "../model.ts";
-import { addRawValue, emptyLayer, type SettingsLayer } from "../layer.ts";
+import { SETTINGS, settingPaths } from "../model.ts";
+import { addSettingValues, emptyLayer, type RawValue, type SettingsLayer } from "../layer.ts";
 
-/** Mattermost's environment overrides: `MM_` + section + `_` + setting, upper case. */
+/**
+ * Mattermost's environment overrides: `MM_` + section + `_` + setting, upper case, for each
+ * setting's documented path and its aliases.
+ */
 export function readEnvLayer(env: NodeJS.ProcessEnv): SettingsLayer {
   const layer = emptyLayer();
   for (const def of SETTINGS) {
-    const name = envVarName(def.path);
-    const raw = env[name];
-    if (raw === undefined) continue;
-    addRawValue(layer, def, raw, { source: "env", location: name });
+    const given: RawValue[] = [];
+    for (const path of settingPaths(def)) {
+      const name = envVarName(path);
+      const raw = env[name];
+      if (raw !== undefined) given.push({ path, raw, origin: { source: "env", location: name } });
+    }
+    if (given.length > 0) addSettingValues(layer, def, given);
   }
   return layer;
 }

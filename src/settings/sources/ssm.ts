@@ -1,7 +1,7 @@
 import { paginateGetParametersByPath, SSMClient, type Parameter } from "@aws-sdk/client-ssm";
 import { normalizePrefixPath, parameterName } from "../../constants.ts";
-import { SETTINGS } from "../model.ts";
-import { addRawValue, emptyLayer, type SettingsLayer } from "../layer.ts";
+import { SETTINGS, settingPaths, type SettingDefinition } from "../model.ts";
+import { addSettingValues, emptyLayer, type RawValue, type SettingsLayer } from "../layer.ts";
 
 export interface SsmSourceOptions {
   prefix: string;
@@ -69,21 +69,33 @@ export async function readSsmLayer(options: SsmSourceOptions): Promise<SettingsL
     });
     return layer;
   }
-  const byName = new Map(SETTINGS.map((def) => [parameterName(prefix, def.path), def]));
+  // Each setting is stored under its documented path; an alias's parameter is read too.
+  const byName = new Map(
+    SETTINGS.flatMap((def) => settingPaths(def).map((path) => [parameterName(prefix, path), { def, path }])),
+  );
+  const given = new Map<SettingDefinition, RawValue[]>();
   for (const parameter of parameters) {
     if (!parameter.Name || parameter.Value === undefined) continue;
-    const def = byName.get(parameter.Name);
-    if (!def) {
+    const known = byName.get(parameter.Name);
+    if (!known) {
       layer.problems.push({
         setting: parameter.Name,
         severity: "warning",
+        code: "EUNKNOWNSETTING",
         message: `SSM parameter ${parameter.Name} is not a setting Herald knows; it was ignored`,
         fix: `name it ${prefix}/<Section>/<Setting>, e.g. ${prefix}/EmailSettings/SMTPServer, or delete it`,
         source: "ssm",
       });
       continue;
     }
-    addRawValue(layer, def, parameter.Value, { source: "ssm", location: parameter.Name });
+    const values = given.get(known.def) ?? [];
+    values.push({
+      path: known.path,
+      raw: parameter.Value,
+      origin: { source: "ssm", location: parameter.Name },
+    });
+    given.set(known.def, values);
   }
+  for (const [def, values] of given) addSettingValues(layer, def, values);
   return layer;
 }

@@ -104,8 +104,9 @@ describe("defaults (Mattermost's SetDefaults)", () => {
         ConnectionSecurity: "",
         SkipServerCertificateVerification: false,
         SMTPServerTimeout: 10,
+        EnableSecurityFixAlert: true,
       },
-      ServiceSettings: { EnableSecurityFixAlert: true, SiteURL: "" },
+      ServiceSettings: { SiteURL: "" },
       TeamSettings: { SiteName: "Herald" },
     });
   });
@@ -159,9 +160,15 @@ describe("values from environment variables and SSM are parsed", () => {
       parsed: 30,
     },
     {
+      name: "MM_EMAILSETTINGS_ENABLESECURITYFIXALERT",
+      value: "false",
+      path: ["EmailSettings", "EnableSecurityFixAlert"],
+      parsed: false,
+    },
+    {
       name: "MM_SERVICESETTINGS_ENABLESECURITYFIXALERT",
       value: "false",
-      path: ["ServiceSettings", "EnableSecurityFixAlert"],
+      path: ["EmailSettings", "EnableSecurityFixAlert"],
       parsed: false,
     },
     {

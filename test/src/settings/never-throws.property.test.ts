@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { envVarName } from "../../../src/constants.ts";
 import { loadSettings } from "../../../src/settings/load.ts";
-import { SETTINGS } from "../../../src/settings/model.ts";
+import { SETTINGS, settingPaths } from "../../../src/settings/model.ts";
 import { validateLoadedSettings } from "../../../src/settings/validate.ts";
 
 // A password no other generated value will contain by chance.
@@ -24,7 +24,10 @@ const config = fc.oneof(
   ),
   fc.jsonValue(),
 );
-const env = fc.dictionary(fc.constantFrom(...SETTINGS.map((d) => envVarName(d.path))), fc.string());
+const env = fc.dictionary(
+  fc.constantFrom(...SETTINGS.flatMap((d) => settingPaths(d).map(envVarName))),
+  fc.string(),
+);
 
 let dir: string;
 beforeAll(async () => {

@@ -234,7 +234,7 @@ describe("validateLoadedSettings", () => {
     {
       name: "security alerts without email",
       email: { SendEmailNotifications: false },
-      setting: "ServiceSettings.EnableSecurityFixAlert",
+      setting: "EmailSettings.EnableSecurityFixAlert",
       severity: "warning",
       message: /will not be emailed/,
       source: "default",
@@ -295,12 +295,16 @@ describe("validateLoadedSettings", () => {
     );
   });
 
-  it("does not check the server when notifications are off", async () => {
-    const result = await validate(
-      { SendEmailNotifications: false, SMTPServer: "not a host" },
-      { EnableSecurityFixAlert: false },
-    );
-    expect(result.problems.filter((p) => p.setting === "EmailSettings.SMTPServer")).toEqual([]);
+  it("a bad server with notifications off is only a warning: nothing is sent, but nothing can connect", async () => {
+    const result = await validate({
+      SendEmailNotifications: false,
+      EnableSecurityFixAlert: false,
+      SMTPServer: "not a host",
+    });
+    expect(result.problems).toEqual([
+      expect.objectContaining({ setting: "EmailSettings.SMTPServer", severity: "warning", code: "EHOST" }),
+    ]);
+    expect(result.valid).toBe(true);
   });
 
   it("accepts loopback clear text with no credentials (a local relay)", async () => {

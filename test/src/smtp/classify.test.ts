@@ -327,7 +327,7 @@ const CASES: Case[] = [
     hint: /^Set ConnectionSecurity\.$/,
   },
   {
-    name: "a protocol error has no hint",
+    name: "a reply that is not SMTP (EPROTOCOL) points at the port",
     error: nodemailerError({
       message: "Invalid greeting. response=hello",
       code: "EPROTOCOL",
@@ -338,7 +338,7 @@ const CASES: Case[] = [
     stage: "greeting",
     code: "EPROTOCOL",
     retryable: false,
-    hint: undefined,
+    hint: /not SMTP.*SMTPServer and SMTPPort point at an SMTP server/,
   },
 ];
 
@@ -366,5 +366,13 @@ describe("classifySmtpError", () => {
     );
     expect(result.error).toMatchObject({ responseCode: 429, enhancedStatus: "4.7.0", retryable: true });
     expect(result.hint).toMatch(/rate exceeded/);
+  });
+
+  it("the AUTH hint names no herald command that does not exist", async () => {
+    const { runCli } = await import("../../../src/cli/main.ts");
+    let help = "";
+    await runCli(["--help"], { stdout: (t) => (help += t), stderr: () => undefined, env: {} });
+    const hint = classifySmtpError(nodemailerError({ message: "x", code: "EAUTH" }), "auth").hint ?? "";
+    for (const [, command] of hint.matchAll(/herald ([a-z-]+)/g)) expect(help).toContain(`  ${command} `);
   });
 });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadSettings } from "../../../src/settings/load.ts";
 import { smtpConnectionOptions } from "../../../src/smtp/options.ts";
-import { checkBeforeConnecting } from "../../../src/smtp/preflight.ts";
 
 async function settingsFrom(env: Record<string, string | undefined>) {
   return (await loadSettings({ env, ssm: false })).settings;
@@ -55,52 +54,5 @@ describe("smtpConnectionOptions follows ConnectionSecurity exactly", () => {
       await settingsFrom({ MM_EMAILSETTINGS_SMTPUSERNAME: "u", MM_EMAILSETTINGS_SMTPPASSWORD: "p4ssw0rd-x" }),
     );
     expect(JSON.stringify(options)).not.toContain("p4ssw0rd-x");
-  });
-});
-
-describe("checkBeforeConnecting", () => {
-  const creds = { MM_EMAILSETTINGS_SMTPUSERNAME: "u", MM_EMAILSETTINGS_SMTPPASSWORD: "secret-value" };
-  it.each([
-    { name: "bad host", env: { MM_EMAILSETTINGS_SMTPSERVER: "http://x" }, login: false, code: "EHOST" },
-    { name: "bad port", env: { MM_EMAILSETTINGS_SMTPPORT: "0" }, login: false, code: "EPORT" },
-    {
-      name: "bad security",
-      env: { MM_EMAILSETTINGS_CONNECTIONSECURITY: "SSL" },
-      login: false,
-      code: "ESECURITY",
-    },
-    { name: "login without credentials", env: {}, login: true, code: "ECREDENTIALS" },
-    {
-      name: "clear-text login to a remote host",
-      env: { ...creds, MM_EMAILSETTINGS_SMTPSERVER: "mail.example.invalid" },
-      login: true,
-      code: "ECLEARTEXTAUTH",
-    },
-    {
-      name: "clear-text login to loopback",
-      env: { ...creds, MM_EMAILSETTINGS_SMTPSERVER: "127.0.0.1" },
-      login: true,
-      code: undefined,
-    },
-    {
-      name: "STARTTLS login to a remote host",
-      env: {
-        ...creds,
-        MM_EMAILSETTINGS_SMTPSERVER: "mail.example.invalid",
-        MM_EMAILSETTINGS_CONNECTIONSECURITY: "STARTTLS",
-      },
-      login: true,
-      code: undefined,
-    },
-    {
-      name: "clear text without login to a remote host",
-      env: { MM_EMAILSETTINGS_SMTPSERVER: "mail.example.invalid" },
-      login: false,
-      code: undefined,
-    },
-  ])("$name -> $code", async ({ env, login, code }) => {
-    const refusal = checkBeforeConnecting(await settingsFrom(env), login);
-    expect(refusal?.code).toBe(code);
-    if (refusal) expect(refusal.message).not.toContain("secret-value");
   });
 });
