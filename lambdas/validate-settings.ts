@@ -46,4 +46,5 @@ export async function validateSettingsHandler(
   return result;
 }
 
-export const handler = middy(validateSettingsHandler).use(injectLambdaContext(logger));
+// logEvent: false whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event may hold the password.
+export const handler = middy(validateSettingsHandler).use(injectLambdaContext(logger, { logEvent: false }));

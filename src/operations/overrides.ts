@@ -1,9 +1,24 @@
 import { MASKED_SECRET } from "../constants.ts";
 import { loadSettings, type LoadedSettings, type LoadSettingsOptions } from "../settings/load.ts";
+import { getSetting, SETTINGS, type HeraldSettings, type SettingDefinition } from "../settings/model.ts";
 import { SmtpConfigError } from "../smtp/errors.ts";
 
-/** The settings fields that decide where the saved password may be sent. */
-const CONNECTION_FIELDS = ["SMTPServer", "SMTPPort", "SMTPUsername"] as const;
+/**
+ * The settings that decide where the saved password may go (tagged `guardsPassword` in the
+ * settings table): server, port, username, ConnectionSecurity, and certificate checks.
+ * EnableSMTPAuth is not among them: it decides whether the password is sent, and a login
+ * with the saved settings sends it only where it was saved for.
+ */
+export const PASSWORD_GUARDS: readonly SettingDefinition[] = SETTINGS.filter((def) => def.guardsPassword);
+
+/** The guarding settings that unsaved ones change in a way that needs the password re-entered. */
+export function passwordGuardChanges(saved: HeraldSettings, effective: HeraldSettings): string[] {
+  return PASSWORD_GUARDS.filter((def) => {
+    const before = getSetting(saved, def);
+    const after = getSetting(effective, def);
+    return def.guardsPassword === "enable" ? after === true && before !== true : after !== before;
+  }).map((def) => def.key);
+}
 
 export interface OverriddenSettings {
   saved: LoadedSettings;
@@ -27,8 +42,9 @@ function withoutMaskedPassword(settings: unknown): unknown {
 
 /**
  * Saved settings with unsaved ones (a Lambda event's `settings`) over them, and Mattermost's
- * rule for them: a changed server, port or username needs the password re-entered, so the
- * saved password never goes to a server it was not saved for.
+ * rule for them, widened: a changed server, port, username or ConnectionSecurity, or
+ * certificate verification turned off, needs the password re-entered, so the saved password
+ * never goes to a server (or an impostor) it was not saved for.
  */
 export async function loadWithOverrides(
   sources: LoadSettingsOptions,
@@ -40,17 +56,15 @@ export async function loadWithOverrides(
   if (overrides === undefined) return { saved, effective: saved };
   const cleaned = withoutMaskedPassword(overrides);
   const effective = await loadSettings({ ...sources, overrides: cleaned });
-  const email = isRecord(cleaned) && isRecord(cleaned.EmailSettings) ? cleaned.EmailSettings : {};
-  if ("SMTPPassword" in email || saved.settings.EmailSettings.SMTPPassword === "")
-    return { saved, effective };
-  const changed = CONNECTION_FIELDS.filter(
-    (key) => saved.settings.EmailSettings[key] !== effective.settings.EmailSettings[key],
-  );
+  // A password the event gave (and that parsed) is a re-entered one.
+  const reentered = effective.origins.get("EmailSettings.SMTPPassword")?.source === "override";
+  if (reentered || saved.settings.EmailSettings.SMTPPassword === "") return { saved, effective };
+  const changed = passwordGuardChanges(saved.settings, effective.settings);
   if (changed.length === 0) return { saved, effective };
   const passwordRefusal = Object.assign(
     new SmtpConfigError(
       "EPASSWORDREQUIRED",
-      `${changed.join(", ")} changed but no SMTPPassword was given: the saved password is only sent to the saved server`,
+      `the unsaved settings change ${changed.join(", ")} but give no SMTPPassword: the saved password is only sent to the server, and with the security, it was saved for`,
     ),
     { hint: "Re-enter the SMTP password (EmailSettings.SMTPPassword) along with the changed settings." },
   );

@@ -1,8 +1,9 @@
 import { composeTestEmail } from "../mail/test-email.ts";
 import { hasLineBreak, isValidEmailAddress } from "../net/hosts.ts";
 import type { LoadedSettings, LoadSettingsOptions } from "../settings/load.ts";
+import type { Problem } from "../settings/problems.ts";
 import { validateLoadedSettings } from "../settings/validate.ts";
-import { configReport } from "../smtp/config-report.ts";
+import { configReport, problemsError } from "../smtp/config-report.ts";
 import { SmtpConfigError } from "../smtp/errors.ts";
 import { redactSecrets } from "../smtp/redact.ts";
 import type { SmtpReport } from "../smtp/report.ts";
@@ -25,48 +26,59 @@ export interface TestSendOptions {
   saved?: LoadedSettings;
 }
 
+/** The SMTP report, plus what was wrong with the request's settings but did not stop it. */
+export interface TestSendReport extends SmtpReport {
+  /** e.g. a key in `settings` that is not a setting (a typo): it was ignored */
+  warnings?: Problem[];
+}
+
+/** Why `to` cannot be a recipient, or undefined when it can. */
+export function recipientProblem(to: string): string | undefined {
+  if (to.trim() === "") return "no address was given";
+  if (hasLineBreak(to) || !isValidEmailAddress(to.trim())) {
+    return `${JSON.stringify(to.slice(0, 100))} is not an email address`;
+  }
+  return undefined;
+}
+
 /**
  * Mattermost's "Test Connection": send `[SiteName] Testing Email Settings` with the saved
- * settings, or with unsaved ones over them. A changed server, port or username needs the
- * password re-entered, so the saved password never goes to a server it was not saved for.
+ * settings, or with unsaved ones over them. Settings that decide where the password goes
+ * (server, port, username, security, certificate checks) need the password re-entered when
+ * changed, so the saved password never goes to a server it was not saved for.
  * Always resolves to a report; SMTP failures are results, not exceptions.
  */
-export async function testSend(request: TestSendRequest, options: TestSendOptions): Promise<SmtpReport> {
+export async function testSend(request: TestSendRequest, options: TestSendOptions): Promise<TestSendReport> {
   const { saved, effective, passwordRefusal } = await loadWithOverrides(
     options.sources,
     request.settings,
     options.saved,
   );
   const secrets = [saved.settings.EmailSettings.SMTPPassword, effective.settings.EmailSettings.SMTPPassword];
-  const refusal = passwordRefusal ?? settingsRefusal(effective);
-  if (refusal) return redactSecrets(configReport(refusal), secrets);
+  const warnings = effective.problems.filter((p) => p.severity === "warning" && p.source === "override");
+  const report = await send(request, options, effective, passwordRefusal);
+  return redactSecrets(warnings.length > 0 ? { ...report, warnings } : report, secrets);
+}
+
+async function send(
+  request: TestSendRequest,
+  options: TestSendOptions,
+  effective: LoadedSettings,
+  passwordRefusal: SmtpConfigError | undefined,
+): Promise<SmtpReport> {
+  const errors = validateLoadedSettings(effective).problems.filter((p) => p.severity === "error");
+  const refusal = passwordRefusal ?? (errors.length > 0 ? problemsError(errors) : undefined);
+  if (refusal) return configReport(refusal);
 
   const to = (request.to ?? effective.settings.EmailSettings.FeedbackEmail).trim();
-  if (!isValidEmailAddress(to) || hasLineBreak(to)) {
+  const problem = recipientProblem(to);
+  if (problem) {
     return configReport(
-      Object.assign(
-        new SmtpConfigError(
-          "ERECIPIENT",
-          `"to" is not an email address: ${JSON.stringify(to.slice(0, 100))}`,
-        ),
-        {
-          hint: 'Pass a plain address, e.g. { "to": "you@example.com" }.',
-        },
-      ),
+      Object.assign(new SmtpConfigError("ERECIPIENT", `"to": ${problem}`), {
+        hint: 'Pass a plain address, e.g. { "to": "you@example.com" }.',
+      }),
     );
   }
   const message = await composeTestEmail(effective.settings, to);
   return runSmtpSession({ settings: effective.settings, message, deadline: options.deadline });
-}
-
-function settingsRefusal(loaded: LoadedSettings): SmtpConfigError | undefined {
-  const errors = validateLoadedSettings(loaded).problems.filter((p) => p.severity === "error");
-  if (errors.length === 0) return undefined;
-  return Object.assign(
-    new SmtpConfigError(
-      "EINVALIDSETTINGS",
-      `the settings are invalid: ${errors.map((p) => `${p.setting}: ${p.message}`).join("; ")}`,
-    ),
-    { hint: errors.map((p) => p.fix).join("; ") },
-  );
 }

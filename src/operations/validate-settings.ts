@@ -9,8 +9,9 @@ import type { Problem } from "../settings/problems.ts";
 import { validateLoadedSettings, type ValidationResult } from "../settings/validate.ts";
 import type { SmtpReport, SmtpStage } from "../smtp/report.ts";
 import { runSmtpSession } from "../smtp/session.ts";
-import { loadWithOverrides } from "./overrides.ts";
 import { configReport } from "../smtp/config-report.ts";
+import { redactSecrets } from "../smtp/redact.ts";
+import { loadWithOverrides } from "./overrides.ts";
 
 export interface ValidateSettingsRequest {
   /** Unsaved settings in config.json shape, over the saved ones. */
@@ -55,7 +56,11 @@ export async function validateSettings(
   options: ValidateSettingsOptions,
 ): Promise<ValidateSettingsResult> {
   const env = options.sources.env ?? process.env;
-  const { effective: loaded, passwordRefusal } = await loadWithOverrides(options.sources, request.settings);
+  const {
+    saved,
+    effective: loaded,
+    passwordRefusal,
+  } = await loadWithOverrides(options.sources, request.settings);
   const validation = validateLoadedSettings(loaded);
   const result: ValidateSettingsResult = { ...validation, problems: [...validation.problems] };
 
@@ -76,7 +81,11 @@ export async function validateSettings(
     if (!result.probe.ok) result.problems.push(probeProblem(result.probe));
   }
   result.valid = !result.problems.some((p) => p.severity === "error");
-  return result;
+  // Nothing puts a password here on purpose; a server's or a value's echo is masked.
+  return redactSecrets(result, [
+    saved.settings.EmailSettings.SMTPPassword,
+    loaded.settings.EmailSettings.SMTPPassword,
+  ]);
 }
 
 function probeProblem(probe: SmtpReport): Problem {

@@ -208,11 +208,12 @@ describe("test-send: refused before connecting", () => {
     expect(report.error?.message).toMatch(/^invalid event: to:/);
   });
 
-  it("invalid settings are refused with their fixes", async () => {
+  it("invalid settings are refused with their rule's code and fixes", async () => {
     useSettings({ SMTPPORT: "70000" });
     const { report } = await invoke();
-    expect(report).toMatchObject({ ok: false, stage: "config", error: { code: "EINVALIDSETTINGS" } });
+    expect(report).toMatchObject({ ok: false, stage: "config", error: { code: "EPORT" } });
     expect(report.error?.message).toContain("EmailSettings.SMTPPort");
+    expect(report.hint).toMatch(/^Use the submission port/);
   });
 });
 
