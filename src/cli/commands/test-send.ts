@@ -1,4 +1,4 @@
-import { testSend } from "../../operations/test-send.ts";
+import { recipientProblem, testSend } from "../../operations/test-send.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printJson, UsageError, type CliIo } from "../io.ts";
 import { loadSettingsOrReport } from "../load-or-usage.ts";
 import { COMMON_OPTIONS, parseCommandArgs, SETTINGS_OPTIONS } from "../options.ts";
@@ -17,7 +17,7 @@ Options:
       --json             print the report as JSON
   -h, --help             show this help
 
-Exit codes: 0 sent, 1 failed, 2 usage error or unreadable input.
+Exit codes: 0 sent, 1 failed, 2 usage error (such as an empty or invalid --to) or unreadable input.
 `;
 
 export async function testSendCommand(args: string[], io: CliIo): Promise<number> {
@@ -30,7 +30,9 @@ export async function testSendCommand(args: string[], io: CliIo): Promise<number
     io.stdout(usage);
     return EXIT_OK;
   }
-  if (values.to !== undefined && values.to.trim() === "") throw new UsageError("--to needs an address");
+  // A bad --to is a mistake in the call, like a missing one: usage, exit 2.
+  const toProblem = values.to === undefined ? undefined : recipientProblem(values.to);
+  if (toProblem) throw new UsageError(`--to: ${toProblem}; pass a plain address such as you@example.com`);
   const sources = settingsSourceOptions(values, io.env);
   const saved = await loadSettingsOrReport(sources, io);
   if (!saved) return EXIT_USAGE;

@@ -38,7 +38,7 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
     const preset = findPreset(values.preset);
     if (!preset) {
       throw new UsageError(
-        `unknown preset "${values.preset}"; choose one of ${PRESETS.map((p) => p.name).join(", ")}`,
+        `unknown preset ${JSON.stringify(values.preset)}; choose one of ${PRESETS.map((p) => p.name).join(", ")}`,
       );
     }
     const region = values.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
