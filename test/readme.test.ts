@@ -3,13 +3,14 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { envVarName } from "../src/constants.ts";
-import { SETTINGS } from "../src/settings/model.ts";
+import { PASSWORD_GUARDS } from "../src/operations/overrides.ts";
+import { SETTINGS, settingPaths } from "../src/settings/model.ts";
 import { projectRoot, runHerald } from "./helpers/run-herald.ts";
 
 const readme = await readFile(join(projectRoot, "README.md"), "utf8");
 
 describe("README", () => {
-  it.each(SETTINGS.map((def) => def.path))(
+  it.each(SETTINGS.flatMap(settingPaths))(
     "documents %s with its environment variable and SSM parameter",
     (path) => {
       expect(readme).toContain(`\`${path}\``);
@@ -17,6 +18,12 @@ describe("README", () => {
       expect(readme).toContain(`\`/${path.replace(".", "/")}\``);
     },
   );
+
+  it("names every setting the re-enter-password rule covers", () => {
+    const rule =
+      /test-send is Mattermost's "Test Connection"[\s\S]*?EPASSWORDREQUIRED/.exec(readme)?.[0] ?? "";
+    for (const def of PASSWORD_GUARDS) expect(rule).toContain(`\`${def.key}\``);
+  });
 
   it("documents every CLI command", async () => {
     const help = await runHerald(["--help"]);
