@@ -33,8 +33,8 @@ export async function testSendHandler(event: unknown, context?: Context): Promis
     hint: report.hint,
     messageId: report.messageId,
     timings: report.timings,
-    // A count only: the names come from the event's keys.
-    warnings: report.warnings?.length,
+    // Setting names only, as validate-settings logs them; never values.
+    warnings: report.warnings?.map((warning) => warning.setting),
   });
   return report;
 }

@@ -248,6 +248,21 @@ describe("validate-settings: settings and probe", () => {
     expect(log.probe).toEqual({ ok: false, stage: "auth", code: "EAUTH" });
   });
 
+  it("a typo'd key in the event's settings is a warning naming the likely setting", async () => {
+    useEnv({ MM_EMAILSETTINGS_SMTPSERVER: "127.0.0.1", MM_EMAILSETTINGS_ENABLESMTPAUTH: "false" });
+    const { result, log } = await invoke({ settings: { EmailSettings: { SMTPServr: "smtp.example.com" } } });
+    expect(result.problems).toEqual([
+      expect.objectContaining({
+        setting: "EmailSettings.SMTPServr",
+        severity: "warning",
+        source: "override",
+        fix: "did you mean EmailSettings.SMTPServer?",
+      }),
+    ]);
+    expect(result.valid).toBe(true);
+    expect(log.warnings).toEqual(["EmailSettings.SMTPServr"]);
+  });
+
   it("an invalid event is a problem naming the field", async () => {
     const { result } = await invoke({ connect: "yes" });
     expect(result.valid).toBe(false);
