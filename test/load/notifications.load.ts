@@ -1,0 +1,174 @@
+// Load test of the notification path (`npm run test:load`; not part of `npm test`).
+//
+// 10,000 notification events go through the send-notification handler in SQS-sized
+// batches (10), taken by 4 concurrent "containers" (each its own runtime, SMTP pool and
+// rate limiter) sharing one idempotency table (dynalite). The SMTP server (smtp-server)
+// refuses 5% of RCPTs with 451 and 1% with 550; 2% of the events are delivered twice
+// (some of them twice in one batch). Records in batchItemFailures are re-driven as SQS would
+// after their visibility timeout. Dead letters go to a mocked SQS client (no local SQS).
+//
+// Prints one line: events, unique, delivered, duplicates sent, permanent, lost.
+// Passes (exit 0) when no recipient got an event twice and no event was lost (neither
+// delivered nor dead-lettered).
+import { randomUUID } from "node:crypto";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSEvent, SQSRecord } from "aws-lambda";
+import { mockClient } from "aws-sdk-client-mock";
+import { createSendNotificationHandler } from "../../lambdas/send-notification.ts";
+import { sqsRecord } from "../../src/notifications/batch.ts";
+import { createRuntime, type Runtime } from "../../src/runtime.ts";
+import { startDynalite } from "../helpers/dynalite.ts";
+import { startScriptedSmtpServer } from "../helpers/scripted-smtp.ts";
+import { DLQ_URL, lambdaContext, smtpEnv } from "../lambdas/send-notification.fixtures.ts";
+
+const EVENTS = Number(process.env.LOAD_EVENTS ?? 10_000);
+const BATCH_SIZE = 10;
+const CONTAINERS = 4;
+const DUPLICATE_SHARE = 0.02;
+const TEMPORARY_SHARE = 0.05;
+const PERMANENT_SHARE = 0.01;
+/** SQS's redrive policy would move a record on after this many receives */
+const MAX_RECEIVES = 25;
+/** the visibility timeout, shortened: a failed record comes back after this */
+const REDELIVERY_DELAY_MS = 50;
+
+/** mulberry32: a seeded generator, so a failing run can be repeated. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const seed = Number(process.env.LOAD_SEED ?? Date.now() % 100_000);
+const rand = random(seed);
+// Powertools reads these itself: no EMF lines on this script's output.
+process.env.POWERTOOLS_METRICS_DISABLED = "true";
+process.env.AWS_ACCESS_KEY_ID ??= "test";
+process.env.AWS_SECRET_ACCESS_KEY ??= "test";
+process.env.AWS_REGION ??= "us-east-1";
+
+interface Queued {
+  record: SQSRecord;
+  receives: number;
+}
+
+async function main(): Promise<number> {
+  const smtp = await startScriptedSmtpServer({
+    rcpt: () => {
+      const r = rand();
+      if (r < TEMPORARY_SHARE) return { code: 451, message: "4.3.0 Temporary failure, try again later" };
+      if (r < TEMPORARY_SHARE + PERMANENT_SHARE) return { code: 550, message: "5.1.1 User unknown" };
+      return undefined;
+    },
+  });
+  const dynamo = await startDynalite();
+  const sqs = mockClient(SQSClient);
+  const deadLetters: string[] = [];
+  sqs.on(SendMessageCommand).callsFake((input: { MessageBody?: string }) => {
+    deadLetters.push(input.MessageBody ?? "");
+    return { MessageId: randomUUID() };
+  });
+  const runtimes: Runtime[] = [];
+  const started = Date.now();
+  try {
+    const table = await dynamo.createTable();
+    // the events: one recipient each, a tenth of them two (partial refusals happen)
+    const unique = Array.from({ length: EVENTS }, (_, i) => ({
+      id: `load-${i}`,
+      to: i % 10 === 0 ? [`user${i}@example.com`, `other${i}@example.com`] : [`user${i}@example.com`],
+      subject: `Load notification ${i}`,
+      text: `Notification number ${i}.`,
+    }));
+    const stream: string[] = unique.map((event) => JSON.stringify(event));
+    const duplicates = Math.round(EVENTS * DUPLICATE_SHARE);
+    for (let n = 0; n < duplicates; n++) {
+      const index = Math.floor(rand() * EVENTS);
+      const body = JSON.stringify(unique[index]);
+      // a quarter right behind the original (same batch), the rest anywhere after it
+      const at =
+        n % 4 === 0
+          ? stream.indexOf(body) + 1
+          : stream.indexOf(body) + 1 + Math.floor(rand() * (stream.length - stream.indexOf(body)));
+      stream.splice(at, 0, body);
+    }
+    const queue: Queued[] = stream.map((body) => ({ record: sqsRecord(body, randomUUID()), receives: 0 }));
+    const stuck: Queued[] = [];
+    let inFlight = 0;
+    let pendingRedeliveries = 0;
+
+    const container = async () => {
+      const runtime = createRuntime({
+        serviceName: "herald-load",
+        env: {
+          ...smtpEnv(smtp.port),
+          ...dynamo.env(table),
+          HERALD_DEAD_LETTER_QUEUE_URL: DLQ_URL,
+          HERALD_MAX_SEND_RATE: "5000",
+        },
+      });
+      runtimes.push(runtime);
+      const handler = createSendNotificationHandler(runtime);
+      for (;;) {
+        const batch = queue.splice(0, BATCH_SIZE);
+        if (batch.length === 0) {
+          if (inFlight === 0 && pendingRedeliveries === 0) return;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          continue;
+        }
+        inFlight += 1;
+        try {
+          for (const item of batch) item.receives += 1;
+          const event: SQSEvent = { Records: batch.map((item) => item.record) };
+          const response = await handler(event, lambdaContext(120_000));
+          const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+          for (const item of batch) {
+            if (!failed.has(item.record.messageId)) continue;
+            if (item.receives >= MAX_RECEIVES) {
+              stuck.push(item);
+              continue;
+            }
+            pendingRedeliveries += 1;
+            setTimeout(() => {
+              pendingRedeliveries -= 1;
+              queue.push(item);
+            }, REDELIVERY_DELAY_MS);
+          }
+        } finally {
+          inFlight -= 1;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: CONTAINERS }, container));
+
+    // what arrived: (event, recipient) pairs, by Message-ID
+    const received = new Map<string, number>();
+    const deliveredIds = new Set<string>();
+    for (const message of smtp.messages) {
+      const id = /^<(.*)@chat\.example\.com>$/.exec(message.messageId ?? "")?.[1] ?? "?";
+      deliveredIds.add(id);
+      for (const to of message.to) received.set(`${id} ${to}`, (received.get(`${id} ${to}`) ?? 0) + 1);
+    }
+    let duplicatesSent = 0;
+    for (const count of received.values()) duplicatesSent += count - 1;
+    const deadLettered = new Set(deadLetters.map((body) => (JSON.parse(body) as { id: string }).id));
+    const lost = unique.filter((e) => !deliveredIds.has(e.id) && !deadLettered.has(e.id)).length;
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    console.log(
+      `events ${stream.length}, unique ${EVENTS}, delivered ${deliveredIds.size}, duplicates sent ${duplicatesSent}, ` +
+        `permanent ${deadLettered.size}, lost ${lost} (seed ${seed}, ${stuck.length} stuck, ${seconds} s)`,
+    );
+    return duplicatesSent === 0 && lost === 0 ? 0 : 1;
+  } finally {
+    await Promise.all(runtimes.map((runtime) => runtime.close()));
+    sqs.restore();
+    await smtp.close();
+    await dynamo.close();
+  }
+}
+
+process.exitCode = await main();
