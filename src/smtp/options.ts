@@ -17,9 +17,10 @@ export function ehloName(settings: HeraldSettings): string | undefined {
 /**
  * nodemailer connection options that follow ConnectionSecurity exactly:
  * "TLS" implicit TLS from the first byte; "STARTTLS" required, never a clear-text fallback;
- * "" clear text without STARTTLS. Every stage is bounded by SMTPServerTimeout (nodemailer's
- * own defaults are minutes). Credentials are not part of this: they go to login() only after
- * the preflight checks.
+ * "" clear text without STARTTLS. nodemailer's timers get SMTPServerTimeout (its own defaults
+ * are minutes); its socketTimeout is only an idle timer, so the session also bounds each stage
+ * as a whole (stage-timeout.ts). Credentials are not part of this: they go to login() only
+ * after the preflight checks.
  */
 export function smtpConnectionOptions(settings: HeraldSettings): SMTPConnectionOptions {
   const email = settings.EmailSettings;
