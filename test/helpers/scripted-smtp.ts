@@ -19,6 +19,8 @@ export interface DeliveredMail {
   raw: string;
   /** the Message-ID header, "<...>" */
   messageId?: string;
+  /** epoch ms when the end of its DATA arrived */
+  receivedAt: number;
 }
 
 export interface ScriptedSmtpOptions {
@@ -76,6 +78,7 @@ export async function startScriptedSmtpServer(
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
           to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
           raw,
+          receivedAt: Date.now(),
         };
         const messageId = MESSAGE_ID.exec(raw)?.[1];
         if (messageId) mail.messageId = messageId;

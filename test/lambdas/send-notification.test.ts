@@ -383,6 +383,30 @@ describe("send-notification over SMTP (smtp-server) with idempotency in DynamoDB
     },
   );
 
+  it("keeps sends at or under HERALD_MAX_SEND_RATE per second", async () => {
+    const h = await harness({ env: { HERALD_MAX_SEND_RATE: "4" } });
+    const events = Array.from({ length: 10 }, (_, i) => notification(`rate-${i}`));
+    const started = Date.now();
+    expect((await h.invoke(...events)).failures).toEqual([]);
+    // 4 at once, 4 a second later, 2 after two seconds
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+    const times = h.smtp.messages.map((m) => m.receivedAt).sort((a, b) => a - b);
+    expect(times).toHaveLength(10);
+    // without the limit all ten arrive within a few ms; with it, any five span most of a
+    // second (slack: the first four also waited for the pool's connections)
+    for (let i = 4; i < times.length; i++) expect(times[i]! - times[i - 4]!).toBeGreaterThanOrEqual(700);
+  });
+
+  it("starts no send when the invocation is about to time out, and leaves the records for a retry", async () => {
+    const h = await harness();
+    const event = sqsEvent(notification("late-1"));
+    const handler = createSendNotificationHandler(h.runtime);
+    const { result } = await captureStdout(() => handler(event, lambdaContext(2000)));
+    expect(result.batchItemFailures).toHaveLength(1);
+    expect(h.smtp.messages).toHaveLength(0);
+    expect(await h.records()).toEqual([]);
+  });
+
   it("logs one line per outcome and never the event itself", async () => {
     const h = await harness({ env: { POWERTOOLS_LOG_LEVEL: "INFO" } });
     const secret = "Body text that must stay out of the logs";

@@ -1,0 +1,174 @@
+// The processor's own rules, with the transport port and the dead-letter queue in memory
+// (the Lambda tests run the same code against smtp-server, aws-ses-v2-local and dynalite).
+import { IdempotencyRecord } from "@aws-lambda-powertools/idempotency/persistence";
+import { describe, expect, it } from "vitest";
+import type { OutgoingMessage } from "../../../src/mail/message.ts";
+import type { MailTransport, SendOutcome } from "../../../src/mail/transport.ts";
+import type { DeadLetter } from "../../../src/notifications/dead-letter.ts";
+import {
+  InMemoryPersistenceLayer,
+  NOTIFICATION_KEY_PREFIX,
+  notificationIdempotencyConfig,
+} from "../../../src/notifications/idempotency.ts";
+import { createNotificationProcessor, type NotificationDeps } from "../../../src/notifications/process.ts";
+import { createRateLimiter } from "../../../src/notifications/rate-limiter.ts";
+import { defaultSettings } from "../../../src/settings/load.ts";
+
+function recordingTransport(reply: (message: OutgoingMessage) => SendOutcome) {
+  const sent: OutgoingMessage[] = [];
+  const transport: MailTransport = {
+    kind: "smtp",
+    async send(message) {
+      sent.push(message);
+      return reply(message);
+    },
+    async close() {},
+  };
+  return { transport, sent };
+}
+
+const accepted = (message: OutgoingMessage): SendOutcome => ({
+  ok: true,
+  messageId: message.messageId,
+  providerMessageId: "250 2.0.0 queued",
+  accepted: message.to,
+  rejected: [],
+});
+
+const silent = { info() {}, warn() {}, error() {} };
+
+function setup(change: Partial<NotificationDeps> = {}, reply = accepted) {
+  const { transport, sent } = recordingTransport(reply);
+  const letters: DeadLetter[] = [];
+  const counts: Record<string, number> = {};
+  const deps: NotificationDeps = {
+    settings: defaultSettings(),
+    transport: () => transport,
+    persistence: new InMemoryPersistenceLayer(),
+    rateLimiter: createRateLimiter({ perSecond: 1000 }),
+    deadLetters: {
+      async send(letter) {
+        letters.push(letter);
+      },
+    },
+    logger: silent,
+    metrics: {
+      addMetric(name, _unit, value) {
+        counts[name] = (counts[name] ?? 0) + value;
+      },
+    },
+    ...change,
+  };
+  return { processor: createNotificationProcessor(deps), sent, letters, counts };
+}
+
+const body = (id: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ id, to: ["bob@example.com"], subject: "s", text: "t", ...extra });
+
+describe("createNotificationProcessor", () => {
+  it("sends once per id with the in-memory store, and counts Sent, Duplicate and SendLatency", async () => {
+    const { processor, sent, counts } = setup();
+    const first = await processor.process({ messageId: "m1", body: body("a") });
+    const again = await processor.process({ messageId: "m2", body: body("a") });
+    expect(first).toMatchObject({ kind: "sent", id: "a", accepted: 1, rejected: [], recorded: true });
+    expect(again).toEqual({ kind: "duplicate", id: "a", providerMessageId: "250 2.0.0 queued" });
+    expect(sent).toHaveLength(1);
+    expect(counts).toMatchObject({ Sent: 1, Duplicate: 1, SendLatency: expect.any(Number) });
+  });
+
+  it("dead-letters a message over 10 MB without sending it, and releases its id", async () => {
+    const { processor, sent, letters } = setup();
+    const huge = "x".repeat(10 * 1024 * 1024);
+    const outcome = await processor.process({ messageId: "m1", body: body("big", { text: huge }) });
+    expect(outcome).toMatchObject({ kind: "permanent", code: "EMESSAGESIZE", deadLetter: "sent" });
+    expect(outcome.kind === "permanent" && outcome.reason).toMatch(
+      /^message: .* over the 10485760-byte \(10 MB\) limit/,
+    );
+    expect(letters).toEqual([
+      expect.objectContaining({ code: "EMESSAGESIZE", eventId: "big", sourceMessageId: "m1" }),
+    ]);
+    expect(sent).toHaveLength(0);
+    // released: the same id is tried again (and fails again), not skipped as a duplicate
+    expect(await processor.process({ messageId: "m2", body: body("big", { text: huge }) })).toMatchObject({
+      kind: "permanent",
+    });
+  });
+
+  it("starts no send after the deadline: retryable, and the id stays free", async () => {
+    const { processor, sent } = setup({ deadline: Date.now() - 1 });
+    expect(await processor.process({ messageId: "m1", body: body("late") })).toMatchObject({
+      kind: "retryable",
+      code: "EDEADLINE",
+    });
+    expect(sent).toHaveLength(0);
+    const { processor: later, sent: laterSent } = setup();
+    expect(await later.process({ messageId: "m1", body: body("late") })).toMatchObject({ kind: "sent" });
+    expect(laterSent).toHaveLength(1);
+  });
+
+  it("treats a failure the transport did not classify as retryable", async () => {
+    const { processor } = setup({}, (message) => ({
+      ok: false,
+      messageId: message.messageId,
+      accepted: [],
+      rejected: [],
+    }));
+    expect(await processor.process({ messageId: "m1", body: body("odd") })).toMatchObject({
+      kind: "retryable",
+      code: "ESEND",
+    });
+  });
+
+  it("acknowledges a sent message whose record could not be completed, rather than sending it again", async () => {
+    class FailingUpdate extends InMemoryPersistenceLayer {
+      protected override async _updateRecord(_record: IdempotencyRecord): Promise<void> {
+        throw new Error("DynamoDB is unavailable");
+      }
+    }
+    const { processor, sent } = setup({ persistence: new FailingUpdate() });
+    expect(await processor.process({ messageId: "m1", body: body("unrecorded") })).toMatchObject({
+      kind: "sent",
+      recorded: false,
+    });
+    expect(sent).toHaveLength(1);
+  });
+
+  it("leaves a record for a retry when the idempotency store is down (nothing is sent)", async () => {
+    class Down extends InMemoryPersistenceLayer {
+      protected override async _putRecord(_record: IdempotencyRecord): Promise<void> {
+        throw new Error("connect ECONNREFUSED");
+      }
+    }
+    const { processor, sent } = setup({ persistence: new Down() });
+    expect(await processor.process({ messageId: "m1", body: body("down") })).toMatchObject({
+      kind: "retryable",
+      code: "EIDEMPOTENCY",
+      reason: expect.stringContaining("ECONNREFUSED"),
+    });
+    expect(sent).toHaveLength(0);
+  });
+
+  it("reports a permanent failure without a dead-letter queue as not dead-lettered", async () => {
+    const { processor } = setup({ deadLetters: undefined });
+    expect(await processor.process({ messageId: "m1", body: "[]" })).toMatchObject({
+      kind: "permanent",
+      code: "EEVENT",
+      deadLetter: "none",
+    });
+  });
+});
+
+describe("InMemoryPersistenceLayer", () => {
+  it("lets a crashed claim be taken over once its in-progress lease has passed", async () => {
+    const store = new InMemoryPersistenceLayer();
+    const { notificationIdempotencyConfig, NOTIFICATION_KEY_PREFIX } =
+      await import("../../../src/notifications/idempotency.ts");
+    store.configure({ config: notificationIdempotencyConfig(), keyPrefix: NOTIFICATION_KEY_PREFIX });
+    await store.saveInProgress({ id: "x" }, 60_000);
+    await expect(store.saveInProgress({ id: "x" }, 60_000)).rejects.toThrow(/already existing/);
+    await store.deleteRecord({ id: "x" });
+    await store.saveInProgress({ id: "x" }, 1);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await expect(store.saveInProgress({ id: "x" }, 60_000)).resolves.toBeUndefined();
+  });
+});
