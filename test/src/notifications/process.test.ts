@@ -161,8 +161,6 @@ describe("createNotificationProcessor", () => {
 describe("InMemoryPersistenceLayer", () => {
   it("lets a crashed claim be taken over once its in-progress lease has passed", async () => {
     const store = new InMemoryPersistenceLayer();
-    const { notificationIdempotencyConfig, NOTIFICATION_KEY_PREFIX } =
-      await import("../../../src/notifications/idempotency.ts");
     store.configure({ config: notificationIdempotencyConfig(), keyPrefix: NOTIFICATION_KEY_PREFIX });
     await store.saveInProgress({ id: "x" }, 60_000);
     await expect(store.saveInProgress({ id: "x" }, 60_000)).rejects.toThrow(/already existing/);
