@@ -19,6 +19,21 @@ describe("README", () => {
     },
   );
 
+  it.each(SETTINGS.map((def) => [def.path, def] as const))(
+    "gives %s the schema's default and marks secrets",
+    (path, def) => {
+      const row = readme.split("\n").find((line) => line.startsWith("|") && line.includes(`| \`${path}\``));
+      expect(row, `a settings table row for ${path}`).toBeDefined();
+      const defaultColumn = row?.split("|").at(-2)?.trim() ?? "";
+      const expected =
+        def.default === undefined
+          ? "`false` if ConnectionSecurity"
+          : `\`${def.default === "" ? '""' : def.default}\``;
+      expect(defaultColumn.startsWith(expected)).toBe(true);
+      expect(row?.includes("(secret)")).toBe(def.secret);
+    },
+  );
+
   it("names every setting the re-enter-password rule covers", () => {
     const rule =
       /test-send is Mattermost's "Test Connection"[\s\S]*?EPASSWORDREQUIRED/.exec(readme)?.[0] ?? "";

@@ -6,6 +6,7 @@ import {
   DEFAULT_SMTP_TIMEOUT_SECONDS,
   SETTINGS,
   setSetting,
+  settingsSchema,
   type HeraldSettings,
 } from "./model.ts";
 import type { Problem } from "./problems.ts";
@@ -37,10 +38,9 @@ export interface LoadedSettings {
   inputErrors: Problem[];
 }
 
+/** Every setting at its default: the schema's defaults, then the derived ones. */
 export function defaultSettings(): HeraldSettings {
-  const settings = { EmailSettings: {}, ServiceSettings: {}, TeamSettings: {} } as HeraldSettings;
-  for (const def of SETTINGS) setSetting(settings, def, def.default);
-  return settings;
+  return mergeLayers([]).settings;
 }
 
 /**
@@ -75,7 +75,8 @@ function nonEmpty(value: string | undefined): string | undefined {
 }
 
 export function mergeLayers(layers: SettingsLayer[]): LoadedSettings {
-  const settings = defaultSettings();
+  // The schema's own defaults; EnableSMTPAuth stays unset until the derived defaults run.
+  const settings = settingsSchema.parse({}) as HeraldSettings;
   const origins = new Map<string, Origin>(SETTINGS.map((def) => [def.path, { source: "default" }]));
   const problems: Problem[] = [];
   const inputErrors: Problem[] = [];

@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /**
  * The settings model: Mattermost's EmailSettings (plus the few ServiceSettings and
  * TeamSettings that mail depends on), with Mattermost's defaults from
@@ -13,93 +15,10 @@ export const CONNECTION_SECURITY_VALUES: readonly string[] = [
   "STARTTLS",
 ] satisfies ConnectionSecurity[];
 
-export interface EmailSettings {
-  SendEmailNotifications: boolean;
-  EnableSignUpWithEmail: boolean;
-  EnableEmailInvitations: boolean;
-  FeedbackName: string;
-  FeedbackEmail: string;
-  ReplyToAddress: string;
-  FeedbackOrganization: string;
-  SMTPServer: string;
-  /** A string, as in Mattermost; validation requires an integer 1..65535. */
-  SMTPPort: string;
-  EnableSMTPAuth: boolean;
-  SMTPUsername: string;
-  SMTPPassword: string;
-  /** Validation rejects anything but "", "TLS" and "STARTTLS" ("PLAIN" is read as ""). */
-  ConnectionSecurity: string;
-  SkipServerCertificateVerification: boolean;
-  /** Seconds. */
-  SMTPServerTimeout: number;
-  /** Mattermost's server model keeps it in ServiceSettings, accepted as an alias. */
-  EnableSecurityFixAlert: boolean;
-}
-
-export interface ServiceSettings {
-  SiteURL: string;
-}
-
-export interface TeamSettings {
-  SiteName: string;
-}
-
-export interface HeraldSettings {
-  EmailSettings: EmailSettings;
-  ServiceSettings: ServiceSettings;
-  TeamSettings: TeamSettings;
-}
-
-export type SectionName = keyof HeraldSettings;
-export type SettingKind = "bool" | "string" | "int";
-
 /** Where a value came from, lowest precedence first. */
 export type SettingSource = "default" | "preset" | "file" | "ssm" | "env" | "override";
 
-export interface SettingDefinition {
-  section: SectionName;
-  key: string;
-  /** "EmailSettings.SMTPServer" */
-  path: string;
-  kind: SettingKind;
-  /** The default, or undefined where it depends on other settings (EnableSMTPAuth). */
-  default: boolean | string | number | undefined;
-  secret?: boolean;
-  description: string;
-  /**
-   * Other paths the setting is read from in every source (config file, SSM, MM_* variables,
-   * event overrides). The documented path wins when a source gives both.
-   */
-  aliases: readonly string[];
-  /**
-   * The setting decides where the saved SMTP password may be sent: unsaved settings that
-   * change it ("change"), or turn it on ("enable"), need the password re-entered.
-   */
-  guardsPassword?: "change" | "enable";
-}
-
-type DefinitionOptions = Partial<Pick<SettingDefinition, "secret" | "aliases" | "guardsPassword">>;
-
-function define(
-  section: SectionName,
-  key: string,
-  kind: SettingKind,
-  defaultValue: SettingDefinition["default"],
-  description: string,
-  options: DefinitionOptions = {},
-): SettingDefinition {
-  return {
-    section,
-    key,
-    path: `${section}.${key}`,
-    kind,
-    default: defaultValue,
-    description,
-    secret: options.secret ?? false,
-    aliases: options.aliases ?? [],
-    ...(options.guardsPassword ? { guardsPassword: options.guardsPassword } : {}),
-  };
-}
+export type SettingKind = "bool" | "string" | "int";
 
 export const DEFAULT_SITE_NAME = "Herald";
 export const DEFAULT_SMTP_SERVER = "localhost";
@@ -108,87 +27,199 @@ export const DEFAULT_SMTP_TIMEOUT_SECONDS = 10;
 /** An hour: far beyond any real server, and far below setTimeout's limit (about 24.8 days). */
 export const MAX_SMTP_TIMEOUT_SECONDS = 3600;
 
-export const SETTINGS: readonly SettingDefinition[] = [
-  define(
-    "EmailSettings",
-    "SendEmailNotifications",
-    "bool",
-    true,
-    "false: notifications are acknowledged and not sent",
-  ),
-  define("EmailSettings", "EnableSignUpWithEmail", "bool", true, "carried, not used for sending"),
-  define("EmailSettings", "EnableEmailInvitations", "bool", false, "carried, not used for sending"),
-  define("EmailSettings", "FeedbackName", "string", "", "display name of the sender"),
-  define("EmailSettings", "FeedbackEmail", "string", "test@example.com", "sender address (From)"),
-  define("EmailSettings", "ReplyToAddress", "string", "test@example.com", "Reply-To address"),
-  define("EmailSettings", "FeedbackOrganization", "string", "", 'footer "Sent by ..."'),
-  define("EmailSettings", "SMTPServer", "string", DEFAULT_SMTP_SERVER, 'SMTP host; "" means the default', {
-    guardsPassword: "change",
-  }),
-  define("EmailSettings", "SMTPPort", "string", DEFAULT_SMTP_PORT, "SMTP port, 1..65535", {
-    guardsPassword: "change",
-  }),
-  define(
-    "EmailSettings",
-    "EnableSMTPAuth",
-    "bool",
-    undefined,
-    'default: false if ConnectionSecurity is "", else true',
-  ),
-  define(
-    "EmailSettings",
-    "SMTPUsername",
-    "string",
-    "",
-    "SMTP user name (for Amazon SES: the access key id)",
-    {
-      guardsPassword: "change",
-    },
-  ),
-  define("EmailSettings", "SMTPPassword", "string", "", "SMTP password (secret; shown only as asterisks)", {
-    secret: true,
-  }),
-  define(
-    "EmailSettings",
-    "ConnectionSecurity",
-    "string",
-    "",
-    '"" (clear text), "TLS" (implicit) or "STARTTLS"',
-    // Decides whether the password travels encrypted at all.
-    { guardsPassword: "change" },
-  ),
-  define(
-    "EmailSettings",
-    "SkipServerCertificateVerification",
-    "bool",
-    false,
-    "do not verify the server certificate",
-    // Without verification, anyone on the path can pose as the saved server.
-    { guardsPassword: "enable" },
-  ),
-  define(
-    "EmailSettings",
-    "SMTPServerTimeout",
-    "int",
-    DEFAULT_SMTP_TIMEOUT_SECONDS,
-    `seconds for each SMTP stage, at most ${MAX_SMTP_TIMEOUT_SECONDS}; 0 means the default`,
-  ),
-  define(
-    "EmailSettings",
-    "EnableSecurityFixAlert",
-    "bool",
-    true,
-    "email security bulletins to the administrators",
-    // Documented under EmailSettings (Mattermost's SMTP configuration reference); the
-    // server's config model keeps it under ServiceSettings.
-    { aliases: ["ServiceSettings.EnableSecurityFixAlert"] },
-  ),
-  define("ServiceSettings", "SiteURL", "string", "", "its host is the EHLO name and the Message-ID domain"),
-  define("TeamSettings", "SiteName", "string", DEFAULT_SITE_NAME, "subject prefix [SiteName]"),
-];
+/**
+ * How each kind is read from any source. config.json gives JSON values; environment
+ * variables and SSM parameters are always strings, so each kind also parses its string form.
+ * `expected` and `fix` word the problem when a value does not parse (the value is then
+ * ignored and the lower source's value stays in force).
+ */
+const KINDS = {
+  bool: {
+    schema: z.union([
+      z.boolean(),
+      z
+        .string()
+        .trim()
+        .pipe(z.stringbool({ truthy: ["true"], falsy: ["false"] })),
+    ]),
+    expected: "a boolean",
+    fix: () => "use true or false",
+  },
+  int: {
+    schema: z.union([
+      z.number().int().safe(),
+      z
+        .string()
+        .trim()
+        .regex(/^-?\d{1,15}$/)
+        .transform(Number),
+    ]),
+    expected: "an integer",
+    fix: () => "use a whole number of seconds, such as 10",
+  },
+  string: {
+    // A port written as a JSON number (587) is the string "587", as in Mattermost.
+    schema: z.union([z.string(), z.number().finite().transform(String)]),
+    expected: "a string",
+    fix: (path: string) => `write ${path} as a JSON string`,
+  },
+} as const;
 
-export const SETTINGS_BY_PATH: ReadonlyMap<string, SettingDefinition> = new Map(
-  SETTINGS.map((d) => [d.path, d]),
+/** What the schema carries beside each setting's parser and default. */
+interface SettingMeta {
+  kind: SettingKind;
+  description: string;
+  /** shown only as Mattermost's 32 asterisks; never logged or returned */
+  secret?: boolean;
+  /**
+   * Other paths the setting is read from in every source (config file, SSM, MM_* variables,
+   * event overrides). The documented path wins when a source gives both.
+   */
+  aliases?: readonly string[];
+  /**
+   * The setting decides where the saved SMTP password may be sent: unsaved settings that
+   * change it ("change"), or turn it on ("enable"), need the password re-entered.
+   */
+  guardsPassword?: "change" | "enable";
+}
+
+type MetaOf = Omit<SettingMeta, "kind">;
+const flag = (defaultValue: boolean, meta: MetaOf) =>
+  KINDS.bool.schema.default(defaultValue).meta({ ...meta, kind: "bool" });
+const text = (defaultValue: string, meta: MetaOf) =>
+  KINDS.string.schema.default(defaultValue).meta({ ...meta, kind: "string" });
+const seconds = (defaultValue: number, meta: MetaOf) =>
+  KINDS.int.schema.default(defaultValue).meta({ ...meta, kind: "int" });
+
+/**
+ * Every setting, once: its parser, its default (Mattermost's `SetDefaults`, except the
+ * neutral SiteName) and what Herald needs to know about it. The TypeScript types, the
+ * defaults, the parsing of env/SSM strings, the sanitized view and the README table (checked
+ * by a test) all derive from this.
+ *
+ * ConnectionSecurity is read as any string and checked by validation, as Mattermost does:
+ * an enum here would drop an unknown value ("SSL") and silently connect with the lower
+ * source's security instead of refusing.
+ */
+export const settingsSchema = z.object({
+  EmailSettings: z
+    .object({
+      SendEmailNotifications: flag(true, {
+        description: "false: notifications are acknowledged and not sent",
+      }),
+      EnableSignUpWithEmail: flag(true, { description: "carried, not used for sending" }),
+      EnableEmailInvitations: flag(false, { description: "carried, not used for sending" }),
+      FeedbackName: text("", { description: "display name of the sender" }),
+      FeedbackEmail: text("test@example.com", { description: "sender address (From)" }),
+      ReplyToAddress: text("test@example.com", { description: "Reply-To address" }),
+      FeedbackOrganization: text("", { description: 'footer "Sent by ..."' }),
+      SMTPServer: text(DEFAULT_SMTP_SERVER, {
+        description: 'SMTP host; "" means the default',
+        guardsPassword: "change",
+      }),
+      SMTPPort: text(DEFAULT_SMTP_PORT, {
+        description: "SMTP port, 1..65535",
+        guardsPassword: "change",
+      }),
+      // No default of its own: it follows ConnectionSecurity (see applyDerivedDefaults).
+      EnableSMTPAuth: KINDS.bool.schema
+        .optional()
+        .meta({ kind: "bool", description: 'default: false if ConnectionSecurity is "", else true' }),
+      SMTPUsername: text("", {
+        description: "SMTP user name (for Amazon SES: the access key id)",
+        guardsPassword: "change",
+      }),
+      SMTPPassword: text("", {
+        description: "SMTP password (secret; shown only as asterisks)",
+        secret: true,
+      }),
+      ConnectionSecurity: KINDS.string.schema
+        // Mattermost accepts "PLAIN" as a synonym of "" (no TLS).
+        .transform((value) => (value === "PLAIN" ? "" : value))
+        .default("")
+        .meta({
+          kind: "string",
+          description: '"" (clear text), "TLS" (implicit) or "STARTTLS"',
+          // Decides whether the password travels encrypted at all.
+          guardsPassword: "change",
+        }),
+      SkipServerCertificateVerification: flag(false, {
+        description: "do not verify the server certificate",
+        // Without verification, anyone on the path can pose as the saved server.
+        guardsPassword: "enable",
+      }),
+      SMTPServerTimeout: seconds(DEFAULT_SMTP_TIMEOUT_SECONDS, {
+        description: `seconds for each SMTP stage, at most ${MAX_SMTP_TIMEOUT_SECONDS}; 0 means the default`,
+      }),
+      EnableSecurityFixAlert: flag(true, {
+        description: "email security bulletins to the administrators",
+        // Documented under EmailSettings (Mattermost's SMTP configuration reference); the
+        // server's config model keeps it under ServiceSettings.
+        aliases: ["ServiceSettings.EnableSecurityFixAlert"],
+      }),
+    })
+    .prefault({}),
+  ServiceSettings: z
+    .object({
+      SiteURL: text("", { description: "its host is the EHLO name and the Message-ID domain" }),
+    })
+    .prefault({}),
+  TeamSettings: z
+    .object({
+      SiteName: text(DEFAULT_SITE_NAME, { description: "subject prefix [SiteName]" }),
+    })
+    .prefault({}),
+});
+
+/** Loaded settings: every value present (the derived defaults fill in the optional ones). */
+type Loaded<T> = { [S in keyof T]: { [K in keyof T[S]]-?: Exclude<T[S][K], undefined> } };
+
+export type HeraldSettings = Loaded<z.output<typeof settingsSchema>>;
+export type EmailSettings = HeraldSettings["EmailSettings"];
+export type SectionName = keyof HeraldSettings;
+
+export interface SettingDefinition extends Omit<SettingMeta, "aliases" | "secret"> {
+  section: SectionName;
+  key: string;
+  /** "EmailSettings.SMTPServer" */
+  path: string;
+  /** The default, or undefined where it depends on other settings (EnableSMTPAuth). */
+  default: boolean | string | number | undefined;
+  secret: boolean;
+  aliases: readonly string[];
+  /** Reads one raw value (JSON, or an env/SSM string) into the setting's type. */
+  parser: z.ZodType<boolean | string | number>;
+  /** "a boolean": what a value that does not parse should have been */
+  expected: string;
+  /** how to write the value instead */
+  fix: string;
+}
+
+export const SECTIONS = Object.keys(settingsSchema.shape) as SectionName[];
+
+/** The schema's settings as a list, in the order they are declared. */
+export const SETTINGS: readonly SettingDefinition[] = SECTIONS.flatMap((section) =>
+  Object.entries(settingsSchema.shape[section].unwrap().shape).map(([key, field]): SettingDefinition => {
+    const meta = field.meta() as unknown as SettingMeta;
+    const path = `${section}.${key}`;
+    const inner = field.unwrap() as unknown as z.ZodType<boolean | string | number>;
+    const defaultValue =
+      field instanceof z.ZodDefault ? (field.def.defaultValue as SettingDefinition["default"]) : undefined;
+    return {
+      section,
+      key,
+      path,
+      kind: meta.kind,
+      default: defaultValue,
+      description: meta.description,
+      secret: meta.secret ?? false,
+      aliases: meta.aliases ?? [],
+      ...(meta.guardsPassword ? { guardsPassword: meta.guardsPassword } : {}),
+      parser: inner,
+      expected: KINDS[meta.kind].expected,
+      fix: KINDS[meta.kind].fix(path),
+    };
+  }),
 );
 
 /** Where a source may give a setting: its documented path first, then its aliases. */
@@ -200,8 +231,6 @@ export function settingPaths(def: SettingDefinition): readonly string[] {
 export const SETTINGS_BY_ANY_PATH: ReadonlyMap<string, SettingDefinition> = new Map(
   SETTINGS.flatMap((def) => settingPaths(def).map((path) => [path, def] as const)),
 );
-
-export const SECTIONS: readonly SectionName[] = ["EmailSettings", "ServiceSettings", "TeamSettings"];
 
 /** "EmailSettings.SMTPServer" -> ["EmailSettings", "SMTPServer"] */
 export function splitSettingPath(path: string): [section: string, key: string] {

@@ -30,7 +30,7 @@ export interface LocalSes {
 }
 
 // CommonJS module: its default export arrives as `.default` when imported from ESM.
-const startServer = (sesModule as unknown as { default: typeof sesModule }).default ?? sesModule;
+const startServer = sesModule.default;
 
 export async function startLocalSes(): Promise<LocalSes> {
   const server: Server = await startServer({ host: "127.0.0.1", port: 0 });
