@@ -29,8 +29,11 @@ export interface LocalSes {
   close(): Promise<void>;
 }
 
-// CommonJS module: its default export arrives as `.default` when imported from ESM.
-const startServer = sesModule.default;
+// A CommonJS module with `exports.default`: Node's ESM import gives the exports object
+// (the function is its `.default`), vitest's interop gives the function itself.
+type StartServer = (config?: { host?: string; port?: number }) => Promise<Server>;
+const loaded = sesModule as unknown as StartServer | { default: StartServer };
+const startServer: StartServer = typeof loaded === "function" ? loaded : loaded.default;
 
 export async function startLocalSes(): Promise<LocalSes> {
   const server: Server = await startServer({ host: "127.0.0.1", port: 0 });
