@@ -52,12 +52,19 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     return at;
   };
 
+  // Each wait starts after the previous one ended: timers of nearly equal delay may fire out
+  // of order, waiters may not.
+  let tail: Promise<void> = Promise.resolve();
+
   return {
     perSecond,
-    async acquire(units = 1) {
+    acquire(units = 1) {
       const at = reserve(units);
-      const wait = at - now();
-      if (wait > 0) await sleep(wait);
+      tail = tail.then(async () => {
+        const wait = at - now();
+        if (wait > 0) await sleep(wait);
+      });
+      return tail;
     },
   };
 }
