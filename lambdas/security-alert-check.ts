@@ -6,7 +6,7 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { Context } from "aws-lambda";
-import { deadlineFrom } from "../src/lambda/runtime.ts";
+import { deadlineFrom } from "../src/lambda/context.ts";
 import { runSecurityCheck, type SecurityCheckSummary } from "../src/operations/security-check.ts";
 import { createRuntime, type Runtime } from "../src/runtime.ts";
 import { parseSecurityCheckConfig } from "../src/security/config.ts";

@@ -4,7 +4,7 @@ import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { deadlineFrom } from "../src/lambda/runtime.ts";
+import { deadlineFrom } from "../src/lambda/context.ts";
 import { summarize } from "../src/notifications/outcome.ts";
 import { createNotificationPipeline, type PipelineOptions } from "../src/notifications/pipeline.ts";
 import { createRuntime, type Runtime } from "../src/runtime.ts";

@@ -4,47 +4,31 @@
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { Context } from "aws-lambda";
-import { createLogger, deadlineFrom, lambdaSettingsSources } from "../src/lambda/runtime.ts";
-import { describeEventIssues, eventObject, validateSettingsEventSchema } from "../src/lambda/events.ts";
-import { validateSettings, type ValidateSettingsResult } from "../src/operations/validate-settings.ts";
-import { defaultSettings } from "../src/settings/load.ts";
+import { deadlineFrom } from "../src/lambda/context.ts";
+import {
+  validateSettingsEvent,
+  validationLogFields,
+  type ValidateSettingsResult,
+} from "../src/operations/validate-settings.ts";
+import { createRuntime, type Runtime } from "../src/runtime.ts";
 
-const logger = createLogger("herald-validate-settings");
-
-export async function validateSettingsHandler(
-  event: unknown,
-  context?: Context,
-): Promise<ValidateSettingsResult> {
-  const parsed = validateSettingsEventSchema.safeParse(eventObject(event));
-  const result: ValidateSettingsResult = parsed.success
-    ? await validateSettings(parsed.data, {
-        sources: lambdaSettingsSources(),
-        deadline: deadlineFrom(context),
-      })
-    : {
-        valid: false,
-        problems: [
-          {
-            setting: "event",
-            severity: "error",
-            message: `invalid event: ${describeEventIssues(parsed.error)}`,
-            fix: 'invoke with {}, { "connect": true } or { "settings": { "EmailSettings": { ... } } }',
-          },
-        ],
-        settings: defaultSettings(),
-      };
-  logger.info(result.valid ? "settings valid" : "settings invalid", {
-    event: result.valid ? "validate-settings.valid" : "validate-settings.invalid",
-    valid: result.valid,
-    errors: result.problems.filter((p) => p.severity === "error").map((p) => p.setting),
-    warnings: result.problems.filter((p) => p.severity === "warning").map((p) => p.setting),
-    sandbox: result.account?.sandbox,
-    probe: result.probe
-      ? { ok: result.probe.ok, stage: result.probe.stage, code: result.probe.error?.code }
-      : undefined,
-  });
-  return result;
+/** The handler for a runtime (tests build one from their own environment). */
+export function createValidateSettingsHandler(runtime: Runtime) {
+  const validate = async (event: unknown, context: Context): Promise<ValidateSettingsResult> => {
+    const result = await validateSettingsEvent(event, {
+      sources: runtime.settingsSources,
+      transport: runtime.config.transport,
+      region: runtime.region,
+      sesClient: runtime.ses,
+      deadline: deadlineFrom(context),
+    });
+    runtime.logger.info(result.valid ? "settings valid" : "settings invalid", validationLogFields(result));
+    return result;
+  };
+  // logEvent: false whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event may hold the password.
+  return middy(validate).use(injectLambdaContext(runtime.logger, { logEvent: false }));
 }
 
-// logEvent: false whatever POWERTOOLS_LOGGER_LOG_EVENT says: the event may hold the password.
-export const handler = middy(validateSettingsHandler).use(injectLambdaContext(logger, { logEvent: false }));
+export const handler = createValidateSettingsHandler(
+  createRuntime({ serviceName: "herald-validate-settings" }),
+);

@@ -2,8 +2,9 @@
 // settings point (localhost:10025), and the deployed Lambda handlers run against it once.
 // Then it keeps catching mail for `npx herald probe` / `npx herald test-send` until Ctrl-C.
 // `--once` runs the demonstration and exits.
-import { handler as testSend } from "../lambdas/test-send.ts";
-import { handler as validateSettings } from "../lambdas/validate-settings.ts";
+import { createTestSendHandler } from "../lambdas/test-send.ts";
+import { createValidateSettingsHandler } from "../lambdas/validate-settings.ts";
+import { createRuntime } from "../src/runtime.ts";
 import { startSmtpCatcher, type CaughtMessage } from "./smtp-catcher.ts";
 
 const once = process.argv.includes("--once");
@@ -21,6 +22,11 @@ const context = {
   functionName: "herald-sandbox",
   awsRequestId: "sandbox",
   getRemainingTimeInMillis: () => 30_000,
+  logGroupName: "sandbox",
+  logStreamName: "sandbox",
+  invokedFunctionArn: "arn:aws:lambda:local:000000000000:function:herald-sandbox",
+  memoryLimitInMB: "128",
+  functionVersion: "$LATEST",
 } as unknown as import("aws-lambda").Context;
 
 let catcher;
@@ -34,8 +40,16 @@ try {
 }
 
 // The handlers read MM_* variables: point them at the catcher (its port may differ from 10025).
-process.env.MM_EMAILSETTINGS_SMTPSERVER ??= "localhost";
-process.env.MM_EMAILSETTINGS_SMTPPORT ??= String(catcher.port);
+const runtime = createRuntime({
+  serviceName: "herald-sandbox",
+  env: {
+    ...process.env,
+    MM_EMAILSETTINGS_SMTPSERVER: process.env.MM_EMAILSETTINGS_SMTPSERVER ?? "localhost",
+    MM_EMAILSETTINGS_SMTPPORT: process.env.MM_EMAILSETTINGS_SMTPPORT ?? String(catcher.port),
+  },
+});
+const validateSettings = createValidateSettingsHandler(runtime);
+const testSend = createTestSendHandler(runtime);
 
 console.log(`Herald sandbox: SMTP server on 127.0.0.1:${catcher.port}\n`);
 console.log('validate-settings handler, event { "connect": true }:');

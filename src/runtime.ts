@@ -76,6 +76,8 @@ export interface Runtime {
   /** The environment this runtime was built from (a copy: later changes are not seen). */
   readonly env: Readonly<NodeJS.ProcessEnv>;
   readonly config: RuntimeConfig;
+  /** AWS_REGION (or AWS_DEFAULT_REGION) of this runtime's environment. */
+  readonly region: string | undefined;
   readonly logger: Logger;
   readonly metrics: Metrics;
   /** Where settings come from: config file, SSM (cached per container), MM_* variables. */
@@ -202,14 +204,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const settingsSources: LoadSettingsOptions = {
     env: { ...env },
     ...(configFile ? { configFile } : {}),
-    ssm: prefix
-      ? {
-          prefix,
-          get client() {
-            return ssm();
-          },
-        }
-      : false,
+    ...(prefix ? { ssm: { prefix, client: ssm() } } : {}),
   };
 
   let current: { key: string; transport: MailTransport } | undefined;
@@ -217,6 +212,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   return {
     env,
     config,
+    region,
     logger,
     metrics,
     settingsSources,

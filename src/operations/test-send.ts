@@ -1,3 +1,4 @@
+import { describeEventIssues, eventObject, testSendEventSchema } from "../lambda/events.ts";
 import { composeTestEmail } from "../mail/test-email.ts";
 import { hasLineBreak, isValidEmailAddress } from "../net/hosts.ts";
 import type { LoadedSettings, LoadSettingsOptions } from "../settings/load.ts";
@@ -81,4 +82,36 @@ async function send(
   }
   const message = await composeTestEmail(effective.settings, to);
   return runSmtpSession({ settings: effective.settings, message, deadline: options.deadline });
+}
+
+/** The test-send Lambda's work: the event (`{ "to": ..., "settings": ... }`) checked, then sent. */
+export async function testSendEvent(event: unknown, options: TestSendOptions): Promise<TestSendReport> {
+  const parsed = testSendEventSchema.safeParse(eventObject(event));
+  if (parsed.success) return testSend(parsed.data, options);
+  return {
+    ok: false,
+    stage: "config",
+    error: {
+      code: "EEVENT",
+      retryable: false,
+      message: `invalid event: ${describeEventIssues(parsed.error)}`,
+    },
+    hint: 'Invoke with { "to": "you@example.com" } and optionally "settings" in config.json shape.',
+  };
+}
+
+/** The one log line of a test send: the outcome and setting names, never values. */
+export function testSendLogFields(report: TestSendReport): Record<string, unknown> {
+  return {
+    event: report.ok ? "test-send.sent" : "test-send.failed",
+    ok: report.ok,
+    stage: report.stage,
+    code: report.error?.code,
+    responseCode: report.error?.responseCode,
+    retryable: report.error?.retryable,
+    hint: report.hint,
+    messageId: report.messageId,
+    timings: report.timings,
+    warnings: report.warnings?.map((warning) => warning.setting),
+  };
 }

@@ -1,9 +1,10 @@
-import { SESv2Client } from "@aws-sdk/client-sesv2";
-import { TRANSPORT_ENV } from "../constants.ts";
+import type { SESv2Client } from "@aws-sdk/client-sesv2";
+import type { Transport } from "../constants.ts";
+import { describeEventIssues, eventObject, validateSettingsEventSchema } from "../lambda/events.ts";
 import { emailDomain } from "../net/hosts.ts";
 import { checkSesAccount, type SesAccountStatus, type SesIdentityStatus } from "../ses/account-checks.ts";
 import { sesSmtpEndpointRegion } from "../ses/regions.ts";
-import type { LoadSettingsOptions } from "../settings/load.ts";
+import { defaultSettings, type LoadSettingsOptions } from "../settings/load.ts";
 import type { HeraldSettings } from "../settings/model.ts";
 import type { Problem } from "../settings/problems.ts";
 import { validateLoadedSettings, type ValidationResult } from "../settings/validate.ts";
@@ -22,8 +23,12 @@ export interface ValidateSettingsRequest {
 
 export interface ValidateSettingsOptions {
   sources: LoadSettingsOptions;
-  /** @default a client for the endpoint's region or AWS_REGION */
-  sesClient?: (region: string) => SESv2Client;
+  /** HERALD_TRANSPORT: with `ses-api` the SES account is checked in `region`. */
+  transport: Transport;
+  /** The runtime's AWS region. @default none */
+  region?: string;
+  /** An SES client for a region (the runtime's clients). */
+  sesClient: (region: string) => SESv2Client;
   deadline?: number;
 }
 
@@ -34,11 +39,14 @@ export interface ValidateSettingsResult extends ValidationResult {
 }
 
 /** The SES region to check, when the transport is SES (API, or an SES SMTP endpoint). */
-export function sesRegionFor(settings: HeraldSettings, env: NodeJS.ProcessEnv): string | undefined {
+export function sesRegionFor(
+  settings: HeraldSettings,
+  transport: Transport,
+  runtimeRegion: string | undefined,
+): string | undefined {
   const endpointRegion = sesSmtpEndpointRegion(settings.EmailSettings.SMTPServer);
   if (endpointRegion) return endpointRegion;
-  if (env[TRANSPORT_ENV] === "ses-api") return env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  return undefined;
+  return transport === "ses-api" ? runtimeRegion : undefined;
 }
 
 const PROBE_SETTING: Partial<Record<SmtpStage, string>> = {
@@ -55,7 +63,6 @@ export async function validateSettings(
   request: ValidateSettingsRequest,
   options: ValidateSettingsOptions,
 ): Promise<ValidateSettingsResult> {
-  const env = options.sources.env ?? process.env;
   const {
     saved,
     effective: loaded,
@@ -64,9 +71,9 @@ export async function validateSettings(
   const validation = validateLoadedSettings(loaded);
   const result: ValidateSettingsResult = { ...validation, problems: [...validation.problems] };
 
-  const region = sesRegionFor(loaded.settings, env);
+  const region = sesRegionFor(loaded.settings, options.transport, options.region);
   if (region) {
-    const client = options.sesClient?.(region) ?? new SESv2Client({ region });
+    const client = options.sesClient(region);
     const senderDomain = emailDomain(loaded.settings.EmailSettings.FeedbackEmail);
     const ses = await checkSesAccount(client, region, senderDomain);
     if (ses.account) result.account = ses.account;
@@ -94,5 +101,44 @@ function probeProblem(probe: SmtpReport): Problem {
     severity: "error",
     message: `the connection test failed at ${probe.stage}: ${probe.error?.message ?? "unknown error"}`,
     fix: probe.hint ?? "see the probe report",
+  };
+}
+
+/**
+ * The validate-settings Lambda's work: the event (`{}`, `{ "connect": true }`,
+ * `{ "settings": {...} }`) checked, then validated. A bad event is a result, not an error.
+ */
+export async function validateSettingsEvent(
+  event: unknown,
+  options: ValidateSettingsOptions,
+): Promise<ValidateSettingsResult> {
+  const parsed = validateSettingsEventSchema.safeParse(eventObject(event));
+  if (parsed.success) return validateSettings(parsed.data, options);
+  return {
+    valid: false,
+    problems: [
+      {
+        setting: "event",
+        severity: "error",
+        code: "EEVENT",
+        message: `invalid event: ${describeEventIssues(parsed.error)}`,
+        fix: 'invoke with {}, { "connect": true } or { "settings": { "EmailSettings": { ... } } }',
+      },
+    ],
+    settings: defaultSettings(),
+  };
+}
+
+/** The one log line of a validation: setting names and outcome, never values. */
+export function validationLogFields(result: ValidateSettingsResult): Record<string, unknown> {
+  return {
+    event: result.valid ? "validate-settings.valid" : "validate-settings.invalid",
+    valid: result.valid,
+    errors: result.problems.filter((p) => p.severity === "error").map((p) => p.setting),
+    warnings: result.problems.filter((p) => p.severity === "warning").map((p) => p.setting),
+    sandbox: result.account?.sandbox,
+    probe: result.probe
+      ? { ok: result.probe.ok, stage: result.probe.stage, code: result.probe.error?.code }
+      : undefined,
   };
 }

@@ -1,5 +1,3 @@
-import type { SSMClient } from "@aws-sdk/client-ssm";
-import { CONFIG_FILE_ENV, PARAMETER_PREFIX_ENV } from "../constants.ts";
 import { emptyLayer, type Origin, type SettingsLayer } from "./layer.ts";
 import {
   DEFAULT_SMTP_SERVER,
@@ -13,15 +11,19 @@ import type { Problem } from "./problems.ts";
 import { addConfigObject } from "./sources/config-object.ts";
 import { readEnvLayer } from "./sources/env.ts";
 import { readConfigFileLayer } from "./sources/file.ts";
-import { readSsmLayer } from "./sources/ssm.ts";
+import { readSsmLayer, type SsmSourceOptions } from "./sources/ssm.ts";
 
+/**
+ * Where settings come from. The runtime (src/runtime.ts) fills this from HERALD_CONFIG_FILE,
+ * HERALD_PARAMETER_PREFIX and the CLI's flags; tests give it directly.
+ */
 export interface LoadSettingsOptions {
-  /** @default process.env */
-  env?: NodeJS.ProcessEnv;
-  /** A Mattermost-shaped config.json. @default env.HERALD_CONFIG_FILE, else none */
+  /** The environment whose MM_* variables override the other sources. */
+  env: Readonly<NodeJS.ProcessEnv>;
+  /** A Mattermost-shaped config.json. @default none */
   configFile?: string;
-  /** SSM parameters; `false` skips them. @default prefix env.HERALD_PARAMETER_PREFIX, else none */
-  ssm?: { prefix?: string; client?: SSMClient; cacheTtlMs?: number } | false;
+  /** SSM parameters under a prefix, read with this client. @default none */
+  ssm?: SsmSourceOptions | false;
   /** Values in config.json shape that replace the built-in defaults (a provider preset). */
   preset?: { config: unknown; name: string };
   /** Values in config.json shape above every other source (a Lambda event's `settings`). */
@@ -48,17 +50,13 @@ export function defaultSettings(): HeraldSettings {
  * SSM parameters < MM_* environment variables < overrides. Never throws: a source or value
  * that cannot be used is reported and the lower layers stay in force.
  */
-export async function loadSettings(options: LoadSettingsOptions = {}): Promise<LoadedSettings> {
-  const env = options.env ?? process.env;
+export async function loadSettings(options: LoadSettingsOptions): Promise<LoadedSettings> {
   const layers: SettingsLayer[] = [];
   if (options.preset)
     layers.push(configLayer(options.preset.config, "preset", `preset ${options.preset.name}`));
-  const configFile = options.configFile ?? nonEmpty(env[CONFIG_FILE_ENV]);
-  if (configFile) layers.push(await readConfigFileLayer(configFile));
-  const prefix =
-    options.ssm === false ? undefined : (options.ssm?.prefix ?? nonEmpty(env[PARAMETER_PREFIX_ENV]));
-  if (prefix && options.ssm !== false) layers.push(await readSsmLayer({ ...options.ssm, prefix }));
-  layers.push(readEnvLayer(env));
+  if (options.configFile) layers.push(await readConfigFileLayer(options.configFile));
+  if (options.ssm) layers.push(await readSsmLayer(options.ssm));
+  layers.push(readEnvLayer(options.env));
   if (options.overrides !== undefined)
     layers.push(configLayer(options.overrides, "override", "event settings"));
   return mergeLayers(layers);
@@ -68,10 +66,6 @@ function configLayer(config: unknown, source: "preset" | "override", location: s
   const layer = emptyLayer();
   addConfigObject(layer, config, source, location);
   return layer;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value && value.trim() !== "" ? value : undefined;
 }
 
 export function mergeLayers(layers: SettingsLayer[]): LoadedSettings {

@@ -2,7 +2,6 @@
 // asks Powertools to (POWERTOOLS_LOGGER_LOG_EVENT=true): the event may hold a password.
 import type { Context } from "aws-lambda";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { clearSsmCache } from "../../src/settings/sources/ssm.ts";
 import { captureStdout } from "../helpers/capture-stdout.ts";
 
 const PASSWORD = "Event-Secret-Pa55word";
@@ -32,7 +31,6 @@ const event = {
 afterEach(() => {
   vi.unstubAllEnvs();
   vi.resetModules();
-  clearSsmCache();
 });
 
 describe.each([

@@ -1,8 +1,7 @@
 // The fault matrix of the test-send Lambda: real SMTP servers on 127.0.0.1 (certificates
 // generated at test time), the real handler, and its real log lines.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { testSendHandler } from "../../lambdas/test-send.ts";
-import { clearSsmCache } from "../../src/settings/sources/ssm.ts";
+import { invokeTestSend, lambdaContext } from "../helpers/lambda.ts";
 import type { SmtpReport } from "../../src/smtp/report.ts";
 import { captureStdout } from "../helpers/capture-stdout.ts";
 import {
@@ -21,7 +20,6 @@ afterEach(async () => {
   await server?.close();
   server = undefined;
   vi.unstubAllEnvs();
-  clearSsmCache();
 });
 
 /** Settings as MM_* environment variables of the function. */
@@ -32,8 +30,8 @@ function useSettings(settings: Record<string, string>): void {
 /** Invoke the handler as the console would; return the report, the logs and the time taken. */
 async function invoke(event: unknown = { to: "someone@example.com" }) {
   const started = performance.now();
-  const context = { getRemainingTimeInMillis: () => 60_000 } as never;
-  const { result, output } = await captureStdout(() => testSendHandler(event, context));
+  const context = lambdaContext(60_000);
+  const { result, output } = await captureStdout(() => invokeTestSend(event, context));
   const elapsed = performance.now() - started;
   expect(JSON.stringify(result)).not.toContain(PASSWORD);
   expect(output).not.toContain(PASSWORD);
@@ -222,8 +220,8 @@ describe("test-send: the invocation deadline", () => {
     server = await startStallInDataServer();
     useSettings({ SMTPPORT: String(server.port), CONNECTIONSECURITY: "", SMTPSERVERTIMEOUT: "30" });
     const started = performance.now();
-    const context = { getRemainingTimeInMillis: () => 2500 } as never;
-    const { result } = await captureStdout(() => testSendHandler({ to: "a@example.com" }, context));
+    const context = lambdaContext(2500);
+    const { result } = await captureStdout(() => invokeTestSend({ to: "a@example.com" }, context));
     expect(performance.now() - started).toBeLessThan(2500);
     expect(result).toMatchObject({ ok: false, stage: "data", error: { code: "EDEADLINE", retryable: true } });
     expect(result.hint).toMatch(/before the Lambda invocation timed out/);

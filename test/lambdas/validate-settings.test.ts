@@ -6,8 +6,7 @@ import {
 } from "@aws-sdk/client-sesv2";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { validateSettingsHandler } from "../../lambdas/validate-settings.ts";
-import { clearSsmCache } from "../../src/settings/sources/ssm.ts";
+import { invokeValidateSettings } from "../helpers/lambda.ts";
 import { captureStdout } from "../helpers/capture-stdout.ts";
 import { startSmtpServer, type TestSmtpServer } from "../helpers/smtp-servers.ts";
 
@@ -22,7 +21,6 @@ afterEach(async () => {
   await server?.close();
   server = undefined;
   vi.unstubAllEnvs();
-  clearSsmCache();
 });
 
 function useEnv(vars: Record<string, string>): void {
@@ -39,7 +37,7 @@ const sesSmtp = {
 };
 
 async function invoke(event: unknown) {
-  const { result, output } = await captureStdout(() => validateSettingsHandler(event, undefined));
+  const { result, output } = await captureStdout(() => invokeValidateSettings(event));
   expect(JSON.stringify(result)).not.toContain(PASSWORD);
   expect(output).not.toContain(PASSWORD);
   const log = JSON.parse(output.trim().split("\n").pop()!);

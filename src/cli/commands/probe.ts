@@ -7,7 +7,7 @@ import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printJson, type CliIo } from "../io.t
 import { loadSettingsOrReport } from "../load-or-usage.ts";
 import { COMMON_OPTIONS, parseCommandArgs, SETTINGS_OPTIONS } from "../options.ts";
 import { formatReport } from "../report-format.ts";
-import { settingsSourceOptions } from "../settings-options.ts";
+import { openCliRuntime } from "../settings-options.ts";
 
 export const usage = `Usage: herald probe [--config FILE] [--ssm-prefix PREFIX] [--no-login] [--json]
 
@@ -40,7 +40,8 @@ export async function probeCommand(args: string[], io: CliIo): Promise<number> {
     io.stdout(usage);
     return EXIT_OK;
   }
-  const loaded = await loadSettingsOrReport(settingsSourceOptions(values, io.env), io);
+  const runtime = openCliRuntime(io, values, "herald-probe");
+  const loaded = await loadSettingsOrReport(runtime.settingsSources, io).finally(() => runtime.close());
   if (!loaded) return EXIT_USAGE;
   const { settings, problems } = loaded;
   const plan = probeLogin(settings, values["no-login"] === true);

@@ -1,9 +1,9 @@
 import { runSecurityCheck, type SecurityCheckSummary } from "../../operations/security-check.ts";
-import { createRuntime, RuntimeConfigError, type Runtime } from "../../runtime.ts";
 import { parseSecurityCheckConfig } from "../../security/config.ts";
 import { openStateStore } from "../../security/open-store.ts";
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printJson, UsageError, type CliIo } from "../io.ts";
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printJson, type CliIo } from "../io.ts";
 import { loadSettingsOrReport } from "../load-or-usage.ts";
+import { openCliRuntime } from "../settings-options.ts";
 import { COMMON_OPTIONS, parseCommandArgs, SETTINGS_OPTIONS } from "../options.ts";
 
 export const usage = `Usage: herald security-check [--state FILE] [--feed-url URL] [--product-version V]
@@ -42,7 +42,7 @@ export async function securityCheckCommand(args: string[], io: CliIo): Promise<n
     io.stdout(usage);
     return EXIT_OK;
   }
-  const runtime = openRuntime(io, values);
+  const runtime = openCliRuntime(io, values, "herald-security-check");
   try {
     const loaded = await loadSettingsOrReport(runtime.settingsSources, io);
     if (!loaded) return EXIT_USAGE;
@@ -64,20 +64,6 @@ export async function securityCheckCommand(args: string[], io: CliIo): Promise<n
     return summary.errors.length === 0 ? EXIT_OK : EXIT_FAILED;
   } finally {
     await runtime.close();
-  }
-}
-
-function openRuntime(io: CliIo, values: { config?: string; "ssm-prefix"?: string }): Runtime {
-  try {
-    return createRuntime({
-      env: io.env,
-      mode: "cli",
-      ...(values.config !== undefined ? { configFile: values.config } : {}),
-      ...(values["ssm-prefix"] !== undefined ? { parameterPrefix: values["ssm-prefix"] } : {}),
-    });
-  } catch (error) {
-    if (error instanceof RuntimeConfigError) throw new UsageError(`${error.message} (${error.hint})`);
-    throw error;
   }
 }
 

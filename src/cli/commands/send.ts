@@ -2,10 +2,10 @@ import { readFile } from "node:fs/promises";
 import { sqsRecord } from "../../notifications/batch.ts";
 import { summarize, type RecordOutcome, type SendSummary } from "../../notifications/outcome.ts";
 import { createNotificationPipeline } from "../../notifications/pipeline.ts";
-import { createRuntime, RuntimeConfigError, type Runtime } from "../../runtime.ts";
 import { printable } from "../format.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printJson, UsageError, type CliIo } from "../io.ts";
 import { loadSettingsOrReport } from "../load-or-usage.ts";
+import { openCliRuntime } from "../settings-options.ts";
 import { COMMON_OPTIONS, parseCommandArgs, SETTINGS_OPTIONS } from "../options.ts";
 
 export const usage = `Usage: herald send --events FILE|- [--subject-prefix] [--config FILE] [--ssm-prefix P] [--json]
@@ -78,21 +78,6 @@ async function readInput(path: string): Promise<string> {
   }
 }
 
-function openRuntime(io: CliIo, values: { config?: string; "ssm-prefix"?: string }): Runtime {
-  try {
-    return createRuntime({
-      env: io.env,
-      mode: "cli",
-      serviceName: "herald-send",
-      ...(values.config !== undefined ? { configFile: values.config } : {}),
-      ...(values["ssm-prefix"] !== undefined ? { parameterPrefix: values["ssm-prefix"] } : {}),
-    });
-  } catch (error) {
-    if (error instanceof RuntimeConfigError) throw new UsageError(`${error.message} (${error.hint})`);
-    throw error;
-  }
-}
-
 /** "\r12/400 done: 10 sent, 1 duplicate, ..." on a terminal, at most a few times a second. */
 function progressLine(total: number): { update(summary: SendSummary): void; end(): void } {
   const stream = process.stderr;
@@ -149,7 +134,7 @@ export async function sendCommand(args: string[], io: CliIo): Promise<number> {
     throw new UsageError("--events FILE (or - for stdin) is required");
   }
   const records = readEvents(await readInput(values.events), values.events === "-" ? "stdin" : values.events);
-  const runtime = openRuntime(io, values);
+  const runtime = openCliRuntime(io, values, "herald-send");
   try {
     // a settings source that cannot be read at all is a usage problem, as in the other commands
     if (!(await loadSettingsOrReport(runtime.settingsSources, io))) return EXIT_USAGE;

@@ -3,7 +3,7 @@ import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printJson, UsageError, type CliIo } f
 import { loadSettingsOrReport } from "../load-or-usage.ts";
 import { COMMON_OPTIONS, parseCommandArgs, SETTINGS_OPTIONS } from "../options.ts";
 import { formatReport } from "../report-format.ts";
-import { settingsSourceOptions } from "../settings-options.ts";
+import { openCliRuntime } from "../settings-options.ts";
 
 export const usage = `Usage: herald test-send --to ADDRESS [--config FILE] [--ssm-prefix PREFIX] [--json]
 
@@ -33,10 +33,13 @@ export async function testSendCommand(args: string[], io: CliIo): Promise<number
   // A bad --to is a mistake in the call, like a missing one: usage, exit 2.
   const toProblem = values.to === undefined ? undefined : recipientProblem(values.to);
   if (toProblem) throw new UsageError(`--to: ${toProblem}; pass a plain address such as you@example.com`);
-  const sources = settingsSourceOptions(values, io.env);
-  const saved = await loadSettingsOrReport(sources, io);
-  if (!saved) return EXIT_USAGE;
-  const report = await testSend({ to: values.to }, { sources, saved });
+  const runtime = openCliRuntime(io, values, "herald-test-send");
+  const sources = runtime.settingsSources;
+  const report = await (async () => {
+    const saved = await loadSettingsOrReport(sources, io);
+    return saved && testSend({ to: values.to }, { sources, saved });
+  })().finally(() => runtime.close());
+  if (!report) return EXIT_USAGE;
   if (values.json) printJson(io, report);
   else io.stdout(formatReport(report, "test email accepted by the server"));
   return report.ok ? EXIT_OK : EXIT_FAILED;

@@ -1,10 +1,10 @@
 import { findPreset, presetConfig, PRESETS } from "../../settings/presets.ts";
-import { loadSettings } from "../../settings/load.ts";
+import { loadSettings, type LoadSettingsOptions } from "../../settings/load.ts";
 import { validateLoadedSettings } from "../../settings/validate.ts";
 import { formatProblems, plural } from "../format.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printJson, UsageError, type CliIo } from "../io.ts";
 import { COMMON_OPTIONS, parseCommandArgs, SETTINGS_OPTIONS } from "../options.ts";
-import { settingsSourceOptions } from "../settings-options.ts";
+import { openCliRuntime } from "../settings-options.ts";
 
 export const usage = `Usage: herald validate [--config FILE] [--ssm-prefix PREFIX] [--preset NAME [--region R]] [--json]
 
@@ -33,7 +33,8 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
     io.stdout(usage);
     return EXIT_OK;
   }
-  const options = settingsSourceOptions(values, io.env);
+  const runtime = openCliRuntime(io, values, "herald-validate");
+  const options: LoadSettingsOptions = { ...runtime.settingsSources };
   if (values.preset !== undefined) {
     const preset = findPreset(values.preset);
     if (!preset) {
@@ -49,7 +50,7 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
     }
     options.preset = { name: preset.name, config: presetConfig(preset, region ?? "") };
   }
-  const loaded = await loadSettings(options);
+  const loaded = await loadSettings(options).finally(() => runtime.close());
   const result = validateLoadedSettings(loaded);
   if (values.json) {
     printJson(io, result);

@@ -1,65 +1,63 @@
-import { paginateGetParametersByPath, SSMClient, type Parameter } from "@aws-sdk/client-ssm";
+import type { SSMClient } from "@aws-sdk/client-ssm";
+import { SSMProvider } from "@aws-lambda-powertools/parameters/ssm";
 import { normalizePrefixPath, parameterName } from "../../constants.ts";
 import { SETTINGS, settingPaths, type SettingDefinition } from "../model.ts";
 import { addSettingValues, emptyLayer, type RawValue, type SettingsLayer } from "../layer.ts";
 
 export interface SsmSourceOptions {
   prefix: string;
-  /** @default a new SSMClient for the ambient region and credentials */
-  client?: SSMClient;
+  /** The runtime's client (its region, credentials and timeouts). */
+  client: SSMClient;
   /**
    * How long a warm container reuses what it read. Settings change rarely and every cold
-   * start reads them afresh; a short TTL lets an operator's change apply within minutes.
-   * @default 300_000 (5 minutes)
+   * start reads them afresh; a short cache lets an operator's change apply within minutes.
+   * @default 300 (5 minutes)
    */
-  cacheTtlMs?: number;
+  maxAgeSeconds?: number;
 }
 
-interface CacheEntry {
-  expiresAt: number;
-  parameters: Promise<Parameter[]>;
+// One Powertools provider (and so one cache) per client: per warm container in a Lambda.
+const providers = new WeakMap<SSMClient, SSMProvider>();
+
+function providerFor(client: SSMClient): SSMProvider {
+  let provider = providers.get(client);
+  if (!provider) {
+    provider = new SSMProvider({ awsSdkV3Client: client });
+    providers.set(client, provider);
+  }
+  return provider;
 }
 
-// Per warm container: one entry per prefix. The promise is cached so that concurrent
-// loads share one read.
-const cache = new Map<string, CacheEntry>();
-
-/** Forget cached parameters (tests, or after writing new settings). */
-export function clearSsmCache(): void {
-  cache.clear();
-}
-
-/** All parameters under the prefix: one recursive, decrypted, paginated read. */
-async function fetchParameters(client: SSMClient, prefix: string): Promise<Parameter[]> {
-  const parameters: Parameter[] = [];
-  const pages = paginateGetParametersByPath(
-    { client },
-    { Path: prefix, Recursive: true, WithDecryption: true },
+/**
+ * Every parameter under the prefix, by full name: one recursive, decrypted, paginated
+ * GetParametersByPath through Powertools Parameters, cached for `maxAge`. A failed read is
+ * not cached, so the next invocation tries again.
+ */
+async function readParameters(options: SsmSourceOptions, prefix: string): Promise<Map<string, string>> {
+  const values = await providerFor(options.client).getMultiple(prefix, {
+    recursive: true,
+    decrypt: true,
+    maxAge: options.maxAgeSeconds ?? 300,
+  });
+  // Powertools names them relative to the prefix ("EmailSettings/SMTPServer").
+  return new Map(
+    Object.entries(values ?? {})
+      .filter((entry): entry is [string, string] => typeof entry[1] === "string")
+      .map(([name, value]) => [`${prefix}/${name}`, value]),
   );
-  for await (const page of pages) parameters.push(...(page.Parameters ?? []));
-  return parameters;
-}
-
-function cachedParameters(prefix: string, options: SsmSourceOptions): Promise<Parameter[]> {
-  const now = Date.now();
-  const hit = cache.get(prefix);
-  if (hit && hit.expiresAt > now) return hit.parameters;
-  const parameters = fetchParameters(options.client ?? new SSMClient({}), prefix);
-  cache.set(prefix, { expiresAt: now + (options.cacheTtlMs ?? 300_000), parameters });
-  // A failed read is not cached: the next invocation tries again.
-  parameters.catch(() => cache.delete(prefix));
-  return parameters;
 }
 
 /** Settings stored one parameter each under `<prefix>/<Section>/<Setting>`. Never throws. */
 export async function readSsmLayer(options: SsmSourceOptions): Promise<SettingsLayer> {
   const layer = emptyLayer();
   const prefix = normalizePrefixPath(options.prefix);
-  let parameters: Parameter[];
+  let parameters: Map<string, string>;
   try {
-    parameters = await cachedParameters(prefix, options);
+    parameters = await readParameters(options, prefix);
   } catch (error) {
-    const name = error instanceof Error ? error.name : "Error";
+    // Powertools wraps the SDK's error: name the cause (AccessDeniedException, ...).
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    const name = cause instanceof Error ? cause.name : "Error";
     layer.inputErrors.push({
       setting: "ssm",
       severity: "error",
@@ -74,15 +72,14 @@ export async function readSsmLayer(options: SsmSourceOptions): Promise<SettingsL
     SETTINGS.flatMap((def) => settingPaths(def).map((path) => [parameterName(prefix, path), { def, path }])),
   );
   const given = new Map<SettingDefinition, RawValue[]>();
-  for (const parameter of parameters) {
-    if (!parameter.Name || parameter.Value === undefined) continue;
-    const known = byName.get(parameter.Name);
+  for (const [name, value] of parameters) {
+    const known = byName.get(name);
     if (!known) {
       layer.problems.push({
-        setting: parameter.Name,
+        setting: name,
         severity: "warning",
         code: "EUNKNOWNSETTING",
-        message: `SSM parameter ${parameter.Name} is not a setting Herald knows; it was ignored`,
+        message: `SSM parameter ${name} is not a setting Herald knows; it was ignored`,
         fix: `name it ${prefix}/<Section>/<Setting>, e.g. ${prefix}/EmailSettings/SMTPServer, or delete it`,
         source: "ssm",
       });
@@ -91,8 +88,8 @@ export async function readSsmLayer(options: SsmSourceOptions): Promise<SettingsL
     const values = given.get(known.def) ?? [];
     values.push({
       path: known.path,
-      raw: parameter.Value,
-      origin: { source: "ssm", location: parameter.Name },
+      raw: value,
+      origin: { source: "ssm", location: name },
     });
     given.set(known.def, values);
   }

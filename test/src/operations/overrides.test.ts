@@ -1,3 +1,4 @@
+import { SESv2Client } from "@aws-sdk/client-sesv2";
 // Mattermost's re-enter-password rule, for every setting: unsaved settings that change where
 // the saved password would go need it re-entered.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -135,7 +136,7 @@ describe("test-send and validate-settings with connect refuse before connecting"
     expect(sent.hint).toMatch(/Re-enter the SMTP password/);
     const validated = await validateSettings(
       { connect: true, settings: { EmailSettings: settings } },
-      { sources: sources() },
+      { sources: sources(), transport: "smtp", sesClient: () => new SESv2Client({}) },
     );
     expect(validated.probe).toMatchObject({
       ok: false,

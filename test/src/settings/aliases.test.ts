@@ -10,7 +10,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { envVarName, parameterName } from "../../../src/constants.ts";
 import { loadSettings, type LoadSettingsOptions } from "../../../src/settings/load.ts";
 import { SETTINGS, settingPaths, splitSettingPath } from "../../../src/settings/model.ts";
-import { clearSsmCache } from "../../../src/settings/sources/ssm.ts";
 
 const DOCUMENTED = "EmailSettings.EnableSecurityFixAlert";
 const ALIAS = "ServiceSettings.EnableSecurityFixAlert";
@@ -24,7 +23,6 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 afterEach(() => {
   ssm.reset();
-  clearSsmCache();
 });
 
 function configObject(values: Record<string, boolean>): Record<string, Record<string, boolean>> {
@@ -51,7 +49,7 @@ const SOURCES: Record<string, (values: Record<string, boolean>) => Promise<LoadS
         Type: "String",
       })),
     });
-    return { env: {}, ssm: { prefix: "/herald" } };
+    return { env: {}, ssm: { prefix: "/herald", client: new SSMClient({}) } };
   },
   env: async (values) => ({
     env: Object.fromEntries(Object.entries(values).map(([path, value]) => [envVarName(path), String(value)])),

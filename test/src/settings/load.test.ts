@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { GetParametersByPathCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createRuntime } from "../../../src/runtime.ts";
 import { loadSettings } from "../../../src/settings/load.ts";
-import { clearSsmCache } from "../../../src/settings/sources/ssm.ts";
 import { validateLoadedSettings } from "../../../src/settings/validate.ts";
 
 let dir: string;
@@ -28,7 +28,6 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 afterEach(() => {
   ssm.reset();
-  clearSsmCache();
 });
 
 describe("loadSettings precedence: defaults < preset < file < SSM < env < overrides", () => {
@@ -56,7 +55,7 @@ describe("loadSettings precedence: defaults < preset < file < SSM < env < overri
     const loaded = await loadSettings({
       env: layers.includes("env") ? { MM_EMAILSETTINGS_SMTPSERVER: "env.example.com" } : {},
       configFile: layers.includes("file") ? file : undefined,
-      ssm: layers.includes("ssm") ? { prefix: "/herald" } : false,
+      ssm: layers.includes("ssm") ? { prefix: "/herald", client: new SSMClient({}) } : false,
       preset: layers.includes("preset")
         ? { name: "p", config: { EmailSettings: { SMTPServer: "preset.example.com" } } }
         : undefined,
@@ -74,9 +73,10 @@ describe("loadSettings precedence: defaults < preset < file < SSM < env < overri
       "env-named.json",
       JSON.stringify({ EmailSettings: { SMTPServer: "named.example.com" } }),
     );
-    const loaded = await loadSettings({
-      env: { HERALD_CONFIG_FILE: file, HERALD_PARAMETER_PREFIX: "/team" },
-    });
+    // The runtime resolves the two variables into sources, as a Lambda or the CLI does.
+    const runtime = createRuntime({ env: { HERALD_CONFIG_FILE: file, HERALD_PARAMETER_PREFIX: "/team" } });
+    const loaded = await runtime.loadSettings();
+    await runtime.close();
     expect(loaded.settings.EmailSettings.SMTPServer).toBe("named.example.com");
     expect(loaded.settings.EmailSettings.SMTPPort).toBe("2587");
     expect(ssm.commandCalls(GetParametersByPathCommand)[0]?.args[0].input.Path).toBe("/team");
@@ -237,7 +237,7 @@ describe("values from environment variables and SSM are parsed", () => {
 
   it("an unparseable SSM value names its parameter", async () => {
     ssmReturns({ "/herald/EmailSettings/EnableSMTPAuth": "yes please" });
-    const loaded = await loadSettings({ env: {}, ssm: { prefix: "/herald" } });
+    const loaded = await loadSettings({ env: {}, ssm: { prefix: "/herald", client: new SSMClient({}) } });
     expect(loaded.problems).toEqual([
       expect.objectContaining({
         setting: "EmailSettings.EnableSMTPAuth",

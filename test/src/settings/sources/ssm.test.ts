@@ -1,12 +1,18 @@
 import { GetParametersByPathCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterEach, describe, expect, it } from "vitest";
-import { clearSsmCache, readSsmLayer } from "../../../../src/settings/sources/ssm.ts";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { readSsmLayer } from "../../../../src/settings/sources/ssm.ts";
 
 const ssm = mockClient(SSMClient);
 afterEach(() => {
   ssm.reset();
-  clearSsmCache();
+});
+
+// One client per test: Powertools caches per provider, and the source keeps one provider per
+// client (per warm container in a Lambda).
+let client: SSMClient;
+beforeEach(() => {
+  client = new SSMClient({ region: "eu-west-1" });
 });
 
 describe("readSsmLayer", () => {
@@ -23,7 +29,7 @@ describe("readSsmLayer", () => {
           { Name: "/herald/EmailSettings/SMTPPassword", Value: "decrypted-secret", Type: "SecureString" },
         ],
       });
-    const layer = await readSsmLayer({ prefix: "/herald/" });
+    const layer = await readSsmLayer({ prefix: "/herald/", client });
     const calls = ssm.commandCalls(GetParametersByPathCommand).map((c) => c.args[0].input);
     expect(calls).toHaveLength(2);
     expect(calls[0]).toMatchObject({ Path: "/herald", Recursive: true, WithDecryption: true });
@@ -39,25 +45,25 @@ describe("readSsmLayer", () => {
     ssm
       .on(GetParametersByPathCommand)
       .resolves({ Parameters: [{ Name: "/herald/EmailSettings/SMTPPort", Value: "587" }] });
-    await readSsmLayer({ prefix: "/herald" });
-    const second = await readSsmLayer({ prefix: "/herald" });
+    await readSsmLayer({ prefix: "/herald", client });
+    const second = await readSsmLayer({ prefix: "/herald", client });
     expect(ssm.commandCalls(GetParametersByPathCommand)).toHaveLength(1);
     expect(second.entries.get("EmailSettings.SMTPPort")?.value).toBe("587");
-    await readSsmLayer({ prefix: "/other" });
+    await readSsmLayer({ prefix: "/other", client });
     expect(ssm.commandCalls(GetParametersByPathCommand)).toHaveLength(2);
   });
 
   it("reads again once the cache has expired", async () => {
     ssm.on(GetParametersByPathCommand).resolves({ Parameters: [] });
-    await readSsmLayer({ prefix: "/herald", cacheTtlMs: 0 });
-    await readSsmLayer({ prefix: "/herald", cacheTtlMs: 0 });
+    await readSsmLayer({ prefix: "/herald", client, maxAgeSeconds: 0 });
+    await readSsmLayer({ prefix: "/herald", client, maxAgeSeconds: 0 });
     expect(ssm.commandCalls(GetParametersByPathCommand)).toHaveLength(2);
   });
 
   it("reports a failed read as an input error and does not cache it", async () => {
     const denied = Object.assign(new Error("User is not authorized"), { name: "AccessDeniedException" });
     ssm.on(GetParametersByPathCommand).rejectsOnce(denied).resolves({ Parameters: [] });
-    const failed = await readSsmLayer({ prefix: "/herald" });
+    const failed = await readSsmLayer({ prefix: "/herald", client });
     expect(failed.inputErrors).toEqual([
       expect.objectContaining({
         setting: "ssm",
@@ -66,7 +72,7 @@ describe("readSsmLayer", () => {
         fix: expect.stringContaining("ssm:GetParametersByPath"),
       }),
     ]);
-    const retried = await readSsmLayer({ prefix: "/herald" });
+    const retried = await readSsmLayer({ prefix: "/herald", client });
     expect(retried.inputErrors).toEqual([]);
     expect(ssm.commandCalls(GetParametersByPathCommand)).toHaveLength(2);
   });
@@ -75,7 +81,7 @@ describe("readSsmLayer", () => {
     ssm
       .on(GetParametersByPathCommand)
       .resolves({ Parameters: [{ Name: "/herald/EmailSettings/SMTPServr", Value: "x" }] });
-    const layer = await readSsmLayer({ prefix: "/herald" });
+    const layer = await readSsmLayer({ prefix: "/herald", client });
     expect(layer.problems).toEqual([
       expect.objectContaining({ setting: "/herald/EmailSettings/SMTPServr", severity: "warning" }),
     ]);
