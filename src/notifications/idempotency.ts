@@ -10,7 +10,7 @@ import {
   IdempotencyItemNotFoundError,
 } from "@aws-lambda-powertools/idempotency";
 import { BasePersistenceLayer, IdempotencyRecord } from "@aws-lambda-powertools/idempotency/persistence";
-import { DynamoDbPersistenceLayer } from "./dynamodb-persistence.ts";
+import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 
 /** Record keys are `notification#<hash of the event id>`: the Lambda and the CLI share them. */
 export const NOTIFICATION_KEY_PREFIX = "notification";
@@ -44,7 +44,7 @@ export function notificationIdempotencyConfig(): IdempotencyConfig {
 
 /** Records in the shared DynamoDB table (attribute names are Powertools' defaults). */
 export function dynamoDbPersistence(client: DynamoDBClient, tableName: string): BasePersistenceLayer {
-  return new DynamoDbPersistenceLayer({ client, tableName });
+  return new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: client });
 }
 
 /**

@@ -6,8 +6,8 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createSendNotificationHandler } from "../../lambdas/send-notification.ts";
-import { DynamoDbPersistenceLayer } from "../../src/notifications/dynamodb-persistence.ts";
 import {
+  dynamoDbPersistence,
   NOTIFICATION_KEY_PREFIX,
   notificationIdempotencyConfig,
 } from "../../src/notifications/idempotency.ts";
@@ -318,7 +318,7 @@ describe("send-notification over SMTP (smtp-server) with idempotency in DynamoDB
 
   it("retries an id that another invocation is sending, and skips it once that one has sent it", async () => {
     const h = await harness();
-    const elsewhere = new DynamoDbPersistenceLayer({ client: dynamo.client, tableName: h.table });
+    const elsewhere = dynamoDbPersistence(dynamo.client, h.table);
     elsewhere.configure({ config: notificationIdempotencyConfig(), keyPrefix: NOTIFICATION_KEY_PREFIX });
     const event = notification("busy-1");
     await elsewhere.saveInProgress(event, 60_000);
@@ -332,7 +332,7 @@ describe("send-notification over SMTP (smtp-server) with idempotency in DynamoDB
 
   it("takes over an id whose sender crashed once its in-progress lease has run out", async () => {
     const h = await harness();
-    const crashed = new DynamoDbPersistenceLayer({ client: dynamo.client, tableName: h.table });
+    const crashed = dynamoDbPersistence(dynamo.client, h.table);
     crashed.configure({ config: notificationIdempotencyConfig(), keyPrefix: NOTIFICATION_KEY_PREFIX });
     const event = notification("crashed-1");
     await crashed.saveInProgress(event, 1);
