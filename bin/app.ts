@@ -1,13 +1,25 @@
 // The CDK app: `npx cdk synth` / `npx cdk deploy`, run by Node 24 directly (cdk.json "app").
-// Synthesis needs no AWS credentials and no network: the stack is environment-agnostic.
+// Synthesis needs no AWS credentials and no network: no lookups (the hosted zone comes from its
+// id and name). With a default region (AWS_REGION, a profile's region) the stack is bound to
+// it; without one it is environment-agnostic and CloudFormation checks the region at deploy time.
 import { App, Validations } from "aws-cdk-lib";
 import cdkNag from "cdk-nag";
-import { readHeraldContext } from "../lib/herald-config.ts";
+import { HeraldConfigError, readHeraldContext } from "../lib/herald-config.ts";
 import { HeraldStack } from "../lib/herald-stack.ts";
 
 const app = new App();
+const account = process.env.CDK_DEFAULT_ACCOUNT;
+const region = process.env.CDK_DEFAULT_REGION;
 
-new HeraldStack(app, "Herald", readHeraldContext(app.node));
+try {
+  // Every context key is checked before anything is created.
+  const config = readHeraldContext(app.node, region);
+  new HeraldStack(app, "Herald", { ...config, env: { account, region } });
+} catch (error) {
+  if (!(error instanceof HeraldConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
 
 // cdk-nag v3 is a policy-validation plugin: an unacknowledged finding fails the synthesis.
 Validations.of(app).addPlugins(new cdkNag.AwsSolutionsChecks(app));

@@ -1,67 +1,378 @@
 // Deployment configuration (DESIGN.md section 9): the cdk.json context keys, or `-c key=value`,
-// that the stack uses, checked once so that a typo fails `cdk synth` rather than a deployed Lambda.
+// read and checked once by bin/app.ts before anything is created, so that a typo fails
+// `cdk synth` with the key, the rule and the value given, rather than a deployed Lambda.
+import { Token } from "aws-cdk-lib";
 import type { Node } from "constructs";
+import semver from "semver";
 import {
   DEFAULT_PARAMETER_PREFIX,
+  DEFAULT_SECURITY_FEED_URL,
   DEFAULT_TRANSPORT,
   normalizePrefixPath,
   TRANSPORTS,
   type Transport,
 } from "../src/constants.ts";
+import { IMPLICIT_TLS_PORTS, SES_SMTP_REGIONS, STARTTLS_PORTS } from "../src/ses/regions.ts";
+import type { ConnectionSecurity, SmtpServerSettings } from "./email-settings-parameters.ts";
+import { DEFAULT_MAX_SEND_RATE } from "./notification-pipeline.ts";
+import { LOG_LEVELS, type LogLevel } from "./private/herald-function.ts";
+import {
+  addressDomain,
+  HeraldConfigError,
+  isDnsLabel,
+  isDomainName,
+  isEmailAddress,
+  isHttpUrl,
+  isScheduleExpression,
+  isWithinDomain,
+  prefixProblem,
+} from "./private/validate.ts";
+import { DEFAULT_SECURITY_CHECK_SCHEDULE } from "./security-alerts.ts";
+import { DMARC_POLICIES, type DmarcPolicy } from "./sending-domain.ts";
 
-export { DEFAULT_TRANSPORT, TRANSPORTS, type Transport };
+export { DEFAULT_TRANSPORT, HeraldConfigError, TRANSPORTS, type Transport };
 
-/** The context keys read by {@link readHeraldContext}. */
-export const CONTEXT_KEYS = { parameterPrefix: "parameterPrefix", transport: "transport" } as const;
+/** Every context key, with what it means and its default: the README's table follows it. */
+export const CONTEXT_KEYS = {
+  domain: { meaning: "the sending domain (SES identity)", default: "required" },
+  hostedZoneId: {
+    meaning: "Route 53 public zone id: DNS records are created in it",
+    default: "none: records are outputs",
+  },
+  hostedZoneName: { meaning: "that zone's name (the domain or a parent of it)", default: "none" },
+  senderAddress: { meaning: "FeedbackEmail, in `domain`", default: "notifications@<domain>" },
+  senderName: { meaning: "FeedbackName", default: '""' },
+  adminEmails: { meaning: "comma-separated: security bulletins and alarm emails", default: "required" },
+  siteUrl: { meaning: "SiteURL: EHLO name and Message-ID domain", default: "none" },
+  siteName: { meaning: "SiteName: subject prefix `[SiteName]`", default: "runtime default" },
+  productVersion: {
+    meaning: "version the security-alert check matches bulletins against",
+    default: "none: check disabled",
+  },
+  securityFeedUrl: { meaning: "security bulletin feed", default: DEFAULT_SECURITY_FEED_URL },
+  transport: { meaning: "`ses-smtp`, `smtp` or `ses-api`", default: DEFAULT_TRANSPORT },
+  smtpServer: { meaning: "SMTPServer (transport `smtp`)", default: "required for `smtp`" },
+  smtpPort: {
+    meaning: "SMTPPort (`smtp`; or an SES SMTP port for `ses-smtp`)",
+    default: "587 (`smtp`), 465 (`ses-smtp`)",
+  },
+  connectionSecurity: { meaning: '`TLS`, `STARTTLS` or `""` (transport `smtp`)', default: "STARTTLS" },
+  parameterPrefix: { meaning: "SSM prefix of the settings", default: DEFAULT_PARAMETER_PREFIX },
+  mailFromSubdomain: { meaning: "custom MAIL FROM domain `<sub>.<domain>`", default: "bounce" },
+  dmarcPolicy: { meaning: "`_dmarc` policy: `none`, `quarantine` or `reject`", default: "none" },
+  dmarcReportEmail: { meaning: "DMARC aggregate reports (`rua`)", default: "none" },
+  securityCheckSchedule: {
+    meaning: "EventBridge Scheduler `rate(...)` or `cron(...)`",
+    default: DEFAULT_SECURITY_CHECK_SCHEDULE,
+  },
+  maxSendRate: {
+    meaning: "emails per second across all senders (SES's rate)",
+    default: String(DEFAULT_MAX_SEND_RATE),
+  },
+  credentialsSerial: { meaning: "change it to rotate the SMTP credentials", default: "1" },
+  deletionProtection: { meaning: "deletion protection of the DynamoDB table", default: "true" },
+  logLevel: { meaning: "Powertools log level of every function", default: "INFO" },
+} as const;
+export type ContextKey = keyof typeof CONTEXT_KEYS;
 
-export interface HeraldContext {
-  readonly parameterPrefix: string;
+/** The configuration HeraldStack takes; bin/app.ts reads it from the context. */
+export interface HeraldConfig {
+  readonly domain: string;
+  readonly hostedZone?: { readonly hostedZoneId: string; readonly zoneName: string };
+  readonly senderAddress: string;
+  readonly senderName?: string;
+  readonly adminEmails: readonly string[];
+  readonly siteUrl?: string;
+  readonly siteName?: string;
+  readonly productVersion?: string;
+  readonly securityFeedUrl: string;
   readonly transport: Transport;
+  /** SMTP server settings written to SSM (server, port, security); absent for `ses-api`. */
+  readonly smtp?: Omit<SmtpServerSettings, "server"> & { readonly server?: string };
+  readonly parameterPrefix: string;
+  readonly mailFromSubdomain: string;
+  readonly dmarcPolicy: DmarcPolicy;
+  readonly dmarcReportEmail?: string;
+  readonly securityCheckSchedule: string;
+  readonly maxSendRate: number;
+  readonly credentialsSerial: string;
+  readonly deletionProtection: boolean;
+  readonly logLevel: LogLevel;
+}
+
+/** One refused value. */
+export interface ContextProblem {
+  readonly key: ContextKey | "region";
+  readonly message: string;
+}
+
+class Reader {
+  readonly problems: ContextProblem[] = [];
+  private readonly node: Pick<Node, "tryGetContext">;
+  constructor(node: Pick<Node, "tryGetContext">) {
+    this.node = node;
+  }
+
+  fail(key: ContextKey | "region", value: unknown, rule: string): void {
+    this.problems.push({ key, message: `${key} ${JSON.stringify(value)} ${rule}` });
+  }
+
+  /** A string value; numbers and booleans from cdk.json are taken as written. */
+  string(key: ContextKey): string | undefined {
+    const value: unknown = this.node.tryGetContext(key);
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === "number" || typeof value === "boolean") return String(value);
+    if (typeof value !== "string") {
+      this.fail(key, value, "must be a string");
+      return undefined;
+    }
+    return value.trim() === "" ? undefined : value.trim();
+  }
+
+  required(key: ContextKey, example: string): string | undefined {
+    const value = this.string(key);
+    if (value === undefined)
+      this.problems.push({ key, message: `${key} is required: add -c ${key}=${example}` });
+    return value;
+  }
+
+  number(key: ContextKey, fallback: number, ok: (n: number) => boolean, rule: string): number {
+    const text = this.string(key);
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!ok(value)) this.fail(key, text, rule);
+    return value;
+  }
+
+  boolean(key: ContextKey, fallback: boolean): boolean {
+    const text = this.string(key);
+    if (text === undefined) return fallback;
+    if (text === "true" || text === "false") return text === "true";
+    this.fail(key, text, "is not true or false");
+    return fallback;
+  }
+
+  oneOf<T extends string>(key: ContextKey, values: readonly T[], fallback: T): T {
+    const text = this.string(key) ?? fallback;
+    if (values.includes(text as T)) return text as T;
+    this.fail(key, text, `is not one of ${values.join(", ")}`);
+    return fallback;
+  }
+}
+
+const isPort = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
+
+function readSmtp(r: Reader, transport: Transport): HeraldConfig["smtp"] {
+  const server = r.string("smtpServer");
+  const portText = r.string("smtpPort");
+  const securityText = r.string("connectionSecurity");
+  if (transport === "ses-api") {
+    for (const [key, value] of [
+      ["smtpServer", server],
+      ["smtpPort", portText],
+      ["connectionSecurity", securityText],
+    ] as const) {
+      if (value !== undefined)
+        r.fail(key, value, "is not used by transport ses-api (it sends through the SES API)");
+    }
+    return undefined;
+  }
+  if (transport === "ses-smtp") {
+    if (server !== undefined) {
+      r.fail(
+        "smtpServer",
+        server,
+        "is not used by transport ses-smtp (the server is the region's SES SMTP endpoint); use transport smtp for another server",
+      );
+    }
+    const port = r.number(
+      "smtpPort",
+      465,
+      (n) => STARTTLS_PORTS.has(n) || IMPLICIT_TLS_PORTS.has(n),
+      "is not an SES SMTP port: 465 or 2465 (TLS), 587, 2587 or 25 (STARTTLS)",
+    );
+    const security: ConnectionSecurity = IMPLICIT_TLS_PORTS.has(port) ? "TLS" : "STARTTLS";
+    if (securityText !== undefined && securityText !== security) {
+      r.fail(
+        "connectionSecurity",
+        securityText,
+        `does not match SES SMTP port ${port}, which needs ${security}`,
+      );
+    }
+    return { port, connectionSecurity: security };
+  }
+  if (server === undefined)
+    r.problems.push({
+      key: "smtpServer",
+      message: "smtpServer is required with transport smtp: add -c smtpServer=smtp.example.com",
+    });
+  else if (/\s/.test(server)) r.fail("smtpServer", server, "is not a host name or IP address");
+  const port = r.number("smtpPort", 587, isPort, "is out of range: a port is an integer from 1 to 65535");
+  const security = (securityText === "PLAIN" ? "" : (securityText ?? "STARTTLS")) as ConnectionSecurity;
+  if (!["", "TLS", "STARTTLS"].includes(security))
+    r.fail("connectionSecurity", securityText, 'is not TLS, STARTTLS or "" (clear text)');
+  return { server, port, connectionSecurity: security };
 }
 
 /**
- * The SSM path the settings live under, as `GetParametersByPath` and IAM want it: one leading
- * slash, no trailing slash (`herald/` becomes `/herald`). Throws on a name SSM would refuse.
+ * Reads and checks the context. `region` is the deployment region when known (CDK_DEFAULT_REGION):
+ * transport ses-smtp needs one with an SES SMTP endpoint. Throws one error listing every problem.
  */
-export function normalizeParameterPrefix(value: string): string {
-  const prefix = normalizePrefixPath(value);
-  if (!/^(\/[A-Za-z0-9_.-]+)+$/.test(prefix)) {
-    throw new Error(
-      `parameterPrefix ${JSON.stringify(value)} is not an SSM path: use segments of letters, digits, ` +
-        `"_", "." and "-", e.g. ${DEFAULT_PARAMETER_PREFIX}`,
+export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: string): HeraldConfig {
+  const r = new Reader(node);
+  const domainText = r.required("domain", "example.com");
+  const domainName = domainText?.toLowerCase().replace(/\.$/, "");
+  if (domainName !== undefined && !isDomainName(domainName))
+    r.fail("domain", domainText, "is not a domain name, e.g. example.com");
+  // Rules that depend on the domain are checked only against a valid one.
+  const domain = domainName !== undefined && isDomainName(domainName) ? domainName : undefined;
+
+  const hostedZoneId = r.string("hostedZoneId");
+  const zoneName = r.string("hostedZoneName")?.toLowerCase().replace(/\.$/, "");
+  if ((hostedZoneId === undefined) !== (zoneName === undefined)) {
+    const missing = hostedZoneId === undefined ? "hostedZoneId" : "hostedZoneName";
+    r.problems.push({
+      key: missing,
+      message: `${missing} is required with ${missing === "hostedZoneId" ? "hostedZoneName" : "hostedZoneId"}: give both, or neither for DNS records as outputs`,
+    });
+  }
+  if (hostedZoneId !== undefined && !/^Z[A-Z0-9]{1,31}$/.test(hostedZoneId)) {
+    r.fail(
+      "hostedZoneId",
+      hostedZoneId,
+      "is not a Route 53 hosted zone id (Z followed by capital letters and digits)",
     );
   }
-  // SSM refuses names that begin with "aws" or "ssm", in any case.
-  if (/^\/(aws|ssm)/i.test(prefix)) {
-    throw new Error(
-      `parameterPrefix ${prefix} is reserved by AWS: pick another, e.g. ${DEFAULT_PARAMETER_PREFIX}`,
+  if (zoneName !== undefined && !isDomainName(zoneName))
+    r.fail("hostedZoneName", zoneName, "is not a domain name");
+  else if (zoneName !== undefined && domain !== undefined && !isWithinDomain(domain, zoneName)) {
+    r.fail(
+      "hostedZoneName",
+      zoneName,
+      `does not contain the domain ${domain}: use the domain's zone or a parent zone`,
     );
   }
-  return prefix;
-}
 
-export function parseTransport(value: string): Transport {
-  const transport = TRANSPORTS.find((t) => t === value.trim());
-  if (!transport) {
-    throw new Error(`transport ${JSON.stringify(value)} is not one of ${TRANSPORTS.join(", ")}`);
+  const senderAddress = r.string("senderAddress") ?? (domain ? `notifications@${domain}` : "");
+  if (domain !== undefined) {
+    if (!isEmailAddress(senderAddress))
+      r.fail("senderAddress", senderAddress, `is not an email address, e.g. notifications@${domain}`);
+    else if (!isWithinDomain(addressDomain(senderAddress), domain)) {
+      r.fail(
+        "senderAddress",
+        senderAddress,
+        `is not in the domain ${domain}: SES sends only from the verified domain, e.g. notifications@${domain}`,
+      );
+    }
   }
-  return transport;
-}
+  const senderName = r.string("senderName");
+  if (senderName !== undefined && /[\r\n]/.test(senderName))
+    r.fail("senderName", senderName, "must not contain line breaks");
 
-function stringContext(node: Node, key: string): string | undefined {
-  const value: unknown = node.tryGetContext(key);
-  if (value === undefined || value === null || value === "") return undefined;
-  if (typeof value !== "string")
-    throw new Error(`context ${key} must be a string, got ${JSON.stringify(value)}`);
-  return value;
-}
+  const adminText = r.required("adminEmails", "ops@example.com,oncall@example.com");
+  const adminEmails = (adminText ?? "")
+    .split(",")
+    .map((a) => a.trim())
+    .filter((a) => a !== "");
+  for (const address of adminEmails) {
+    if (!isEmailAddress(address))
+      r.fail(
+        "adminEmails",
+        address,
+        "is not an email address (a comma-separated list, e.g. ops@example.com,oncall@example.com)",
+      );
+  }
+  if (adminText !== undefined && adminEmails.length === 0)
+    r.fail("adminEmails", adminText, "holds no address");
 
-/** Reads `parameterPrefix` (default `/herald`) and `transport` (default `ses-smtp`). */
-export function readHeraldContext(node: Node): HeraldContext {
+  const siteUrl = r.string("siteUrl");
+  if (siteUrl !== undefined && !isHttpUrl(siteUrl))
+    r.fail("siteUrl", siteUrl, "is not an http(s) URL, e.g. https://chat.example.com");
+  const siteName = r.string("siteName");
+  if (siteName !== undefined && /[\r\n]/.test(siteName))
+    r.fail("siteName", siteName, "must not contain line breaks");
+  const productVersion = r.string("productVersion");
+  if (productVersion !== undefined && semver.valid(productVersion) === null) {
+    r.fail("productVersion", productVersion, "is not a semantic version (MAJOR.MINOR.PATCH, e.g. 9.11.2)");
+  }
+  const securityFeedUrl = r.string("securityFeedUrl") ?? DEFAULT_SECURITY_FEED_URL;
+  if (!isHttpUrl(securityFeedUrl)) r.fail("securityFeedUrl", securityFeedUrl, "is not an http(s) URL");
+
+  const transport = r.oneOf("transport", TRANSPORTS, DEFAULT_TRANSPORT);
+  const smtp = readSmtp(r, transport);
+  if (
+    transport === "ses-smtp" &&
+    region !== undefined &&
+    !Token.isUnresolved(region) &&
+    !SES_SMTP_REGIONS.has(region)
+  ) {
+    r.fail(
+      "region",
+      region,
+      "has no SES SMTP endpoint, which transport ses-smtp needs: deploy to another region (e.g. eu-west-1, us-east-1) or use -c transport=ses-api",
+    );
+  }
+
+  const prefixText = r.string("parameterPrefix") ?? DEFAULT_PARAMETER_PREFIX;
+  const parameterPrefix = normalizePrefixPath(prefixText);
+  const prefixRule = prefixProblem(parameterPrefix);
+  if (prefixRule) r.fail("parameterPrefix", prefixText, prefixRule);
+
+  const mailFromSubdomain = r.string("mailFromSubdomain") ?? "bounce";
+  if (!isDnsLabel(mailFromSubdomain))
+    r.fail(
+      "mailFromSubdomain",
+      mailFromSubdomain,
+      'is not a DNS label (letters, digits, inner "-"), e.g. bounce',
+    );
+  const dmarcPolicy = r.oneOf("dmarcPolicy", DMARC_POLICIES, "none");
+  const dmarcReportEmail = r.string("dmarcReportEmail");
+  if (dmarcReportEmail !== undefined && !isEmailAddress(dmarcReportEmail))
+    r.fail("dmarcReportEmail", dmarcReportEmail, "is not an email address");
+  const securityCheckSchedule = r.string("securityCheckSchedule") ?? DEFAULT_SECURITY_CHECK_SCHEDULE;
+  if (!isScheduleExpression(securityCheckSchedule)) {
+    r.fail(
+      "securityCheckSchedule",
+      securityCheckSchedule,
+      'is not a schedule expression: use e.g. "rate(1 day)", "rate(4 hours)" or "cron(0 8 * * ? *)"',
+    );
+  }
+  const maxSendRate = r.number(
+    "maxSendRate",
+    DEFAULT_MAX_SEND_RATE,
+    (n) => Number.isFinite(n) && n > 0,
+    "is not a positive number of emails per second (SES's sending rate, e.g. 14)",
+  );
+  const credentialsSerial = r.string("credentialsSerial") ?? "1";
+  const deletionProtection = r.boolean("deletionProtection", true);
+  const logLevel = r.oneOf("logLevel", LOG_LEVELS, "INFO");
+
+  if (r.problems.length > 0) {
+    throw new HeraldConfigError(
+      `Herald's deployment configuration has ${r.problems.length} problem(s) (cdk.json context or -c key=value):\n` +
+        r.problems.map((p) => `  - ${p.message}`).join("\n"),
+    );
+  }
   return {
-    parameterPrefix: normalizeParameterPrefix(
-      stringContext(node, CONTEXT_KEYS.parameterPrefix) ?? DEFAULT_PARAMETER_PREFIX,
-    ),
-    transport: parseTransport(stringContext(node, CONTEXT_KEYS.transport) ?? DEFAULT_TRANSPORT),
+    domain: domain ?? "",
+    ...(hostedZoneId && zoneName ? { hostedZone: { hostedZoneId, zoneName } } : {}),
+    senderAddress,
+    ...(senderName !== undefined ? { senderName } : {}),
+    adminEmails,
+    ...(siteUrl !== undefined ? { siteUrl } : {}),
+    ...(siteName !== undefined ? { siteName } : {}),
+    ...(productVersion !== undefined ? { productVersion } : {}),
+    securityFeedUrl,
+    transport,
+    ...(smtp ? { smtp } : {}),
+    parameterPrefix,
+    mailFromSubdomain,
+    dmarcPolicy,
+    ...(dmarcReportEmail !== undefined ? { dmarcReportEmail } : {}),
+    securityCheckSchedule,
+    maxSendRate,
+    credentialsSerial,
+    deletionProtection,
+    logLevel,
   };
 }

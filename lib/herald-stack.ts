@@ -1,124 +1,216 @@
-// Herald's stack: the test-send ("Test Connection") and validate-settings Lambdas, reading the
-// settings from SSM under the parameter prefix. The SES domain and credentials come later.
-import { CfnOutput, Stack, Validations, type Duration, type StackProps } from "aws-cdk-lib";
-import { PolicyStatement } from "aws-cdk-lib/aws-iam";
+// Herald's stack: the SES sending domain, the settings in SSM, the SMTP credentials (transport
+// ses-smtp), the notification pipeline, the security-alert check, the console tools
+// (test-send, validate-settings) and the alarms, with outputs that say how to use them.
+import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
+import { EventBus } from "aws-cdk-lib/aws-events";
+import { HostedZone } from "aws-cdk-lib/aws-route53";
 import type { Construct } from "constructs";
-import { DEFAULT_PARAMETER_PREFIX } from "../src/constants.ts";
-import {
-  DEFAULT_TRANSPORT,
-  normalizeParameterPrefix,
-  parseTransport,
-  type Transport,
-} from "./herald-config.ts";
-import { SettingsFunction } from "./settings-function.ts";
+import { EmailSettingsParameters } from "./email-settings-parameters.ts";
+import type { HeraldConfig } from "./herald-config.ts";
+import { Monitoring } from "./monitoring.ts";
+import { NotificationPipeline, putEventsCommand } from "./notification-pipeline.ts";
+import { SecurityAlerts } from "./security-alerts.ts";
+import { SendingDomain } from "./sending-domain.ts";
+import { SettingsFunctions } from "./settings-functions.ts";
+import { SmtpCredentials } from "./smtp-credentials.ts";
 
-export interface HeraldStackProps extends StackProps {
-  /**
-   * The SSM path the settings are stored under, one parameter per setting
-   * (`<prefix>/EmailSettings/SMTPServer`). A missing leading slash is added.
-   * @default "/herald"
-   */
-  readonly parameterPrefix?: string;
-  /**
-   * How mail leaves: `ses-smtp` (SES SMTP endpoint), `smtp` (any server) or `ses-api`
-   * (validate-settings then checks SES in the stack's region).
-   * @default "ses-smtp"
-   */
-  readonly transport?: Transport;
-  /**
-   * Timeout of each function. An SMTP operation stops one second before it, so keep it above
-   * SMTPServerTimeout.
-   * @default Duration.seconds(30)
-   */
-  readonly functionTimeout?: Duration;
+export type HeraldStackProps = StackProps & HeraldConfig;
+
+/** The console test event of test-send, and the address it names. */
+export const TEST_SEND_EVENT = '{ "to": "you@example.com" }';
+
+function invokeCommand(functionName: string, payload: string): string {
+  return `aws lambda invoke --function-name ${functionName} --cli-binary-format raw-in-base64-out --payload '${payload}' /dev/stdout`;
 }
 
 export class HeraldStack extends Stack {
-  readonly parameterPrefix: string;
-  readonly transport: Transport;
-  readonly testSend: SettingsFunction;
-  readonly validateSettings: SettingsFunction;
+  readonly settings: EmailSettingsParameters;
+  readonly domain: SendingDomain;
+  readonly credentials?: SmtpCredentials;
+  readonly pipeline: NotificationPipeline;
+  readonly securityAlerts: SecurityAlerts;
+  readonly tools: SettingsFunctions;
+  readonly monitoring: Monitoring;
 
-  constructor(scope: Construct, id: string, props: HeraldStackProps = {}) {
+  constructor(scope: Construct, id: string, props: HeraldStackProps) {
     super(scope, id, {
-      description: "Herald: email notification sender (test-send and validate-settings Lambdas)",
+      description: `Herald: email notifications from ${props.domain} (SES, settings in SSM, notification pipeline, security alerts)`,
       ...props,
     });
-    this.parameterPrefix = normalizeParameterPrefix(props.parameterPrefix ?? DEFAULT_PARAMETER_PREFIX);
-    this.transport = parseTransport(props.transport ?? DEFAULT_TRANSPORT);
+    const functionOptions = { logLevel: props.logLevel };
 
-    const common = {
-      parameterPrefix: this.parameterPrefix,
-      transport: this.transport,
-      timeout: props.functionTimeout,
-    };
-
-    this.testSend = new SettingsFunction(this, "TestSend", {
-      ...common,
-      entry: "lambdas/test-send.ts",
-      description: "Herald Test Connection: sends a test email with the saved settings",
-      serviceName: "herald-test-send",
+    const bus = new EventBus(this, "Bus", {
+      description: "Herald: Notification events in, NotificationFeedback events out",
+    });
+    const hostedZone = props.hostedZone
+      ? HostedZone.fromHostedZoneAttributes(this, "Zone", props.hostedZone)
+      : undefined;
+    this.domain = new SendingDomain(this, "Domain", {
+      ...functionOptions,
+      domain: props.domain,
+      hostedZone,
+      mailFromSubdomain: props.mailFromSubdomain,
+      dmarcPolicy: props.dmarcPolicy,
+      dmarcReportEmail: props.dmarcReportEmail,
+      feedbackEventBus: bus,
     });
 
-    const sesIdentityArn = this.formatArn({ service: "ses", resource: "identity", resourceName: "*" });
-    this.validateSettings = new SettingsFunction(this, "ValidateSettings", {
-      ...common,
-      entry: "lambdas/validate-settings.ts",
-      description: "Herald: validates the saved settings, checks SES, optionally probes the server",
-      serviceName: "herald-validate-settings",
-      extraStatements: [
-        // Sandbox status, quota and sending rate: GetAccount has no resource-level permissions.
-        new PolicyStatement({ sid: "ReadSesAccount", actions: ["ses:GetAccount"], resources: ["*"] }),
-        // Whether the sender's domain is verified with DKIM. The domain is not part of the stack yet.
-        new PolicyStatement({
-          sid: "ReadSesIdentity",
-          actions: ["ses:GetEmailIdentity"],
-          resources: [sesIdentityArn],
-        }),
-      ],
+    const smtp = props.smtp
+      ? {
+          server: props.smtp.server ?? `email-smtp.${this.region}.amazonaws.com`,
+          port: props.smtp.port,
+          connectionSecurity: props.smtp.connectionSecurity,
+        }
+      : undefined;
+    this.settings = new EmailSettingsParameters(this, "Settings", {
+      parameterPrefix: props.parameterPrefix,
+      senderAddress: props.senderAddress,
+      senderName: props.senderName,
+      siteUrl: props.siteUrl,
+      siteName: props.siteName,
+      smtp,
     });
 
-    this.acknowledgeWildcards();
-
-    new CfnOutput(this, "TestSendFunctionName", {
-      value: this.testSend.function.functionName,
-      description: 'Test Connection: invoke with { "to": "you@example.com" }',
-    });
-    new CfnOutput(this, "ValidateSettingsFunctionName", {
-      value: this.validateSettings.function.functionName,
-      description: 'Validate the settings: invoke with {} or { "connect": true }',
-    });
-    new CfnOutput(this, "ParameterPrefix", {
-      value: this.parameterPrefix,
-      description: "SSM path of the settings, e.g. <prefix>/EmailSettings/SMTPServer",
-    });
-  }
-
-  /** cdk-nag AwsSolutions-IAM5: the wildcards that remain, each with its reason. */
-  private acknowledgeWildcards(): void {
-    const prefixPath = `${this.parameterPrefix}/*`;
-    for (const fn of [this.testSend, this.validateSettings]) {
-      const role = Validations.of(fn.role);
-      role.acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter${prefixPath}]`,
-        reason: `The settings are one SSM parameter each under ${this.parameterPrefix}; the function reads exactly that subtree.`,
-      });
-      role.acknowledge({
-        id: "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]",
-        reason:
-          "SecureString settings use the AWS-managed key aws/ssm, whose id is unknown at synthesis; " +
-          `kms:Decrypt is limited to calls through SSM (kms:ViaService) for parameters under ${prefixPath}.`,
+    if (props.transport === "ses-smtp") {
+      this.credentials = new SmtpCredentials(this, "SmtpCredentials", {
+        ...functionOptions,
+        settings: this.settings,
+        sendingIdentity: this.domain,
+        senderAddress: props.senderAddress,
+        serial: props.credentialsSerial,
       });
     }
-    const validate = Validations.of(this.validateSettings.role);
-    validate.acknowledge({
-      id: "AwsSolutions-IAM5[Resource::*]",
-      reason: "ses:GetAccount supports no resource-level permissions; it only reads the account's status.",
+
+    this.pipeline = new NotificationPipeline(this, "Pipeline", {
+      ...functionOptions,
+      settings: this.settings,
+      transport: props.transport,
+      sendingIdentity: this.domain,
+      maxSendRate: props.maxSendRate,
+      eventBus: bus,
+      deletionProtection: props.deletionProtection,
     });
-    validate.acknowledge({
-      id: "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]",
-      reason:
-        "ses:GetEmailIdentity (read only) for the sender's domain, which is configuration, not part of this stack yet.",
+
+    this.securityAlerts = new SecurityAlerts(this, "SecurityAlerts", {
+      ...functionOptions,
+      settings: this.settings,
+      adminEmails: props.adminEmails,
+      productVersion: props.productVersion,
+      securityFeedUrl: props.securityFeedUrl,
+      schedule: props.securityCheckSchedule,
+      table: this.pipeline.table,
+      transport: props.transport,
+      sendingIdentity: this.domain,
     });
+
+    this.tools = new SettingsFunctions(this, "Tools", {
+      ...functionOptions,
+      settings: this.settings,
+      transport: props.transport,
+      sendingIdentity: this.domain,
+    });
+
+    this.monitoring = new Monitoring(this, "Monitoring", {
+      adminEmails: props.adminEmails,
+      notificationQueue: this.pipeline.queue,
+      deadLetterQueues: {
+        NotificationDeadLetters: this.pipeline.deadLetterQueue,
+        FeedbackDeadLetters: this.domain.feedbackDeadLetterQueue,
+      },
+      functions: {
+        SendNotification: this.pipeline.sender.function,
+        SecurityAlertCheck: this.securityAlerts.check.function,
+        Feedback: this.domain.feedback.function,
+        TestSend: this.tools.testSend.function,
+        ValidateSettings: this.tools.validateSettings.function,
+        ...(this.credentials ? { SmtpCredentials: this.credentials.handler.function } : {}),
+      },
+    });
+
+    this.outputs(props);
+  }
+
+  private outputs(props: HeraldStackProps): void {
+    const output = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { value, description });
+    const testSend = this.tools.testSend.function.functionName;
+    const validate = this.tools.validateSettings.function.functionName;
+    output(
+      "TestSendFunctionName",
+      testSend,
+      `Test Connection: invoke with ${TEST_SEND_EVENT} (Lambda console, Test tab)`,
+    );
+    output(
+      "TestSendCommand",
+      invokeCommand(testSend, TEST_SEND_EVENT),
+      "Test Connection from a shell (put your address in)",
+    );
+    output("TestSendConsoleEvent", TEST_SEND_EVENT, "Console test event for the test-send function");
+    output(
+      "ValidateSettingsFunctionName",
+      validate,
+      'Validate the settings: invoke with {} or { "connect": true }',
+    );
+    output(
+      "ValidateSettingsCommand",
+      invokeCommand(validate, '{ "connect": true }'),
+      "Validate the settings and probe the server from a shell",
+    );
+    output(
+      "ParameterPrefix",
+      this.settings.parameterPrefix,
+      "SSM path of the settings, e.g. <prefix>/EmailSettings/SMTPServer",
+    );
+    output(
+      "SettingsParameters",
+      this.settings.parameterNames.join(", "),
+      "The settings parameters this stack wrote (edit them in SSM)",
+    );
+    output(
+      "SettingsKeyArn",
+      this.settings.encryptionKey.keyArn,
+      "KMS key for SecureString settings (aws ssm put-parameter --type SecureString --key-id ...)",
+    );
+    if (this.credentials) {
+      output(
+        "SmtpUsernameParameter",
+        this.credentials.usernameParameterName,
+        "SMTPUsername: the SES SMTP user's access key id",
+      );
+      output(
+        "SmtpPasswordParameter",
+        this.credentials.passwordParameterName,
+        "SMTPPassword (SecureString): the derived SES SMTP password",
+      );
+    }
+    output("EventBusName", this.pipeline.eventBus.eventBusName, 'Put "Notification" events on this bus');
+    output(
+      "PutEventsCommand",
+      putEventsCommand(this.pipeline.eventBus.eventBusName),
+      "Send one notification from a shell",
+    );
+    output(
+      "DeadLetterQueueUrl",
+      this.pipeline.deadLetterQueue.queueUrl,
+      "Notifications that failed permanently, with their reason",
+    );
+    output(
+      "ConfigurationSetName",
+      this.domain.configurationSetName,
+      "SES configuration set of every message from the domain",
+    );
+    output(
+      "SecurityCheck",
+      props.productVersion
+        ? `${props.securityCheckSchedule} for version ${props.productVersion}`
+        : "disabled: deploy with -c productVersion=<the version you run> to enable it",
+      "Security-alert check schedule",
+    );
+    output(
+      "AlarmTopicArn",
+      this.monitoring.topic.topicArn,
+      "Alarms go here; each administrator confirms the email subscription once",
+    );
+    output("DashboardName", this.monitoring.dashboard.dashboardName, "CloudWatch dashboard");
   }
 }

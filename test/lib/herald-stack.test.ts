@@ -1,295 +1,342 @@
-// The CDK app as `cdk synth` builds it (cdk.json's context), bundled with the local esbuild.
-// Each synthesis bundles both handlers, so the file synthesizes two stacks, once each.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { App, type CfnResource } from "aws-cdk-lib";
-import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
-import cdkNag from "cdk-nag";
+// HeraldStack as bin/app.ts builds it from the context. One synthesis with real bundling (all
+// six handlers, shared by the tests below), the other variants unbundled.
+import { execFile } from "node:child_process";
+import { readdirSync, readFileSync, existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  normalizeParameterPrefix,
-  parseTransport,
-  readHeraldContext,
-  TRANSPORTS,
-} from "../../lib/herald-config.ts";
+import { readHeraldContext } from "../../lib/herald-config.ts";
 import { HeraldStack } from "../../lib/herald-stack.ts";
-import { PROJECT_ROOT, type SettingsFunction } from "../../lib/settings-function.ts";
-import { DEFAULT_PARAMETER_PREFIX, PARAMETER_PREFIX_ENV, TRANSPORT_ENV } from "../../src/constants.ts";
+import { ESM_REQUIRE_BANNER, PROJECT_ROOT } from "../../lib/private/bundling.ts";
+import {
+  flat,
+  logicalId,
+  nagFindings,
+  newApp,
+  removeOutdirs,
+  statementsOf,
+  SYNTH_TIMEOUT_MS,
+  warningsAndErrors,
+} from "../helpers/cdk.ts";
 
-const SYNTH_TIMEOUT_MS = 120_000;
+afterAll(removeOutdirs);
 
-const cdkJson = JSON.parse(readFileSync(join(PROJECT_ROOT, "cdk.json"), "utf8")) as {
-  app: string;
-  context: Record<string, unknown>;
-};
+const ZONE = { hostedZoneId: "Z0123456789ABCDEFGHIJ", hostedZoneName: "example.com" };
+const REQUIRED = { domain: "example.com", adminEmails: "ops@example.com" };
 
-interface Synthesized {
-  app: App;
-  stack: HeraldStack;
-  template: Template;
-}
-
-const outdirs: string[] = [];
-
-/** bin/app.ts's stack, with cdk.json's context (feature flags included) plus `context`. */
-function synth(context: Record<string, unknown> = {}): Synthesized {
-  const outdir = mkdtempSync(join(tmpdir(), "herald-cdk-"));
-  outdirs.push(outdir);
-  const app = new App({ outdir, context: { ...cdkJson.context, ...context } });
-  const stack = new HeraldStack(app, "Herald", readHeraldContext(app.node));
+function synth(context: Record<string, unknown>, options: { bundle?: boolean; region?: string } = {}) {
+  const app = newApp(context, { bundle: options.bundle });
+  const stack = new HeraldStack(app, "Herald", {
+    ...readHeraldContext(app.node, options.region),
+    ...(options.region ? { env: { region: options.region } } : {}),
+  });
   return { app, stack, template: Template.fromStack(stack) };
 }
 
-afterAll(() => {
-  for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
-});
-
-/** A Fn::Join of literals and pseudo parameters as one readable string: `arn:${AWS::Partition}:...`. */
-function flat(value: unknown): string {
-  if (typeof value === "string") return value;
-  const v = value as { "Fn::Join"?: [string, unknown[]]; Ref?: string };
-  if (v.Ref) return `\${${v.Ref}}`;
-  if (v["Fn::Join"]) return v["Fn::Join"][1].map(flat).join(v["Fn::Join"][0]);
-  return JSON.stringify(value);
+function outputs(template: Template): Record<string, string> {
+  const found = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+  return Object.fromEntries(Object.entries(found).map(([k, v]) => [k, flat(v.Value)]));
 }
 
-interface Statement {
-  Sid?: string;
-  Action: string | string[];
-  Resource: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-}
+describe("HeraldStack (hosted zone, bundled as `cdk synth` bundles it)", () => {
+  let s: ReturnType<typeof synth>;
+  beforeAll(() => {
+    s = synth({ ...REQUIRED, ...ZONE }, { bundle: true, region: "eu-west-1" });
+  }, SYNTH_TIMEOUT_MS);
 
-function logicalId(s: Synthesized, construct: { node: { defaultChild?: unknown } }): string {
-  return s.stack.getLogicalId(construct.node.defaultChild as CfnResource);
-}
+  it("holds every part of the deployment", () => {
+    const counts = Object.fromEntries(
+      [
+        "AWS::SES::EmailIdentity",
+        "AWS::SES::ConfigurationSet",
+        "AWS::SES::ConfigurationSetEventDestination",
+        "AWS::Route53::RecordSet",
+        "AWS::SSM::Parameter",
+        "Custom::HeraldSmtpCredentials",
+        "AWS::IAM::User",
+        "AWS::Events::EventBus",
+        "AWS::Events::Rule",
+        "AWS::SQS::Queue",
+        "AWS::DynamoDB::Table",
+        "AWS::Lambda::EventSourceMapping",
+        "AWS::Scheduler::Schedule",
+        "AWS::SNS::Topic",
+        "AWS::CloudWatch::Dashboard",
+        "AWS::KMS::Key",
+        "AWS::Lambda::Function",
+      ].map((type) => [type, Object.keys(s.template.findResources(type)).length]),
+    );
+    expect(counts).toEqual({
+      "AWS::SES::EmailIdentity": 1,
+      "AWS::SES::ConfigurationSet": 1,
+      "AWS::SES::ConfigurationSetEventDestination": 1,
+      "AWS::Route53::RecordSet": 6,
+      "AWS::SSM::Parameter": 8,
+      "Custom::HeraldSmtpCredentials": 1,
+      "AWS::IAM::User": 1,
+      "AWS::Events::EventBus": 1,
+      "AWS::Events::Rule": 2,
+      "AWS::SQS::Queue": 3,
+      "AWS::DynamoDB::Table": 1,
+      "AWS::Lambda::EventSourceMapping": 1,
+      "AWS::Scheduler::Schedule": 1,
+      "AWS::SNS::Topic": 1,
+      "AWS::CloudWatch::Dashboard": 1,
+      "AWS::KMS::Key": 3, // settings, queues, alarm topic
+      "AWS::Lambda::Function": 7, // six handlers and the custom resource framework
+    });
+  });
 
-function roleOf(s: Synthesized, fn: SettingsFunction): { statements: Statement[]; managed: unknown } {
-  const role = s.template.toJSON().Resources[logicalId(s, fn.role)];
-  const policies = role.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[];
-  return {
-    statements: policies.flatMap((p) => p.PolicyDocument.Statement),
-    managed: role.Properties.ManagedPolicyArns,
-  };
-}
+  it("writes the SES SMTP settings for the stack's region", () => {
+    const values = Object.fromEntries(
+      Object.values(s.template.findResources("AWS::SSM::Parameter")).map((r) => [
+        r.Properties.Name,
+        flat(r.Properties.Value),
+      ]),
+    );
+    expect(values).toMatchObject({
+      "/herald/EmailSettings/SMTPServer": "email-smtp.eu-west-1.amazonaws.com",
+      "/herald/EmailSettings/SMTPPort": "465",
+      "/herald/EmailSettings/ConnectionSecurity": "TLS",
+      "/herald/EmailSettings/EnableSMTPAuth": "true",
+      "/herald/EmailSettings/FeedbackEmail": "notifications@example.com",
+    });
+  });
 
-function functionOf(s: Synthesized, fn: SettingsFunction) {
-  return s.template.toJSON().Resources[logicalId(s, fn.function)].Properties;
-}
+  it("bundles each of the six handlers as minified ESM with the createRequire banner and the AWS SDK inside", () => {
+    const bundles = readdirSync(s.app.outdir)
+      .map((name) => join(s.app.outdir, name, "index.mjs"))
+      .filter((file) => existsSync(file));
+    expect(bundles).toHaveLength(6);
+    for (const file of bundles) {
+      const code = readFileSync(file, "utf8");
+      expect(code.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
+      expect(code).not.toMatch(/from\s*["']@aws-sdk\//); // bundled, not left to the runtime's copy
+      expect(code).toMatch(/export\s*\{[^}]*\bhandler\b/);
+      expect(code.length / code.split("\n").length).toBeGreaterThan(1000); // minified: long lines
+      expect(existsSync(`${file}.map`)).toBe(true);
+    }
+  });
 
-function actions(statement: Statement): string[] {
-  return [statement.Action].flat();
-}
+  it("runs every handler on Node 24, arm64, with its own log group kept a month", () => {
+    const handlers = Object.values(s.template.findResources("AWS::Lambda::Function")).filter(
+      (f) => f.Properties.Handler === "index.handler",
+    );
+    expect(handlers).toHaveLength(6);
+    for (const fn of handlers) {
+      expect(fn.Properties).toMatchObject({ Runtime: "nodejs24.x", Architectures: ["arm64"] });
+      expect(fn.Properties.LoggingConfig.LogGroup).toBeDefined();
+      expect(fn.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME).toMatch(/^herald-/);
+      expect(fn.Properties.Environment.Variables.POWERTOOLS_LOG_LEVEL).toBe("INFO");
+    }
+    s.template.allResourcesProperties("AWS::Logs::LogGroup", { RetentionInDays: 30 });
+  });
 
-function resources(statement: Statement): string[] {
-  return [statement.Resource].flat().map(flat);
-}
+  it("shares one table between the pipeline and the security check, and one bus with the feedback", () => {
+    const env = (fn: { function: object }) =>
+      s.template.toJSON().Resources[logicalId(fn.function as never)].Properties.Environment.Variables;
+    expect(env(s.stack.securityAlerts.check).HERALD_TABLE_NAME).toEqual(
+      env(s.stack.pipeline.sender).HERALD_TABLE_NAME,
+    );
+    expect(env(s.stack.domain.feedback).HERALD_EVENT_BUS_NAME).toEqual({
+      Ref: logicalId(s.stack.pipeline.eventBus),
+    });
+  });
 
-const ARN = "arn:${AWS::Partition}";
-const REGION_ACCOUNT = "${AWS::Region}:${AWS::AccountId}";
+  it("alarms on every function, both dead-letter queues and the queue age", () => {
+    const names = s.stack.monitoring.alarms.map((a) => a.node.id);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "NotificationDeadLettersNotEmpty",
+        "FeedbackDeadLettersNotEmpty",
+        "OldestNotificationAge",
+        "SesBounceRate",
+        "SesComplaintRate",
+        ...[
+          "SendNotification",
+          "SecurityAlertCheck",
+          "Feedback",
+          "TestSend",
+          "ValidateSettings",
+          "SmtpCredentials",
+        ].flatMap((f) => [`${f}Errors`, `${f}Throttles`]),
+      ]),
+    );
+  });
 
-describe("cdk.json", () => {
-  it("runs bin/app.ts on Node directly, with the design's defaults as context", () => {
-    expect(cdkJson.app).toBe("node bin/app.ts");
-    expect(cdkJson.context).toMatchObject({ parameterPrefix: "/herald", transport: "ses-smtp" });
+  it("outputs what an operator needs: invoke commands, the test event, parameters, the bus and put-events", () => {
+    const o = outputs(s.template);
+    const testSend = logicalId(s.stack.tools.testSend.function);
+    expect(o.TestSendFunctionName).toBe(`\${${testSend}}`);
+    expect(o.TestSendCommand).toBe(
+      `aws lambda invoke --function-name \${${testSend}} --cli-binary-format raw-in-base64-out --payload '{ "to": "you@example.com" }' /dev/stdout`,
+    );
+    expect(o.TestSendConsoleEvent).toBe('{ "to": "you@example.com" }');
+    expect(o.ValidateSettingsCommand).toContain(`--payload '{ "connect": true }'`);
+    expect(o.ParameterPrefix).toBe("/herald");
+    expect(o.SettingsParameters).toContain("/herald/EmailSettings/SMTPServer");
+    expect(o.SmtpUsernameParameter).toBe("/herald/EmailSettings/SMTPUsername");
+    expect(o.SmtpPasswordParameter).toBe("/herald/EmailSettings/SMTPPassword");
+    expect(o.EventBusName).toBe(`\${${logicalId(s.stack.pipeline.eventBus)}}`);
+    expect(o.PutEventsCommand).toMatch(/^aws events put-events --entries '\[\{"EventBusName":"\$\{Bus/);
+    expect(o.SecurityCheck).toMatch(/^disabled: deploy with -c productVersion=/);
+    expect(Object.keys(o).filter((k) => /Record\d?$/.test(k))).toEqual([]); // records are in the zone
+  });
+
+  it("holds no secret: no access key resource, no password value", () => {
+    const json = JSON.stringify(s.template.toJSON());
+    s.template.resourceCountIs("AWS::IAM::AccessKey", 0);
+    expect(json).not.toMatch(/SecretAccessKey|SMTPPASSWORD/);
+    expect(
+      Object.keys(s.template.findResources("AWS::SSM::Parameter", { Properties: { Type: "SecureString" } })),
+    ).toEqual([]);
+  });
+
+  it("passes cdk-nag's AWS Solutions checks and raises no CDK warning", () => {
+    expect(nagFindings(s.stack)).toEqual([]);
+    expect(warningsAndErrors(s.stack)).toEqual([]);
+  });
+
+  it("uses no AWS managed policy anywhere", () => {
+    for (const role of Object.values(s.template.findResources("AWS::IAM::Role"))) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
   });
 });
 
-describe("deployment configuration", () => {
-  it.each([
-    ["/herald", "/herald"],
-    ["herald", "/herald"],
-    ["/acme/mail/", "/acme/mail"],
-    [" /a.b_c-d ", "/a.b_c-d"],
-  ])("normalizes parameterPrefix %j to %j", (input, expected) => {
-    expect(normalizeParameterPrefix(input)).toBe(expected);
+describe("HeraldStack variants (unbundled)", () => {
+  it("manual DNS mode: every record is an output, none is created", () => {
+    const { template } = synth(REQUIRED);
+    template.resourceCountIs("AWS::Route53::RecordSet", 0);
+    expect(Object.keys(outputs(template)).filter((k) => /Record\d?$/.test(k))).toEqual([
+      "DomainDkimRecord1",
+      "DomainDkimRecord2",
+      "DomainDkimRecord3",
+      "DomainMailFromMxRecord",
+      "DomainMailFromSpfRecord",
+      "DomainDmarcRecord",
+    ]);
   });
 
-  it.each(["", "/", "/a b", "/a//b", "/aws/mail", "/SSM", "/ssmtp", "/herald/$x"])(
-    "refuses parameterPrefix %j",
-    (input) => {
-      expect(() => normalizeParameterPrefix(input)).toThrow(/parameterPrefix/);
+  it("transport ses-api: no SMTP credentials or SMTP settings, SES grants for the sender and the check", () => {
+    const { stack, template } = synth({ ...REQUIRED, transport: "ses-api", productVersion: "9.11.2" });
+    expect(stack.credentials).toBeUndefined();
+    template.resourceCountIs("Custom::HeraldSmtpCredentials", 0);
+    template.resourceCountIs("AWS::IAM::User", 0);
+    const names = Object.values(template.findResources("AWS::SSM::Parameter")).map((r) => r.Properties.Name);
+    expect(names.some((n: string) => n.includes("SMTP"))).toBe(false);
+    for (const role of [stack.pipeline.sender.role, stack.securityAlerts.check.role]) {
+      const actions = statementsOf(template, role).flatMap((st) => [st.Action].flat());
+      expect(actions).toEqual(expect.arrayContaining(["ses:SendEmail", "ses:SendRawEmail"]));
+    }
+    template.hasResourceProperties("AWS::Scheduler::Schedule", { State: "ENABLED" });
+    expect(outputs(template).SecurityCheck).toBe("rate(1 day) for version 9.11.2");
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
+  it("transport smtp: the operator's server in the settings, the password left to the operator", () => {
+    const { stack, template } = synth({
+      ...REQUIRED,
+      transport: "smtp",
+      smtpServer: "smtp.example.net",
+      parameterPrefix: "/acme/mail",
+      credentialsSerial: "7",
+      deletionProtection: "false",
+      maxSendRate: "40",
+    });
+    expect(stack.credentials).toBeUndefined();
+    const values = Object.fromEntries(
+      Object.values(template.findResources("AWS::SSM::Parameter")).map((r) => [
+        r.Properties.Name,
+        r.Properties.Value,
+      ]),
+    );
+    expect(values).toMatchObject({
+      "/acme/mail/EmailSettings/SMTPServer": "smtp.example.net",
+      "/acme/mail/EmailSettings/SMTPPort": "587",
+      "/acme/mail/EmailSettings/ConnectionSecurity": "STARTTLS",
+    });
+    template.hasResource("AWS::DynamoDB::Table", { DeletionPolicy: "Delete" });
+    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      ScalingConfig: { MaximumConcurrency: 4 },
+    });
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
+  it("a new credentialsSerial changes only the credentials resource (rotation)", () => {
+    const a = synth(REQUIRED).template.toJSON();
+    const b = synth({ ...REQUIRED, credentialsSerial: "2" }).template.toJSON();
+    const changed = Object.keys(a.Resources).filter(
+      (id) => JSON.stringify(a.Resources[id]) !== JSON.stringify(b.Resources[id]),
+    );
+    expect(changed).toHaveLength(1);
+    expect(a.Resources[changed[0]!].Type).toBe("Custom::HeraldSmtpCredentials");
+  });
+});
+
+describe("bin/app.ts", () => {
+  /** Runs the app as the CDK CLI does (context in CDK_CONTEXT_JSON), without bundling. */
+  function app(context: Record<string, unknown>) {
+    return new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ["bin/app.ts"],
+        {
+          cwd: PROJECT_ROOT,
+          env: {
+            PATH: `${dirname(process.execPath)}:/usr/bin:/bin`,
+            CDK_CONTEXT_JSON: JSON.stringify({ ...context, "aws:cdk:bundling-stacks": [] }),
+            CDK_OUTDIR: join(newApp().outdir, "app"),
+            CDK_DEFAULT_REGION: "eu-west-1",
+          },
+          timeout: 120_000,
+        },
+        (error, _stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }),
+      );
+    });
+  }
+
+  it(
+    "synthesizes the done-when context with the cdk-nag plugin and no finding",
+    async () => {
+      const run = await app({ ...REQUIRED, ...ZONE });
+      expect(run.stderr).not.toMatch(/AwsSolutions|Error/);
+      expect(run.code).toBe(0);
     },
+    SYNTH_TIMEOUT_MS,
   );
 
-  it("accepts the three transports and nothing else", () => {
-    for (const t of TRANSPORTS) expect(parseTransport(t)).toBe(t);
-    expect(() => parseTransport("sendmail")).toThrow(/ses-smtp, smtp, ses-api/);
-  });
-
-  it("defaults when the context is absent, and refuses a non-string value", () => {
-    const app = new App();
-    expect(readHeraldContext(app.node)).toEqual({
-      parameterPrefix: DEFAULT_PARAMETER_PREFIX,
-      transport: "ses-smtp",
+  it("stops before creating anything on bad context, naming every key", async () => {
+    const run = await app({
+      domain: "example.com",
+      adminEmails: "ops@",
+      transport: "smtp",
+      smtpServer: "h",
+      smtpPort: "0",
     });
-    const bad = new App({ context: { transport: 42 } });
-    expect(() => readHeraldContext(bad.node)).toThrow(/transport must be a string/);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('adminEmails "ops@" is not an email address');
+    expect(run.stderr).toContain('smtpPort "0" is out of range');
   });
 
-  it("refuses a bad prefix before anything is bundled", () => {
-    expect(() => new HeraldStack(new App(), "Bad", { parameterPrefix: "/aws/x" })).toThrow(/reserved/);
-  });
-});
-
-describe("HeraldStack with the default context", () => {
-  let s: Synthesized;
-  beforeAll(() => {
-    s = synth();
-  }, SYNTH_TIMEOUT_MS);
-
-  it("deploys two Node 24 arm64 functions, bundled as ESM", () => {
-    s.template.resourceCountIs("AWS::Lambda::Function", 2);
-    s.template.allResourcesProperties("AWS::Lambda::Function", {
-      Runtime: "nodejs24.x",
-      Architectures: ["arm64"],
-      MemorySize: 256,
-      Timeout: 30,
-      Handler: "index.handler",
+  it("refuses transport ses-smtp in a region without SES SMTP", async () => {
+    const run = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ["bin/app.ts"],
+        {
+          cwd: PROJECT_ROOT,
+          env: {
+            PATH: `${dirname(process.execPath)}:/usr/bin:/bin`,
+            CDK_CONTEXT_JSON: JSON.stringify(REQUIRED),
+            CDK_OUTDIR: join(newApp().outdir, "app"),
+            CDK_DEFAULT_REGION: "cn-north-1",
+          },
+        },
+        (error, _stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }),
+      );
     });
-  });
-
-  it("bundles each handler with the createRequire banner and a source map", () => {
-    const dirs = readdirSync(s.app.outdir)
-      .filter((name) => name.startsWith("asset."))
-      .map((name) => join(s.app.outdir, name));
-    expect(dirs).toHaveLength(2);
-    for (const dir of dirs) {
-      const code = readFileSync(join(dir, "index.mjs"), "utf8");
-      expect(code.startsWith("import { createRequire } from 'module';")).toBe(true);
-      expect(code).toContain("handler");
-      expect(existsSync(join(dir, "index.mjs.map"))).toBe(true);
-    }
-  });
-
-  it("gives each function the prefix, the transport, its service name and source maps", () => {
-    for (const [fn, service] of [
-      [s.stack.testSend, "herald-test-send"],
-      [s.stack.validateSettings, "herald-validate-settings"],
-    ] as const) {
-      expect(functionOf(s, fn).Environment.Variables).toEqual({
-        [PARAMETER_PREFIX_ENV]: "/herald",
-        [TRANSPORT_ENV]: "ses-smtp",
-        POWERTOOLS_SERVICE_NAME: service,
-        NODE_OPTIONS: "--enable-source-maps",
-      });
-    }
-  });
-
-  it("logs each function to its own log group, kept one month", () => {
-    s.template.resourceCountIs("AWS::Logs::LogGroup", 2);
-    s.template.allResourcesProperties("AWS::Logs::LogGroup", { RetentionInDays: 30 });
-    for (const fn of [s.stack.testSend, s.stack.validateSettings]) {
-      expect(functionOf(s, fn).LoggingConfig).toEqual({ LogGroup: { Ref: logicalId(s, fn.logGroup) } });
-      const logs = roleOf(s, fn).statements.find((st) => actions(st).includes("logs:PutLogEvents"));
-      expect(logs?.Resource).toEqual({ "Fn::GetAtt": [logicalId(s, fn.logGroup), "Arn"] });
-      expect(actions(logs!)).toEqual(["logs:CreateLogStream", "logs:PutLogEvents"]);
-    }
-  });
-
-  it("uses no AWS managed policy and no role outside the stack", () => {
-    for (const fn of [s.stack.testSend, s.stack.validateSettings]) {
-      expect(roleOf(s, fn).managed).toBeUndefined();
-      expect(functionOf(s, fn).Role).toEqual({ "Fn::GetAtt": [logicalId(s, fn.role), "Arn"] });
-    }
-  });
-
-  it("lets both functions read the settings under the prefix, and nothing else in SSM", () => {
-    for (const fn of [s.stack.testSend, s.stack.validateSettings]) {
-      const ssm = roleOf(s, fn).statements.filter((st) => actions(st).some((a) => a.startsWith("ssm:")));
-      expect(ssm).toHaveLength(1);
-      expect(actions(ssm[0]!)).toEqual(["ssm:GetParametersByPath"]);
-      expect(resources(ssm[0]!)).toEqual([
-        `${ARN}:ssm:${REGION_ACCOUNT}:parameter/herald`,
-        `${ARN}:ssm:${REGION_ACCOUNT}:parameter/herald/*`,
-      ]);
-    }
-  });
-
-  it("allows kms:Decrypt only through SSM, for parameters under the prefix", () => {
-    for (const fn of [s.stack.testSend, s.stack.validateSettings]) {
-      const kms = roleOf(s, fn).statements.filter((st) => actions(st).some((a) => a.startsWith("kms:")));
-      expect(kms).toHaveLength(1);
-      expect(actions(kms[0]!)).toEqual(["kms:Decrypt"]);
-      expect(flat(kms[0]!.Condition?.StringEquals?.["kms:ViaService"])).toBe(
-        "ssm.${AWS::Region}.amazonaws.com",
-      );
-      expect(flat(kms[0]!.Condition?.StringLike?.["kms:EncryptionContext:PARAMETER_ARN"])).toBe(
-        `${ARN}:ssm:${REGION_ACCOUNT}:parameter/herald/*`,
-      );
-    }
-  });
-
-  it("gives the SES read permissions to validate-settings only", () => {
-    const ses = (fn: SettingsFunction) =>
-      roleOf(s, fn).statements.filter((st) => actions(st).some((a) => a.startsWith("ses:")));
-    expect(ses(s.stack.testSend)).toEqual([]);
-    const validate = ses(s.stack.validateSettings);
-    expect(validate.flatMap(actions).sort()).toEqual(["ses:GetAccount", "ses:GetEmailIdentity"]);
-    const identity = validate.find((st) => actions(st).includes("ses:GetEmailIdentity"))!;
-    expect(resources(identity)).toEqual([`${ARN}:ses:${REGION_ACCOUNT}:identity/*`]);
-  });
-
-  it("outputs the function names an operator invokes", () => {
-    s.template.hasOutput("TestSendFunctionName", { Value: { Ref: logicalId(s, s.stack.testSend.function) } });
-    s.template.hasOutput("ValidateSettingsFunctionName", {
-      Value: { Ref: logicalId(s, s.stack.validateSettings.function) },
-    });
-    s.template.hasOutput("ParameterPrefix", { Value: "/herald" });
-  });
-
-  it("holds no secret", () => {
-    const json = JSON.stringify(s.template.toJSON());
-    expect(json).not.toContain("SMTPPassword");
-    expect(json).not.toContain("SMTPPASSWORD");
-  });
-
-  it("passes cdk-nag's AWS Solutions checks, every wildcard acknowledged with a reason", () => {
-    const report = new cdkNag.AwsSolutionsChecks().validateScope(s.stack);
-    expect(report.violations.map((v) => `${v.ruleName} ${JSON.stringify(v.violatingResources)}`)).toEqual([]);
-    expect(report.success).toBe(true);
-    const annotations = Annotations.fromStack(s.stack);
-    expect(annotations.findError("*", Match.stringLikeRegexp("AwsSolutions-.*"))).toEqual([]);
-    expect(annotations.findWarning("*", Match.stringLikeRegexp("AwsSolutions-.*"))).toEqual([]);
-    // No CDK warning either (deprecations, bundling, runtime).
-    expect(annotations.findWarning("*", Match.anyValue())).toEqual([]);
-  });
-});
-
-describe("HeraldStack with -c parameterPrefix=acme/mail/ -c transport=ses-api", () => {
-  let s: Synthesized;
-  beforeAll(() => {
-    s = synth({ parameterPrefix: "acme/mail/", transport: "ses-api" });
-  }, SYNTH_TIMEOUT_MS);
-
-  it("passes the normalized prefix and the transport to both functions", () => {
-    for (const fn of [s.stack.testSend, s.stack.validateSettings]) {
-      expect(functionOf(s, fn).Environment.Variables).toMatchObject({
-        [PARAMETER_PREFIX_ENV]: "/acme/mail",
-        [TRANSPORT_ENV]: "ses-api",
-      });
-    }
-    s.template.hasOutput("ParameterPrefix", { Value: "/acme/mail" });
-  });
-
-  it("scopes SSM and KMS to the custom prefix", () => {
-    for (const fn of [s.stack.testSend, s.stack.validateSettings]) {
-      const { statements } = roleOf(s, fn);
-      const ssm = statements.find((st) => actions(st).includes("ssm:GetParametersByPath"))!;
-      expect(resources(ssm)).toEqual([
-        `${ARN}:ssm:${REGION_ACCOUNT}:parameter/acme/mail`,
-        `${ARN}:ssm:${REGION_ACCOUNT}:parameter/acme/mail/*`,
-      ]);
-      const kms = statements.find((st) => actions(st).includes("kms:Decrypt"))!;
-      expect(flat(kms.Condition?.StringLike?.["kms:EncryptionContext:PARAMETER_ARN"])).toBe(
-        `${ARN}:ssm:${REGION_ACCOUNT}:parameter/acme/mail/*`,
-      );
-      expect(JSON.stringify(statements)).not.toContain("parameter/herald");
-    }
-  });
-
-  it("still passes cdk-nag: the acknowledgments follow the prefix", () => {
-    expect(new cdkNag.AwsSolutionsChecks().validateScope(s.stack).violations).toEqual([]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('region "cn-north-1" has no SES SMTP endpoint');
   });
 });

@@ -1,0 +1,296 @@
+// The non-secret email settings as SSM String parameters under the prefix, one per setting,
+// named after the config.json path (`<prefix>/EmailSettings/SMTPServer`), plus the KMS key
+// that encrypts the secret ones (SMTPPassword). Operators may edit the parameters later;
+// warm Lambdas see a change within their settings cache time.
+import { ArnFormat, Aws, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { PolicyStatement, type IGrantable } from "aws-cdk-lib/aws-iam";
+import { Key, type IKey } from "aws-cdk-lib/aws-kms";
+import { StringParameter } from "aws-cdk-lib/aws-ssm";
+import { Construct, type IConstruct } from "constructs";
+import { DEFAULT_PARAMETER_PREFIX, normalizePrefixPath, parameterName } from "../src/constants.ts";
+import { acknowledgeWildcard } from "./private/nag.ts";
+import { check, isEmailAddress, isHttpUrl, prefixProblem } from "./private/validate.ts";
+
+/** ConnectionSecurity values (Mattermost's): "" is clear text and is not written (the default). */
+export type ConnectionSecurity = "" | "TLS" | "STARTTLS";
+
+/** Where the settings live and how to read them: what every Herald function needs. */
+export interface IEmailSettings {
+  /** The SSM path, normalized: one leading slash, no trailing slash (`/herald`). */
+  readonly parameterPrefix: string;
+  /** The key of the SecureString settings; absent: the AWS managed key `aws/ssm`. */
+  readonly encryptionKey?: IKey;
+  /** ssm:GetParametersByPath on the prefix and kms:Decrypt (through SSM) on the key. */
+  grantRead(grantee: IGrantable): void;
+}
+
+/** The SMTP server part of the settings. */
+export interface SmtpServerSettings {
+  /** SMTPServer: host name or IP */
+  readonly server: string;
+  /** SMTPPort, 1..65535 */
+  readonly port: number;
+  /** ConnectionSecurity */
+  readonly connectionSecurity: ConnectionSecurity;
+  /**
+   * EnableSMTPAuth.
+   * @default true unless connectionSecurity is ""
+   */
+  readonly auth?: boolean;
+}
+
+export interface EmailSettingsParametersProps {
+  /**
+   * The SSM path the settings are stored under. A missing leading slash is added.
+   * @default "/herald"
+   */
+  readonly parameterPrefix?: string;
+  /** FeedbackEmail: the sender address (From). */
+  readonly senderAddress: string;
+  /**
+   * FeedbackName: the sender's display name.
+   * @default - none (not written; Mattermost's default is "")
+   */
+  readonly senderName?: string;
+  /**
+   * ReplyToAddress.
+   * @default - the sender address
+   */
+  readonly replyToAddress?: string;
+  /**
+   * ServiceSettings.SiteURL: its host is the EHLO name and the Message-ID domain.
+   * @default - none (not written)
+   */
+  readonly siteUrl?: string;
+  /**
+   * TeamSettings.SiteName: the subject prefix `[SiteName]`.
+   * @default - none (not written: the runtime's default applies)
+   */
+  readonly siteName?: string;
+  /**
+   * The SMTP server, port, security and auth (SMTPServer, SMTPPort, ConnectionSecurity,
+   * EnableSMTPAuth). The username and password are not set here: SmtpCredentials writes them
+   * for SES, or the operator does (SecureString, with `encryptionKey`).
+   * @default - none written (the `ses-api` transport needs none)
+   */
+  readonly smtp?: SmtpServerSettings;
+  /**
+   * EmailSettings.SendEmailNotifications.
+   * @default true
+   */
+  readonly sendEmailNotifications?: boolean;
+  /**
+   * EmailSettings.EnableSecurityFixAlert: the scheduled security-alert check emails bulletins.
+   * @default true
+   */
+  readonly enableSecurityFixAlert?: boolean;
+  /**
+   * The key that encrypts SecureString settings (SMTPPassword).
+   * @default - a new customer-managed key with yearly rotation
+   */
+  readonly encryptionKey?: IKey;
+}
+
+/** The settings path and how a grant on it looks: shared by this construct and imports. */
+function grantReadSettings(
+  scope: IConstruct,
+  grantee: IGrantable,
+  prefix: string,
+  key: IKey | undefined,
+): void {
+  const stack = Stack.of(scope);
+  const prefixArn = stack.formatArn({
+    service: "ssm",
+    resource: "parameter",
+    resourceName: prefix.slice(1),
+    arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+  });
+  const principal = grantee.grantPrincipal;
+  // One recursive GetParametersByPath; IAM checks the path itself, `/*` covers what is below.
+  principal.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: ["ssm:GetParametersByPath"],
+      resources: [prefixArn, `${prefixArn}/*`],
+    }),
+  );
+  acknowledgePrefix(principal, prefixArn, prefix);
+  const viaSsm = { "kms:ViaService": `ssm.${Aws.REGION}.amazonaws.com` };
+  if (key) {
+    principal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ["kms:Decrypt"],
+        resources: [key.keyArn],
+        conditions: { StringEquals: viaSsm },
+      }),
+    );
+    return;
+  }
+  // The AWS managed key aws/ssm has no ARN known at synthesis: any key, but only through SSM
+  // and only for parameters under the prefix (SSM passes the parameter ARN as context).
+  principal.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: ["kms:Decrypt"],
+      resources: [stack.formatArn({ service: "kms", resource: "key", resourceName: "*" })],
+      conditions: {
+        StringEquals: viaSsm,
+        StringLike: { "kms:EncryptionContext:PARAMETER_ARN": `${prefixArn}/*` },
+      },
+    }),
+  );
+  if (principal instanceof Construct) {
+    acknowledgeWildcard(
+      principal,
+      stack.formatArn({ service: "kms", resource: "key", resourceName: "*" }),
+      "SecureString settings use the AWS managed key aws/ssm, whose id is unknown at synthesis; kms:Decrypt " +
+        `is limited to calls through SSM for parameters under ${prefix}.`,
+    );
+  }
+}
+
+function acknowledgePrefix(principal: unknown, prefixArn: string, prefix: string): void {
+  if (!(principal instanceof Construct)) return;
+  acknowledgeWildcard(
+    principal,
+    `${prefixArn}/*`,
+    `The settings are one SSM parameter each under ${prefix}; the function reads exactly that subtree.`,
+  );
+}
+
+/** The prefix as SSM and IAM want it (`herald/` becomes `/herald`); refuses names SSM would reject. */
+export function normalizeParameterPrefix(value: string, construct = "EmailSettingsParameters"): string {
+  const prefix = normalizePrefixPath(value);
+  const problem = prefixProblem(prefix);
+  check(construct, "parameterPrefix", value, problem === undefined, problem ?? "");
+  return prefix;
+}
+
+export class EmailSettingsParameters extends Construct implements IEmailSettings {
+  /** Settings that already live under a prefix (written by hand or by another stack). */
+  static fromParameterPrefix(
+    scope: Construct,
+    id: string,
+    parameterPrefix: string,
+    encryptionKey?: IKey,
+  ): IEmailSettings {
+    const prefix = normalizeParameterPrefix(parameterPrefix);
+    class Import extends Construct implements IEmailSettings {
+      readonly parameterPrefix = prefix;
+      readonly encryptionKey = encryptionKey;
+      grantRead(grantee: IGrantable): void {
+        grantReadSettings(this, grantee, prefix, encryptionKey);
+      }
+    }
+    return new Import(scope, id);
+  }
+
+  readonly parameterPrefix: string;
+  readonly encryptionKey: IKey;
+  /** Every parameter written, by setting path (`EmailSettings.SMTPServer`). */
+  readonly parameters: ReadonlyMap<string, StringParameter>;
+
+  constructor(scope: Construct, id: string, props: EmailSettingsParametersProps) {
+    super(scope, id);
+    const name = "EmailSettingsParameters";
+    this.parameterPrefix = normalizeParameterPrefix(props.parameterPrefix ?? DEFAULT_PARAMETER_PREFIX, name);
+    check(
+      name,
+      "senderAddress",
+      props.senderAddress,
+      isEmailAddress(props.senderAddress),
+      "is not an email address, e.g. notifications@example.com",
+    );
+    if (props.replyToAddress !== undefined) {
+      check(
+        name,
+        "replyToAddress",
+        props.replyToAddress,
+        isEmailAddress(props.replyToAddress),
+        "is not an email address",
+      );
+    }
+    if (props.senderName !== undefined) {
+      check(
+        name,
+        "senderName",
+        props.senderName,
+        !/[\r\n]/.test(props.senderName),
+        "must not contain line breaks (it goes into the From header)",
+      );
+    }
+    if (props.siteUrl !== undefined) {
+      check(
+        name,
+        "siteUrl",
+        props.siteUrl,
+        isHttpUrl(props.siteUrl),
+        "is not an http(s) URL, e.g. https://chat.example.com",
+      );
+    }
+    if (props.smtp) {
+      const { port, server } = props.smtp;
+      check(
+        name,
+        "smtp.server",
+        server,
+        server.trim() !== "" && !/\s/.test(server),
+        "is not a host name or IP address",
+      );
+      check(
+        name,
+        "smtp.port",
+        port,
+        Number.isInteger(port) && port >= 1 && port <= 65535,
+        "is not a port number (an integer from 1 to 65535)",
+      );
+    }
+
+    this.encryptionKey =
+      props.encryptionKey ??
+      new Key(this, "Key", {
+        description: `Herald: encrypts the SecureString settings under ${this.parameterPrefix}`,
+        enableKeyRotation: true,
+        // Scheduled for deletion (30 days) with the stack, like the parameters it encrypts.
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+
+    const values = new Map<string, string>();
+    const set = (path: string, value: string | undefined) => {
+      if (value !== undefined && value !== "") values.set(path, value);
+    };
+    set("EmailSettings.SendEmailNotifications", String(props.sendEmailNotifications ?? true));
+    set("EmailSettings.FeedbackEmail", props.senderAddress);
+    set("EmailSettings.ReplyToAddress", props.replyToAddress ?? props.senderAddress);
+    set("EmailSettings.FeedbackName", props.senderName);
+    set("EmailSettings.EnableSecurityFixAlert", String(props.enableSecurityFixAlert ?? true));
+    if (props.smtp) {
+      set("EmailSettings.SMTPServer", props.smtp.server);
+      set("EmailSettings.SMTPPort", String(props.smtp.port));
+      set("EmailSettings.ConnectionSecurity", props.smtp.connectionSecurity);
+      set("EmailSettings.EnableSMTPAuth", String(props.smtp.auth ?? props.smtp.connectionSecurity !== ""));
+    }
+    set("ServiceSettings.SiteURL", props.siteUrl);
+    set("TeamSettings.SiteName", props.siteName);
+
+    const parameters = new Map<string, StringParameter>();
+    for (const [path, value] of values) {
+      parameters.set(
+        path,
+        new StringParameter(this, path.replace(".", ""), {
+          parameterName: parameterName(this.parameterPrefix, path),
+          stringValue: value,
+          description: `Herald ${path} (deployed default; edit it here, redeploying with a new value overwrites it)`,
+        }),
+      );
+    }
+    this.parameters = parameters;
+  }
+
+  /** The names of the parameters this construct wrote. */
+  get parameterNames(): string[] {
+    return [...this.parameters.keys()].map((path) => parameterName(this.parameterPrefix, path));
+  }
+
+  grantRead(grantee: IGrantable): void {
+    grantReadSettings(this, grantee, this.parameterPrefix, this.encryptionKey);
+  }
+}

@@ -1,0 +1,280 @@
+// Monitoring: an SNS topic (KMS encrypted, TLS only) that emails the administrators; alarms for
+// a dead-letter queue that is not empty, Lambda errors and throttles, the age of the oldest
+// queued notification and SES's bounce and complaint rates; a dashboard of sends, failures,
+// duplicates, queue age, dead letters, bounces, complaints and durations.
+import { Duration } from "aws-cdk-lib";
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  Metric,
+  TreatMissingData,
+  type IMetric,
+} from "aws-cdk-lib/aws-cloudwatch";
+import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
+import { ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { Key } from "aws-cdk-lib/aws-kms";
+import type { IFunction } from "aws-cdk-lib/aws-lambda";
+import { Topic } from "aws-cdk-lib/aws-sns";
+import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import { FEEDBACK_METRIC_NAMES, METRICS_NAMESPACE } from "../src/constants.ts";
+import { check, isEmailAddress } from "./private/validate.ts";
+
+/** SES reviews an account at a 5% bounce rate and a 0.1% complaint rate: alarm before that. */
+export const DEFAULT_BOUNCE_RATE_THRESHOLD = 0.04;
+export const DEFAULT_COMPLAINT_RATE_THRESHOLD = 0.001;
+
+/** The send path's metrics (Powertools, dimension `service`), as lambdas/send-notification.ts emits them. */
+const SEND_SERVICE = "herald-send-notification";
+const SEND_METRICS = {
+  sent: "Sent",
+  duplicate: "Duplicate",
+  retryable: "Retryable",
+  permanent: "Permanent",
+} as const;
+const FEEDBACK_SERVICE = "herald-feedback";
+
+export interface MonitoringProps {
+  /** Who is emailed when an alarm fires (each confirms the SNS subscription once). */
+  readonly adminEmails: readonly string[];
+  /**
+   * The notification queue: an alarm on the age of its oldest message.
+   * @default - no queue alarm
+   */
+  readonly notificationQueue?: IQueue;
+  /**
+   * Dead-letter queues: an alarm as soon as one holds a message.
+   * @default - none
+   */
+  readonly deadLetterQueues?: Record<string, IQueue>;
+  /**
+   * Functions, by label: alarms on errors and throttles, durations on the dashboard.
+   * @default - none
+   */
+  readonly functions?: Record<string, IFunction>;
+  /**
+   * How old the oldest queued notification may get before the alarm.
+   * @default Duration.minutes(15)
+   */
+  readonly maxMessageAge?: Duration;
+  /**
+   * Alarm when SES's Reputation.BounceRate goes above it.
+   * @default 0.04
+   */
+  readonly bounceRateThreshold?: number;
+  /**
+   * Alarm when SES's Reputation.ComplaintRate goes above it.
+   * @default 0.001
+   */
+  readonly complaintRateThreshold?: number;
+  /**
+   * The dashboard's name.
+   * @default - generated
+   */
+  readonly dashboardName?: string;
+}
+
+export class Monitoring extends Construct {
+  readonly topic: Topic;
+  readonly dashboard: Dashboard;
+  readonly alarms: Alarm[] = [];
+  private readonly action: SnsAction;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const name = "Monitoring";
+    check(
+      name,
+      "adminEmails",
+      props.adminEmails,
+      props.adminEmails.length > 0,
+      "is empty: give at least one address",
+    );
+    for (const address of props.adminEmails) {
+      check(name, "adminEmails", address, isEmailAddress(address), "is not an email address");
+    }
+    const bounceRate = props.bounceRateThreshold ?? DEFAULT_BOUNCE_RATE_THRESHOLD;
+    const complaintRate = props.complaintRateThreshold ?? DEFAULT_COMPLAINT_RATE_THRESHOLD;
+    check(
+      name,
+      "bounceRateThreshold",
+      bounceRate,
+      bounceRate > 0 && bounceRate < 1,
+      "is not a rate between 0 and 1",
+    );
+    check(
+      name,
+      "complaintRateThreshold",
+      complaintRate,
+      complaintRate > 0 && complaintRate < 1,
+      "is not a rate between 0 and 1",
+    );
+
+    const key = new Key(this, "Key", {
+      description: "Herald: encrypts the alarm topic",
+      enableKeyRotation: true,
+    });
+    // CloudWatch publishes alarms to the encrypted topic: it needs the key for that.
+    key.grant(new ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*");
+    this.topic = new Topic(this, "Topic", {
+      displayName: "Herald alarms",
+      masterKey: key,
+      enforceSSL: true,
+    });
+    for (const address of props.adminEmails) this.topic.addSubscription(new EmailSubscription(address));
+    this.action = new SnsAction(this.topic);
+
+    const fiveMinutes = Duration.minutes(5);
+    for (const [label, queue] of Object.entries(props.deadLetterQueues ?? {})) {
+      this.alarm(`${label}NotEmpty`, sqsMetric(queue, "ApproximateNumberOfMessagesVisible", "Maximum"), {
+        threshold: 1,
+        description: `Herald: ${label} holds messages that could not be processed; inspect and re-drive them`,
+      });
+    }
+    for (const [label, fn] of Object.entries(props.functions ?? {})) {
+      this.alarm(`${label}Errors`, fn.metricErrors({ period: fiveMinutes, statistic: "Sum" }), {
+        threshold: 1,
+        description: `Herald: the ${label} function failed; see its log group`,
+      });
+      this.alarm(`${label}Throttles`, fn.metricThrottles({ period: fiveMinutes, statistic: "Sum" }), {
+        threshold: 1,
+        description: `Herald: the ${label} function was throttled; check the account's Lambda concurrency`,
+      });
+    }
+    if (props.notificationQueue) {
+      const maxAge = props.maxMessageAge ?? Duration.minutes(15);
+      this.alarm(
+        "OldestNotificationAge",
+        sqsMetric(props.notificationQueue, "ApproximateAgeOfOldestMessage", "Maximum"),
+        {
+          threshold: maxAge.toSeconds(),
+          description: `Herald: a notification has waited more than ${maxAge.toHumanString()} in the queue (sending stalled or too slow)`,
+        },
+      );
+    }
+    this.alarm("SesBounceRate", sesMetric("Reputation.BounceRate"), {
+      threshold: bounceRate,
+      above: true,
+      description: `Herald: SES bounce rate above ${bounceRate * 100}% (SES reviews accounts at 5%)`,
+    });
+    this.alarm("SesComplaintRate", sesMetric("Reputation.ComplaintRate"), {
+      threshold: complaintRate,
+      above: true,
+      description: `Herald: SES complaint rate above ${complaintRate * 100}% (SES reviews accounts at 0.1%)`,
+    });
+
+    const herald = (metricName: string, service: string, label: string) =>
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service },
+        statistic: "Sum",
+        period: fiveMinutes,
+        label,
+      });
+    const functions = Object.entries(props.functions ?? {});
+    this.dashboard = new Dashboard(this, "Dashboard", {
+      ...(props.dashboardName ? { dashboardName: props.dashboardName } : {}),
+      widgets: [
+        [
+          new GraphWidget({
+            title: "Notifications",
+            left: [
+              herald(SEND_METRICS.sent, SEND_SERVICE, "sent"),
+              herald(SEND_METRICS.duplicate, SEND_SERVICE, "duplicates"),
+              herald(SEND_METRICS.retryable, SEND_SERVICE, "retryable failures"),
+              herald(SEND_METRICS.permanent, SEND_SERVICE, "permanent failures"),
+            ],
+            width: 12,
+          }),
+          new GraphWidget({
+            title: "Queue",
+            left: props.notificationQueue
+              ? [
+                  sqsMetric(
+                    props.notificationQueue,
+                    "ApproximateAgeOfOldestMessage",
+                    "Maximum",
+                    "oldest message (s)",
+                  ),
+                ]
+              : [],
+            right: Object.entries(props.deadLetterQueues ?? {}).map(([label, queue]) =>
+              sqsMetric(queue, "ApproximateNumberOfMessagesVisible", "Maximum", `${label} depth`),
+            ),
+            width: 12,
+          }),
+        ],
+        [
+          new GraphWidget({
+            title: "SES feedback",
+            left: [
+              herald(FEEDBACK_METRIC_NAMES.bounce, FEEDBACK_SERVICE, "bounces"),
+              herald(FEEDBACK_METRIC_NAMES.complaint, FEEDBACK_SERVICE, "complaints"),
+              herald(FEEDBACK_METRIC_NAMES.reject, FEEDBACK_SERVICE, "rejects"),
+              herald(FEEDBACK_METRIC_NAMES.deliveryDelay, FEEDBACK_SERVICE, "delivery delays"),
+            ],
+            right: [
+              sesMetric("Reputation.BounceRate", "bounce rate"),
+              sesMetric("Reputation.ComplaintRate", "complaint rate"),
+            ],
+            width: 12,
+          }),
+          new GraphWidget({
+            title: "Durations (p99, ms)",
+            left: functions.map(([label, fn]) =>
+              fn.metricDuration({ statistic: "p99", period: fiveMinutes, label }),
+            ),
+            width: 12,
+          }),
+        ],
+      ],
+    });
+  }
+
+  private alarm(
+    id: string,
+    metric: IMetric,
+    options: { threshold: number; description: string; above?: boolean },
+  ): Alarm {
+    const alarm = new Alarm(this, id, {
+      metric,
+      threshold: options.threshold,
+      evaluationPeriods: 1,
+      comparisonOperator: options.above
+        ? ComparisonOperator.GREATER_THAN_THRESHOLD
+        : ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription: options.description,
+    });
+    alarm.addAlarmAction(this.action);
+    alarm.addOkAction(this.action);
+    this.alarms.push(alarm);
+    return alarm;
+  }
+}
+
+function sqsMetric(queue: IQueue, metricName: string, statistic: string, label?: string): Metric {
+  return new Metric({
+    namespace: "AWS/SQS",
+    metricName,
+    dimensionsMap: { QueueName: queue.queueName },
+    statistic,
+    period: Duration.minutes(5),
+    ...(label ? { label } : {}),
+  });
+}
+
+/** SES's account-level reputation metrics (updated by SES about hourly). */
+function sesMetric(metricName: string, label?: string): Metric {
+  return new Metric({
+    namespace: "AWS/SES",
+    metricName,
+    statistic: "Maximum",
+    period: Duration.minutes(15),
+    ...(label ? { label } : {}),
+  });
+}

@@ -1,0 +1,260 @@
+// The notification pipeline: applications put "Notification" events on an EventBridge bus; a
+// rule queues them (SQS, KMS encrypted, TLS only) with a dead-letter queue; send-notification
+// consumes them with partial batch responses, at a concurrency derived from the sending rate;
+// a DynamoDB table holds the idempotency records that make each notification go out once.
+import { Duration, Validations } from "aws-cdk-lib";
+import { EventBus, Rule, type IEventBus } from "aws-cdk-lib/aws-events";
+import { SqsQueue } from "aws-cdk-lib/aws-events-targets";
+import { PolicyStatement, type IGrantable } from "aws-cdk-lib/aws-iam";
+import type { ITable } from "aws-cdk-lib/aws-dynamodb";
+import { Key, type IKey } from "aws-cdk-lib/aws-kms";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import {
+  CONFIGURATION_SET_ENV,
+  DEAD_LETTER_QUEUE_URL_ENV,
+  DEFAULT_TRANSPORT,
+  MAX_SEND_RATE_ENV,
+  NOTIFICATION_DETAIL_TYPE,
+  PARAMETER_PREFIX_ENV,
+  TABLE_NAME_ENV,
+  TRANSPORT_ENV,
+  TRANSPORTS,
+  type Transport,
+} from "../src/constants.ts";
+import type { IEmailSettings } from "./email-settings-parameters.ts";
+import { HeraldFunction, type HeraldFunctionOptions } from "./private/herald-function.ts";
+import { createHeraldTable } from "./private/table.ts";
+import { check } from "./private/validate.ts";
+import type { ISendingIdentity } from "./sending-domain.ts";
+
+/** SES's sending rate for a new production account. */
+export const DEFAULT_MAX_SEND_RATE = 14;
+
+/** What one function instance sends per second, comfortably, over a pooled connection. */
+export const SENDS_PER_INSTANCE = 10;
+
+/** SQS event source limits on maximum concurrency. */
+const MIN_CONCURRENCY = 2;
+const MAX_CONCURRENCY = 1000;
+
+/**
+ * How the account-wide rate is shared: at most `maxConcurrency` instances, each held to
+ * `perInstanceRate` emails per second, so that together they never exceed `maxSendRate`.
+ */
+export function sendingConcurrency(maxSendRate: number): { maxConcurrency: number; perInstanceRate: number } {
+  const maxConcurrency = Math.min(
+    MAX_CONCURRENCY,
+    Math.max(MIN_CONCURRENCY, Math.ceil(maxSendRate / SENDS_PER_INSTANCE)),
+  );
+  // Rounded down: the sum of the instances' rates stays at or under the total.
+  const perInstanceRate = Math.floor((maxSendRate / maxConcurrency) * 1000) / 1000;
+  return { maxConcurrency, perInstanceRate };
+}
+
+export interface NotificationPipelineProps extends HeraldFunctionOptions {
+  /** The settings the sender reads (prefix and key). */
+  readonly settings: IEmailSettings;
+  /**
+   * How mail leaves: `ses-smtp` and `smtp` over SMTP with the settings, `ses-api` through the
+   * SES v2 API with the function's role (then `sendingIdentity` is required).
+   * @default "ses-smtp"
+   */
+  readonly transport?: Transport;
+  /**
+   * The SES identity and configuration set: `ses-api` sends through them (and the function may).
+   * @default - none (required for `ses-api`)
+   */
+  readonly sendingIdentity?: ISendingIdentity;
+  /**
+   * Emails per second across all senders: SES's sending rate. Sets the SQS maximum
+   * concurrency and each instance's rate limit (see {@link sendingConcurrency}).
+   * @default 14
+   */
+  readonly maxSendRate?: number;
+  /**
+   * The bus applications put Notification events on.
+   * @default - a new event bus
+   */
+  readonly eventBus?: IEventBus;
+  /**
+   * The table for idempotency records.
+   * @default - a new table (on-demand, TTL, point-in-time recovery)
+   */
+  readonly table?: ITable;
+  /**
+   * Deletion protection of the table this construct creates (it is then also kept on stack deletion).
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * The send-notification function's timeout; the queue's visibility timeout is 6 times it.
+   * @default Duration.seconds(60)
+   */
+  readonly functionTimeout?: Duration;
+  /**
+   * Records per batch.
+   * @default 10
+   */
+  readonly batchSize?: number;
+  /**
+   * The key of the queues.
+   * @default - a new customer-managed key with rotation
+   */
+  readonly encryptionKey?: IKey;
+}
+
+export class NotificationPipeline extends Construct {
+  readonly eventBus: IEventBus;
+  readonly rule: Rule;
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly table: ITable;
+  readonly encryptionKey: IKey;
+  /** lambdas/send-notification.ts */
+  readonly sender: HeraldFunction;
+  readonly maxConcurrency: number;
+  readonly perInstanceRate: number;
+
+  constructor(scope: Construct, id: string, props: NotificationPipelineProps) {
+    super(scope, id);
+    const name = "NotificationPipeline";
+    const transport = props.transport ?? DEFAULT_TRANSPORT;
+    check(
+      name,
+      "transport",
+      transport,
+      TRANSPORTS.includes(transport),
+      `is not one of ${TRANSPORTS.join(", ")}`,
+    );
+    check(
+      name,
+      "sendingIdentity",
+      undefined,
+      transport !== "ses-api" || props.sendingIdentity !== undefined,
+      "is required with transport ses-api",
+    );
+    const maxSendRate = props.maxSendRate ?? DEFAULT_MAX_SEND_RATE;
+    check(
+      name,
+      "maxSendRate",
+      maxSendRate,
+      Number.isFinite(maxSendRate) && maxSendRate > 0,
+      "is not a positive number of emails per second",
+    );
+    const batchSize = props.batchSize ?? 10;
+    check(
+      name,
+      "batchSize",
+      batchSize,
+      Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 10,
+      "is not an integer from 1 to 10",
+    );
+    const timeout = props.functionTimeout ?? Duration.seconds(60);
+    ({ maxConcurrency: this.maxConcurrency, perInstanceRate: this.perInstanceRate } =
+      sendingConcurrency(maxSendRate));
+
+    this.encryptionKey =
+      props.encryptionKey ??
+      new Key(this, "Key", {
+        description: "Herald: encrypts the notification queues",
+        enableKeyRotation: true,
+      });
+    this.deadLetterQueue = new Queue(this, "DeadLetterQueue", {
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: this.encryptionKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new Queue(this, "Queue", {
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: this.encryptionKey,
+      enforceSSL: true,
+      // AWS's advice for Lambda consumers: at least 6 times the function's timeout.
+      visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+    });
+
+    this.eventBus =
+      props.eventBus ?? new EventBus(this, "Bus", { description: "Herald: put Notification events here" });
+    this.rule = new Rule(this, "Rule", {
+      eventBus: this.eventBus,
+      description: `Herald: ${NOTIFICATION_DETAIL_TYPE} events -> the send queue`,
+      eventPattern: { detailType: [NOTIFICATION_DETAIL_TYPE] },
+      targets: [new SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue })],
+    });
+
+    this.table = props.table ?? createHeraldTable(this, "Table", props.deletionProtection ?? true);
+
+    this.sender = new HeraldFunction(this, "Sender", {
+      entry: "lambdas/send-notification.ts",
+      description: "Herald: sends Notification events from the queue, exactly once each",
+      serviceName: "herald-send-notification",
+      timeout,
+      memorySize: 512,
+      logRetention: props.logRetention,
+      logLevel: props.logLevel,
+      environment: {
+        [TRANSPORT_ENV]: transport,
+        [PARAMETER_PREFIX_ENV]: props.settings.parameterPrefix,
+        [TABLE_NAME_ENV]: this.table.tableName,
+        [DEAD_LETTER_QUEUE_URL_ENV]: this.deadLetterQueue.queueUrl,
+        [MAX_SEND_RATE_ENV]: String(this.perInstanceRate),
+        ...(props.sendingIdentity
+          ? { [CONFIGURATION_SET_ENV]: props.sendingIdentity.configurationSetName }
+          : {}),
+      },
+    });
+    const role = this.sender.role;
+    props.settings.grantRead(role);
+    this.table.grantReadWriteData(role);
+    // Permanent failures go to the dead-letter queue: SendMessage, and the key to encrypt them.
+    this.deadLetterQueue.grant(role, "sqs:SendMessage");
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+        resources: [this.encryptionKey.keyArn],
+      }),
+    );
+    if (transport === "ses-api") props.sendingIdentity?.grantSend(role);
+    this.sender.function.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize,
+        reportBatchItemFailures: true,
+        maxConcurrency: this.maxConcurrency,
+      }),
+    );
+
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: "AwsSolutions-SQS3",
+      reason:
+        "This is the dead-letter queue of the notification queue (and of the rule's target): it has none itself.",
+    });
+  }
+
+  /** Lets a producer put Notification events on the bus. */
+  grantPutEvents(grantee: IGrantable): void {
+    this.eventBus.grantPutEventsTo(grantee);
+  }
+
+  /** An `aws events put-events` command that sends one Notification (for a README or an output). */
+  get putEventsExample(): string {
+    return putEventsCommand(this.eventBus.eventBusName);
+  }
+}
+
+/** `aws events put-events` with one Notification event on `busName`. */
+export function putEventsCommand(busName: string): string {
+  const detail = JSON.stringify({
+    id: "hello-1",
+    to: ["you@example.com"],
+    subject: "Hello",
+    text: "Sent through Herald",
+  });
+  const entries = JSON.stringify([
+    { EventBusName: busName, Source: "my.app", DetailType: NOTIFICATION_DETAIL_TYPE, Detail: detail },
+  ]);
+  return `aws events put-events --entries '${entries}'`;
+}

@@ -1,0 +1,83 @@
+// Rules for deployment values, shared by the context reader (bin/app.ts) and the constructs'
+// props checks, so that `-c adminEmails=...` and `new Monitoring(..., { adminEmails })` agree.
+import { Token } from "aws-cdk-lib";
+import { DEFAULT_PARAMETER_PREFIX } from "../../src/constants.ts";
+
+/** A value a construct or the context refused: names the prop, the rule and the value given. */
+export class HeraldConfigError extends Error {
+  override name = "HeraldConfigError";
+}
+
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
+
+/** A DNS label: letters, digits and inner hyphens, at most 63 characters. */
+export function isDnsLabel(value: string): boolean {
+  return LABEL.test(value);
+}
+
+/** A domain name with at least two labels and an alphabetic top-level label (`example.com`). */
+export function isDomainName(value: string): boolean {
+  if (value.length > 253) return false;
+  const labels = value.split(".");
+  return labels.length >= 2 && labels.every(isDnsLabel) && /^[a-z]{2,63}$/i.test(labels.at(-1)!);
+}
+
+/** An address SES and IAM accept: `local@domain`, no display name, no spaces. */
+export function isEmailAddress(value: string): boolean {
+  const at = value.lastIndexOf("@");
+  if (at < 1 || at > 64) return false;
+  const local = value.slice(0, at);
+  return (
+    /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/i.test(local) &&
+    isDomainName(value.slice(at + 1))
+  );
+}
+
+/** Whether `name` is `domain` itself or one of its subdomains (case-insensitive). */
+export function isWithinDomain(name: string, domain: string): boolean {
+  const n = name.toLowerCase().replace(/\.$/, "");
+  const d = domain.toLowerCase().replace(/\.$/, "");
+  return n === d || n.endsWith(`.${d}`);
+}
+
+/** The domain of an address. */
+export function addressDomain(address: string): string {
+  return address.slice(address.lastIndexOf("@") + 1);
+}
+
+/** An http(s) URL. */
+export function isHttpUrl(value: string, httpsOnly = false): boolean {
+  try {
+    const url = new URL(value);
+    return httpsOnly ? url.protocol === "https:" : url.protocol === "https:" || url.protocol === "http:";
+  } catch {
+    return false;
+  }
+}
+
+/** A recurring EventBridge Scheduler expression: `rate(...)` or `cron(...)`. */
+export function isScheduleExpression(value: string): boolean {
+  return (
+    /^rate\(\s*\d+\s+(minute|minutes|hour|hours|day|days)\s*\)$/.test(value) || /^cron\(.+\)$/.test(value)
+  );
+}
+
+/**
+ * A props check at the top of a constructor: throws `Construct: prop "value" rule` unless
+ * `ok` (values that are tokens are resolved only at deployment, so they are not checked).
+ */
+export function check(construct: string, prop: string, value: unknown, ok: boolean, rule: string): void {
+  if (ok || (typeof value === "string" && Token.isUnresolved(value))) return;
+  throw new HeraldConfigError(`${construct}: ${prop} ${JSON.stringify(value)} ${rule}`);
+}
+
+/** Why SSM would refuse a normalized settings prefix (`/herald`), or undefined when it is fine. */
+export function prefixProblem(prefix: string): string | undefined {
+  if (!/^(\/[A-Za-z0-9_.-]+)+$/.test(prefix)) {
+    return `is not an SSM path: use segments of letters, digits, "_", "." and "-", e.g. ${DEFAULT_PARAMETER_PREFIX}`;
+  }
+  // SSM refuses names that begin with "aws" or "ssm", in any case.
+  if (/^\/(aws|ssm)/i.test(prefix))
+    return `is reserved by AWS: pick another, e.g. ${DEFAULT_PARAMETER_PREFIX}`;
+  return undefined;
+}

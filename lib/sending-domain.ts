@@ -1,0 +1,257 @@
+// The SES sending domain: the domain identity with Easy DKIM (RSA 2048) and a custom MAIL FROM
+// domain, its DNS records (DKIM CNAMEs, MAIL FROM MX and SPF, DMARC) in a Route 53 zone or as
+// outputs, and a configuration set (reputation metrics, TLS required, bounces and complaints
+// suppressed) whose bounce, complaint, reject, delay and delivery events reach the feedback
+// Lambda, which publishes them as NotificationFeedback events.
+import { Duration, Stack, Validations } from "aws-cdk-lib";
+import { EventBus, Rule, type IEventBus } from "aws-cdk-lib/aws-events";
+import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
+import { PolicyStatement, type IGrantable } from "aws-cdk-lib/aws-iam";
+import type { IHostedZone } from "aws-cdk-lib/aws-route53";
+import {
+  ConfigurationSet,
+  ConfigurationSetTlsPolicy,
+  DkimIdentity,
+  EasyDkimSigningKeyLength,
+  EmailIdentity,
+  EmailSendingEvent,
+  EventDestination,
+  Identity,
+  MailFromBehaviorOnMxFailure,
+  SuppressionReasons,
+} from "aws-cdk-lib/aws-ses";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import { EVENT_BUS_NAME_ENV } from "../src/constants.ts";
+import { createRecords, outputRecords, type DnsRecord } from "./private/dns-records.ts";
+import { HeraldFunction, type HeraldFunctionOptions } from "./private/herald-function.ts";
+import { check, isDnsLabel, isDomainName, isEmailAddress, isWithinDomain } from "./private/validate.ts";
+
+export const DMARC_POLICIES = ["none", "quarantine", "reject"] as const;
+export type DmarcPolicy = (typeof DMARC_POLICIES)[number];
+
+/** What sending through SES needs to know about a domain; SendingDomain implements it. */
+export interface ISendingIdentity {
+  readonly domain: string;
+  readonly emailIdentityArn: string;
+  readonly configurationSetName: string;
+  readonly configurationSetArn: string;
+  /** ses:SendEmail and ses:SendRawEmail on the identity and the configuration set. */
+  grantSend(grantee: IGrantable): void;
+}
+
+export interface SendingDomainProps extends HeraldFunctionOptions {
+  /** The sending domain (the SES identity), e.g. `example.com`. */
+  readonly domain: string;
+  /**
+   * The public Route 53 zone the records go into; the domain must be the zone's name or in it.
+   * @default - no zone: every record is a stack output, to create at any DNS provider
+   */
+  readonly hostedZone?: IHostedZone;
+  /**
+   * The custom MAIL FROM domain is `<mailFromSubdomain>.<domain>` (bounces go there; SPF aligns).
+   * @default "bounce"
+   */
+  readonly mailFromSubdomain?: string;
+  /**
+   * The `_dmarc` record's policy (`p=`).
+   * @default "none"
+   */
+  readonly dmarcPolicy?: DmarcPolicy;
+  /**
+   * Where aggregate DMARC reports go (`rua=mailto:`).
+   * @default - no reports
+   */
+  readonly dmarcReportEmail?: string;
+  /**
+   * The bus NotificationFeedback events are published on.
+   * @default - the account's default event bus
+   */
+  readonly feedbackEventBus?: IEventBus;
+}
+
+export class SendingDomain extends Construct implements ISendingIdentity {
+  readonly domain: string;
+  readonly mailFromDomain: string;
+  readonly identity: EmailIdentity;
+  readonly configurationSet: ConfigurationSet;
+  readonly emailIdentityArn: string;
+  readonly configurationSetName: string;
+  readonly configurationSetArn: string;
+  /** Every DNS record the domain needs (created in the zone, or output). */
+  readonly dnsRecords: readonly DnsRecord[];
+  /** The feedback Lambda (SES events -> logs, metrics, NotificationFeedback). */
+  readonly feedback: HeraldFunction;
+  /** Feedback events that could not be delivered or processed. */
+  readonly feedbackDeadLetterQueue: Queue;
+
+  constructor(scope: Construct, id: string, props: SendingDomainProps) {
+    super(scope, id);
+    const name = "SendingDomain";
+    const domain = props.domain.trim().toLowerCase().replace(/\.$/, "");
+    check(name, "domain", props.domain, isDomainName(domain), "is not a domain name, e.g. example.com");
+    const sub = props.mailFromSubdomain ?? "bounce";
+    check(
+      name,
+      "mailFromSubdomain",
+      sub,
+      isDnsLabel(sub),
+      'is not a DNS label (letters, digits, inner "-"), e.g. bounce',
+    );
+    const policy = props.dmarcPolicy ?? "none";
+    check(
+      name,
+      "dmarcPolicy",
+      policy,
+      DMARC_POLICIES.includes(policy),
+      `is not one of ${DMARC_POLICIES.join(", ")}`,
+    );
+    if (props.dmarcReportEmail !== undefined) {
+      check(
+        name,
+        "dmarcReportEmail",
+        props.dmarcReportEmail,
+        isEmailAddress(props.dmarcReportEmail),
+        "is not an email address",
+      );
+    }
+    if (props.hostedZone) {
+      const zoneName = props.hostedZone.zoneName;
+      check(
+        name,
+        "hostedZone",
+        zoneName,
+        isWithinDomain(domain, zoneName),
+        `does not contain the domain ${domain}: use the domain's own zone or a parent zone`,
+      );
+    }
+    this.domain = domain;
+    this.mailFromDomain = `${sub}.${domain}`;
+    const stack = Stack.of(this);
+
+    this.configurationSet = new ConfigurationSet(this, "ConfigurationSet", {
+      reputationMetrics: true,
+      tlsPolicy: ConfigurationSetTlsPolicy.REQUIRE,
+      suppressionReasons: SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+      sendingEnabled: true,
+    });
+    this.configurationSetName = this.configurationSet.configurationSetName;
+    this.configurationSetArn = stack.formatArn({
+      service: "ses",
+      resource: "configuration-set",
+      resourceName: this.configurationSetName,
+    });
+
+    this.identity = new EmailIdentity(this, "Identity", {
+      identity: Identity.domain(domain),
+      configurationSet: this.configurationSet, // the default for every message from the domain
+      dkimSigning: true,
+      dkimIdentity: DkimIdentity.easyDkim(EasyDkimSigningKeyLength.RSA_2048_BIT),
+      mailFromDomain: this.mailFromDomain,
+      mailFromBehaviorOnMxFailure: MailFromBehaviorOnMxFailure.USE_DEFAULT_VALUE,
+    });
+    this.emailIdentityArn = this.identity.emailIdentityArn;
+
+    const dmarc = [
+      `v=DMARC1; p=${policy}`,
+      ...(props.dmarcReportEmail ? [`rua=mailto:${props.dmarcReportEmail}`] : []),
+    ];
+    this.dnsRecords = [
+      ...([1, 2, 3] as const).map((n) => ({
+        id: `DkimRecord${n}`,
+        name: this.identity[`dkimDnsTokenName${n}`],
+        type: "CNAME" as const,
+        value: this.identity[`dkimDnsTokenValue${n}`],
+        purpose: `DKIM key ${n} of 3`,
+      })),
+      {
+        id: "MailFromMxRecord",
+        name: this.mailFromDomain,
+        type: "MX",
+        value: `10 feedback-smtp.${stack.region}.amazonses.com`,
+        purpose: "MAIL FROM domain: bounces reach SES",
+      },
+      {
+        id: "MailFromSpfRecord",
+        name: this.mailFromDomain,
+        type: "TXT",
+        value: '"v=spf1 include:amazonses.com ~all"',
+        purpose: "SPF of the MAIL FROM domain",
+      },
+      {
+        id: "DmarcRecord",
+        name: `_dmarc.${domain}`,
+        type: "TXT",
+        value: `"${dmarc.join("; ")}"`,
+        purpose: "DMARC policy",
+      },
+    ];
+    if (props.hostedZone) createRecords(this, props.hostedZone, this.dnsRecords);
+    else outputRecords(this, id, this.dnsRecords);
+
+    // Feedback: SES publishes to the default bus only; a rule picks this configuration set's events.
+    this.feedbackDeadLetterQueue = new Queue(this, "FeedbackDeadLetterQueue", {
+      encryption: QueueEncryption.SQS_MANAGED, // EventBridge can deliver to it without a key policy
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const bus = props.feedbackEventBus;
+    const defaultBus = EventBus.fromEventBusArn(
+      this,
+      "DefaultBus",
+      stack.formatArn({ service: "events", resource: "event-bus", resourceName: "default" }),
+    );
+    this.feedback = new HeraldFunction(this, "Feedback", {
+      entry: "lambdas/feedback.ts",
+      description:
+        "Herald: SES bounces, complaints, rejects, delays and deliveries -> NotificationFeedback events",
+      serviceName: "herald-feedback",
+      logRetention: props.logRetention,
+      logLevel: props.logLevel,
+      environment: bus ? { [EVENT_BUS_NAME_ENV]: bus.eventBusName } : {},
+      deadLetterQueue: this.feedbackDeadLetterQueue,
+      retryAttempts: 2,
+    });
+    (bus ?? defaultBus).grantPutEventsTo(this.feedback.role);
+
+    this.configurationSet.addEventDestination("Feedback", {
+      destination: EventDestination.eventBus(defaultBus),
+      events: [
+        EmailSendingEvent.BOUNCE,
+        EmailSendingEvent.COMPLAINT,
+        EmailSendingEvent.REJECT,
+        EmailSendingEvent.DELIVERY_DELAY,
+        EmailSendingEvent.DELIVERY,
+      ],
+    });
+    new Rule(this, "FeedbackRule", {
+      description: `Herald: SES events of configuration set ${this.configurationSetName} -> feedback Lambda`,
+      eventPattern: {
+        source: ["aws.ses"],
+        detail: { mail: { tags: { "ses:configuration-set": [this.configurationSetName] } } },
+      },
+      targets: [
+        new LambdaFunction(this.feedback.function, {
+          deadLetterQueue: this.feedbackDeadLetterQueue,
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(6),
+        }),
+      ],
+    });
+
+    Validations.of(this.feedbackDeadLetterQueue).acknowledge({
+      id: "AwsSolutions-SQS3",
+      reason:
+        "This queue is itself the dead-letter queue of the feedback rule target and of the feedback function's asynchronous invocations.",
+    });
+  }
+
+  grantSend(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ["ses:SendEmail", "ses:SendRawEmail"],
+        resources: [this.emailIdentityArn, this.configurationSetArn],
+      }),
+    );
+  }
+}

@@ -1,0 +1,104 @@
+// The console tools for the settings: test-send (Mattermost's "Test Connection") and
+// validate-settings, each reading the settings under the prefix.
+import { Duration, Stack, Validations } from "aws-cdk-lib";
+import { PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { Construct } from "constructs";
+import {
+  DEFAULT_TRANSPORT,
+  PARAMETER_PREFIX_ENV,
+  TRANSPORT_ENV,
+  TRANSPORTS,
+  type Transport,
+} from "../src/constants.ts";
+import type { IEmailSettings } from "./email-settings-parameters.ts";
+import { HeraldFunction, type HeraldFunctionOptions } from "./private/herald-function.ts";
+import { acknowledgeWildcard } from "./private/nag.ts";
+import { check } from "./private/validate.ts";
+import type { ISendingIdentity } from "./sending-domain.ts";
+
+export interface SettingsFunctionsProps extends HeraldFunctionOptions {
+  /** The settings both functions read. */
+  readonly settings: IEmailSettings;
+  /**
+   * HERALD_TRANSPORT; with `ses-api`, validate-settings checks SES in the stack's region.
+   * @default "ses-smtp"
+   */
+  readonly transport?: Transport;
+  /**
+   * The domain identity validate-settings reads (ses:GetEmailIdentity).
+   * @default - any identity in the account and region
+   */
+  readonly sendingIdentity?: ISendingIdentity;
+  /**
+   * Timeout of each function. An SMTP operation stops one second before it, so keep it above
+   * SMTPServerTimeout.
+   * @default Duration.seconds(30)
+   */
+  readonly timeout?: Duration;
+}
+
+export class SettingsFunctions extends Construct {
+  /** lambdas/test-send.ts: invoke with { "to": "you@example.com" }. */
+  readonly testSend: HeraldFunction;
+  /** lambdas/validate-settings.ts: invoke with {} or { "connect": true }. */
+  readonly validateSettings: HeraldFunction;
+
+  constructor(scope: Construct, id: string, props: SettingsFunctionsProps) {
+    super(scope, id);
+    const transport = props.transport ?? DEFAULT_TRANSPORT;
+    check(
+      "SettingsFunctions",
+      "transport",
+      transport,
+      TRANSPORTS.includes(transport),
+      `is not one of ${TRANSPORTS.join(", ")}`,
+    );
+    const common = {
+      timeout: props.timeout ?? Duration.seconds(30),
+      logRetention: props.logRetention,
+      logLevel: props.logLevel,
+      environment: { [PARAMETER_PREFIX_ENV]: props.settings.parameterPrefix, [TRANSPORT_ENV]: transport },
+    };
+    this.testSend = new HeraldFunction(this, "TestSend", {
+      ...common,
+      entry: "lambdas/test-send.ts",
+      description: "Herald Test Connection: sends a test email with the saved settings",
+      serviceName: "herald-test-send",
+    });
+    this.validateSettings = new HeraldFunction(this, "ValidateSettings", {
+      ...common,
+      entry: "lambdas/validate-settings.ts",
+      description: "Herald: validates the saved settings, checks SES, optionally probes the server",
+      serviceName: "herald-validate-settings",
+    });
+    for (const fn of [this.testSend, this.validateSettings]) props.settings.grantRead(fn.role);
+
+    const role = this.validateSettings.role;
+    // Sandbox status, quota and sending rate: GetAccount has no resource-level permissions.
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ sid: "ReadSesAccount", actions: ["ses:GetAccount"], resources: ["*"] }),
+    );
+    const identityArn =
+      props.sendingIdentity?.emailIdentityArn ??
+      Stack.of(this).formatArn({ service: "ses", resource: "identity", resourceName: "*" });
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: "ReadSesIdentity",
+        actions: ["ses:GetEmailIdentity"],
+        resources: [identityArn],
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason:
+        "ses:GetAccount supports no resource-level permissions; it only reads the account's sending status.",
+    });
+    if (!props.sendingIdentity) {
+      acknowledgeWildcard(
+        role,
+        identityArn,
+        "ses:GetEmailIdentity (read only) for the sender's domain, which is not part of this deployment.",
+      );
+    }
+  }
+}

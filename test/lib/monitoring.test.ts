@@ -1,0 +1,149 @@
+// Monitoring alone in a fresh stack: the encrypted alarm topic and its subscriptions, every
+// alarm with its threshold and missing-data rule, the dashboard, and the send path's metric names.
+import { Duration } from "aws-cdk-lib";
+import { Template } from "aws-cdk-lib/assertions";
+import { Code, Function as LambdaFunction, Runtime } from "aws-cdk-lib/aws-lambda";
+import { Queue } from "aws-cdk-lib/aws-sqs";
+import { afterAll, describe, expect, it } from "vitest";
+import { Monitoring } from "../../lib/monitoring.ts";
+import { FEEDBACK_METRIC_NAMES } from "../../src/constants.ts";
+import { METRIC } from "../../src/notifications/process.ts";
+import { freshStack, logicalId, nagFindings, removeOutdirs, warningsAndErrors } from "../helpers/cdk.ts";
+
+afterAll(removeOutdirs);
+
+function build() {
+  const stack = freshStack();
+  const queue = new Queue(stack, "Queue", { enforceSSL: true });
+  const dlq = new Queue(stack, "Dlq", { enforceSSL: true });
+  const fn = new LambdaFunction(stack, "Fn", {
+    runtime: Runtime.NODEJS_24_X,
+    handler: "index.handler",
+    code: Code.fromInline("export const handler = async () => {};"),
+  });
+  const monitoring = new Monitoring(stack, "Monitoring", {
+    adminEmails: ["ops@example.com", "oncall@example.com"],
+    notificationQueue: queue,
+    deadLetterQueues: { Dead: dlq },
+    functions: { Sender: fn },
+    maxMessageAge: Duration.minutes(10),
+  });
+  return { stack, monitoring, queue, dlq, fn, template: Template.fromStack(stack) };
+}
+
+function alarms(template: Template) {
+  return Object.values(template.findResources("AWS::CloudWatch::Alarm")).map((a) => a.Properties);
+}
+
+describe("Monitoring", () => {
+  const s = build();
+
+  it("emails every administrator through a KMS-encrypted topic", () => {
+    s.template.hasResourceProperties("AWS::SNS::Topic", {
+      KmsMasterKeyId: { "Fn::GetAtt": [logicalId(s.monitoring.topic.masterKey!), "Arn"] },
+    });
+    const endpoints = Object.values(s.template.findResources("AWS::SNS::Subscription")).map((r) => [
+      r.Properties.Protocol,
+      r.Properties.Endpoint,
+    ]);
+    expect(endpoints).toEqual([
+      ["email", "ops@example.com"],
+      ["email", "oncall@example.com"],
+    ]);
+  });
+
+  it("lets CloudWatch publish to the encrypted topic", () => {
+    s.template.hasResourceProperties("AWS::KMS::Key", { EnableKeyRotation: true });
+    const key = s.template.toJSON().Resources[logicalId(s.monitoring.topic.masterKey!)].Properties.KeyPolicy;
+    expect(key.Statement).toContainEqual(
+      expect.objectContaining({
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+      }),
+    );
+  });
+
+  it("alarms on dead letters, errors, throttles, queue age, bounce and complaint rates, to the topic", () => {
+    const found = alarms(s.template).map((a) => [
+      a.Namespace,
+      a.MetricName,
+      a.ComparisonOperator,
+      a.Threshold,
+    ]);
+    expect(found).toEqual([
+      ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "GreaterThanOrEqualToThreshold", 1],
+      ["AWS/Lambda", "Errors", "GreaterThanOrEqualToThreshold", 1],
+      ["AWS/Lambda", "Throttles", "GreaterThanOrEqualToThreshold", 1],
+      ["AWS/SQS", "ApproximateAgeOfOldestMessage", "GreaterThanOrEqualToThreshold", 600],
+      ["AWS/SES", "Reputation.BounceRate", "GreaterThanThreshold", 0.04],
+      ["AWS/SES", "Reputation.ComplaintRate", "GreaterThanThreshold", 0.001],
+    ]);
+    const topic = { Ref: logicalId(s.monitoring.topic) };
+    for (const alarm of alarms(s.template)) {
+      expect(alarm).toMatchObject({
+        TreatMissingData: "notBreaching",
+        AlarmActions: [topic],
+        OKActions: [topic],
+      });
+    }
+  });
+
+  it("watches the right queues and function", () => {
+    const dims = alarms(s.template).map((a) => a.Dimensions);
+    expect(dims[0]).toEqual([
+      { Name: "QueueName", Value: { "Fn::GetAtt": [logicalId(s.dlq), "QueueName"] } },
+    ]);
+    expect(dims[1]).toEqual([{ Name: "FunctionName", Value: { Ref: logicalId(s.fn) } }]);
+    expect(dims[3]).toEqual([
+      { Name: "QueueName", Value: { "Fn::GetAtt": [logicalId(s.queue), "QueueName"] } },
+    ]);
+    expect(dims[4]).toBeUndefined(); // SES reputation: account level
+  });
+
+  it("draws sends, failures, duplicates, queue age, dead letters, bounces, complaints and durations", () => {
+    const [dashboard] = Object.values(s.template.findResources("AWS::CloudWatch::Dashboard"));
+    const body = JSON.stringify(dashboard!.Properties.DashboardBody);
+    for (const name of [
+      METRIC.sent,
+      METRIC.duplicate,
+      METRIC.retryable,
+      METRIC.permanent,
+      "ApproximateAgeOfOldestMessage",
+      "ApproximateNumberOfMessagesVisible",
+      FEEDBACK_METRIC_NAMES.bounce,
+      FEEDBACK_METRIC_NAMES.complaint,
+      "Reputation.BounceRate",
+      "Duration",
+    ]) {
+      expect(body).toContain(`\\"${name}\\"`);
+    }
+    expect(body).toContain('\\"service\\",\\"herald-send-notification\\"');
+    expect(body).toContain('\\"service\\",\\"herald-feedback\\"');
+  });
+
+  it("passes cdk-nag (its own resources; the queues and function here are fixtures) and raises no CDK warning", () => {
+    expect(nagFindings(s.monitoring)).toEqual([]);
+    expect(warningsAndErrors(s.stack)).toEqual([]);
+  });
+
+  it("works with nothing but the administrators: the SES alarms and the topic", () => {
+    const stack = freshStack();
+    new Monitoring(stack, "M", { adminEmails: ["ops@example.com"] });
+    expect(alarms(Template.fromStack(stack)).map((a) => a.MetricName)).toEqual([
+      "Reputation.BounceRate",
+      "Reputation.ComplaintRate",
+    ]);
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
+  it.each([
+    [{ adminEmails: [] }, "Monitoring: adminEmails [] is empty"],
+    [{ adminEmails: ["root"] }, 'Monitoring: adminEmails "root" is not an email address'],
+    [
+      { adminEmails: ["a@example.com"], bounceRateThreshold: 5 },
+      "Monitoring: bounceRateThreshold 5 is not a rate",
+    ],
+  ])("refuses %j", (props, message) => {
+    expect(() => new Monitoring(freshStack(), "M", props)).toThrow(message);
+  });
+});

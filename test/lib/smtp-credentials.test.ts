@@ -1,0 +1,167 @@
+// SmtpCredentials alone in a fresh stack: the sending user, the custom resource and its
+// handler's permissions, rotation by serial, the region rule, and no secret in the template.
+import { Template } from "aws-cdk-lib/assertions";
+import { afterAll, describe, expect, it } from "vitest";
+import { EmailSettingsParameters } from "../../lib/email-settings-parameters.ts";
+import { SendingDomain } from "../../lib/sending-domain.ts";
+import { SmtpCredentials } from "../../lib/smtp-credentials.ts";
+import { SMTP_CREDENTIALS_PROPERTY } from "../../src/ses/smtp-credentials-contract.ts";
+import {
+  actions,
+  allowedActions,
+  ARN,
+  flat,
+  freshStack,
+  logicalId,
+  nagFindings,
+  REGION_ACCOUNT,
+  removeOutdirs,
+  resources,
+  statementsOf,
+  warningsAndErrors,
+} from "../helpers/cdk.ts";
+
+afterAll(removeOutdirs);
+
+function build(options: { region?: string; serial?: string } = {}) {
+  const stack = freshStack(options.region ? { region: options.region } : undefined);
+  const settings = EmailSettingsParameters.fromParameterPrefix(stack, "Settings", "/herald");
+  const domain = new SendingDomain(stack, "Domain", { domain: "example.com" });
+  const credentials = new SmtpCredentials(stack, "Credentials", {
+    settings,
+    sendingIdentity: domain,
+    senderAddress: "notifications@example.com",
+    ...(options.serial ? { serial: options.serial } : {}),
+  });
+  return { stack, domain, credentials, template: Template.fromStack(stack) };
+}
+
+function customResource(template: Template) {
+  const [resource] = Object.values(template.findResources("Custom::HeraldSmtpCredentials"));
+  return resource!.Properties as Record<string, unknown>;
+}
+
+describe("SmtpCredentials", () => {
+  const s = build();
+
+  it("creates a user that may only send raw email as the sender, through the identity and configuration set", () => {
+    const statements = statementsOf(s.template, s.credentials.user);
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatchObject({
+      Effect: "Allow",
+      Action: "ses:SendRawEmail",
+      Condition: { StringEqualsIgnoreCase: { "ses:FromAddress": "notifications@example.com" } },
+    });
+    expect(resources(statements[0]!).sort()).toEqual([
+      `${ARN}:ses:${REGION_ACCOUNT}:configuration-set/\${${logicalId(s.domain.configurationSet)}}`,
+      `${ARN}:ses:${REGION_ACCOUNT}:identity/\${${logicalId(s.domain.identity)}}`,
+    ]);
+    s.template.hasResourceProperties("AWS::IAM::User", {});
+    expect(
+      s.template.toJSON().Resources[logicalId(s.credentials.user)].Properties?.ManagedPolicyArns,
+    ).toBeUndefined();
+  });
+
+  it("keeps the secret out of the template: no AccessKey resource, a custom resource instead", () => {
+    s.template.resourceCountIs("AWS::IAM::AccessKey", 0);
+    expect(JSON.stringify(s.template.toJSON())).not.toMatch(/SecretAccessKey/);
+    const props = customResource(s.template);
+    expect(Object.keys(props).sort()).toEqual(
+      ["ServiceToken", ...Object.values(SMTP_CREDENTIALS_PROPERTY)].sort(),
+    );
+    expect(props).toMatchObject({
+      UserName: { Ref: logicalId(s.credentials.user) },
+      ParameterPrefix: "/herald",
+      KmsKeyId: { "Fn::GetAtt": [logicalId(s.credentials.encryptionKey), "Arn"] },
+      Region: { Ref: "AWS::Region" },
+      Serial: "1",
+    });
+    expect(s.credentials.usernameParameterName).toBe("/herald/EmailSettings/SMTPUsername");
+    expect(s.credentials.passwordParameterName).toBe("/herald/EmailSettings/SMTPPassword");
+  });
+
+  it("encrypts the password with a customer-managed key with rotation when the settings bring none", () => {
+    s.template.hasResourceProperties("AWS::KMS::Key", { EnableKeyRotation: true });
+  });
+
+  it("lets its handler manage keys of that user and write exactly the two parameters", () => {
+    const role = s.credentials.handler.role;
+    expect(allowedActions(s.template, role)).toEqual([
+      "iam:CreateAccessKey",
+      "iam:DeleteAccessKey",
+      "kms:Encrypt",
+      "kms:GenerateDataKey",
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+      "ssm:DeleteParameters",
+      "ssm:GetParameter",
+      "ssm:PutParameter",
+    ]);
+    const statements = statementsOf(s.template, role);
+    const iam = statements.find((st) => actions(st).includes("iam:CreateAccessKey"))!;
+    expect(iam.Resource).toEqual({ "Fn::GetAtt": [logicalId(s.credentials.user), "Arn"] });
+    const ssm = statements.find((st) => actions(st).includes("ssm:PutParameter"))!;
+    expect(resources(ssm).sort()).toEqual([
+      `${ARN}:ssm:${REGION_ACCOUNT}:parameter/herald/EmailSettings/SMTPPassword`,
+      `${ARN}:ssm:${REGION_ACCOUNT}:parameter/herald/EmailSettings/SMTPUsername`,
+    ]);
+    const kms = statements.find((st) => actions(st).includes("kms:Encrypt"))!;
+    expect(flat(kms.Condition?.StringEquals?.["kms:ViaService"])).toBe("ssm.${AWS::Region}.amazonaws.com");
+  });
+
+  it("runs the Provider framework with a role of its own: no AWS managed policy", () => {
+    for (const role of Object.values(s.template.findResources("AWS::IAM::Role"))) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  it("rotates by serial: a new serial changes the resource's properties, nothing else", () => {
+    const rotated = build({ serial: "2" });
+    expect(customResource(rotated.template).Serial).toBe("2");
+    expect({ ...customResource(rotated.template), Serial: "1" }).toEqual(customResource(s.template));
+  });
+
+  it("without a known region, lets CloudFormation refuse a region with no SES SMTP endpoint", () => {
+    const rules = Object.values(s.template.toJSON().Rules as Record<string, object>);
+    const rule = rules.find((r) => JSON.stringify(r).includes("SES SMTP endpoint"));
+    const assertion = (rule as { Assertions: { Assert: { "Fn::Contains": [string[], unknown] } }[] })
+      .Assertions[0]!;
+    expect(assertion.Assert["Fn::Contains"][0]).toEqual(
+      expect.arrayContaining(["eu-west-1", "us-east-1", "eu-central-1"]),
+    );
+    expect(assertion.Assert["Fn::Contains"][1]).toEqual({ Ref: "AWS::Region" });
+  });
+
+  it("with a known region, checks it at synthesis", () => {
+    const known = build({ region: "eu-central-1" });
+    expect(
+      Object.keys(known.template.toJSON().Rules ?? {}).filter((r) => r !== "CheckBootstrapVersion"),
+    ).toEqual([]);
+    expect(() => build({ region: "cn-north-1" })).toThrow(
+      'SmtpCredentials: region "cn-north-1" has no SES SMTP endpoint (email-smtp.cn-north-1.amazonaws.com)',
+    );
+  });
+
+  it("passes cdk-nag and raises no CDK warning", () => {
+    expect(nagFindings(s.stack)).toEqual([]);
+    expect(warningsAndErrors(s.stack)).toEqual([]);
+  });
+
+  it.each([
+    [{ senderAddress: "nope" }, 'SmtpCredentials: senderAddress "nope" is not an email address'],
+    [{ serial: " " }, 'SmtpCredentials: serial " " is empty'],
+  ])("refuses %j", (props, message) => {
+    const stack = freshStack();
+    const domain = new SendingDomain(stack, "D", { domain: "example.com" });
+    const settings = EmailSettingsParameters.fromParameterPrefix(stack, "S", "/herald");
+    expect(
+      () =>
+        new SmtpCredentials(stack, "C", {
+          settings,
+          sendingIdentity: domain,
+          senderAddress: "n@example.com",
+          ...props,
+        }),
+    ).toThrow(message);
+  });
+});
