@@ -1,7 +1,7 @@
 import { MASKED_SECRET } from "../constants.ts";
 import { loadSettings, type LoadedSettings, type LoadSettingsOptions } from "../settings/load.ts";
 import { getSetting, SETTINGS, type HeraldSettings, type SettingDefinition } from "../settings/model.ts";
-import { SmtpConfigError } from "../smtp/errors.ts";
+import { PasswordRequiredError } from "../smtp/errors.ts";
 
 /**
  * The settings that decide where the saved password may go (tagged `guardsPassword` in the
@@ -25,7 +25,7 @@ export interface OverriddenSettings {
   /** saved settings with the event's unsaved ones over them */
   effective: LoadedSettings;
   /** set when the saved password must not be used with the effective settings */
-  passwordRefusal?: SmtpConfigError;
+  passwordRefusal?: PasswordRequiredError;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -61,12 +61,6 @@ export async function loadWithOverrides(
   if (reentered || saved.settings.EmailSettings.SMTPPassword === "") return { saved, effective };
   const changed = passwordGuardChanges(saved.settings, effective.settings);
   if (changed.length === 0) return { saved, effective };
-  const passwordRefusal = Object.assign(
-    new SmtpConfigError(
-      "EPASSWORDREQUIRED",
-      `the unsaved settings change ${changed.join(", ")} but give no SMTPPassword: the saved password is only sent to the server, and with the security, it was saved for`,
-    ),
-    { hint: "Re-enter the SMTP password (EmailSettings.SMTPPassword) along with the changed settings." },
-  );
+  const passwordRefusal = new PasswordRequiredError(changed);
   return { saved, effective, passwordRefusal };
 }

@@ -4,8 +4,8 @@ import { hasLineBreak, isValidEmailAddress } from "../net/hosts.ts";
 import type { LoadedSettings, LoadSettingsOptions } from "../settings/load.ts";
 import type { Problem } from "../settings/problems.ts";
 import { validateLoadedSettings } from "../settings/validate.ts";
-import { configReport, problemsError } from "../smtp/config-report.ts";
-import { SmtpConfigError } from "../smtp/errors.ts";
+import { configReport } from "../smtp/config-report.ts";
+import { BadRequestError, type PasswordRequiredError, SettingsRefusedError } from "../smtp/errors.ts";
 import { redactSecrets } from "../smtp/redact.ts";
 import type { SmtpReport } from "../smtp/report.ts";
 import { runSmtpSession } from "../smtp/session.ts";
@@ -65,19 +65,21 @@ async function send(
   request: TestSendRequest,
   options: TestSendOptions,
   effective: LoadedSettings,
-  passwordRefusal: SmtpConfigError | undefined,
+  passwordRefusal: PasswordRequiredError | undefined,
 ): Promise<SmtpReport> {
   const errors = validateLoadedSettings(effective).problems.filter((p) => p.severity === "error");
-  const refusal = passwordRefusal ?? (errors.length > 0 ? problemsError(errors) : undefined);
+  const refusal = passwordRefusal ?? (errors.length > 0 ? new SettingsRefusedError(errors) : undefined);
   if (refusal) return configReport(refusal);
 
   const to = (request.to ?? effective.settings.EmailSettings.FeedbackEmail).trim();
   const problem = recipientProblem(to);
   if (problem) {
     return configReport(
-      Object.assign(new SmtpConfigError("ERECIPIENT", `"to": ${problem}`), {
-        hint: 'Pass a plain address, e.g. { "to": "you@example.com" }.',
-      }),
+      new BadRequestError(
+        "ERECIPIENT",
+        `"to": ${problem}`,
+        'Pass a plain address, e.g. { "to": "you@example.com" }.',
+      ),
     );
   }
   const message = await composeTestEmail(effective.settings, to);
@@ -88,16 +90,13 @@ async function send(
 export async function testSendEvent(event: unknown, options: TestSendOptions): Promise<TestSendReport> {
   const parsed = testSendEventSchema.safeParse(eventObject(event));
   if (parsed.success) return testSend(parsed.data, options);
-  return {
-    ok: false,
-    stage: "config",
-    error: {
-      code: "EEVENT",
-      retryable: false,
-      message: `invalid event: ${describeEventIssues(parsed.error)}`,
-    },
-    hint: 'Invoke with { "to": "you@example.com" } and optionally "settings" in config.json shape.',
-  };
+  return configReport(
+    new BadRequestError(
+      "EEVENT",
+      `invalid event: ${describeEventIssues(parsed.error)}`,
+      'Invoke with { "to": "you@example.com" } and optionally "settings" in config.json shape.',
+    ),
+  );
 }
 
 /** The one log line of a test send: the outcome and setting names, never values. */

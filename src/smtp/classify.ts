@@ -1,3 +1,4 @@
+import { HeraldError } from "./errors.ts";
 import type { SmtpErrorInfo, SmtpStage } from "./report.ts";
 
 /** The fields of a nodemailer error (and of Herald's own) that classification reads. */
@@ -93,7 +94,7 @@ function specificCode(error: SmtpErrorLike): string {
 }
 
 function stageOf(error: SmtpErrorLike, code: string, stageAtFailure: SmtpStage): SmtpStage {
-  if (error.name === "SmtpConfigError") return "config";
+  if (error instanceof HeraldError) return error.stage;
   const command = error.command ?? "";
   // nodemailer rejects a greeting that is not "220" after the tracker has seen the line.
   if (code === "EPROTOCOL" && command === "CONN") return "greeting";

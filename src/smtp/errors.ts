@@ -1,27 +1,114 @@
+import type { Problem } from "../settings/problems.ts";
 import type { SmtpStage } from "./report.ts";
 
+interface HeraldErrorOptions {
+  /** what to do about it; becomes the report's hint */
+  hint?: string;
+  cause?: unknown;
+}
+
 /**
- * Failures Herald raises itself (nodemailer raises the SMTP ones). Each carries the stage it
- * belongs to and a stable code for the report.
+ * A failure Herald raises itself (nodemailer raises the SMTP ones): a stable code for the
+ * report, the stage it belongs to and, where Herald knows one, the fix. The classifier reads
+ * these fields; nothing compares names.
  */
-export class SmtpConfigError extends Error {
-  override name = "SmtpConfigError";
-  readonly stage: SmtpStage = "config";
+export abstract class HeraldError extends Error {
+  abstract readonly code: string;
+  abstract readonly stage: SmtpStage;
+  readonly hint?: string;
+  constructor(message: string, options: HeraldErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    if (options.hint !== undefined) this.hint = options.hint;
+  }
+}
+
+/**
+ * The settings stop a session before any connection: the validation rules that block it
+ * (settings/validate.ts). The code is the first rule's (EHOST, EPORT, ECLEARTEXTAUTH, ...).
+ */
+export class SettingsRefusedError extends HeraldError {
+  override name = "SettingsRefusedError";
+  readonly stage = "config";
   readonly code: string;
-  constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
+  readonly problems: readonly Problem[];
+  constructor(problems: readonly Problem[]) {
+    super(problems.map((p) => `${p.setting}: ${p.message}`).join("; "), {
+      hint: sentence([...new Set(problems.map((p) => p.fix))].join("; ")),
+    });
+    this.code = problems[0]?.code ?? "EINVALIDSETTINGS";
+    this.problems = problems;
+  }
+}
+
+/** Unsaved settings would send the saved password somewhere it was not saved for. */
+export class PasswordRequiredError extends HeraldError {
+  override name = "PasswordRequiredError";
+  readonly stage = "config";
+  readonly code = "EPASSWORDREQUIRED";
+  constructor(changed: readonly string[]) {
+    super(
+      `the unsaved settings change ${changed.join(", ")} but give no SMTPPassword: the saved password is only sent to the server, and with the security, it was saved for`,
+      { hint: "Re-enter the SMTP password (EmailSettings.SMTPPassword) along with the changed settings." },
+    );
+  }
+}
+
+/** The request itself is wrong (an event field, a recipient): not a settings problem. */
+export class BadRequestError extends HeraldError {
+  override name = "BadRequestError";
+  readonly stage = "config";
+  readonly code: "EEVENT" | "ERECIPIENT";
+  constructor(code: "EEVENT" | "ERECIPIENT", message: string, hint: string) {
+    super(message, { hint });
     this.code = code;
   }
 }
 
 /** The operation ran into the invocation's deadline and was stopped. */
-export class DeadlineError extends Error {
+export class DeadlineError extends HeraldError {
   override name = "DeadlineError";
   readonly code = "EDEADLINE";
+  readonly stage: SmtpStage;
+  constructor(message: string, stage: SmtpStage) {
+    super(message);
+    this.stage = stage;
+  }
+}
+
+/** A stage or command took longer than SMTPServerTimeout from its start. */
+export class StageTimeoutError extends HeraldError {
+  override name = "StageTimeoutError";
+  /** the code nodemailer uses for its own timeouts: classified as retryable, with the timeout hint */
+  readonly code = "ETIMEDOUT";
+  readonly stage: SmtpStage;
+  constructor(stage: SmtpStage, timeoutMs: number) {
+    super(`no answer within SMTPServerTimeout (${timeoutMs / 1000} s) at stage ${stage}`);
+    this.stage = stage;
+  }
 }
 
 /** The server speaks implicit TLS but the settings asked for a plain or STARTTLS start. */
-export class SecurityMismatchError extends Error {
+export class SecurityMismatchError extends HeraldError {
   override name = "SecurityMismatchError";
   readonly code = "ESECURITYMISMATCH";
+  readonly stage: SmtpStage;
+  constructor(message: string, stage: SmtpStage) {
+    super(message);
+    this.stage = stage;
+  }
+}
+
+/** The server closed the connection without an error that explains it. */
+export class ConnectionClosedError extends HeraldError {
+  override name = "ConnectionClosedError";
+  readonly code = "ECONNECTION";
+  readonly stage: SmtpStage;
+  constructor(stage: SmtpStage) {
+    super("Connection closed unexpectedly");
+    this.stage = stage;
+  }
+}
+
+function sentence(text: string): string {
+  return text === "" ? text : `${text[0]!.toUpperCase()}${text.slice(1)}.`;
 }

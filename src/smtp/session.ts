@@ -4,7 +4,7 @@ import type { HeraldSettings } from "../settings/model.ts";
 import { classifySmtpError } from "./classify.ts";
 import { configReport } from "./config-report.ts";
 import { speaksImplicitTls } from "./detect-implicit-tls.ts";
-import { DeadlineError, SecurityMismatchError } from "./errors.ts";
+import { ConnectionClosedError, DeadlineError, SecurityMismatchError } from "./errors.ts";
 import { smtpConnectionOptions, stageTimeoutMs } from "./options.ts";
 import { checkBeforeConnecting } from "./preflight.ts";
 import { redactSecrets } from "./redact.ts";
@@ -111,11 +111,7 @@ function converse(options: SmtpSessionOptions, login: boolean): Promise<SmtpRepo
     connection.on("error", fail);
     // A close is reported after any error that explains it (nodemailer emits that one first or
     // in the same tick).
-    connection.on("end", () =>
-      setImmediate(() =>
-        fail(Object.assign(new Error("Connection closed unexpectedly"), { code: "ECONNECTION" })),
-      ),
-    );
+    connection.on("end", () => setImmediate(() => fail(new ConnectionClosedError(tracker.stage))));
 
     stageTimeout.restart(tracker.stage);
     if (options.deadline !== undefined) {
@@ -123,7 +119,12 @@ function converse(options: SmtpSessionOptions, login: boolean): Promise<SmtpRepo
       timers.push(
         setTimeout(
           () =>
-            fail(new DeadlineError(`stopped after ${remaining} ms, before the invocation's time ran out`)),
+            fail(
+              new DeadlineError(
+                `stopped after ${remaining} ms, before the invocation's time ran out`,
+                tracker.stage,
+              ),
+            ),
           remaining,
         ),
       );
@@ -140,6 +141,7 @@ function converse(options: SmtpSessionOptions, login: boolean): Promise<SmtpRepo
             fail(
               new SecurityMismatchError(
                 `port ${port} speaks implicit TLS (no greeting in clear text): ConnectionSecurity "${settings.EmailSettings.ConnectionSecurity}" does not match`,
+                tracker.stage,
               ),
             );
           }

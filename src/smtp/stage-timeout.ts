@@ -1,16 +1,5 @@
+import { StageTimeoutError } from "./errors.ts";
 import type { SmtpStage } from "./report.ts";
-
-/** A stage or command took longer than SMTPServerTimeout from its start. */
-export class StageTimeoutError extends Error {
-  override name = "StageTimeoutError";
-  /** the code nodemailer uses for its own timeouts: classified as retryable, with the timeout hint */
-  readonly code = "ETIMEDOUT";
-  readonly stage: SmtpStage;
-  constructor(stage: SmtpStage, timeoutMs: number) {
-    super(`no answer within SMTPServerTimeout (${timeoutMs / 1000} s) at stage ${stage}`);
-    this.stage = stage;
-  }
-}
 
 /**
  * One overall timer per stage or command, restarted when the next one starts.

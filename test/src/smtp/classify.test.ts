@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { classifySmtpError, type SmtpErrorLike } from "../../../src/smtp/classify.ts";
-import { DeadlineError, SecurityMismatchError, SmtpConfigError } from "../../../src/smtp/errors.ts";
+import {
+  BadRequestError,
+  DeadlineError,
+  PasswordRequiredError,
+  SecurityMismatchError,
+  SettingsRefusedError,
+} from "../../../src/smtp/errors.ts";
 import type { SmtpStage } from "../../../src/smtp/report.ts";
 
 /** nodemailer errors carry these fields on an Error; build them the same way. */
@@ -132,7 +138,7 @@ const CASES: Case[] = [
   },
   {
     name: "STARTTLS against an implicit-TLS port (detected)",
-    error: new SecurityMismatchError("port 465 speaks implicit TLS"),
+    error: new SecurityMismatchError("port 465 speaks implicit TLS", "greeting"),
     at: "greeting",
     stage: "greeting",
     code: "ESECURITYMISMATCH",
@@ -308,7 +314,7 @@ const CASES: Case[] = [
   },
   {
     name: "the invocation deadline",
-    error: new DeadlineError("stopped"),
+    error: new DeadlineError("stopped", "rcpt"),
     at: "rcpt",
     stage: "rcpt",
     code: "EDEADLINE",
@@ -317,14 +323,38 @@ const CASES: Case[] = [
   },
   {
     name: "a config refusal carries its own hint",
-    error: Object.assign(new SmtpConfigError("ECLEARTEXTAUTH", "refusing"), {
-      hint: "Set ConnectionSecurity.",
-    }),
-    at: "config",
+    error: new SettingsRefusedError([
+      {
+        setting: "EmailSettings.ConnectionSecurity",
+        severity: "error",
+        code: "ECLEARTEXTAUTH",
+        message: "refusing",
+        fix: "set ConnectionSecurity",
+      },
+    ]),
+    at: "connect",
     stage: "config",
     code: "ECLEARTEXTAUTH",
     retryable: false,
     hint: /^Set ConnectionSecurity\.$/,
+  },
+  {
+    name: "a password that must be re-entered",
+    error: new PasswordRequiredError(["SMTPServer"]),
+    at: "connect",
+    stage: "config",
+    code: "EPASSWORDREQUIRED",
+    retryable: false,
+    hint: /Re-enter the SMTP password/,
+  },
+  {
+    name: "a bad request is not a settings error",
+    error: new BadRequestError("ERECIPIENT", '"to": "x" is not an email address', "Pass a plain address."),
+    at: "connect",
+    stage: "config",
+    code: "ERECIPIENT",
+    retryable: false,
+    hint: /^Pass a plain address\.$/,
   },
   {
     name: "a reply that is not SMTP (EPROTOCOL) points at the port",
