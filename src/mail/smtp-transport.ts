@@ -2,6 +2,8 @@ import { createTransport, type Transporter } from "nodemailer";
 import type SMTPPool from "nodemailer/lib/smtp-pool";
 import type { HeraldSettings } from "../settings/model.ts";
 import { classifySmtpError, type SmtpErrorLike } from "../smtp/classify.ts";
+import { checkBeforeConnecting } from "../smtp/preflight.ts";
+import { redactSecrets } from "../smtp/redact.ts";
 import { smtpConnectionOptions, stageTimeoutMs } from "../smtp/options.ts";
 import type { OutgoingMessage } from "./message.ts";
 import type { MailTransport, SendOutcome } from "./transport.ts";
@@ -59,35 +61,43 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
   // Created on first use and again after close(), so a warm container can close it at the
   // end of an invocation and still send in the next one.
   let pool: Transporter<SmtpSentInfo> | undefined;
+  // The same rules as the probe and test-send: never a connection the settings forbid, never
+  // credentials in clear text.
+  const refusal = checkBeforeConnecting(settings, email.EnableSMTPAuth);
+  const secrets = [email.SMTPPassword];
+
+  const send = async (message: OutgoingMessage): Promise<SendOutcome> => {
+    if (refusal) return failure(message, refusal, "connect");
+    const deadline = AbortSignal.timeout(perMessageMs);
+    try {
+      pool ??= createTransport(poolOptions);
+      const info = await pool.sendMail({
+        envelope: { from: message.from, to: message.to },
+        raw: message.raw,
+        signal: deadline,
+      });
+      const accepted = addresses(info.accepted);
+      const rejected = addresses(info.rejected);
+      return {
+        ok: accepted.length > 0,
+        messageId: message.messageId,
+        ...(info.response ? { providerMessageId: info.response } : {}),
+        accepted,
+        rejected,
+      };
+    } catch (error) {
+      if (deadline.aborted) {
+        // The pool closed that connection; the others keep going.
+        return failure(message, timeoutError(perMessageMs), "data");
+      }
+      return failure(message, error, "connect");
+    }
+  };
 
   return {
     kind: "smtp",
-    async send(message: OutgoingMessage): Promise<SendOutcome> {
-      const deadline = AbortSignal.timeout(perMessageMs);
-      try {
-        pool ??= createTransport(poolOptions);
-        const info = await pool.sendMail({
-          envelope: { from: message.from, to: message.to },
-          raw: message.raw,
-          signal: deadline,
-        });
-        const accepted = addresses(info.accepted);
-        const rejected = addresses(info.rejected);
-        return {
-          ok: accepted.length > 0,
-          messageId: message.messageId,
-          ...(info.response ? { providerMessageId: info.response } : {}),
-          accepted,
-          rejected,
-        };
-      } catch (error) {
-        if (deadline.aborted) {
-          // The pool closed that connection; the others keep going.
-          return failure(message, timeoutError(perMessageMs), "data");
-        }
-        return failure(message, error, "connect");
-      }
-    },
+    // Nothing puts the password in an outcome on purpose; a server's echo of it is masked.
+    send: async (message) => redactSecrets(await send(message), secrets),
     async close(): Promise<void> {
       pool?.close();
       pool = undefined;

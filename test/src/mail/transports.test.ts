@@ -116,6 +116,32 @@ describe("pooled SMTP transport", () => {
     }
   });
 
+  it("refuses what the settings rules forbid, before connecting: credentials in clear text", async () => {
+    const server = await startSmtpServer({ starttls: false });
+    try {
+      const settings = await settingsFor({
+        SMTPServer: LOOPBACK,
+        SMTPPort: String(server.port),
+        ConnectionSecurity: "",
+        EnableSMTPAuth: true,
+        SMTPUsername: "user",
+        SMTPPassword: "clear-text-secret",
+      });
+      const transport = createSmtpTransport({ settings });
+      const outcome = await transport.send(await message(settings, ["x@example.com"]));
+      await transport.close();
+      expect(outcome).toMatchObject({
+        ok: false,
+        stage: "config",
+        error: { code: "ECLEARTEXTAUTH", retryable: false },
+      });
+      expect(JSON.stringify(outcome)).not.toContain("clear-text-secret");
+      expect(server.connections).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("leaves no socket open after close", async () => {
     const server = await startSmtpServer({ starttls: false });
     try {
