@@ -1,0 +1,100 @@
+/**
+ * The Lambdas' production bundles, built exactly as the stack builds them (esbuild's API with
+ * lib/private/bundling.ts's ESBUILD_OPTIONS), and what each dependency costs in them (from
+ * esbuild's metafile). Shared by the cold-path benchmark and the bundle-size guard.
+ */
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { build, type Metafile } from "esbuild";
+import { BUNDLE_FILE, ESBUILD_OPTIONS, PROJECT_ROOT } from "../lib/private/bundling.ts";
+
+export const LAMBDAS_DIR = join(PROJECT_ROOT, "lambdas");
+
+export interface LambdaBundle {
+  /** the handler's file name without ".ts", e.g. "send-notification" */
+  name: string;
+  /** absolute path of the written bundle (absent when built without writing) */
+  file?: string;
+  /** size of the JavaScript bundle (the source map is not counted: it is not loaded unless asked) */
+  bytes: number;
+  /** size of the source map next to it */
+  mapBytes: number;
+  metafile: Metafile;
+}
+
+/** Every handler in lambdas/ (one file each), sorted: new Lambdas are picked up by themselves. */
+export function lambdaNames(): string[] {
+  return readdirSync(LAMBDAS_DIR)
+    .filter((file) => file.endsWith(".ts") && !file.endsWith(".d.ts") && !file.includes(".test."))
+    .map((file) => file.slice(0, -".ts".length))
+    .sort();
+}
+
+/**
+ * Bundle one Lambda. With `outdir`, the bundle is written to `<outdir>/<name>/index.mjs` (the
+ * name NodejsFunction gives it) so that it can be run; without, it stays in memory.
+ */
+export async function buildLambda(name: string, outdir?: string): Promise<LambdaBundle> {
+  const outfile = join(outdir ?? join(PROJECT_ROOT, ".bench-bundles"), name, BUNDLE_FILE);
+  const result = await build({
+    entryPoints: [join(LAMBDAS_DIR, `${name}.ts`)],
+    outfile,
+    metafile: true,
+    write: outdir !== undefined,
+    ...ESBUILD_OPTIONS,
+    // readonly arrays in the shared constant; esbuild wants mutable ones
+    mainFields: [...ESBUILD_OPTIONS.mainFields],
+    external: [...ESBUILD_OPTIONS.external],
+    absWorkingDir: PROJECT_ROOT,
+  });
+  let bytes = 0;
+  let mapBytes = 0;
+  for (const [path, output] of Object.entries(result.metafile.outputs)) {
+    if (path.endsWith(".map")) mapBytes += output.bytes;
+    else bytes += output.bytes;
+  }
+  return {
+    name,
+    ...(outdir !== undefined ? { file: outfile } : {}),
+    bytes,
+    mapBytes,
+    metafile: result.metafile,
+  };
+}
+
+export interface DependencyCost {
+  /** an npm package ("zod", "@aws-sdk/client-ssm") or a Herald folder ("src/settings") */
+  name: string;
+  /** bytes it contributes to the minified bundle */
+  bytes: number;
+}
+
+/** The package a bundled input belongs to (the innermost node_modules), or Herald's own folder. */
+export function ownerOf(inputPath: string): string {
+  const parts = inputPath.split("/");
+  const at = parts.lastIndexOf("node_modules");
+  if (at >= 0) {
+    const first = parts[at + 1] ?? inputPath;
+    return first.startsWith("@") ? `${first}/${parts[at + 2] ?? ""}` : first;
+  }
+  // lambdas/x.ts, src/settings/..., src/runtime.ts
+  return parts.length > 2 ? parts.slice(0, 2).join("/") : (parts[0] ?? inputPath);
+}
+
+/** Bytes per package (or Herald folder) in the bundle, largest first. */
+export function dependencyCosts(bundle: LambdaBundle): DependencyCost[] {
+  const costs = new Map<string, number>();
+  for (const [path, output] of Object.entries(bundle.metafile.outputs)) {
+    if (path.endsWith(".map")) continue;
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const owner = ownerOf(input);
+      costs.set(owner, (costs.get(owner) ?? 0) + bytesInOutput);
+    }
+  }
+  return [...costs]
+    .map(([name, bytes]) => ({ name, bytes }))
+    .filter((cost) => cost.bytes > 0)
+    .sort((a, b) => b.bytes - a.bytes);
+}
+
+export const kb = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KB`;

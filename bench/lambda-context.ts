@@ -1,0 +1,53 @@
+/** SQS batches and a Lambda context for invoking handlers outside Lambda. */
+import { randomUUID } from "node:crypto";
+import type { Context, SQSEvent } from "aws-lambda";
+
+export function sqsBatch(bodies: unknown[]): SQSEvent {
+  return {
+    Records: bodies.map((body) => {
+      const messageId = randomUUID();
+      return {
+        messageId,
+        receiptHandle: messageId,
+        body: typeof body === "string" ? body : JSON.stringify(body),
+        attributes: {
+          ApproximateReceiveCount: "1",
+          SentTimestamp: String(Date.now()),
+          SenderId: "bench",
+          ApproximateFirstReceiveTimestamp: String(Date.now()),
+        },
+        messageAttributes: {},
+        md5OfBody: "",
+        eventSource: "aws:sqs",
+        eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:herald-notifications",
+        awsRegion: "us-east-1",
+      };
+    }),
+  };
+}
+
+/** A context with `remainingMs` left, like an invocation that just started. */
+export function lambdaContext(functionName: string, remainingMs = 60_000): Context {
+  const end = Date.now() + remainingMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: "512",
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: "bench",
+    getRemainingTimeInMillis: () => end - Date.now(),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** Split `items` into batches of `size` (an SQS event source's batch size). */
+export function batches<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -1,0 +1,158 @@
+/**
+ * SMTP throughput: `herald send --events FILE` (the send-notification code path: parse,
+ * idempotency claim, render, rate limit, nodemailer's pool) to a local sink, against the raw
+ * pipelining client sending the same rendered bytes to the same sink over as many connections
+ * as Herald had open at once. Each side runs in its own process; each reports the time from
+ * its first connection to its last reply (process start-up and module loading excluded).
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startSink, type Sink } from "./smtp-sink.ts";
+import { summarize, type Summary } from "./stats.ts";
+import { childPath, notificationEvents, smtpSettingsEnv, UNLIMITED_SEND_RATE } from "./events.ts";
+import { HERALD_BIN, PROJECT_ROOT, renderedMessages, writeJson } from "./workload.ts";
+
+export const THROUGHPUT_BUDGET = 0.7;
+
+export interface ThroughputResult {
+  messages: number;
+  runs: number;
+  /** connections Herald had open at once (the most seen by the sink): the raw client's count */
+  connections: number;
+  heraldSeconds: Summary;
+  rawSeconds: Summary;
+  /** messages per second, from the median times */
+  heraldRate: number;
+  rawRate: number;
+  /** Herald's rate / the raw client's rate, from the medians */
+  ratio: number;
+  /** the same ratio per round (each round runs both, one after the other) */
+  roundRatios: Summary;
+  messageBytes: number;
+}
+
+function run(
+  file: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      file,
+      args,
+      { cwd: PROJECT_ROOT, env, timeout: 300_000, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+async function heraldSend(
+  sink: Sink,
+  eventsFile: string,
+  count: number,
+): Promise<{ seconds: number; peak: number }> {
+  await sink.reset();
+  const result = await run(HERALD_BIN, ["send", "--events", eventsFile, "--json"], {
+    PATH: childPath(),
+    ...smtpSettingsEnv(sink.port),
+    HERALD_TRANSPORT: "smtp",
+    HERALD_MAX_SEND_RATE: UNLIMITED_SEND_RATE,
+  });
+  const stats = await sink.stats();
+  let summary: { sent?: number; seconds?: number };
+  try {
+    summary = JSON.parse(result.stdout) as typeof summary;
+  } catch {
+    throw new Error(`herald send exited ${result.code}: ${result.stderr.slice(0, 1000)}`);
+  }
+  if (result.code !== 0 || summary.sent !== count || stats.messages !== count) {
+    throw new Error(
+      `herald send: ${summary.sent} of ${count} sent, sink got ${stats.messages} (exit ${result.code}): ${result.stderr.slice(0, 1000)}`,
+    );
+  }
+  return { seconds: summary.seconds ?? Number.NaN, peak: stats.peakConnections };
+}
+
+async function rawSend(
+  sink: Sink,
+  messagesFile: string,
+  count: number,
+  connections: number,
+): Promise<number> {
+  await sink.reset();
+  const result = await run(
+    process.execPath,
+    [
+      join(import.meta.dirname, "raw-smtp-client.ts"),
+      "--port",
+      String(sink.port),
+      "--connections",
+      String(connections),
+      "--messages",
+      messagesFile,
+    ],
+    { PATH: childPath() },
+  );
+  const stats = await sink.stats();
+  if (result.code !== 0 || stats.messages !== count) {
+    throw new Error(
+      `raw client: sink got ${stats.messages} of ${count} (exit ${result.code}): ${result.stderr}`,
+    );
+  }
+  return (JSON.parse(result.stdout) as { seconds: number }).seconds;
+}
+
+export async function runSmtpThroughput(options: {
+  messages: number;
+  runs: number;
+  log?: (line: string) => void;
+}): Promise<ThroughputResult> {
+  const log = options.log ?? (() => undefined);
+  const dir = mkdtempSync(join(tmpdir(), "herald-bench-smtp-"));
+  const sink = await startSink();
+  try {
+    const events = notificationEvents(options.messages);
+    const eventsFile = writeJson(join(dir, "events.json"), events);
+    const rendered = await renderedMessages(events, smtpSettingsEnv(sink.port));
+    const messagesFile = writeJson(join(dir, "messages.json"), rendered);
+    const messageBytes = rendered.reduce((sum, m) => sum + Buffer.byteLength(m.raw), 0) / rendered.length;
+
+    const herald: number[] = [];
+    const raw: number[] = [];
+    const ratios: number[] = [];
+    let connections = 0;
+    for (let round = 0; round < options.runs; round++) {
+      const h = await heraldSend(sink, eventsFile, options.messages);
+      connections = Math.max(connections, h.peak);
+      // the raw client gets as many connections as Herald had open at once
+      const r = await rawSend(sink, messagesFile, options.messages, h.peak);
+      herald.push(h.seconds);
+      raw.push(r);
+      ratios.push(r / h.seconds);
+      log(
+        `smtp round ${round + 1}/${options.runs}: herald ${h.seconds.toFixed(2)} s, raw ${r.toFixed(2)} s over ${h.peak} connections`,
+      );
+    }
+    const heraldSeconds = summarize(herald);
+    const rawSeconds = summarize(raw);
+    const heraldRate = options.messages / heraldSeconds.median;
+    const rawRate = options.messages / rawSeconds.median;
+    return {
+      messages: options.messages,
+      runs: options.runs,
+      connections,
+      heraldSeconds,
+      rawSeconds,
+      heraldRate,
+      rawRate,
+      ratio: heraldRate / rawRate,
+      roundRatios: summarize(ratios),
+      messageBytes,
+    };
+  } finally {
+    await sink.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
