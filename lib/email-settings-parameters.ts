@@ -2,13 +2,14 @@
 // named after the config.json path (`<prefix>/EmailSettings/SMTPServer`), plus the KMS key
 // that encrypts the secret ones (SMTPPassword). Operators may edit the parameters later;
 // warm Lambdas see a change within their settings cache time.
-import { ArnFormat, Aws, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { ArnFormat, Aws, Stack } from "aws-cdk-lib";
 import { PolicyStatement, type IGrantable } from "aws-cdk-lib/aws-iam";
-import { Key, type IKey } from "aws-cdk-lib/aws-kms";
+import type { IKey } from "aws-cdk-lib/aws-kms";
 import { StringParameter } from "aws-cdk-lib/aws-ssm";
 import { Construct, type IConstruct } from "constructs";
 import { DEFAULT_PARAMETER_PREFIX, normalizePrefixPath, parameterName } from "../src/constants.ts";
 import { acknowledgeWildcard } from "./private/nag.ts";
+import { createKey } from "./private/key.ts";
 import { check, isEmailAddress, isHttpUrl, prefixProblem } from "./private/validate.ts";
 
 /** ConnectionSecurity values (Mattermost's): "" is clear text and is not written (the default). */
@@ -246,12 +247,7 @@ export class EmailSettingsParameters extends Construct implements IEmailSettings
 
     this.encryptionKey =
       props.encryptionKey ??
-      new Key(this, "Key", {
-        description: `Herald: encrypts the SecureString settings under ${this.parameterPrefix}`,
-        enableKeyRotation: true,
-        // Scheduled for deletion (30 days) with the stack, like the parameters it encrypts.
-        removalPolicy: RemovalPolicy.DESTROY,
-      });
+      createKey(this, "Key", `encrypts the SecureString settings under ${this.parameterPrefix}`);
 
     const values = new Map<string, string>();
     const set = (path: string, value: string | undefined) => {

@@ -44,7 +44,7 @@ export const CONTEXT_KEYS = {
   senderName: { meaning: "FeedbackName", default: '""' },
   adminEmails: { meaning: "comma-separated: security bulletins and alarm emails", default: "required" },
   siteUrl: { meaning: "SiteURL: EHLO name and Message-ID domain", default: "none" },
-  siteName: { meaning: "SiteName: subject prefix `[SiteName]`", default: "runtime default" },
+  siteName: { meaning: "SiteName: subject prefix `[SiteName]`", default: "the settings' default (Herald)" },
   productVersion: {
     meaning: "version the security-alert check matches bulletins against",
     default: "none: check disabled",
@@ -66,7 +66,7 @@ export const CONTEXT_KEYS = {
     default: DEFAULT_SECURITY_CHECK_SCHEDULE,
   },
   maxSendRate: {
-    meaning: "emails per second across all senders (SES's rate)",
+    meaning: "emails per second across all senders: SES's sending rate (SQS concurrency, per-function limit)",
     default: String(DEFAULT_MAX_SEND_RATE),
   },
   credentialsSerial: { meaning: "change it to rotate the SMTP credentials", default: "1" },

@@ -195,6 +195,16 @@ export class HeraldStack extends Stack {
       "Notifications that failed permanently, with their reason",
     );
     output(
+      "NotificationQueueArn",
+      this.pipeline.queue.queueArn,
+      "The send queue (re-drive dead letters into it)",
+    );
+    output(
+      "DeadLetterQueueArn",
+      this.pipeline.deadLetterQueue.queueArn,
+      "For aws sqs start-message-move-task",
+    );
+    output(
       "ConfigurationSetName",
       this.domain.configurationSetName,
       "SES configuration set of every message from the domain",

@@ -14,13 +14,13 @@ import {
 } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import { ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import { Key } from "aws-cdk-lib/aws-kms";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { FEEDBACK_METRIC_NAMES, METRICS_NAMESPACE } from "../src/constants.ts";
+import { createKey } from "./private/key.ts";
 import { check, isEmailAddress } from "./private/validate.ts";
 
 /** SES reviews an account at a 5% bounce rate and a 0.1% complaint rate: alarm before that. */
@@ -113,10 +113,7 @@ export class Monitoring extends Construct {
       "is not a rate between 0 and 1",
     );
 
-    const key = new Key(this, "Key", {
-      description: "Herald: encrypts the alarm topic",
-      enableKeyRotation: true,
-    });
+    const key = createKey(this, "Key", "encrypts the alarm topic");
     // CloudWatch publishes alarms to the encrypted topic: it needs the key for that.
     key.grant(new ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*");
     this.topic = new Topic(this, "Topic", {

@@ -7,7 +7,7 @@ import { EventBus, Rule, type IEventBus } from "aws-cdk-lib/aws-events";
 import { SqsQueue } from "aws-cdk-lib/aws-events-targets";
 import { PolicyStatement, type IGrantable } from "aws-cdk-lib/aws-iam";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
-import { Key, type IKey } from "aws-cdk-lib/aws-kms";
+import type { IKey } from "aws-cdk-lib/aws-kms";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
@@ -24,6 +24,7 @@ import {
   type Transport,
 } from "../src/constants.ts";
 import type { IEmailSettings } from "./email-settings-parameters.ts";
+import { createKey } from "./private/key.ts";
 import { HeraldFunction, type HeraldFunctionOptions } from "./private/herald-function.ts";
 import { createHeraldTable } from "./private/table.ts";
 import { check } from "./private/validate.ts";
@@ -155,12 +156,7 @@ export class NotificationPipeline extends Construct {
     ({ maxConcurrency: this.maxConcurrency, perInstanceRate: this.perInstanceRate } =
       sendingConcurrency(maxSendRate));
 
-    this.encryptionKey =
-      props.encryptionKey ??
-      new Key(this, "Key", {
-        description: "Herald: encrypts the notification queues",
-        enableKeyRotation: true,
-      });
+    this.encryptionKey = props.encryptionKey ?? createKey(this, "Key", "encrypts the notification queues");
     this.deadLetterQueue = new Queue(this, "DeadLetterQueue", {
       encryption: QueueEncryption.KMS,
       encryptionMasterKey: this.encryptionKey,

@@ -6,7 +6,7 @@
 // template, an output, a log or the custom resource's response.
 import { ArnFormat, Aws, CfnRule, CustomResource, Fn, Stack, Token } from "aws-cdk-lib";
 import { PolicyStatement, Role, ServicePrincipal, User } from "aws-cdk-lib/aws-iam";
-import { Key, type IKey } from "aws-cdk-lib/aws-kms";
+import type { IKey } from "aws-cdk-lib/aws-kms";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Provider } from "aws-cdk-lib/custom-resources";
 import { Construct } from "constructs";
@@ -19,6 +19,7 @@ import {
 } from "../src/ses/smtp-credentials-contract.ts";
 import { SES_SMTP_REGIONS } from "../src/ses/regions.ts";
 import type { IEmailSettings } from "./email-settings-parameters.ts";
+import { createKey } from "./private/key.ts";
 import { HeraldFunction, type HeraldFunctionOptions } from "./private/herald-function.ts";
 import { acknowledgeInvokeVersions } from "./private/nag.ts";
 import type { ISendingIdentity } from "./sending-domain.ts";
@@ -79,10 +80,7 @@ export class SmtpCredentials extends Construct {
     this.encryptionKey =
       props.settings.encryptionKey ??
       props.encryptionKey ??
-      new Key(this, "Key", {
-        description: `Herald: encrypts ${this.passwordParameterName}`,
-        enableKeyRotation: true,
-      });
+      createKey(this, "Key", `encrypts ${this.passwordParameterName}`);
 
     // The sending user: raw email (what the SMTP interface is) from the sender, nothing else.
     this.user = new User(this, "User");

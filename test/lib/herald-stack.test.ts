@@ -197,6 +197,12 @@ describe("HeraldStack (hosted zone, bundled as `cdk synth` bundles it)", () => {
     expect(warningsAndErrors(s.stack)).toEqual([]);
   });
 
+  it("rotates every key it creates, and schedules each for deletion with the stack", () => {
+    for (const key of Object.values(s.template.findResources("AWS::KMS::Key"))) {
+      expect(key).toMatchObject({ DeletionPolicy: "Delete", Properties: { EnableKeyRotation: true } });
+    }
+  });
+
   it("uses no AWS managed policy anywhere", () => {
     for (const role of Object.values(s.template.findResources("AWS::IAM::Role"))) {
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();

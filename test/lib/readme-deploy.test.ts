@@ -1,0 +1,59 @@
+// The README's deploy guide stays true: every context key with its default, every output.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Template } from "aws-cdk-lib/assertions";
+import { afterAll, describe, expect, it } from "vitest";
+import { CONTEXT_KEYS, readHeraldContext } from "../../lib/herald-config.ts";
+import { HeraldStack } from "../../lib/herald-stack.ts";
+import { PROJECT_ROOT } from "../../lib/private/bundling.ts";
+import { newApp, removeOutdirs } from "../helpers/cdk.ts";
+
+afterAll(removeOutdirs);
+
+const readme = readFileSync(join(PROJECT_ROOT, "README.md"), "utf8");
+const deploy = readme.slice(
+  readme.indexOf("## Deploy\n"),
+  readme.indexOf("\n## ", readme.indexOf("## Deploy\n") + 1),
+);
+
+describe("README deploy guide", () => {
+  it.each(Object.entries(CONTEXT_KEYS))(
+    "documents the context key %s with its meaning and default",
+    (key, doc) => {
+      const row = deploy.split("\n").find((line) => line.startsWith(`| \`${key}\` |`));
+      expect(row).toBe(`| \`${key}\` | ${doc.meaning} | ${doc.default} |`);
+    },
+  );
+
+  it("names every stack output", () => {
+    const app = newApp({ domain: "example.com", adminEmails: "ops@example.com" });
+    const stack = new HeraldStack(app, "Herald", readHeraldContext(app.node));
+    const outputs = Object.keys(Template.fromStack(stack).toJSON().Outputs);
+    for (const name of outputs) {
+      expect(deploy).toContain(/^DomainDkimRecord\d$/.test(name) ? "DomainDkimRecord1..3" : `\`${name}\``);
+    }
+    // ... and names no output that does not exist.
+    const paragraph = deploy.slice(
+      deploy.indexOf("Outputs: "),
+      deploy.indexOf("\n\n", deploy.indexOf("Outputs: ")),
+    );
+    const named = [...paragraph.matchAll(/`([A-Za-z]+)(\.\.3)?`/g)].map((m) => (m[2] ? `${m[1]}1` : m[1]!));
+    expect(named.length).toBeGreaterThan(15);
+    expect(named.filter((name) => !outputs.includes(name))).toEqual([]);
+  });
+
+  it("has each part of the guide", () => {
+    for (const heading of [
+      "### Bootstrap and deploy",
+      "### Context keys",
+      "### DNS and DKIM verification",
+      "### Leaving the SES sandbox",
+      "### Testing from the console",
+      "### Rotating the SMTP credentials",
+      "### Teardown",
+      "### Using the constructs in another CDK app",
+    ]) {
+      expect(deploy).toContain(heading);
+    }
+  });
+});
