@@ -23,7 +23,7 @@ export interface Classification {
 }
 
 const HINTS = {
-  auth: "Wrong credentials. For Amazon SES the username is the SMTP access key id (not the IAM user name) and the password is region-specific (derived for the endpoint's region); new keys can take a few minutes to work.",
+  auth: "Wrong credentials. For Amazon SES the username is the SMTP access key id (not the IAM user name) and the password is region-specific (derive it with herald ses-smtp-password --region for the endpoint's region); new keys can take a few minutes to work.",
   mustStartTls: 'The server requires encryption before MAIL: set ConnectionSecurity to "STARTTLS".',
   wrongTlsMode:
     'ConnectionSecurity does not match the port: "TLS" (implicit TLS) is for ports 465/2465, "STARTTLS" for 587/25/2587.',
