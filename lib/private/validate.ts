@@ -64,11 +64,13 @@ export function isScheduleExpression(value: string): boolean {
 
 /**
  * A props check at the top of a constructor: throws `Construct: prop "value" rule` unless
- * `ok` (values that are tokens are resolved only at deployment, so they are not checked).
+ * `ok` (values that are tokens are resolved only at deployment, so they are not checked; an
+ * absent value is not quoted: `Construct: prop is required ...`).
  */
 export function check(construct: string, prop: string, value: unknown, ok: boolean, rule: string): void {
   if (ok || (typeof value === "string" && Token.isUnresolved(value))) return;
-  throw new HeraldConfigError(`${construct}: ${prop} ${JSON.stringify(value)} ${rule}`);
+  const given = value === undefined ? "" : ` ${JSON.stringify(value)}`;
+  throw new HeraldConfigError(`${construct}: ${prop}${given} ${rule}`);
 }
 
 /** Why SSM would refuse a normalized settings prefix (`/herald`), or undefined when it is fine. */

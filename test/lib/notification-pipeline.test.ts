@@ -247,7 +247,7 @@ describe("NotificationPipeline", () => {
   it.each([
     [
       { transport: "ses-api" as const },
-      "NotificationPipeline: sendingIdentity undefined is required with transport ses-api",
+      "NotificationPipeline: sendingIdentity is required with transport ses-api",
     ],
     [{ transport: "pigeon" as never }, 'NotificationPipeline: transport "pigeon" is not one of'],
     [{ maxSendRate: 0 }, "NotificationPipeline: maxSendRate 0 is not a positive number"],

@@ -145,10 +145,7 @@ describe("SecurityAlerts", () => {
     ],
     [{ schedule: "every day" }, 'SecurityAlerts: schedule "every day" is not a schedule expression'],
     [{ installationId: "has space" }, 'SecurityAlerts: installationId "has space" is not 1 to 128 printable'],
-    [
-      { transport: "ses-api" as const },
-      "SecurityAlerts: sendingIdentity undefined is required with transport ses-api",
-    ],
+    [{ transport: "ses-api" as const }, "SecurityAlerts: sendingIdentity is required with transport ses-api"],
   ])("refuses %j", (props, message) => {
     const stack = freshStack();
     const settings = EmailSettingsParameters.fromParameterPrefix(stack, "Settings", "/herald");
