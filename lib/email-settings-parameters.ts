@@ -92,7 +92,10 @@ export interface EmailSettingsParametersProps {
   readonly encryptionKey?: IKey;
 }
 
-/** The settings path and how a grant on it looks: shared by this construct and imports. */
+/**
+ * Reading the settings: one recursive GetParametersByPath on the prefix, and decrypting the
+ * SecureString ones through SSM. Shared by this construct and imported settings.
+ */
 function grantReadSettings(
   scope: IConstruct,
   grantee: IGrantable,
@@ -107,54 +110,37 @@ function grantReadSettings(
     arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
   });
   const principal = grantee.grantPrincipal;
-  // One recursive GetParametersByPath; IAM checks the path itself, `/*` covers what is below.
+  // IAM checks the path itself; `/*` covers what is below it.
   principal.addToPrincipalPolicy(
-    new PolicyStatement({
-      actions: ["ssm:GetParametersByPath"],
-      resources: [prefixArn, `${prefixArn}/*`],
-    }),
+    new PolicyStatement({ actions: ["ssm:GetParametersByPath"], resources: [prefixArn, `${prefixArn}/*`] }),
   );
-  acknowledgePrefix(principal, prefixArn, prefix);
   const viaSsm = { "kms:ViaService": `ssm.${Aws.REGION}.amazonaws.com` };
-  if (key) {
-    principal.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ["kms:Decrypt"],
-        resources: [key.keyArn],
-        conditions: { StringEquals: viaSsm },
-      }),
-    );
-    return;
-  }
-  // The AWS managed key aws/ssm has no ARN known at synthesis: any key, but only through SSM
-  // and only for parameters under the prefix (SSM passes the parameter ARN as context).
+  // The AWS managed key aws/ssm has no ARN known at synthesis: then any key, but only through
+  // SSM and only for parameters under the prefix (SSM passes the parameter ARN as context).
+  const anyKey = stack.formatArn({ service: "kms", resource: "key", resourceName: "*" });
   principal.addToPrincipalPolicy(
     new PolicyStatement({
       actions: ["kms:Decrypt"],
-      resources: [stack.formatArn({ service: "kms", resource: "key", resourceName: "*" })],
-      conditions: {
-        StringEquals: viaSsm,
-        StringLike: { "kms:EncryptionContext:PARAMETER_ARN": `${prefixArn}/*` },
-      },
+      resources: [key ? key.keyArn : anyKey],
+      conditions: key
+        ? { StringEquals: viaSsm }
+        : { StringEquals: viaSsm, StringLike: { "kms:EncryptionContext:PARAMETER_ARN": `${prefixArn}/*` } },
     }),
   );
-  if (principal instanceof Construct) {
-    acknowledgeWildcard(
-      principal,
-      stack.formatArn({ service: "kms", resource: "key", resourceName: "*" }),
-      "SecureString settings use the AWS managed key aws/ssm, whose id is unknown at synthesis; kms:Decrypt " +
-        `is limited to calls through SSM for parameters under ${prefix}.`,
-    );
-  }
-}
-
-function acknowledgePrefix(principal: unknown, prefixArn: string, prefix: string): void {
   if (!(principal instanceof Construct)) return;
   acknowledgeWildcard(
     principal,
     `${prefixArn}/*`,
     `The settings are one SSM parameter each under ${prefix}; the function reads exactly that subtree.`,
   );
+  if (!key) {
+    acknowledgeWildcard(
+      principal,
+      anyKey,
+      "SecureString settings use the AWS managed key aws/ssm, whose id is unknown at synthesis; kms:Decrypt " +
+        `is limited to calls through SSM for parameters under ${prefix}.`,
+    );
+  }
 }
 
 /** The prefix as SSM and IAM want it (`herald/` becomes `/herald`); refuses names SSM would reject. */
