@@ -17,5 +17,5 @@ export const handler = middy((event: unknown) =>
     metrics: runtime.metrics,
   }),
 )
-  .use(injectLambdaContext(runtime.logger))
+  .use(injectLambdaContext(runtime.logger, { logEvent: false }))
   .use(logMetrics(runtime.metrics));

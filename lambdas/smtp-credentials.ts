@@ -11,4 +11,4 @@ const runtime = createRuntime({ serviceName: "herald-smtp-credentials" });
 
 export const handler = middy((event: CloudFormationCustomResourceEvent) =>
   handleSmtpCredentials(event, { iam: runtime.iam(), ssm: runtime.ssm(), logger: runtime.logger }),
-).use(injectLambdaContext(runtime.logger));
+).use(injectLambdaContext(runtime.logger, { logEvent: false }));

@@ -3,8 +3,7 @@ import { CreateAccessKeyCommand, IAMClient } from "@aws-sdk/client-iam";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import type { Context } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterAll, describe, expect, it } from "vitest";
-import { handler } from "../../lambdas/smtp-credentials.ts";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { captureStdout } from "../helpers/capture-stdout.ts";
 
 const SECRET = "dhSgJJyAs+2z19oLOVkwBrE6GkdNQD5fL5Dou5Tb";
@@ -27,7 +26,10 @@ const context = {
 } as unknown as Context;
 
 describe("lambdas/smtp-credentials handler", () => {
-  it("creates the credentials and logs neither the event nor a secret", async () => {
+  it("creates the credentials and logs neither the event nor a secret, even when asked to log events", async () => {
+    vi.stubEnv("POWERTOOLS_LOGGER_LOG_EVENT", "true");
+    vi.resetModules();
+    const { handler } = await import("../../lambdas/smtp-credentials.ts");
     iamMock.on(CreateAccessKeyCommand).resolves({
       AccessKey: {
         UserName: "herald-smtp",
@@ -61,5 +63,6 @@ describe("lambdas/smtp-credentials handler", () => {
     expect(output).not.toContain("ResponseURL");
     expect(JSON.stringify(result) + output).not.toContain(SECRET);
     expect(JSON.stringify(result) + output).not.toContain(PASSWORD);
+    vi.unstubAllEnvs();
   });
 });
