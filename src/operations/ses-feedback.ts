@@ -90,7 +90,13 @@ export async function handleSesFeedback(event: unknown, deps: SesFeedbackDeps): 
     };
   }
   for (const item of feedback) {
-    deps.logger.info(`SES ${item.type}`, { event: `feedback.${item.type}`, ...item });
+    // `timestamp` is the log line's own key in Powertools: SES's time goes as `eventTimestamp`.
+    const { timestamp, ...fields } = item;
+    deps.logger.info(`SES ${item.type}`, {
+      event: `feedback.${item.type}`,
+      ...fields,
+      eventTimestamp: timestamp,
+    });
   }
   const type = feedback[0]!.type;
   deps.metrics.addMetric(FEEDBACK_METRIC_NAMES[type], MetricUnit.Count, feedback.length);

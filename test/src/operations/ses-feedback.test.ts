@@ -95,6 +95,7 @@ describe("handleSesFeedback", () => {
       timestamp: "2026-11-23T10:00:01.000Z",
     });
     expect(output).toContain('"event":"feedback.bounce"');
+    expect(output).toContain('"eventTimestamp":"2026-11-23T10:00:01.000Z"');
     const emf = output
       .split("\n")
       .filter((line) => line.includes('"_aws"'))
