@@ -61,7 +61,7 @@ export interface RuntimeConfig {
   tableName?: string;
   /** HERALD_DEAD_LETTER_QUEUE_URL: where permanent failures go; absent: counted only. */
   deadLetterQueueUrl?: string;
-  /** HERALD_CONFIGURATION_SET: for `ses-api` sends. */
+  /** HERALD_CONFIGURATION_SET: for SES sends (the API's parameter, or a header over SES SMTP). */
   configurationSet?: string;
   /** HERALD_MAX_SEND_RATE: emails per second per function instance. @default 14 */
   maxSendRate: number;
@@ -234,7 +234,12 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
               client: ses(),
               ...(config.configurationSet ? { configurationSetName: config.configurationSet } : {}),
             })
-          : createSmtpTransport({ settings });
+          : createSmtpTransport({
+              settings,
+              ...(config.transport === "ses-smtp"
+                ? { sesHeaders: { configurationSet: config.configurationSet } }
+                : {}),
+            });
       current = { key, transport };
       return transport;
     },

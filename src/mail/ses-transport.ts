@@ -67,8 +67,8 @@ export function sesErrorAsSmtp(error: unknown): SmtpErrorLike {
   return { name, code: code ?? "ECONNECTION", message };
 }
 
-/** Only letters, digits, "_" and "-" are allowed in SES tag values. */
-function tagValue(value: string): string {
+/** Only letters, digits, "_" and "-" are allowed in SES tag names and values. */
+export function tagValue(value: string): string {
   return value.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 256) || "_";
 }
 

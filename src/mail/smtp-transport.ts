@@ -6,6 +6,7 @@ import { checkBeforeConnecting } from "../smtp/preflight.ts";
 import { redactSecrets } from "../smtp/redact.ts";
 import { smtpConnectionOptions, stageTimeoutMs } from "../smtp/options.ts";
 import type { OutgoingMessage } from "./message.ts";
+import { tagValue } from "./ses-transport.ts";
 import type { MailTransport, SendOutcome } from "./transport.ts";
 
 export interface SmtpTransportOptions {
@@ -27,6 +28,13 @@ export interface SmtpTransportOptions {
    * @default 3
    */
   stagesPerMessage?: number;
+  /**
+   * Sending through Amazon SES's SMTP interface: the configuration set and the message's tags
+   * travel as the X-SES-CONFIGURATION-SET and X-SES-MESSAGE-TAGS headers (SES reads and
+   * removes them), so bounce and complaint events name the notification as over the API.
+   * @default none (any other SMTP server)
+   */
+  sesHeaders?: { configurationSet?: string };
 }
 
 interface SmtpSentInfo {
@@ -73,7 +81,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
       pool ??= createTransport(poolOptions);
       const info = await pool.sendMail({
         envelope: { from: message.from, to: message.to },
-        raw: message.raw,
+        raw: options.sesHeaders ? withSesHeaders(message, options.sesHeaders) : message.raw,
         signal: deadline,
       });
       const accepted = addresses(info.accepted);
@@ -136,4 +144,16 @@ function failure(message: OutgoingMessage, error: unknown, fallbackStage: "conne
     error: info,
     ...(hint ? { hint } : {}),
   };
+}
+
+/** The SES SMTP interface's headers, before the rendered ones (header order is free). */
+function withSesHeaders(message: OutgoingMessage, ses: { configurationSet?: string }): Buffer {
+  const lines: string[] = [];
+  if (ses.configurationSet) lines.push(`X-SES-CONFIGURATION-SET: ${tagValue(ses.configurationSet)}`);
+  const tags = Object.entries(message.tags ?? {}).map(
+    ([name, value]) => `${tagValue(name)}=${tagValue(value)}`,
+  );
+  if (tags.length > 0) lines.push(`X-SES-MESSAGE-TAGS: ${tags.join(", ")}`);
+  const head = lines.length > 0 ? `${lines.join("\r\n")}\r\n` : "";
+  return Buffer.concat([Buffer.from(head), Buffer.from(message.raw)]);
 }

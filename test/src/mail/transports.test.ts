@@ -54,6 +54,29 @@ describe("pooled SMTP transport", () => {
     }
   });
 
+  it("over SES SMTP, carries the configuration set and the message tags as SES's headers", async () => {
+    const server = await startSmtpServer({ starttls: false });
+    try {
+      const settings = await settingsFor({ SMTPServer: LOOPBACK, SMTPPort: String(server.port) });
+      const plain = createSmtpTransport({ settings });
+      const viaSes = createSmtpTransport({ settings, sesHeaders: { configurationSet: "herald-events" } });
+      const rendered = {
+        ...(await message(settings, ["x@example.com"])),
+        tags: { id: "evt-1", category: "a b" },
+      };
+      expect((await plain.send(rendered)).ok).toBe(true);
+      expect((await viaSes.send(rendered)).ok).toBe(true);
+      await Promise.all([plain.close(), viaSes.close()]);
+      const [first, second] = server.messages;
+      expect(first?.raw).not.toMatch(/^X-SES-/m);
+      expect(second?.raw).toMatch(/^X-SES-CONFIGURATION-SET: herald-events\r$/m);
+      expect(second?.raw).toMatch(/^X-SES-MESSAGE-TAGS: id=evt-1, category=a_b\r$/m);
+      expect(second?.raw).toContain("Subject: Hello");
+    } finally {
+      await server.close();
+    }
+  });
+
   it("classifies a 5xx at RCPT as permanent and a 4xx as retryable", async () => {
     for (const [code, retryable] of [
       [550, false],
