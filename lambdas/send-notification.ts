@@ -20,6 +20,7 @@ export function createSendNotificationHandler(runtime: Runtime, options: Pipelin
     const { response, outcomes } = await pipeline.processBatch(event, {
       context,
       deadline: deadlineFrom(context, DEADLINE_MARGIN_MS),
+      invocationEnd: deadlineFrom(context, 0),
     });
     runtime.logger.info("batch done", {
       event: "notification.batch",

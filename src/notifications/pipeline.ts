@@ -37,6 +37,8 @@ export interface BatchOptions {
   context?: Context;
   /** epoch ms: no send starts after it */
   deadline?: number;
+  /** epoch ms when the invocation ends: claims are held until then. @default deadline */
+  invocationEnd?: number;
   /** called as each record finishes, with its SQS message id */
   onOutcome?: (outcome: RecordOutcome, messageId: string) => void;
 }
@@ -110,6 +112,7 @@ export function createNotificationPipeline(
         ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
         ...(options.render ? { render: options.render } : {}),
         ...(batchOptions.deadline !== undefined ? { deadline: batchOptions.deadline } : {}),
+        ...(batchOptions.invocationEnd !== undefined ? { invocationEnd: batchOptions.invocationEnd } : {}),
       });
       if (blocker) {
         logger.error("the settings cannot send notifications; the batch is left for a retry", {

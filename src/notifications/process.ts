@@ -68,6 +68,11 @@ export interface NotificationDeps {
   render?: RenderNotificationOptions;
   /** epoch ms: no send starts after it (the invocation's remaining time less a margin) */
   deadline?: number;
+  /**
+   * epoch ms when the invocation ends: a claimed id stays claimed until then, since a send
+   * started before `deadline` may still run up to it. @default deadline
+   */
+  invocationEnd?: number;
   /** @default Date.now */
   now?: () => number;
 }
@@ -120,10 +125,12 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
   const { logger, metrics } = deps;
   const gate: WorkGate = createWorkGate(deps.concurrency ?? DEFAULT_SEND_CONCURRENCY);
   const config = notificationIdempotencyConfig();
-  // The in-progress lease of a claimed id ends with the invocation: a killed function's ids
-  // become claimable again instead of blocking them for the whole duplicate window.
+  // The in-progress lease of a claimed id ends with the invocation (not its deadline: a send
+  // may outlast that): a killed function's ids become claimable again instead of blocking them
+  // for the whole duplicate window.
+  const leaseEnd = () => deps.invocationEnd ?? deps.deadline ?? now() + DEFAULT_IN_PROGRESS_MS;
   config.registerLambdaContext({
-    getRemainingTimeInMillis: () => Math.max((deps.deadline ?? now() + DEFAULT_IN_PROGRESS_MS) - now(), 1),
+    getRemainingTimeInMillis: () => Math.max(leaseEnd() - now(), 1),
   } as Context);
 
   const sendOnce = makeIdempotent(

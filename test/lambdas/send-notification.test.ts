@@ -383,6 +383,35 @@ describe("send-notification over SMTP (smtp-server) with idempotency in DynamoDB
     },
   );
 
+  it(
+    "keeps a claim until the invocation ends, not just until its last send may start",
+    { timeout: 30_000 },
+    async () => {
+      // A starts its send 2 s before its deadline (5 s invocation, 3 s kept back) and the
+      // server takes 3.5 s: past the deadline, A is still sending until the function ends.
+      const h = await harness({ dataDelayMs: 3500 });
+      const other = createRuntime({
+        serviceName: "herald-send-notification-test",
+        env: { ...smtpEnv(h.smtp.port), ...dynamo.env(h.table), HERALD_DEAD_LETTER_QUEUE_URL: DLQ_URL },
+      });
+      runtimes.push(other);
+      const event = notification("late-claim-1");
+      const first = createSendNotificationHandler(h.runtime);
+      const second = createSendNotificationHandler(other);
+      const { result } = await captureStdout(async () => {
+        const sending = first(sqsEvent(event), lambdaContext(5000));
+        await new Promise((resolve) => setTimeout(resolve, 2500));
+        // a duplicate delivery of the same event reaches another container meanwhile
+        const duplicate = await second(sqsEvent(event), lambdaContext());
+        return { sent: await sending, duplicate };
+      });
+      expect(result.sent.batchItemFailures).toEqual([]);
+      // still in progress elsewhere: left for a retry, not sent again
+      expect(result.duplicate.batchItemFailures).toHaveLength(1);
+      expect(h.smtp.messages).toHaveLength(1);
+    },
+  );
+
   it("keeps sends at or under HERALD_MAX_SEND_RATE per second", async () => {
     const h = await harness({ env: { HERALD_MAX_SEND_RATE: "4" } });
     const events = Array.from({ length: 10 }, (_, i) => notification(`rate-${i}`));
