@@ -97,4 +97,20 @@ export function dependencyCosts(bundle: LambdaBundle): DependencyCost[] {
     .sort((a, b) => b.bytes - a.bytes);
 }
 
+/**
+ * The Node built-ins a bundle loads when it is imported (static imports and `require` calls;
+ * dynamic imports are left out: they load later, if ever).
+ */
+export function builtinImports(bundle: LambdaBundle): string[] {
+  const builtins = new Set<string>();
+  for (const [path, output] of Object.entries(bundle.metafile.outputs)) {
+    if (path.endsWith(".map")) continue;
+    for (const entry of output.imports) {
+      if (!entry.external || entry.kind === "dynamic-import") continue;
+      builtins.add(entry.path.startsWith("node:") ? entry.path : `node:${entry.path}`);
+    }
+  }
+  return [...builtins].sort();
+}
+
 export const kb = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KB`;

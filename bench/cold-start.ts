@@ -4,11 +4,12 @@
  * round by round so both see the same machine load.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import {
   buildLambda,
+  builtinImports,
   dependencyCosts,
   lambdaNames,
   type DependencyCost,
@@ -71,6 +72,9 @@ export interface ColdResult {
   /** import minus `node -e 0`, both medians */
   overheadMs: number;
   overheadNoMapsMs: number;
+  /** the Node built-ins the bundle loads, imported alone: the floor under the import time */
+  builtins: string[];
+  builtinsOverheadMs: number;
   costs: DependencyCost[];
   budget?: { bytes: number; importMs: number };
 }
@@ -94,9 +98,19 @@ export async function runColdPath(options: {
     log(`built ${bundles.length} bundles`);
 
     const baseline: number[] = [];
-    const times = new Map<string, { maps: number[]; noMaps: number[] }>(
-      bundles.map((b) => [b.name, { maps: [], noMaps: [] }]),
+    const times = new Map<string, { maps: number[]; noMaps: number[]; builtins: number[] }>(
+      bundles.map((b) => [b.name, { maps: [], noMaps: [], builtins: [] }]),
     );
+    // next to each bundle: a module that imports only the built-ins the bundle loads
+    const builtinsFile = (bundle: LambdaBundle) => join(dirname(bundle.file ?? ""), "builtins.mjs");
+    for (const bundle of bundles) {
+      writeFileSync(
+        builtinsFile(bundle),
+        builtinImports(bundle)
+          .map((b) => `import "${b}";\n`)
+          .join(""),
+      );
+    }
     // warm the file cache once so the first round is not an outlier
     timeProcess(["-e", "0"], deployedEnv("baseline", false));
     for (const bundle of bundles) timeProcess([bundle.file ?? ""], deployedEnv(bundle.name, true));
@@ -107,6 +121,7 @@ export async function runColdPath(options: {
         const file = bundle.file ?? "";
         entry?.maps.push(timeProcess([file], deployedEnv(bundle.name, true)));
         entry?.noMaps.push(timeProcess([file], deployedEnv(bundle.name, false)));
+        entry?.builtins.push(timeProcess([builtinsFile(bundle)], deployedEnv(bundle.name, false)));
       }
       log(`cold path round ${round + 1}/${options.runs}`);
     }
@@ -115,7 +130,7 @@ export async function runColdPath(options: {
       runs: options.runs,
       baselineMs,
       lambdas: bundles.map((bundle) => {
-        const entry = times.get(bundle.name) ?? { maps: [], noMaps: [] };
+        const entry = times.get(bundle.name) ?? { maps: [], noMaps: [], builtins: [] };
         const importMs = summarize(entry.maps);
         const importNoMapsMs = summarize(entry.noMaps);
         const budget = COLD_BUDGETS[bundle.name];
@@ -127,6 +142,8 @@ export async function runColdPath(options: {
           importNoMapsMs,
           overheadMs: importMs.median - baselineMs.median,
           overheadNoMapsMs: importNoMapsMs.median - baselineMs.median,
+          builtins: builtinImports(bundle),
+          builtinsOverheadMs: summarize(entry.builtins).median - baselineMs.median,
           costs: dependencyCosts(bundle),
           ...(budget ? { budget } : {}),
         };

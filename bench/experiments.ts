@@ -1,15 +1,18 @@
 /**
  * What was tried, measured again in every run (so BENCHMARKS.md shows it on this machine, side
- * by side): the cost of zod's import styles in a bundle, and html-to-text's `convert` (which
- * compiles its options on every call) against a converter compiled once.
+ * by side): the cost of zod's import styles in a bundle, leaving the AWS SDK out of the bundle
+ * (to the Lambda runtime's copy), and html-to-text's `convert` (which compiles its options on
+ * every call) against a converter compiled once.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { compile, convert } from "html-to-text";
-import { ESBUILD_OPTIONS, PROJECT_ROOT } from "../lib/private/bundling.ts";
+import { BUNDLE_FILE, ESBUILD_OPTIONS, PROJECT_ROOT } from "../lib/private/bundling.ts";
+import { LAMBDAS_DIR } from "./bundles.ts";
+import { deployedEnv } from "./cold-start.ts";
 import { notificationEvent } from "./events.ts";
 import { summarize, type Summary } from "./stats.ts";
 
@@ -44,11 +47,24 @@ export interface HtmlToTextResult {
   compiledUs: Summary;
 }
 
+export interface SdkExternalResult {
+  name: string;
+  bundledBytes: number;
+  externalBytes: number;
+  /** import time minus `node -e 0`, medians, as deployed (source maps on) */
+  bundledOverheadMs: number;
+  externalOverheadMs: number;
+}
+
 export interface ExperimentsResult {
   zod: ZodVariant[];
   zodBaselineMs: Summary;
+  sdkExternal: SdkExternalResult[];
   htmlToText: HtmlToTextResult;
 }
+
+/** The Lambdas the SDK experiment bundles both ways. */
+const SDK_EXPERIMENT_LAMBDAS = ["validate-settings", "send-notification"];
 
 function timeNode(args: string[]): number {
   const started = performance.now();
@@ -106,6 +122,68 @@ async function zodVariants(runs: number): Promise<{ variants: ZodVariant[]; base
   }
 }
 
+/**
+ * The AWS SDK bundled (as the stack does) or left out (`@aws-sdk/*`, `@smithy/*` external, as
+ * when a function uses the Lambda runtime's SDK): size and import time. The bundles are
+ * written under node_modules/.cache so that Node resolves the external packages from the
+ * project's node_modules (the runtime's copy is the same kind of files).
+ */
+async function sdkExternal(runs: number): Promise<SdkExternalResult[]> {
+  const cache = join(PROJECT_ROOT, "node_modules", ".cache");
+  mkdirSync(cache, { recursive: true });
+  const dir = mkdtempSync(join(cache, "herald-bench-sdk-"));
+  try {
+    const built = [];
+    for (const name of SDK_EXPERIMENT_LAMBDAS) {
+      const variant = async (kind: string, external: string[]) => {
+        const outfile = join(dir, `${name}-${kind}`, BUNDLE_FILE);
+        const result = await build({
+          entryPoints: [join(LAMBDAS_DIR, `${name}.ts`)],
+          outfile,
+          metafile: true,
+          ...ESBUILD_OPTIONS,
+          mainFields: [...ESBUILD_OPTIONS.mainFields],
+          external,
+          absWorkingDir: PROJECT_ROOT,
+        });
+        const bytes = Object.entries(result.metafile.outputs)
+          .filter(([path]) => !path.endsWith(".map"))
+          .reduce((sum, [, output]) => sum + output.bytes, 0);
+        return { outfile, bytes, times: [] as number[] };
+      };
+      built.push({
+        name,
+        bundled: await variant("bundled", [...ESBUILD_OPTIONS.external]),
+        external: await variant("external", ["@aws-sdk/*", "@smithy/*", "@aws-crypto/*"]),
+      });
+    }
+    const baseline: number[] = [];
+    const time = (file: string, name: string) => {
+      const started = performance.now();
+      const result = spawnSync(process.execPath, [file], { stdio: "ignore", env: deployedEnv(name, true) });
+      if (result.status !== 0) throw new Error(`node ${file} exited ${result.status}`);
+      return performance.now() - started;
+    };
+    for (let round = 0; round < runs; round++) {
+      baseline.push(timeNode(["-e", "0"]));
+      for (const b of built) {
+        b.bundled.times.push(time(b.bundled.outfile, b.name));
+        b.external.times.push(time(b.external.outfile, b.name));
+      }
+    }
+    const base = summarize(baseline).median;
+    return built.map((b) => ({
+      name: b.name,
+      bundledBytes: b.bundled.bytes,
+      externalBytes: b.external.bytes,
+      bundledOverheadMs: summarize(b.bundled.times).median - base,
+      externalOverheadMs: summarize(b.external.times).median - base,
+    }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function htmlToTextCost(calls: number, runs: number): HtmlToTextResult {
   const html = Array.from({ length: calls }, (_, i) => String(notificationEvent(i).html));
   const options = { wordwrap: 78 };
@@ -129,5 +207,10 @@ function htmlToTextCost(calls: number, runs: number): HtmlToTextResult {
 
 export async function runExperiments(options: { runs: number }): Promise<ExperimentsResult> {
   const { variants, baseline } = await zodVariants(options.runs);
-  return { zod: variants, zodBaselineMs: baseline, htmlToText: htmlToTextCost(300, options.runs) };
+  return {
+    zod: variants,
+    zodBaselineMs: baseline,
+    sdkExternal: await sdkExternal(options.runs),
+    htmlToText: htmlToTextCost(300, options.runs),
+  };
 }

@@ -4,6 +4,7 @@
  * with SQS batches one after another, as one Lambda instance would; reports its peak RSS over
  * IPC. With no bundle it reports the peak RSS of this process alone (the baseline).
  */
+import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { batches, lambdaContext, sqsBatch } from "./lambda-context.ts";
@@ -14,8 +15,38 @@ export interface MemoryWorkerResult {
   peakRssBytes: number;
   /** RSS right after importing the bundle (before the first invocation) */
   afterImportRssBytes: number;
+  /** at the end: anonymous memory (heap, malloc) and file-backed pages (the node binary, mostly) */
+  endAnonBytes: number;
+  endFileBytes: number;
+  /** the JavaScript heap still in use after a full collection at the end (needs --expose-gc) */
+  liveHeapBytes: number;
   invocations: number;
   failures: number;
+}
+
+/** A field of /proc/self/status in bytes (0 where there is no /proc). */
+function procStatus(field: string): number {
+  try {
+    const status = readFileSync("/proc/self/status", "utf8");
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);
+    return Number(match?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+function endOfRun(): Pick<
+  MemoryWorkerResult,
+  "peakRssBytes" | "endAnonBytes" | "endFileBytes" | "liveHeapBytes"
+> {
+  const peakRssBytes = process.resourceUsage().maxRSS * 1024;
+  (globalThis as { gc?: () => void }).gc?.();
+  return {
+    peakRssBytes,
+    endAnonBytes: procStatus("RssAnon"),
+    endFileBytes: procStatus("RssFile"),
+    liveHeapBytes: process.memoryUsage().heapUsed,
+  };
 }
 
 type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -25,10 +56,8 @@ async function main(
   events: number,
   batchSize: number,
 ): Promise<MemoryWorkerResult> {
-  if (!bundle) {
-    const rss = process.resourceUsage().maxRSS * 1024;
-    return { peakRssBytes: rss, afterImportRssBytes: process.memoryUsage.rss(), invocations: 0, failures: 0 };
-  }
+  if (!bundle)
+    return { ...endOfRun(), afterImportRssBytes: process.memoryUsage.rss(), invocations: 0, failures: 0 };
   const { handler } = (await import(pathToFileURL(bundle).href)) as { handler: Handler };
   const afterImportRssBytes = process.memoryUsage.rss();
   let invocations = 0;
@@ -38,7 +67,7 @@ async function main(
     invocations += 1;
     failures += response.batchItemFailures.length;
   }
-  return { peakRssBytes: process.resourceUsage().maxRSS * 1024, afterImportRssBytes, invocations, failures };
+  return { ...endOfRun(), afterImportRssBytes, invocations, failures };
 }
 
 if (process.send) {

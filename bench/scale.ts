@@ -71,10 +71,11 @@ export function scaleOnPaper(results: BenchResults): string {
     `| DynamoDB (on demand) | ~${Math.round(perSecond * 2)} writes/s (claim and completion per email) | 40,000 write units/s per table | none |`,
     `| KMS (queue encryption) | a data key per 5 minutes per consumer (SQS reuses it) | 5,500 to 100,000 requests/s | none |`,
     "",
-    `Lambda cost driver: ${Math.round((perSecond / BATCH_SIZE) * 3600).toLocaleString("en")} invocations and about ` +
-      `${Math.round((perSecond / BATCH_SIZE) * 3600 * (BATCH_SIZE / perInstanceRate) * (SENDER_MEMORY_MB / 1024)).toLocaleString("en")} ` +
-      "GB-seconds an hour (most of it waiting on the rate limit: a higher per-instance rate with fewer instances " +
-      "costs the same GB-seconds per email sent, less waiting).",
+    `Lambda: about ${Math.round((perSecond / BATCH_SIZE) * 3600).toLocaleString("en")} invocations an hour, each ` +
+      `about ${(BATCH_SIZE / perInstanceRate).toFixed(1)} s (mostly waiting on the instance's rate limit), about ` +
+      `${Math.round(perSecond * 3600 * (1 / perInstanceRate) * (SENDER_MEMORY_MB / 1024)).toLocaleString("en")} ` +
+      `GB-seconds an hour at ${SENDER_MEMORY_MB} MB. The measured CPU leaves room for a higher per-instance rate ` +
+      "(fewer instances, fewer connections to SES) if SENDS_PER_INSTANCE is raised.",
   );
   return lines.join("\n");
 }
