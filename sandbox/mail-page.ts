@@ -7,8 +7,9 @@
  * SES path needs the emulator's messages beside the SMTP ones. The page is read-only.
  */
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { simpleParser, type ParsedMail } from "mailparser";
+import type { DeadLetterRecord } from "./servers/dead-letter-queue.ts";
+import { listenOnLoopback } from "./servers/listen.ts";
 
 export interface CapturedMail {
   /** stable within the run; used in the page's URLs */
@@ -31,6 +32,8 @@ export interface MailPageOptions {
   port?: number;
   /** The messages to show, newest last (read on every request). */
   messages: () => Promise<CapturedMail[]>;
+  /** Permanent failures on the dead-letter queue, shown under the messages. @default none */
+  deadLetters?: () => readonly DeadLetterRecord[];
 }
 
 function escapeHtml(text: string): string {
@@ -45,7 +48,27 @@ function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>${body}</body></html>`;
 }
 
-function listPage(messages: Array<{ mail: CapturedMail; parsed: ParsedMail }>): string {
+function deadLetterSection(letters: readonly DeadLetterRecord[]): string {
+  if (letters.length === 0) return "";
+  const rows = letters
+    .map(({ attributes: a, receivedAt }) => {
+      const reply = a.ResponseCode ? `${a.ResponseCode} ` : "";
+      return (
+        `<tr><td>${escapeHtml(a.EventId ?? "-")}</td><td>${escapeHtml(a.ErrorCode ?? "-")}</td>` +
+        `<td>${escapeHtml(reply + (a.Reason ?? ""))}</td><td>${receivedAt.toISOString()}</td></tr>`
+      );
+    })
+    .join("");
+  return (
+    `<h2>Dead letters</h2><p>${letters.length} notification(s) failed permanently and went to the dead-letter queue (never retried).</p>` +
+    `<table><thead><tr><th>Event id</th><th>Code</th><th>Reason</th><th>Failed</th></tr></thead><tbody>${rows}</tbody></table>`
+  );
+}
+
+function listPage(
+  messages: Array<{ mail: CapturedMail; parsed: ParsedMail }>,
+  deadLetters: readonly DeadLetterRecord[],
+): string {
   const rows = messages
     .slice()
     .reverse()
@@ -59,7 +82,8 @@ function listPage(messages: Array<{ mail: CapturedMail; parsed: ParsedMail }>): 
   return page(
     "Herald sandbox mail",
     `<h1>Herald sandbox mail</h1><p>${messages.length} message(s) caught.</p>` +
-      `<table><thead><tr><th>Subject</th><th>From</th><th>To</th><th>Via</th><th>Received</th></tr></thead><tbody>${rows}</tbody></table>`,
+      `<table><thead><tr><th>Subject</th><th>From</th><th>To</th><th>Via</th><th>Received</th></tr></thead><tbody>${rows}</tbody></table>` +
+      deadLetterSection(deadLetters),
   );
 }
 
@@ -102,7 +126,7 @@ export async function startMailPage(options: MailPageOptions): Promise<MailPage>
         const parsed = await Promise.all(
           messages.map(async (mail) => ({ mail, parsed: await simpleParser(mail.raw) })),
         );
-        return send(200, "text/html", listPage(parsed));
+        return send(200, "text/html", listPage(parsed, options.deadLetters?.() ?? []));
       }
       if (path === "/api/messages") {
         return send(200, "application/json", JSON.stringify(messages.map(({ raw: _raw, ...mail }) => mail)));
@@ -117,11 +141,7 @@ export async function startMailPage(options: MailPageOptions): Promise<MailPage>
       response.end("error\n");
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server, options.port ?? 0);
   return {
     url: `http://127.0.0.1:${port}/`,
     port,

@@ -1,71 +1,206 @@
-// The local sandbox (`npm start`): an SMTP server on 127.0.0.1 where Herald's default
-// settings point (localhost:10025), and the deployed Lambda handlers run against it once.
-// Then it keeps catching mail for `npx herald probe` / `npx herald test-send` until Ctrl-C.
-// `--once` runs the demonstration and exits.
-import { createTestSendHandler } from "../lambdas/test-send.ts";
-import { createValidateSettingsHandler } from "../lambdas/validate-settings.ts";
-import { createRuntime } from "../src/runtime.ts";
-import { startSmtpCatcher, type CaughtMessage } from "./smtp-catcher.ts";
+// The local sandbox (`npm start`): every server Herald talks to, on 127.0.0.1, and the
+// deployed handlers run against them in order (flow.ts), then a summary with the URLs. It
+// keeps serving until Ctrl-C; `--once` runs the flow and exits 0 only when every step had
+// its expected outcome. Exit 2: a port is taken, or a usage error.
+import { relative, resolve } from "node:path";
+import tls from "node:tls";
+import { parseArgs } from "node:util";
+import { sandboxFiles, writeSandboxFiles } from "./files.ts";
+import { parseSubject } from "./headers.ts";
+import type { CapturedMail } from "./mail-page.ts";
+import { portProblem, PortVariableError, SANDBOX_SERVERS, sandboxPorts } from "./ports.ts";
+import { createProgress } from "./progress.ts";
+import { ADMINS, PRODUCT_VERSION, REGION, TABLE_NAME, TEST_RECIPIENT } from "./scenario.ts";
+import { SandboxPortError, startSandboxServers, type SandboxServers } from "./start-servers.ts";
 
-const once = process.argv.includes("--once");
-const port = Number(process.env.HERALD_SANDBOX_SMTP_PORT ?? 10025);
+const USAGE = `Usage: npm start [-- --once] [-- --verbose]
 
-function printMessage(message: CaughtMessage): void {
-  const security = message.secure ? "TLS" : "clear text";
-  console.log(
-    `[sandbox smtp] ${message.from} -> ${message.to.join(", ")}: "${message.subject}" (${message.bytes} bytes, ${security})`,
-  );
-}
+Starts Herald's local sandbox on 127.0.0.1 and runs the deployed handlers against it.
 
-// The same handler code as in Lambda; a console-like context gives it a 30 s budget.
-const context = {
-  functionName: "herald-sandbox",
-  awsRequestId: "sandbox",
-  getRemainingTimeInMillis: () => 30_000,
-  logGroupName: "sandbox",
-  logStreamName: "sandbox",
-  invokedFunctionArn: "arn:aws:lambda:local:000000000000:function:herald-sandbox",
-  memoryLimitInMB: "128",
-  functionVersion: "$LATEST",
-} as unknown as import("aws-lambda").Context;
+Options:
+  --once      run the flow and exit: 0 when every step had its expected outcome, else 1
+  --verbose   also print the handlers' JSON log lines and EMF metrics, as Lambda would
+  -h, --help  show this help
 
-let catcher;
+Ports (0 picks any free one): ${Object.values(SANDBOX_SERVERS)
+  .map((s) => `${s.variable} (${s.port})`)
+  .join(", ")}
+`;
+
+const EXIT_OK = 0;
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
+
+let args;
 try {
-  catcher = await startSmtpCatcher(port, printMessage);
+  args = parseArgs({
+    options: {
+      once: { type: "boolean" },
+      verbose: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  }).values;
 } catch (error) {
-  console.error(
-    `sandbox: cannot listen on 127.0.0.1:${port} (${(error as NodeJS.ErrnoException).code ?? error}); set HERALD_SANDBOX_SMTP_PORT to a free port`,
-  );
-  process.exit(2);
+  process.stderr.write(`sandbox: ${(error as Error).message}\n\n${USAGE}`);
+  process.exit(EXIT_USAGE);
+}
+if (args.help) {
+  process.stdout.write(USAGE);
+  process.exit(EXIT_OK);
+}
+const once = args.once === true;
+const verbose = args.verbose === true;
+
+let ports;
+try {
+  ports = sandboxPorts(process.env);
+} catch (error) {
+  if (!(error instanceof PortVariableError)) throw error;
+  process.stderr.write(`sandbox: ${error.message}\n`);
+  process.exit(EXIT_USAGE);
 }
 
-// The handlers read MM_* variables: point them at the catcher (its port may differ from 10025).
-const runtime = createRuntime({
-  serviceName: "herald-sandbox",
-  env: {
-    ...process.env,
-    MM_EMAILSETTINGS_SMTPSERVER: process.env.MM_EMAILSETTINGS_SMTPSERVER ?? "localhost",
-    MM_EMAILSETTINGS_SMTPPORT: process.env.MM_EMAILSETTINGS_SMTPPORT ?? String(catcher.port),
-  },
-});
-const validateSettings = createValidateSettingsHandler(runtime);
-const testSend = createTestSendHandler(runtime);
+// Quiet by default: the summary is the output. Powertools Metrics reads this when it is
+// constructed, and the handlers' modules construct theirs on import: set it, then import.
+if (!verbose) process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
+const { runFlow } = await import("./flow.ts");
 
-console.log(`Herald sandbox: SMTP server on 127.0.0.1:${catcher.port}\n`);
-console.log('validate-settings handler, event { "connect": true }:');
-console.log(JSON.stringify(await validateSettings({ connect: true }, context), null, 2));
-console.log('\ntest-send handler, event { "to": "you@example.com" }:');
-const report = await testSend({ to: "you@example.com" }, context);
-console.log(JSON.stringify(report, null, 2));
+const tty = process.stdout.isTTY === true;
+const color = tty && !process.env.NO_COLOR;
+const write = (text: string) => void process.stdout.write(text);
+const bold = (text: string) => (color ? `\x1b[1m${text}\x1b[0m` : text);
+const projectRoot = resolve(import.meta.dirname, "..");
+const files = sandboxFiles(projectRoot);
+const shown = (path: string) => relative(process.cwd(), path) || path;
+
+let serving = false;
+function printCaught(mail: CapturedMail): void {
+  if (!serving) return;
+  const subject = parseSubject(mail.raw).subject ?? "(no subject)";
+  write(`[smtp] ${mail.envelopeFrom} -> ${mail.envelopeTo.join(", ")}: ${JSON.stringify(subject)}\n`);
+}
+
+write(bold("Herald sandbox") + ": the deployed handlers against local servers on 127.0.0.1\n\n");
+const progress = createProgress({ write, tty, color });
+
+let servers: SandboxServers | undefined;
+let portError: SandboxPortError | undefined;
+await progress.step("start the local servers", async () => {
+  try {
+    servers = await startSandboxServers(ports, { onMessage: printCaught });
+  } catch (error) {
+    if (!(error instanceof SandboxPortError)) throw error;
+    portError = error;
+    return {
+      ok: false,
+      detail: `port ${error.port} for the ${SANDBOX_SERVERS[error.server].label}: ${error.code}`,
+    };
+  }
+  return { ok: true, detail: "SMTP, mail page, SES v2 emulator, DynamoDB, dead-letter queue, security feed" };
+});
+if (portError) {
+  process.stderr.write(`\n${portProblem(portError.server, portError.port, portError.code)}`);
+  process.exit(EXIT_USAGE);
+}
+if (!servers) process.exit(EXIT_FAILED);
+const running: SandboxServers = servers;
+
+// The handlers verify the SMTP server's certificate as they would any other: this process
+// trusts the one made at start (other processes: NODE_EXTRA_CA_CERTS=.herald-sandbox/ca.pem).
+tls.setDefaultCACertificates([...tls.getCACertificates("default"), running.certificate.cert]);
+
+const sharedEnv: Record<string, string> = {
+  HERALD_CONFIG_FILE: files.config,
+  HERALD_TABLE_NAME: TABLE_NAME,
+  HERALD_DEAD_LETTER_QUEUE_URL: running.deadLetters.queueUrl,
+  HERALD_SECURITY_FEED_URL: running.feed.url,
+  HERALD_PRODUCT_VERSION: PRODUCT_VERSION,
+  HERALD_ADMIN_EMAILS: ADMINS.join(","),
+  AWS_REGION: REGION,
+  AWS_ACCESS_KEY_ID: "sandbox",
+  AWS_SECRET_ACCESS_KEY: "sandbox",
+  AWS_ENDPOINT_URL_SESV2: running.ses.endpoint,
+  AWS_ENDPOINT_URL_DYNAMODB: running.dynamo.endpoint,
+  AWS_ENDPOINT_URL_SQS: running.deadLetters.endpoint,
+};
+// Only these: MM_* variables in this shell must not bend the sandbox's settings.
+const logLevel = process.env.POWERTOOLS_LOG_LEVEL;
+const runtimeEnv = { ...sharedEnv, ...(logLevel ? { POWERTOOLS_LOG_LEVEL: logLevel } : {}) };
+const { sandboxConfig } = await import("./scenario.ts");
+await writeSandboxFiles(files, {
+  config: sandboxConfig(running.smtp.port, running.smtpPassword),
+  certificate: running.certificate.cert,
+  env: { ...sharedEnv, HERALD_TRANSPORT: "smtp", NODE_EXTRA_CA_CERTS: files.ca },
+});
+
+let allOk = false;
+try {
+  allOk = await runFlow(progress, {
+    servers: running,
+    smtpEnv: { ...runtimeEnv, HERALD_TRANSPORT: "smtp" },
+    sesEnv: { ...runtimeEnv, HERALD_TRANSPORT: "ses-api" },
+    mode: verbose ? "lambda" : "cli",
+  });
+} catch (error) {
+  process.stderr.write(
+    `sandbox: the flow stopped: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+}
+
+const results = progress.results;
+const failed = results.filter((r) => !r.ok).length;
+const verdict = allOk
+  ? `all ${results.length} steps had their expected outcome`
+  : `${failed} of ${results.length} steps did NOT have their expected outcome`;
+const sesCount = (await running.ses.emails()).length;
+write(`\n${bold(verdict)}\n\n`);
+const rows: Array<[string, string]> = [
+  [
+    "Mail page",
+    `${running.mailPage.url}  (${running.caught.length} caught over SMTP, ${sesCount} via the SES API, ${running.deadLetters.letters.length} dead letters)`,
+  ],
+  ["SMTP server", `127.0.0.1:${running.smtp.port}  STARTTLS required, AUTH (login in the settings file)`],
+  ["SES v2 emulator", `${running.ses.endpoint}/  (its own page; /store as JSON)`],
+  ["DynamoDB (dynalite)", `${running.dynamo.endpoint}  table ${TABLE_NAME}`],
+  ["Dead-letter queue", running.deadLetters.queueUrl],
+  ["Security feed", `${running.feed.url}/security`],
+  ["Settings", `${shown(files.config)}  (variables: ${shown(files.env)})`],
+];
+for (const [name, value] of rows) write(`  ${name.padEnd(21)} ${value}\n`);
+
+async function shutDown(code: number): Promise<void> {
+  await running.close();
+  // Everything is closed: the process ends by itself. If something still holds it, say what.
+  setTimeout(() => {
+    process.stderr.write(
+      `sandbox: still open after shutdown: ${process.getActiveResourcesInfo().join(", ")}\n`,
+    );
+    process.exit(code);
+  }, 5000).unref();
+  process.exitCode = code;
+}
 
 if (once) {
-  await catcher.close();
-  process.exitCode = report.ok ? 0 : 1;
+  await shutDown(allOk ? EXIT_OK : EXIT_FAILED);
 } else {
-  console.log(`\nCatching mail on 127.0.0.1:${catcher.port} until Ctrl-C. In another terminal, try:`);
-  console.log("  npx herald probe");
-  console.log("  npx herald test-send --to you@example.com");
-  const stop = () => void catcher.close().then(() => process.exit(0));
+  write(
+    `\nIn another terminal, while this runs:\n` +
+      `  set -a; . ${shown(files.env)}; set +a\n` +
+      `  npx herald probe\n` +
+      `  npx herald test-send --to ${TEST_RECIPIENT}\n` +
+      `  npx herald send --events examples/notifications.ndjson\n` +
+      `  npx herald security-check\n` +
+      `\nServing until Ctrl-C; caught mail is listed below.\n`,
+  );
+  serving = true;
+  let stopping = false;
+  const stop = () => {
+    if (stopping) process.exit(130); // a second Ctrl-C does not wait
+    stopping = true;
+    write("\nStopping the sandbox...\n");
+    void shutDown(EXIT_OK);
+  };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
 }

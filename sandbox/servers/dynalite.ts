@@ -1,5 +1,5 @@
 /**
- * A loopback DynamoDB (dynalite, in memory) for integration tests, with Herald's shared
+ * A loopback DynamoDB (dynalite, in memory) for the sandbox and integration tests, with Herald's shared
  * table: partition key `id` (String), no sort key, as deployed (dynalite does not emulate TTL).
  *
  *   const dynamo = await startDynalite();
@@ -10,8 +10,8 @@
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
+import { listenOnLoopback } from "./listen.ts";
 
 type DynaliteFactory = (options: {
   createTableMs?: number;
@@ -35,11 +35,15 @@ export interface TestDynamo {
   close(): Promise<void>;
 }
 
-export async function startDynalite(): Promise<TestDynamo> {
+export interface DynaliteOptions {
+  /** 127.0.0.1 port; 0 picks a free one. @default 0 */
+  port?: number;
+}
+
+export async function startDynalite(options: DynaliteOptions = {}): Promise<TestDynamo> {
   // Tables become ACTIVE after createTableMs; the default 500 ms only slows tests down.
   const server = dynalite({ createTableMs: 5, deleteTableMs: 5, updateTableMs: 5 });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server, options.port ?? 0);
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({
     endpoint,

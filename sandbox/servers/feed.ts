@@ -7,7 +7,8 @@
  * destroys open sockets and stops every trickle timer, so nothing outlives a test.
  */
 import http from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { Socket } from "node:net";
+import { listenOnLoopback } from "./listen.ts";
 
 export interface FeedEntry {
   id: string;
@@ -54,9 +55,16 @@ export interface TestFeedServer {
   close(): Promise<void>;
 }
 
-export async function startFeedServer(
-  options: { bulletins?: FeedEntry[]; bodies?: Record<string, string> } = {},
-): Promise<TestFeedServer> {
+export interface FeedServerOptions {
+  /** 127.0.0.1 port; 0 picks a free one. @default 0 */
+  port?: number;
+  /** the list /security answers. @default [] */
+  bulletins?: FeedEntry[];
+  /** HTML per bulletin id. @default {} */
+  bodies?: Record<string, string>;
+}
+
+export async function startFeedServer(options: FeedServerOptions = {}): Promise<TestFeedServer> {
   const faults = new Map<string, FeedFault>();
   const timers = new Set<NodeJS.Timeout>();
   const requests: FeedRequest[] = [];
@@ -130,8 +138,7 @@ export async function startFeedServer(
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOnLoopback(server, options.port ?? 0);
 
   feed.url = `http://127.0.0.1:${port}`;
   return feed;

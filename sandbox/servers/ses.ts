@@ -1,11 +1,12 @@
 /**
- * aws-ses-v2-local (the SES v2 API emulator) on 127.0.0.1 with an ephemeral port, and an SDK
- * client pointed at it. The emulator keeps one store per process: `clear()` empties it.
+ * aws-ses-v2-local (the SES v2 API emulator) on 127.0.0.1 (port 0: any free one), and an SDK
+ * client pointed at it. The emulator keeps one store per process: `clear()` empties it. Its
+ * own page (`/`) lists what it stored; the sandbox's mail page shows those messages too.
  */
-import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { SESv2Client } from "@aws-sdk/client-sesv2";
 import sesModule from "aws-ses-v2-local";
+import { portOf, whyNotListening } from "./listen.ts";
 
 /** One message as the emulator stored it. */
 export interface StoredSesEmail {
@@ -35,9 +36,16 @@ type StartServer = (config?: { host?: string; port?: number }) => Promise<Server
 const loaded = sesModule as unknown as StartServer | { default: StartServer };
 const startServer: StartServer = typeof loaded === "function" ? loaded : loaded.default;
 
-export async function startLocalSes(): Promise<LocalSes> {
-  const server: Server = await startServer({ host: "127.0.0.1", port: 0 });
-  const { port } = server.address() as AddressInfo;
+export interface LocalSesOptions {
+  /** 127.0.0.1 port; 0 picks a free one. @default 0 */
+  port?: number;
+}
+
+export async function startLocalSes(options: LocalSesOptions = {}): Promise<LocalSes> {
+  const server: Server = await startServer({ host: "127.0.0.1", port: options.port ?? 0 });
+  // Express hands a listen error to the callback, which the emulator ignores: ask why.
+  if (!server.listening) throw await whyNotListening(options.port ?? 0);
+  const port = portOf(server);
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new SESv2Client({
     endpoint,

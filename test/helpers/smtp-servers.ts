@@ -6,7 +6,8 @@
  * vitest never hangs on a leftover handle.
  *
  * - startSmtpServer: a well-behaved server built on smtp-server, with TLS / AUTH options and
- *   fault injection at MAIL, RCPT or DATA.
+ *   fault injection at MAIL, RCPT (also per recipient) or DATA. It is the sandbox's SMTP server
+ *   too: it lives in sandbox/servers/smtp.ts and is re-exported here.
  * - startSilentServer / startStallAfterEhloServer / startStallInDataServer /
  *   startTricklingEhloServer / startStallInStarttlsHandshakeServer: raw node:net servers that
  *   misbehave in ways an SMTP library can't (no greeting, stop answering, answer one byte at a
@@ -15,272 +16,20 @@
  * - closedPort: a port with nothing listening on it.
  */
 import net from "node:net";
-import type { AddressInfo } from "node:net";
-import { SMTPServer } from "smtp-server";
-import type {
-  SMTPServerAddress,
-  SMTPServerAuthentication,
-  SMTPServerAuthenticationResponse,
-  SMTPServerDataStream,
-  SMTPServerOptions,
-  SMTPServerSession,
-} from "smtp-server";
-import { generateTestCertificate } from "../../sandbox/certificate.ts";
-import type { TestCertificate } from "../../sandbox/certificate.ts";
+import { listenOnLoopback } from "../../sandbox/servers/listen.ts";
+import { serverHandle, type ReceivedMessage, type TestSmtpServer } from "../../sandbox/servers/smtp.ts";
 
-export const LOOPBACK = "127.0.0.1";
-
-export interface ReceivedMessage {
-  /** MAIL FROM address ("" for the null sender) */
-  from: string;
-  /** RCPT TO addresses in the order accepted */
-  to: string[];
-  /** the DATA payload as received (dot-unstuffed, without the terminating ".") */
-  raw: string;
-  /** true when the message came over TLS (implicit TLS or after STARTTLS) */
-  secure: boolean;
-  /** the username that authenticated, if any */
-  authUser?: string;
-}
-
-export interface TestSmtpServer {
-  host: "127.0.0.1";
-  port: number;
-  /** messages the server accepted (or, for the stall-in-DATA server, received in full) */
-  messages: ReceivedMessage[];
-  /** TCP connections accepted so far */
-  connections: number;
-  /**
-   * server-side sockets still open; with the raw servers a client's socket outlives its
-   * session unless the client destroys it (absent on a stand-in without a server)
-   */
-  openConnections?: number;
-  /** stops listening and destroys every open socket; idempotent */
-  close(): Promise<void>;
-}
-
-export type FailStage = "mail" | "rcpt" | "data";
-
-export interface FailAt {
-  /** "mail" answers MAIL FROM, "rcpt" answers every RCPT TO, "data" answers the end of the message (after the final ".") */
-  stage: FailStage;
-  /** reply code, e.g. 554, 550, 451, 552, 421 (421 also closes the connection) */
-  code: number;
-  /** reply text after the code, e.g. "5.7.1 <a@b>: Client host rejected: Access denied" */
-  message: string;
-}
-
-export interface SmtpServerOptions {
-  /** implicit TLS from the first byte (like port 465) */
-  secure?: boolean;
-  /** offer STARTTLS (default true when not secure) */
-  starttls?: boolean;
-  /** refuse MAIL FROM until STARTTLS was done: "530 5.7.0 Must issue a STARTTLS command first" */
-  requireStarttls?: boolean;
-  /**
-   * require AUTH (PLAIN or LOGIN) with these credentials; wrong ones get
-   * "535 5.7.8 Authentication credentials invalid". Without it AUTH is not offered at all.
-   */
-  auth?: { username: string; password: string };
-  /** fault injection: reply with this SMTP response at the given stage instead of accepting */
-  failAt?: FailAt;
-  /** text appended to the greeting: "220 <name> ESMTP <banner>" */
-  banner?: string;
-  /** TLS key/cert, default generateTestCertificate() */
-  certificate?: TestCertificate;
-  /**
-   * advertise AUTH only once the connection is encrypted (after STARTTLS), as submission servers
-   * usually do; smtp-server itself advertises AUTH before TLS too and only refuses to run it
-   */
-  authAfterStarttls?: boolean;
-}
-
-/** the server's name in the greeting and EHLO reply */
-export const TEST_SERVER_NAME = "smtp.herald.test";
-
-interface ResponseError extends Error {
-  responseCode: number;
-}
-
-function smtpError(code: number, message: string): ResponseError {
-  const err = new Error(message) as ResponseError;
-  err.responseCode = code;
-  return err;
-}
-
-function addressOf(address: SMTPServerAddress | false | undefined): string {
-  return address ? address.address : "";
-}
-
-/** Starts a well-behaved (unless told otherwise) SMTP server on 127.0.0.1. */
-export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<TestSmtpServer> {
-  const secure = options.secure ?? false;
-  const starttls = options.starttls ?? !secure;
-  const usesTls = secure || starttls;
-  const certificate = usesTls ? (options.certificate ?? (await generateTestCertificate())) : undefined;
-  const { auth, failAt, requireStarttls, authAfterStarttls } = options;
-
-  const messages: ReceivedMessage[] = [];
-  const rawSockets = new Set<net.Socket>();
-  let connections = 0;
-
-  const disabledCommands = [...(auth ? [] : ["AUTH"]), ...(starttls ? [] : ["STARTTLS"])];
-  const serverOptions: SMTPServerOptions = {
-    name: TEST_SERVER_NAME,
-    logger: false,
-    // no reverse DNS of 127.0.0.1: dns.reverse() would ask the configured resolver over the network
-    disableReverseLookup: true,
-    secure,
-    hideSTARTTLS: !starttls,
-    // AUTH is only advertised (and required) when credentials are configured
-    authOptional: !auth,
-    authMethods: ["PLAIN", "LOGIN"],
-    // hideSTARTTLS only stops advertising it: a client that sends STARTTLS anyway
-    // (nodemailer with requireTLS does) would still get TLS, so disable the command too
-    disabledCommands,
-    // connections still open at close() are destroyed by us, this only bounds smtp-server's own wait
-    closeTimeout: 100,
-    // a session's own list replaces the server-wide one: AUTH joins it until TLS is up
-    onConnect(session: SMTPServerSession, callback: (err?: Error | null) => void): void {
-      if (authAfterStarttls && !secure) session.disabledCommands = [...disabledCommands, "AUTH"];
-      callback();
-    },
-    onSecure(_socket: unknown, session: SMTPServerSession, callback: (err?: Error | null) => void): void {
-      session.disabledCommands = undefined;
-      callback();
-    },
-    onAuth(
-      credentials: SMTPServerAuthentication,
-      _session: SMTPServerSession,
-      callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void,
-    ): void {
-      if (auth && credentials.username === auth.username && credentials.password === auth.password) {
-        callback(null, { user: credentials.username });
-        return;
-      }
-      callback(smtpError(535, "5.7.8 Authentication credentials invalid"));
-    },
-    onMailFrom(
-      _address: SMTPServerAddress,
-      session: SMTPServerSession,
-      callback: (err?: Error | null) => void,
-    ): void {
-      if (requireStarttls && !session.secure) {
-        callback(smtpError(530, "5.7.0 Must issue a STARTTLS command first"));
-        return;
-      }
-      if (failAt?.stage === "mail") {
-        callback(smtpError(failAt.code, failAt.message));
-        return;
-      }
-      callback();
-    },
-    onRcptTo(
-      _address: SMTPServerAddress,
-      _session: SMTPServerSession,
-      callback: (err?: Error | null) => void,
-    ): void {
-      if (failAt?.stage === "rcpt") {
-        callback(smtpError(failAt.code, failAt.message));
-        return;
-      }
-      callback();
-    },
-    onData(
-      stream: SMTPServerDataStream,
-      session: SMTPServerSession,
-      callback: (err?: Error | null) => void,
-    ): void {
-      const chunks: Buffer[] = [];
-      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-      stream.on("error", (err: Error) => callback(err));
-      stream.on("end", () => {
-        if (failAt?.stage === "data") {
-          callback(smtpError(failAt.code, failAt.message));
-          return;
-        }
-        const user: unknown = session.user;
-        const message: ReceivedMessage = {
-          from: addressOf(session.envelope.mailFrom),
-          to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
-          raw: Buffer.concat(chunks).toString("utf8"),
-          secure: session.secure,
-        };
-        if (typeof user === "string") {
-          message.authUser = user;
-        }
-        messages.push(message);
-        callback();
-      });
-    },
-  };
-  if (certificate) {
-    serverOptions.key = certificate.key;
-    serverOptions.cert = certificate.cert;
-  }
-  if (options.banner !== undefined) {
-    serverOptions.banner = options.banner;
-  }
-
-  const smtp = new SMTPServer(serverOptions);
-  // a client that resets its socket (or fails a TLS handshake) must not crash the test process
-  smtp.on("error", () => {});
-  smtp.server.on("connection", (socket: net.Socket) => {
-    connections += 1;
-    rawSockets.add(socket);
-    socket.on("error", () => {});
-    socket.once("close", () => rawSockets.delete(socket));
-  });
-
-  await listen(smtp.server);
-  const port = portOf(smtp.server);
-
-  return serverHandle(
-    port,
-    messages,
-    () => connections,
-    () => rawSockets.size,
-    (done) => smtp.close(done),
-    () => {
-      // topmost sockets first (a TLS socket before the TCP socket under it)
-      for (const connection of smtp.connections) connection._socket.destroy();
-      for (const socket of rawSockets) socket.destroy();
-    },
-  );
-}
-
-/**
- * The handle a test gets: `close()` stops listening and destroys every open socket, once,
- * however often it is called.
- */
-function serverHandle(
-  port: number,
-  messages: ReceivedMessage[],
-  countConnections: () => number,
-  countOpenConnections: () => number,
-  stopListening: (done: () => void) => void,
-  destroySockets: () => void,
-): TestSmtpServer {
-  let closing: Promise<void> | undefined;
-  return {
-    host: LOOPBACK,
-    port,
-    messages,
-    get connections() {
-      return countConnections();
-    },
-    get openConnections() {
-      return countOpenConnections();
-    },
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        stopListening(() => resolve());
-        destroySockets();
-      });
-      return closing;
-    },
-  };
-}
+export {
+  LOOPBACK,
+  startSmtpServer,
+  TEST_SERVER_NAME,
+  type FailAt,
+  type FailStage,
+  type ReceivedMessage,
+  type RecipientFault,
+  type SmtpServerOptions,
+  type TestSmtpServer,
+} from "../../sandbox/servers/smtp.ts";
 
 // ---------------------------------------------------------------------------
 // raw node:net fault servers
@@ -308,8 +57,7 @@ async function startRawServer(
     socket.once("close", () => sockets.delete(socket));
     onSocket(socket, raw);
   });
-  await listen(server);
-  const port = portOf(server);
+  const port = await listenOnLoopback(server);
 
   return serverHandle(
     port,
@@ -520,29 +268,7 @@ export function startStallInStarttlsHandshakeServer(): Promise<TestSmtpServer> {
 /** A 127.0.0.1 port with nothing listening on it (bound to port 0, read, closed). */
 export async function closedPort(): Promise<number> {
   const server = net.createServer();
-  await listen(server);
-  const port = portOf(server);
+  const port = await listenOnLoopback(server);
   await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
   return port;
-}
-
-// ---------------------------------------------------------------------------
-
-function listen(server: net.Server): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onError = (err: Error): void => reject(err);
-    server.once("error", onError);
-    server.listen(0, LOOPBACK, () => {
-      server.off("error", onError);
-      resolve();
-    });
-  });
-}
-
-function portOf(server: net.Server): number {
-  const address = server.address() as AddressInfo | null;
-  if (!address || typeof address === "string") {
-    throw new Error("server is not listening on a TCP port");
-  }
-  return address.port;
 }

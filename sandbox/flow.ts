@@ -1,0 +1,269 @@
+/**
+ * The sandbox's tour: the deployed handlers, built from two runtimes exactly as Lambda builds
+ * them (one sending over SMTP, one over the SES v2 API), invoked in order against the local
+ * servers. Each step says what happened and checks it against what should have happened,
+ * from the outside: the handler's result, what the SMTP server caught, what the SES emulator
+ * stored, what reached the dead-letter queue.
+ */
+import { randomUUID } from "node:crypto";
+import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
+import { securityAlertCheckHandler } from "../lambdas/security-alert-check.ts";
+import { createSendNotificationHandler } from "../lambdas/send-notification.ts";
+import { createTestSendHandler } from "../lambdas/test-send.ts";
+import { createValidateSettingsHandler } from "../lambdas/validate-settings.ts";
+import { probeCommand, type ProbeReport } from "../src/cli/commands/probe.ts";
+import { sqsRecord } from "../src/notifications/batch.ts";
+import { createRuntime, type Runtime } from "../src/runtime.ts";
+import type { Progress } from "./progress.ts";
+import {
+  ADMINS,
+  BULLETIN_ID,
+  BUSY,
+  BUSY_RECIPIENT,
+  DIGEST,
+  eventBridgeBody,
+  INVALID,
+  MENTION,
+  SITE_NAME,
+  TEST_RECIPIENT,
+  UNKNOWN,
+  UNKNOWN_RECIPIENT,
+  WELCOME,
+} from "./scenario.ts";
+import type { SandboxServers } from "./start-servers.ts";
+
+export interface FlowOptions {
+  servers: SandboxServers;
+  /** the environment of the runtime that sends over SMTP (HERALD_TRANSPORT=smtp) */
+  smtpEnv: Record<string, string>;
+  /** the same, sending with the SES v2 API (HERALD_TRANSPORT=ses-api) */
+  sesEnv: Record<string, string>;
+  /** "lambda": the handlers' JSON logs on stdout; "cli": quiet. @default "cli" */
+  mode?: "lambda" | "cli";
+}
+
+/** A console invocation's context with a budget, as Lambda gives one. */
+function invocation(functionName: string, budgetMs = 60_000): Context {
+  const end = Date.now() + budgetMs;
+  return {
+    functionName,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: "256",
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: "sandbox",
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => end - Date.now(),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** An SQS record as the queue delivers it; a redelivery keeps its message id and counts up. */
+function record(messageId: string, body: string, receiveCount = 1): SQSRecord {
+  const delivered = sqsRecord(body, messageId);
+  delivered.attributes.ApproximateReceiveCount = String(receiveCount);
+  return delivered;
+}
+
+function sameList(actual: readonly string[], expected: readonly string[]): boolean {
+  return actual.length === expected.length && actual.every((item, i) => item === expected[i]);
+}
+
+const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? "" : "s"}`;
+
+/** Runs every step; true when each had its expected outcome. */
+export async function runFlow(progress: Progress, options: FlowOptions): Promise<boolean> {
+  const { servers } = options;
+  const mode = options.mode ?? "cli";
+  const runtimes: Runtime[] = [
+    createRuntime({ env: options.smtpEnv, serviceName: "herald-sandbox", mode }),
+    createRuntime({ env: options.sesEnv, serviceName: "herald-sandbox-ses-api", mode }),
+  ];
+  const [smtpRuntime, sesRuntime] = runtimes as [Runtime, Runtime];
+  const validateSettings = createValidateSettingsHandler(smtpRuntime);
+  const testSend = createTestSendHandler(smtpRuntime);
+  const sendOverSmtp = createSendNotificationHandler(smtpRuntime);
+  const sendOverSes = createSendNotificationHandler(sesRuntime);
+  const securityCheck = securityAlertCheckHandler(smtpRuntime);
+
+  const caughtSince = (before: number) => servers.caught.slice(before);
+  const lettersSince = (before: number) => servers.deadLetters.letters.slice(before);
+  const failuresOf = (response: { batchItemFailures: Array<{ itemIdentifier: string }> }) =>
+    response.batchItemFailures.map((failure) => failure.itemIdentifier);
+
+  try {
+    await progress.step("validate-settings { connect: true }", async () => {
+      const result = await validateSettings({ connect: true }, invocation("herald-validate-settings"));
+      const errors = result.problems.filter((p) => p.severity === "error");
+      const warnings = result.problems.length - errors.length;
+      const tls = result.probe?.server?.tls;
+      const ok = result.valid && result.probe?.ok === true;
+      return {
+        ok,
+        detail: ok
+          ? `valid, ${plural(warnings, "warning")}; STARTTLS (${tls?.protocol ?? "TLS"}, verified), login accepted`
+          : `valid: ${result.valid}; ${errors.map((p) => `${p.setting}: ${p.message}`).join("; ") || "the probe failed"}`,
+        expected: "valid settings and a successful probe",
+      };
+    });
+
+    await progress.step("herald probe", async () => {
+      let stdout = "";
+      const code = await probeCommand(["--json"], {
+        stdout: (text) => void (stdout += text),
+        stderr: () => undefined,
+        env: options.smtpEnv,
+      });
+      const report = JSON.parse(stdout || "{}") as ProbeReport;
+      const server = report.server;
+      const ok = code === 0 && report.ok && server?.tls?.authorized === true && report.login === undefined;
+      return {
+        ok,
+        detail: ok
+          ? `${server?.tls?.protocol}, AUTH ${server?.authMethods?.join(" ")}, login accepted (exit 0)`
+          : `exit ${code}, stopped at ${report.stage}: ${report.error?.message ?? report.login?.reason ?? "?"}`,
+        expected: "exit 0: greeting, STARTTLS with a verified certificate, AUTH, login",
+      };
+    });
+
+    await progress.step(`test-send { to: ${TEST_RECIPIENT} }`, async () => {
+      const before = servers.caught.length;
+      const report = await testSend({ to: TEST_RECIPIENT }, invocation("herald-test-send"));
+      const caught = caughtSince(before).filter((m) => m.envelopeTo.includes(TEST_RECIPIENT));
+      const ok = report.ok && caught.length === 1;
+      return {
+        ok,
+        detail: ok
+          ? `"[${SITE_NAME}] Testing Email Settings" caught`
+          : `ok: ${report.ok} at ${report.stage}: ${report.error?.message ?? `${caught.length} message(s) caught`}`,
+        expected: "the test email accepted and caught once",
+      };
+    });
+
+    // SQS delivers what the EventBridge rule put on the queue: the events with their envelope.
+    const firstSmtp: SQSEvent = {
+      Records: [
+        record("smtp-1", eventBridgeBody(WELCOME)),
+        record("smtp-2", eventBridgeBody(MENTION)),
+        record("smtp-3", eventBridgeBody(BUSY)),
+        record("smtp-4", eventBridgeBody(UNKNOWN)),
+      ],
+    };
+    await progress.step("send-notification, SMTP", async () => {
+      const caughtBefore = servers.caught.length;
+      const lettersBefore = servers.deadLetters.letters.length;
+      const failures = failuresOf(await sendOverSmtp(firstSmtp, invocation("herald-send-notification")));
+      const sentTo = caughtSince(caughtBefore).flatMap((m) => m.envelopeTo);
+      const letters = lettersSince(lettersBefore);
+      const letter = letters[0]?.attributes;
+      const ok =
+        sameList(failures, ["smtp-3"]) &&
+        sameList(sentTo.sort(), ["alice@example.com", "bob@example.com"]) &&
+        letters.length === 1 &&
+        letter?.EventId === UNKNOWN.id &&
+        letter.ResponseCode === "550";
+      return {
+        ok,
+        detail: ok
+          ? `4 events: 2 sent; ${BUSY_RECIPIENT} 451: retry; ${UNKNOWN_RECIPIENT} 550: dead-letter queue`
+          : `batch item failures [${failures.join(", ")}], sent to [${sentTo.join(", ")}], ${plural(letters.length, "dead letter")}`,
+        expected: `2 sent, "smtp-3" (451) a batch item failure, "${UNKNOWN.id}" (550) dead-lettered`,
+      };
+    });
+
+    // SQS delivers the failed record again, and EventBridge (at least once) the welcome twice.
+    await progress.step("send-notification, SMTP, redelivered", async () => {
+      const caughtBefore = servers.caught.length;
+      const redelivery: SQSEvent = {
+        Records: [
+          record("smtp-3", firstSmtp.Records[2]?.body ?? "", 2),
+          record("smtp-5", eventBridgeBody(WELCOME)),
+        ],
+      };
+      const failures = failuresOf(await sendOverSmtp(redelivery, invocation("herald-send-notification")));
+      const sentTo = caughtSince(caughtBefore).flatMap((m) => m.envelopeTo);
+      const ok = failures.length === 0 && sameList(sentTo, [BUSY_RECIPIENT]);
+      return {
+        ok,
+        detail: ok
+          ? `${BUSY_RECIPIENT} sent on the 2nd delivery; ${WELCOME.id} again: duplicate, skipped`
+          : `batch item failures [${failures.join(", ")}], sent to [${sentTo.join(", ")}]`,
+        expected: `no failures, one message to ${BUSY_RECIPIENT}, the duplicate skipped`,
+      };
+    });
+
+    const firstSes: SQSEvent = {
+      Records: [record("ses-1", eventBridgeBody(DIGEST)), record("ses-2", eventBridgeBody(INVALID))],
+    };
+    await progress.step("send-notification, SES API", async () => {
+      const storedBefore = (await servers.ses.emails()).length;
+      const lettersBefore = servers.deadLetters.letters.length;
+      const failures = failuresOf(await sendOverSes(firstSes, invocation("herald-send-notification")));
+      const stored = (await servers.ses.emails()).slice(storedBefore);
+      const letters = lettersSince(lettersBefore);
+      const ok =
+        failures.length === 0 &&
+        stored.length === 1 &&
+        stored[0]?.subject === DIGEST.subject &&
+        letters.length === 1 &&
+        letters[0]?.attributes.ErrorCode === "EEVENT";
+      return {
+        ok,
+        detail: ok
+          ? `the digest stored by the SES emulator; an invalid event: dead-letter queue`
+          : `batch item failures [${failures.join(", ")}], ${stored.length} stored, ${plural(letters.length, "dead letter")}`,
+        expected: "no failures, 1 message stored, the invalid event dead-lettered (EEVENT)",
+      };
+    });
+
+    await progress.step("send-notification, SES API, redelivered", async () => {
+      const storedBefore = (await servers.ses.emails()).length;
+      const redelivery: SQSEvent = { Records: [record("ses-1", firstSes.Records[0]?.body ?? "", 2)] };
+      const failures = failuresOf(await sendOverSes(redelivery, invocation("herald-send-notification")));
+      const stored = (await servers.ses.emails()).length - storedBefore;
+      const ok = failures.length === 0 && stored === 0;
+      return {
+        ok,
+        detail: ok
+          ? `${DIGEST.id} again: duplicate (its record in DynamoDB), skipped`
+          : `batch item failures [${failures.join(", ")}], ${stored} stored again`,
+        expected: "no failures and nothing sent again",
+      };
+    });
+
+    await progress.step("security-alert-check", async () => {
+      const before = servers.caught.length;
+      const summary = await securityCheck({}, invocation("herald-security-alert-check"));
+      const sentTo = caughtSince(before).flatMap((m) => m.envelopeTo);
+      const ok =
+        summary.errors.length === 0 &&
+        summary.applicable === 1 &&
+        summary.sent === ADMINS.length &&
+        sameList(sentTo.sort(), [...ADMINS].sort());
+      return {
+        ok,
+        detail: ok
+          ? `${summary.checked} bulletins listed, ${BULLETIN_ID} applies: sent to ${plural(ADMINS.length, "admin")}`
+          : `${JSON.stringify({ ...summary, errors: summary.errors.map((e) => e.message) })}`,
+        expected: `1 applicable bulletin emailed to ${ADMINS.length} administrators, no errors`,
+      };
+    });
+
+    await progress.step("security-alert-check, second run", async () => {
+      const before = servers.caught.length;
+      const summary = await securityCheck({}, invocation("herald-security-alert-check"));
+      const ok = summary.errors.length === 0 && summary.sent === 0 && summary.skipped === ADMINS.length;
+      return {
+        ok: ok && servers.caught.length === before,
+        detail: ok ? "nothing sent again: each bulletin goes out once" : JSON.stringify(summary),
+        expected: "0 sent, every administrator skipped",
+      };
+    });
+  } finally {
+    await Promise.all(runtimes.map((runtime) => runtime.close()));
+  }
+  return progress.results.every((result) => result.ok);
+}
