@@ -4,7 +4,11 @@
  * the order they asked. One limiter per container: warm invocations share it.
  */
 export interface RateLimiter {
-  /** Wait until `units` recipients may be sent (capped at the rate: one message never waits forever). */
+  /**
+   * Wait until `units` recipients may be sent. A message with more recipients than the rate
+   * goes once a whole window is free (it never waits forever); the sends after it wait for
+   * its excess, so the rate holds over time.
+   */
   acquire(units?: number): Promise<void>;
   readonly perSecond: number;
 }
@@ -41,11 +45,13 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   let last = Number.NEGATIVE_INFINITY;
 
   const reserve = (units: number): number => {
-    const n = Math.min(Math.max(1, Math.ceil(units)), capacity);
-    const nthOldest = times[(head + n - 1) % capacity] as number;
+    const n = Math.max(1, Math.ceil(units));
+    const burst = Math.min(n, capacity);
+    const nthOldest = times[(head + burst - 1) % capacity] as number;
     const at = Math.max(now(), nthOldest + windowMs, last);
     for (let i = 0; i < n; i++) {
-      times[head] = at;
+      // units beyond one window are booked after it, one per 1/perSecond
+      times[head] = at + (Math.max(0, i - capacity + 1) * windowMs) / capacity;
       head = (head + 1) % capacity;
     }
     last = at;

@@ -54,6 +54,22 @@ describe("createRateLimiter", () => {
     expect(sends[2]!.at - sends[0]!.at).toBe(1000);
   });
 
+  it("holds the rate over time for messages with more recipients than the rate", async () => {
+    const clock = fakeClock();
+    const limiter = createRateLimiter({ perSecond: 14, ...clock });
+    const times: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      await limiter.acquire(50);
+      times.push(clock.now());
+    }
+    // one message never waits for more than a free second, but 500 recipients at 14/s take
+    // 450/14 s after the first 50 went at once
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(1000);
+    expect(times[9]! - times[0]!).toBeGreaterThanOrEqual(Math.floor((450 / 14) * 1000) - 1000);
+    await limiter.acquire(1);
+    expect(clock.now() - times[9]!).toBeGreaterThanOrEqual(Math.floor((36 / 14) * 1000));
+  });
+
   it("holds a rate below one per second (the SES sandbox allows 1)", async () => {
     const clock = fakeClock();
     const limiter = createRateLimiter({ perSecond: 0.5, ...clock });
