@@ -20,11 +20,13 @@ export interface DeadLetterQueue {
   send(letter: DeadLetter): Promise<void>;
 }
 
-// SQS attribute values must be valid XML characters; keep them readable and bounded too.
+// SQS attribute values must be valid XML characters (no lone surrogates either: an event can
+// escape one in its JSON); keep them readable and bounded too.
 const REASON_CHARS = 1024;
 function attributeText(value: string, max = REASON_CHARS): string {
   const clean = value.replace(/[\p{Cc}\ufffe\uffff]+/gu, " ").trim();
-  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean || "-";
+  const bounded = clean.length > max ? `${clean.slice(0, max - 1)}…` : clean || "-";
+  return bounded.toWellFormed();
 }
 
 function text(value: string, max?: number): MessageAttributeValue {

@@ -56,4 +56,18 @@ describe("dead letters", () => {
     expect(reason.length).toBeLessThanOrEqual(1024);
     expect(Object.keys(attributes).length).toBeLessThanOrEqual(10);
   });
+
+  it("never carry a lone surrogate, which SQS refuses (an id or key escaped as \\ud800 in the JSON)", () => {
+    const { id } = JSON.parse('{"id":"n-\\ud800"}') as { id: string };
+    const attributes = deadLetterAttributes({
+      body: "{}",
+      // an emoji cut in half where the reason is shortened
+      reason: `${"x".repeat(1022)}😀😀`,
+      code: "EEVENT",
+      sourceMessageId: "m",
+      eventId: id,
+    });
+    for (const value of Object.values(attributes)) expect(value.StringValue?.isWellFormed()).toBe(true);
+    expect(attributes.EventId?.StringValue).toBe("n-\ufffd");
+  });
 });
