@@ -32,6 +32,10 @@ import type { MailTransport } from "./mail/transport.ts";
 import { loadSettings, type LoadedSettings, type LoadSettingsOptions } from "./settings/load.ts";
 import type { HeraldSettings } from "./settings/model.ts";
 
+/** The services the runtime makes clients for, as in the SDK's AWS_ENDPOINT_URL_<service>. */
+const AWS_SERVICES = ["SSM", "SESV2", "DYNAMODB", "SQS", "EVENTBRIDGE", "IAM"] as const;
+type AwsService = (typeof AWS_SERVICES)[number];
+
 /** Every AWS call is bounded: no SDK default waits minutes on a silent endpoint. */
 const AWS_CONNECT_TIMEOUT_MS = 3_000;
 const AWS_REQUEST_TIMEOUT_MS = 10_000;
@@ -124,18 +128,38 @@ export function transportFrom(env: Readonly<NodeJS.ProcessEnv>): Transport {
   );
 }
 
-/** The SDK's own endpoint variables, read from this runtime's environment. */
-function endpointFor(env: Readonly<NodeJS.ProcessEnv>, service: string): string | undefined {
-  return nonEmpty(env[`AWS_ENDPOINT_URL_${service}`]) ?? nonEmpty(env.AWS_ENDPOINT_URL);
+/**
+ * The SDK's own endpoint variables, read from this runtime's environment. Checked here: the
+ * SDK would only fail at the first call, and a send would count that as the message's fault.
+ */
+function endpointFor(env: Readonly<NodeJS.ProcessEnv>, service: AwsService): string | undefined {
+  for (const name of [`AWS_ENDPOINT_URL_${service}`, "AWS_ENDPOINT_URL"]) {
+    const value = nonEmpty(env[name]);
+    if (value === undefined) continue;
+    if (/^https?:\/\/[^/]/i.test(value) && URL.canParse(value)) return value;
+    throw new RuntimeConfigError(
+      `${name} is ${JSON.stringify(value)}, not an http(s) URL`,
+      `set ${name} to the endpoint's URL, e.g. http://127.0.0.1:8000, or unset it`,
+    );
+  }
+  return undefined;
 }
+
+/**
+ * Limits of HERALD_MAX_SEND_RATE: the limiter keeps one slot per email of a second's rate
+ * (a billion slots would not fit in memory), and waits 1/rate seconds between emails (a wait
+ * setTimeout must be able to hold). The stack writes the rate with three decimals.
+ */
+const MIN_SEND_RATE = 0.001;
+const MAX_SEND_RATE = 100_000;
 
 function maxSendRateFrom(env: Readonly<NodeJS.ProcessEnv>): number {
   const raw = nonEmpty(env[MAX_SEND_RATE_ENV]);
   if (raw === undefined) return DEFAULT_MAX_SEND_RATE;
-  const rate = Number(raw);
-  if (Number.isFinite(rate) && rate > 0) return rate;
+  const rate = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
+  if (rate >= MIN_SEND_RATE && rate <= MAX_SEND_RATE) return rate;
   throw new RuntimeConfigError(
-    `${MAX_SEND_RATE_ENV} is ${JSON.stringify(raw)}, not a positive number of emails per second`,
+    `${MAX_SEND_RATE_ENV} is ${JSON.stringify(raw)}, not a decimal number of emails per second from ${MIN_SEND_RATE} to ${MAX_SEND_RATE}`,
     `set ${MAX_SEND_RATE_ENV} to your SES sending rate, e.g. 14 (1 in the SES sandbox)`,
   );
 }
@@ -178,10 +202,12 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     accessKeyId && secretAccessKey
       ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } }
       : {};
-  const clientConfig = (service: string, clientRegion = region) => ({
+  // Every client's endpoint is read now, so a bad one fails at start.
+  const endpoints = new Map(AWS_SERVICES.map((service) => [service, endpointFor(env, service)]));
+  const clientConfig = (service: AwsService, clientRegion = region) => ({
     ...(clientRegion ? { region: clientRegion } : {}),
     ...credentials,
-    ...(endpointFor(env, service) ? { endpoint: endpointFor(env, service) } : {}),
+    ...(endpoints.get(service) ? { endpoint: endpoints.get(service) } : {}),
     requestHandler: { connectionTimeout: AWS_CONNECT_TIMEOUT_MS, requestTimeout: AWS_REQUEST_TIMEOUT_MS },
   });
   // Clients are made on first use (a handler that never sends never loads SES) and kept

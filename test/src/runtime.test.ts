@@ -18,9 +18,24 @@ describe("runtime configuration", () => {
     [{ HERALD_TRANSPORT: "sse-api" }, "HERALD_TRANSPORT"],
     [{ HERALD_MAX_SEND_RATE: "fast" }, "HERALD_MAX_SEND_RATE"],
     [{ HERALD_MAX_SEND_RATE: "0" }, "HERALD_MAX_SEND_RATE"],
+    // A ring buffer of a billion slots would take the container down at start.
+    [{ HERALD_MAX_SEND_RATE: "1e9" }, "HERALD_MAX_SEND_RATE"],
+    // One email every 31 years: the limiter's wait would overflow setTimeout.
+    [{ HERALD_MAX_SEND_RATE: "0.000000001" }, "HERALD_MAX_SEND_RATE"],
+    [{ HERALD_MAX_SEND_RATE: "0x10" }, "HERALD_MAX_SEND_RATE"],
+    [{ HERALD_MAX_SEND_RATE: "Infinity" }, "HERALD_MAX_SEND_RATE"],
   ])("rejects %o naming the variable", (env, name) => {
     expect(() => runtimeConfigFrom(env)).toThrow(RuntimeConfigError);
     expect(() => runtimeConfigFrom(env)).toThrow(name);
+  });
+
+  it.each([
+    [{ AWS_ENDPOINT_URL: "not a url" }, "AWS_ENDPOINT_URL"],
+    [{ AWS_ENDPOINT_URL_SESV2: "localhost:8005" }, "AWS_ENDPOINT_URL_SESV2"],
+    [{ AWS_ENDPOINT_URL_DYNAMODB: "ftp://127.0.0.1:8000" }, "AWS_ENDPOINT_URL_DYNAMODB"],
+  ])("refuses the endpoint %o at start, naming the variable (not at the first send)", (env, name) => {
+    expect(() => createRuntime({ env, mode: "cli" })).toThrow(RuntimeConfigError);
+    expect(() => createRuntime({ env, mode: "cli" })).toThrow(name);
   });
 
   it("reads the table, dead-letter queue and configuration set", () => {
