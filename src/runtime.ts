@@ -278,7 +278,10 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   };
 }
 
-/** Identifies the settings a transport was built for, without keeping the password around. */
+/**
+ * Identifies the settings a transport was built for, without keeping the password around:
+ * all of them (SiteURL's host is the EHLO name, not only EmailSettings shape a connection).
+ */
 function settingsKey(kind: Transport, settings: HeraldSettings): string {
-  return createHash("sha256").update(kind).update(JSON.stringify(settings.EmailSettings)).digest("hex");
+  return createHash("sha256").update(kind).update(JSON.stringify(settings)).digest("hex");
 }

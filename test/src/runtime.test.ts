@@ -91,6 +91,17 @@ describe("runtime", () => {
     await runtime.close();
   });
 
+  it("replaces the transport when SiteURL changes: its host is the EHLO name", async () => {
+    const runtime = createRuntime({ env: { HERALD_TRANSPORT: "smtp" }, mode: "cli" });
+    const { settings } = await runtime.loadSettings();
+    const first = runtime.transport(settings);
+    const { settings: changed } = await runtime.loadSettings({
+      ServiceSettings: { SiteURL: "https://chat.example.com" },
+    });
+    expect(runtime.transport(changed)).not.toBe(first);
+    await runtime.close();
+  });
+
   it("reads settings from the config file it was given and the MM_* variables of its environment", async () => {
     const runtime = createRuntime({
       env: { MM_EMAILSETTINGS_SMTPPORT: "2587" },
