@@ -1,4 +1,5 @@
 import {
+  FeedRedirectError,
   FeedStatusError,
   FeedTimeoutError,
   FeedTooLargeError,
@@ -38,11 +39,9 @@ export async function getBounded(url: string, options: BoundedGetOptions): Promi
     options.timeoutMs,
   );
   try {
-    const response = await fetch(target, {
+    const response = await fetchWithinOrigin(target, label, {
       signal: controller.signal,
       headers: { accept: options.accept ?? "*/*" },
-      // Only http(s) redirects are followed by fetch; a loop ends with an error.
-      redirect: "follow",
     });
     if (response.status !== 200) {
       throw new FeedStatusError(response.status, `${label} answered ${response.status} (expected 200)`);
@@ -55,12 +54,42 @@ export async function getBounded(url: string, options: BoundedGetOptions): Promi
     // An abort surfaces as whatever reason we gave it; anything else is a network failure.
     if (controller.signal.aborted && controller.signal.reason instanceof Error)
       throw controller.signal.reason;
-    if (error instanceof FeedStatusError || error instanceof FeedTooLargeError) throw error;
+    if (
+      error instanceof FeedStatusError ||
+      error instanceof FeedTooLargeError ||
+      error instanceof FeedRedirectError
+    )
+      throw error;
     throw new FeedUnreachableError(`${label} failed: ${networkReason(error)}`, { cause: error });
   } finally {
     clearTimeout(timer);
     // Releases the socket of an unread or partly read body; a no-op after a complete read.
     controller.abort();
+  }
+}
+
+const MAX_REDIRECTS = 5;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * fetch, following redirects only within the URL's origin: what the feed says is mailed to
+ * administrators as a security bulletin, so no other host (or a downgrade to http) may answer.
+ */
+async function fetchWithinOrigin(target: URL, label: string, init: RequestInit): Promise<Response> {
+  let url = target;
+  for (let hops = 0; ; hops++) {
+    const response = await fetch(url, { ...init, redirect: "manual" });
+    const location = response.headers.get("location");
+    if (!REDIRECT_STATUSES.has(response.status) || location === null) return response;
+    await response.body?.cancel();
+    const next = new URL(location, url);
+    if (next.origin !== target.origin) {
+      throw new FeedRedirectError(
+        `${label} redirected to ${next.protocol.startsWith("http") ? next.origin : next.protocol}, outside ${target.origin}`,
+      );
+    }
+    if (hops === MAX_REDIRECTS) throw new FeedRedirectError(`${label}: more than ${MAX_REDIRECTS} redirects`);
+    url = next;
   }
 }
 

@@ -32,6 +32,14 @@ export class FeedUnreachableError extends Error {
   readonly hint = "check HERALD_SECURITY_FEED_URL, DNS and outbound network access (a VPC needs a NAT)";
 }
 
+/** The feed redirected to another origin (or kept redirecting): its answer is not trusted. */
+export class FeedRedirectError extends Error {
+  override name = "FeedRedirectError";
+  readonly code = "EFEEDREDIRECT";
+  readonly hint =
+    "only redirects within the feed's own origin are followed; if the new place is right, set HERALD_SECURITY_FEED_URL to it";
+}
+
 /** The server answered with a status other than 200. */
 export class FeedStatusError extends Error {
   override name = "FeedStatusError";
@@ -68,6 +76,7 @@ export class StateFileError extends Error {
 
 export type SecurityCheckError =
   | FeedUrlError
+  | FeedRedirectError
   | FeedTimeoutError
   | FeedTooLargeError
   | FeedUnreachableError

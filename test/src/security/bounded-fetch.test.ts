@@ -1,6 +1,9 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { getBounded } from "../../../src/security/bounded-fetch.ts";
 import {
+  FeedRedirectError,
   FeedStatusError,
   FeedTimeoutError,
   FeedTooLargeError,
@@ -103,4 +106,65 @@ describe("getBounded", () => {
       await expect(getBounded(url, { timeoutMs: 1000, maxBytes: MB })).rejects.toBeInstanceOf(FeedUrlError);
     },
   );
+
+  describe("redirects", () => {
+    // A loopback server answering each path with a redirect to `to(path)`, or 200 "ok".
+    async function redirecting(to: (path: string) => string | undefined) {
+      const seen: string[] = [];
+      const server = http.createServer((request, response) => {
+        seen.push(request.url ?? "");
+        const location = to(request.url ?? "");
+        if (location === undefined) response.end("ok");
+        else response.writeHead(302, { location }).end();
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const close = () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      return { url, seen, close };
+    }
+
+    it("follows one within the feed's origin", async () => {
+      const feedServer = await redirecting((path) => (path === "/old" ? "/new" : undefined));
+      try {
+        const response = await getBounded(`${feedServer.url}/old`, { timeoutMs: 5000, maxBytes: MB });
+        expect(response.body.toString()).toBe("ok");
+        expect(feedServer.seen).toEqual(["/old", "/new"]);
+      } finally {
+        await feedServer.close();
+      }
+    });
+
+    it("refuses one to another origin, without asking it anything", async () => {
+      const elsewhere = await redirecting(() => undefined);
+      const feedServer = await redirecting(() => `${elsewhere.url}/security`);
+      try {
+        const error = await getBounded(`${feedServer.url}/security`, { timeoutMs: 5000, maxBytes: MB }).catch(
+          (e) => e,
+        );
+        expect(error).toBeInstanceOf(FeedRedirectError);
+        expect(error).toMatchObject({ code: "EFEEDREDIRECT" });
+        expect(error.message).toContain(`redirected to ${elsewhere.url}`);
+        expect(elsewhere.seen).toEqual([]);
+      } finally {
+        await Promise.all([feedServer.close(), elsewhere.close()]);
+      }
+    });
+
+    it("gives up on a loop", async () => {
+      const feedServer = await redirecting((path) => (path === "/a" ? "/b" : "/a"));
+      try {
+        const error = await getBounded(`${feedServer.url}/a`, { timeoutMs: 5000, maxBytes: MB }).catch(
+          (e) => e,
+        );
+        expect(error).toBeInstanceOf(FeedRedirectError);
+        expect(feedServer.seen.length).toBeLessThanOrEqual(6);
+      } finally {
+        await feedServer.close();
+      }
+    });
+  });
 });
