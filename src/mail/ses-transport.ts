@@ -42,27 +42,26 @@ export function sesErrorAsSmtp(error: unknown): SmtpErrorLike {
   const e = (typeof error === "object" && error !== null ? error : {}) as SdkError;
   const name = e.name ?? "Error";
   const message = e.message ?? String(error);
+  const reply = ([responseCode, text]: [number, string]): SmtpErrorLike => ({
+    name,
+    code: name,
+    command: "API",
+    responseCode,
+    response: `${responseCode} ${text}: ${message}`,
+    message,
+  });
   const mapped = SES_ERRORS_AS_SMTP[name];
-  if (mapped) {
-    const [responseCode, text] = mapped;
-    return {
-      name,
-      code: name,
-      command: "API",
-      responseCode,
-      response: `${responseCode} ${text}: ${message}`,
-      message,
-    };
-  }
+  if (mapped) return reply(mapped);
   const status = e.$metadata?.httpStatusCode;
-  if (status !== undefined && status >= 500) {
-    return { name, code: name, command: "API", responseCode: 451, response: `451 4.3.0 ${message}`, message };
+  // Throttling under a name not listed above (the HTTP status, or the SDK's own flag) is
+  // still throttling: retried, never dead-lettered as the request's fault.
+  if (status === 429 || (e.$retryable as { throttling?: boolean } | undefined)?.throttling) {
+    return reply(SES_ERRORS_AS_SMTP.TooManyRequestsException!);
   }
+  if (status !== undefined && status >= 500) return reply([451, "4.3.0 Service unavailable"]);
   if (name === "TimeoutError" || name === "AbortError") return { name, code: "ETIMEDOUT", message };
   // Other 4xx from the API are the request's fault; without a status it is the network.
-  if (status !== undefined) {
-    return { name, code: name, command: "API", responseCode: 554, response: `554 5.6.0 ${message}`, message };
-  }
+  if (status !== undefined) return reply([554, "5.6.0 Request refused"]);
   const code = (error as { code?: string }).code;
   return { name, code: code ?? "ECONNECTION", message };
 }

@@ -245,3 +245,42 @@ describe("SES v2 transport", () => {
     expect(classifySmtpError(sesErrorAsSmtp(error), "data").error.retryable).toBe(retryable);
   });
 });
+
+describe("SES v2 transport: throttling the SDK does not name", () => {
+  // A real SESv2Client against a loopback endpoint that answers every request with one status.
+  async function sendAgainst(status: number, errorType: string) {
+    const http = await import("node:http");
+    const { SESv2Client } = await import("@aws-sdk/client-sesv2");
+    const server = http.createServer((_request, response) => {
+      response.writeHead(status, { "content-type": "application/json", "x-amzn-errortype": errorType });
+      response.end(JSON.stringify({ message: "slow down" }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, LOOPBACK, resolve));
+    const client = new SESv2Client({
+      endpoint: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+      region: "eu-west-1",
+      credentials: { accessKeyId: "a", secretAccessKey: "b" },
+      maxAttempts: 1,
+    });
+    try {
+      const settings = await settingsFor({});
+      return await createSesTransport({ client }).send(await message(settings, ["x@example.com"]));
+    } finally {
+      client.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }
+
+  it("an HTTP 429 under a name the adapter does not know is retried, not dead-lettered", async () => {
+    const outcome = await sendAgainst(429, "SlowDownException");
+    expect(outcome.ok).toBe(false);
+    expect(outcome.error).toMatchObject({ code: "SlowDownException", retryable: true });
+    expect(outcome.hint).toMatch(/rate/i);
+  });
+
+  it("an HTTP 400 under a name the adapter does not know stays permanent", async () => {
+    const outcome = await sendAgainst(400, "SomeNewValidationException");
+    expect(outcome.error).toMatchObject({ code: "SomeNewValidationException", retryable: false });
+  });
+});
