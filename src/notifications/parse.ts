@@ -69,8 +69,10 @@ export function parseNotificationEvent(body: unknown): ParsedEvent {
     try {
       value = JSON.parse(body) as unknown;
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      return { ok: false, problems: [{ field: "event", rule: `must be JSON (${reason})` }] };
+      // V8's message quotes the body around the error: only its position goes to logs
+      const position = /at position (\d+)/.exec(error instanceof Error ? error.message : "")?.[1];
+      const where = position === undefined ? "" : ` at position ${position}`;
+      return { ok: false, problems: [{ field: "event", rule: `must be JSON (syntax error${where})` }] };
     }
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {

@@ -122,6 +122,17 @@ describe("notification event contract", () => {
     ]);
   });
 
+  it("keeps the body out of a JSON syntax error (it reaches logs and the dead-letter reason)", () => {
+    for (const body of [
+      "alice.private@example.com",
+      '{"to":["alice.private@example.com", "bob@example.com"], "subject": "Payroll", "x": tru}',
+    ]) {
+      const [problem] = problemsOf(parseNotificationEvent(body));
+      expect(problem?.rule).toMatch(/^must be JSON \(syntax error( at position \d+)?\)$/);
+      expect(problem?.rule).not.toMatch(/alice|Payroll|tru/);
+    }
+  });
+
   it("names fields inside an EventBridge event by their path, and checks the detail-type", () => {
     const wrapped = { "detail-type": "Notification", detail: { ...valid, to: ["nope"] } };
     expect(problemsOf(parseNotificationEvent(wrapped))).toContainEqual({
