@@ -15,8 +15,9 @@ export interface SandboxFiles {
   env: string;
 }
 
-export function sandboxFiles(projectRoot: string): SandboxFiles {
-  const dir = resolve(projectRoot, ".herald-sandbox");
+/** The files in `dir` (absolute paths: the env file names them for any working directory). */
+export function sandboxFiles(directory: string): SandboxFiles {
+  const dir = resolve(directory);
   return { dir, config: join(dir, "config.json"), ca: join(dir, "ca.pem"), env: join(dir, "env") };
 }
 

@@ -11,7 +11,7 @@ import type { CapturedMail } from "./mail-page.ts";
 import { portProblem, PortVariableError, SANDBOX_SERVERS, sandboxPorts } from "./ports.ts";
 import { createProgress } from "./progress.ts";
 import { ADMINS, PRODUCT_VERSION, REGION, TABLE_NAME, TEST_RECIPIENT } from "./scenario.ts";
-import { SandboxPortError, startSandboxServers, type SandboxServers } from "./start-servers.ts";
+import type { SandboxPortError as PortError, SandboxServers } from "./start-servers.ts";
 
 const USAGE = `Usage: npm start [-- --once] [-- --verbose]
 
@@ -22,6 +22,7 @@ Options:
   --verbose   also print the handlers' JSON log lines and EMF metrics, as Lambda would
   -h, --help  show this help
 
+Files go to .herald-sandbox/ (HERALD_SANDBOX_DIR to change it).
 Ports (0 picks any free one): ${Object.values(SANDBOX_SERVERS)
   .map((s) => `${s.variable} (${s.port})`)
   .join(", ")}
@@ -65,13 +66,15 @@ try {
 // constructed, and the handlers' modules construct theirs on import: set it, then import.
 if (!verbose) process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
 const { runFlow } = await import("./flow.ts");
+const { SandboxPortError, startSandboxServers } = await import("./start-servers.ts");
 
 const tty = process.stdout.isTTY === true;
 const color = tty && !process.env.NO_COLOR;
 const write = (text: string) => void process.stdout.write(text);
 const bold = (text: string) => (color ? `\x1b[1m${text}\x1b[0m` : text);
 const projectRoot = resolve(import.meta.dirname, "..");
-const files = sandboxFiles(projectRoot);
+// HERALD_SANDBOX_DIR: where the settings file and the others go (the tests use a temporary one)
+const files = sandboxFiles(process.env.HERALD_SANDBOX_DIR?.trim() || resolve(projectRoot, ".herald-sandbox"));
 const shown = (path: string) => relative(process.cwd(), path) || path;
 
 let serving = false;
@@ -85,7 +88,7 @@ write(bold("Herald sandbox") + ": the deployed handlers against local servers on
 const progress = createProgress({ write, tty, color });
 
 let servers: SandboxServers | undefined;
-let portError: SandboxPortError | undefined;
+let portError: PortError | undefined;
 await progress.step("start the local servers", async () => {
   try {
     servers = await startSandboxServers(ports, { onMessage: printCaught });

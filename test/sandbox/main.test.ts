@@ -1,32 +1,137 @@
+// `npm start` as a user runs it: the whole flow against its own servers, the summary, the
+// files for the CLI, serving until Ctrl-C, and the clear refusals (taken port, bad options).
 import { execFile } from "node:child_process";
-import { describe, expect, it } from "vitest";
-import { parseSubject } from "../../sandbox/headers.ts";
+import { readFile, stat } from "node:fs/promises";
+import net from "node:net";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { listenOnLoopback } from "../../sandbox/servers/listen.ts";
 import { projectRoot } from "../helpers/run-herald.ts";
+import { spawnSandbox, type SandboxProcess } from "./sandbox-process.ts";
 
-describe("the sandbox (npm start)", () => {
-  it("runs the Lambda handlers against its own SMTP server and catches the test email", async () => {
-    const run = await new Promise<{ code: number; stdout: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        ["sandbox/main.ts", "--once"],
-        { cwd: projectRoot, env: { PATH: process.env.PATH, HERALD_SANDBOX_SMTP_PORT: "0" }, timeout: 30_000 },
-        (error, stdout) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout }),
-      );
-    });
-    expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/Herald sandbox: SMTP server on 127\.0\.0\.1:\d+/);
-    expect(run.stdout).toMatch(/"event":"validate-settings\.valid"/);
-    expect(run.stdout).toMatch(
-      /\[sandbox smtp\] test@example\.com -> you@example\.com: "\[Herald\] Testing Email Settings"/,
+const STEPS = [
+  "start the local servers",
+  "validate-settings { connect: true }",
+  "herald probe",
+  "test-send { to: you@example.com }",
+  "send-notification, SMTP",
+  "send-notification, SMTP, redelivered",
+  "send-notification, SES API",
+  "send-notification, SES API, redelivered",
+  "security-alert-check",
+  "security-alert-check, second run",
+];
+
+const runs: SandboxProcess[] = [];
+afterEach(async () => {
+  await Promise.all(runs.splice(0).map((run) => run.cleanup()));
+});
+
+async function sandbox(args: string[], env: Record<string, string> = {}): Promise<SandboxProcess> {
+  const run = await spawnSandbox(args, env);
+  runs.push(run);
+  return run;
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+describe("npm start -- --once", () => {
+  it("runs every handler with its expected outcome, prints the summary and exits 0 at once", async () => {
+    const run = await sandbox(["--once"]);
+    const { code, msAfterLastOutput } = await run.exited;
+    const output = run.output();
+    expect(code, output).toBe(0);
+    for (const step of STEPS) expect(output).toMatch(new RegExp(`^  OK +${escape(step)} `, "m"));
+    expect(output).not.toContain("FAILED");
+    expect(output).toContain(`all ${STEPS.length} steps had their expected outcome`);
+    expect(output).toMatch(
+      /Mail page +http:\/\/127\.0\.0\.1:\d+\/ +\(6 caught over SMTP, 1 via the SES API, 2 dead letters\)/,
     );
-    expect(run.stdout).toMatch(/"event":"test-send\.sent"/);
+    expect(output).toMatch(/SMTP server +127\.0\.0\.1:\d+ /);
+    expect(output).toMatch(
+      /Dead-letter queue +http:\/\/127\.0\.0\.1:\d+\/000000000000\/herald-sandbox-dead-letters/,
+    );
+    // nothing left open: the process ends as soon as its servers are closed
+    expect(msAfterLastOutput).toBeLessThan(3000);
+    expect(output).not.toContain("still open after shutdown");
+
+    // the settings file holds the run's password, readable by its owner only, never printed
+    const config = JSON.parse(await readFile(join(run.dir, "config.json"), "utf8")) as {
+      EmailSettings: Record<string, unknown>;
+    };
+    expect(config.EmailSettings).toMatchObject({ ConnectionSecurity: "STARTTLS", EnableSMTPAuth: true });
+    const password = String(config.EmailSettings.SMTPPassword);
+    expect(password.length).toBeGreaterThan(16);
+    expect(output).not.toContain(password);
+    expect((await stat(join(run.dir, "config.json"))).mode & 0o777).toBe(0o600);
+    const env = await readFile(join(run.dir, "env"), "utf8");
+    expect(env).toContain(`HERALD_CONFIG_FILE=${join(run.dir, "config.json")}`);
+    expect(env).toContain(`NODE_EXTRA_CA_CERTS=${join(run.dir, "ca.pem")}`);
+  }, 90_000);
+
+  it("exits 2 naming the server and the variable when a port is taken", async () => {
+    const blocker = net.createServer();
+    const port = await listenOnLoopback(blocker);
+    try {
+      const run = await sandbox(["--once"], { HERALD_SANDBOX_FEED_PORT: String(port) });
+      const { code, msAfterLastOutput } = await run.exited;
+      expect(code).toBe(2);
+      expect(run.output()).toContain(`port ${port} on 127.0.0.1 for the security feed is already in use`);
+      expect(run.output()).toContain("HERALD_SANDBOX_FEED_PORT=<port> npm start");
+      // the servers that did start were closed again
+      expect(msAfterLastOutput).toBeLessThan(3000);
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  }, 60_000);
+
+  it.each<{ args: string[]; env: Record<string, string>; code: number; message: RegExp }>([
+    { args: ["--bogus"], env: {}, code: 2, message: /Unknown option '--bogus'/ },
+    {
+      args: ["--once"],
+      env: { HERALD_SANDBOX_SMTP_PORT: "smtp" },
+      code: 2,
+      message: /HERALD_SANDBOX_SMTP_PORT is "smtp", not a port number/,
+    },
+    { args: ["--help"], env: {}, code: 0, message: /Usage: npm start/ },
+  ])("$args $env exits $code", async ({ args, env, code, message }) => {
+    const run = await sandbox(args, env);
+    expect((await run.exited).code).toBe(code);
+    expect(run.output()).toMatch(message);
   });
 });
 
-describe("parseSubject", () => {
-  it.each([
-    ["Subject: Hello\r\n\r\nbody", "Hello"],
-    ["From: a\nSubject: folded\n  line\n\nSubject: not a header", "folded line"],
-    ["From: a\n\nSubject: in the body", undefined],
-  ])("%j", (raw, subject) => expect(parseSubject(raw).subject).toBe(subject));
+describe("npm start", () => {
+  it("serves the mail page and the CLI's settings until Ctrl-C, then stops cleanly", async () => {
+    const run = await sandbox([]);
+    await run.waitFor(/Serving until Ctrl-C/);
+    const url = (await run.waitFor(/Mail page +(http:\/\/127\.0\.0\.1:\d+\/)/))[1] ?? "";
+
+    const page = await (await fetch(url)).text();
+    expect(page).toContain("[Herald Sandbox] Testing Email Settings");
+    expect(page).toContain("Alice mentioned you in Town Square");
+    expect(page).toContain("Your daily digest: 3 unread messages");
+    expect(page).toContain("<td>ses-api</td>");
+    expect(page).toMatch(/Dead letters[\s\S]*sandbox-invite-nobody[\s\S]*550/);
+
+    // the CLI in another terminal reaches the same servers through the env file
+    const probe = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile(
+        "/bin/sh",
+        ["-c", `set -a; . '${join(run.dir, "env")}'; set +a; exec node_modules/.bin/herald probe --json`],
+        { cwd: projectRoot, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }, timeout: 30_000 },
+        (error, stdout) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout }),
+      );
+    });
+    expect(probe.code, probe.stdout).toBe(0);
+    expect(JSON.parse(probe.stdout)).toMatchObject({ ok: true, server: { tls: { authorized: true } } });
+
+    run.child.kill("SIGINT");
+    const { code, msAfterLastOutput } = await run.exited;
+    expect(code).toBe(0);
+    expect(run.output()).toContain("Stopping the sandbox...");
+    expect(msAfterLastOutput).toBeLessThan(3000);
+  }, 90_000);
 });
