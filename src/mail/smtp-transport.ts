@@ -102,13 +102,27 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
     }
   };
 
+  // Sends under way: close() lets them finish (each is bounded by its deadline) before it
+  // closes their connections, so once it resolves no socket of this transport is open.
+  const inFlight = new Set<Promise<unknown>>();
+
   return {
     kind: "smtp",
     // Nothing puts the password in an outcome on purpose; a server's echo of it is masked.
-    send: async (message) => redactSecrets(await send(message), secrets),
+    async send(message) {
+      const sending = send(message);
+      inFlight.add(sending);
+      try {
+        return redactSecrets(await sending, secrets);
+      } finally {
+        inFlight.delete(sending);
+      }
+    },
     async close(): Promise<void> {
-      pool?.close();
+      const closing = pool;
       pool = undefined;
+      await Promise.allSettled(inFlight);
+      closing?.close();
     },
   };
 }

@@ -8,6 +8,7 @@ import { createSmtpTransport } from "../../../src/mail/smtp-transport.ts";
 import { loadSettings } from "../../../src/settings/load.ts";
 import type { HeraldSettings } from "../../../src/settings/model.ts";
 import { startLocalSes, type LocalSes } from "../../helpers/ses-local.ts";
+import { startScriptedSmtpServer } from "../../helpers/scripted-smtp.ts";
 import { LOOPBACK, startSmtpServer } from "../../helpers/smtp-servers.ts";
 
 async function settingsFor(email: Record<string, unknown>): Promise<HeraldSettings> {
@@ -17,6 +18,14 @@ async function settingsFor(email: Record<string, unknown>): Promise<HeraldSettin
     overrides: { EmailSettings: { FeedbackEmail: "notify@example.com", ...email } },
   });
   return loaded.settings;
+}
+
+/** This process's sockets connected to `port`: the client's side (the server's has it as its local port). */
+function clientSocketsTo(port: number): net.Socket[] {
+  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+  return handles.filter(
+    (handle): handle is net.Socket => handle instanceof net.Socket && handle.remotePort === port,
+  );
 }
 
 async function message(settings: HeraldSettings, to: string[]) {
@@ -160,6 +169,22 @@ describe("pooled SMTP transport", () => {
       });
       expect(JSON.stringify(outcome)).not.toContain("clear-text-secret");
       expect(server.connections).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("close() during a delivery lets it finish and resolves only once its socket is gone", async () => {
+    const server = await startScriptedSmtpServer({ dataDelayMs: 600 });
+    try {
+      const settings = await settingsFor({ SMTPServer: LOOPBACK, SMTPPort: String(server.port) });
+      const transport = createSmtpTransport({ settings });
+      const sending = transport.send(await message(settings, ["x@example.com"]));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await transport.close();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(clientSocketsTo(server.port)).toEqual([]);
+      expect((await sending).ok).toBe(true);
     } finally {
       await server.close();
     }
