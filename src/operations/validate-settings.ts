@@ -96,9 +96,14 @@ export async function validateSettings(
 }
 
 function probeProblem(probe: SmtpReport): Problem {
+  const code = probe.error?.code;
   return {
-    setting: PROBE_SETTING[probe.stage] ?? "EmailSettings.SMTPServer",
+    setting:
+      code === "EPASSWORDREQUIRED"
+        ? "EmailSettings.SMTPPassword"
+        : (PROBE_SETTING[probe.stage] ?? "EmailSettings.SMTPServer"),
     severity: "error",
+    ...(code ? { code } : {}),
     message: `the connection test failed at ${probe.stage}: ${probe.error?.message ?? "unknown error"}`,
     fix: probe.hint ?? "see the probe report",
   };

@@ -144,6 +144,10 @@ describe("test-send and validate-settings with connect refuse before connecting"
       error: { code: "EPASSWORDREQUIRED" },
     });
     expect(validated.valid).toBe(false);
+    // The problem names the setting to fix and the rule, as validation's own problems do.
+    expect(validated.problems).toContainEqual(
+      expect.objectContaining({ setting: "EmailSettings.SMTPPassword", code: "EPASSWORDREQUIRED" }),
+    );
     expect(server.connections).toBe(before);
   });
 
