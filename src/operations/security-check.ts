@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { composeMessage, prefixedSubject } from "../mail/compose.ts";
+import { composeMessage, htmlToText, prefixedSubject } from "../mail/compose.ts";
 import type { OutgoingMessage } from "../mail/message.ts";
 import type { MailTransport, SendOutcome } from "../mail/transport.ts";
 import type {
@@ -9,7 +9,7 @@ import type {
   StateLocation,
 } from "../security/config.ts";
 import { securityCheckSkipReason } from "../security/enabled.ts";
-import { describeError } from "../security/errors.ts";
+import { describeError, FeedMalformedError } from "../security/errors.ts";
 import { fetchBulletinHtml, listBulletins, type Bulletin, type FeedClientOptions } from "../security/feed.ts";
 import { bulletinApplies } from "../security/match.ts";
 import { sanitizeBulletinHtml } from "../security/sanitize.ts";
@@ -198,6 +198,10 @@ class Run {
     let html: string;
     try {
       html = sanitizeBulletinHtml(await fetchBulletinHtml(this.#feed(), bulletinId));
+      // an empty email would be recorded as sent and never retried
+      if (htmlToText(html).trim() === "") {
+        throw new FeedMalformedError(`bulletin ${bulletinId} has nothing left after sanitizing`);
+      }
     } catch (error) {
       return this.#fail({ bulletin: bulletinId, stage: "bulletin", message: describeError(error) });
     }

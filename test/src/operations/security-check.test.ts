@@ -311,6 +311,19 @@ describe("security check: the feed", () => {
     expect(mail.text).toContain("the updates [https://mattermost.com/security-updates/]");
     expect(s.smtp.messages[0]!.raw).not.toMatch(/script|onclick|javascript|evil\.example/i);
   });
+
+  it("sends no empty email when nothing of a bulletin survives sanitizing, and retries it later", async () => {
+    const s = await setup({ bulletins: [BULLETINS[0]!] });
+    s.feed.bodies.set("MMSA-exact", '<script>alert("x")</script><img src="https://t.example/p.gif">');
+    const first = await s.run();
+    expect(first).toMatchObject({ sent: 0 });
+    expect(first.errors).toEqual([
+      { bulletin: "MMSA-exact", stage: "bulletin", message: expect.stringMatching(/nothing left/) },
+    ]);
+    expect(s.smtp.messages).toHaveLength(0);
+    s.feed.bodies.set("MMSA-exact", BODIES["MMSA-exact"]);
+    expect(await s.run()).toMatchObject({ sent: 2, errors: [] });
+  });
 });
 
 describe("security check: when it does not run", () => {
