@@ -26,6 +26,11 @@ const CHROMIUM_FLAGS = [
   "--disable-sync",
 ];
 
+/** What the page's window offers that the test reads. */
+interface PageWindow {
+  getComputedStyle(element: unknown): { fontWeight: string };
+}
+
 describe.skipIf(!executablePath)(
   `the mail page in chromium${executablePath ? "" : ` (SKIPPED: ${skipReason})`}`,
   () => {
@@ -93,10 +98,11 @@ describe.skipIf(!executablePath)(
       expect(await html.locator('a[href="https://chat.example.com/team/pl/8f3k2j"]').innerText()).toBe(
         "Open the conversation",
       );
+      // runs in the page (the test's TypeScript has no DOM types)
       const weight = await html
         .locator("b")
         .first()
-        .evaluate((element) => getComputedStyle(element).fontWeight);
+        .evaluate((element) => (globalThis as unknown as PageWindow).getComputedStyle(element).fontWeight);
       expect(Number(weight)).toBeGreaterThanOrEqual(700);
       // the headers the notification carries, as the page lists them
       expect(await page.locator("body").innerText()).toMatch(
