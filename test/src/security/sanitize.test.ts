@@ -16,6 +16,10 @@ describe("sanitizeBulletinHtml", () => {
     ['<a href="data:text/html,hi">x</a>', "<a>x</a>"],
     ['<a href="//evil.example/x">x</a>', "<a>x</a>"],
     ['<a href="ftp://files.example/x">x</a>', "<a>x</a>"],
+    // relative links have no page to be relative to in an email (a webmail would resolve them)
+    ['<a href="/account/delete">x</a>', "<a>x</a>"],
+    ['<a href="#top">x</a>', "<a>x</a>"],
+    ['<a href="update.html">x</a>', "<a>x</a>"],
     [
       '<a href="https://mattermost.com/security-updates/" onclick="x()">x</a>',
       '<a href="https://mattermost.com/security-updates/">x</a>',
