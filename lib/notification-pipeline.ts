@@ -13,6 +13,7 @@ import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import {
   CONFIGURATION_SET_ENV,
+  SEND_RATE_LIMITS,
   DEAD_LETTER_QUEUE_URL_ENV,
   DEFAULT_TRANSPORT,
   MAX_SEND_RATE_ENV,
@@ -155,6 +156,14 @@ export class NotificationPipeline extends Construct {
     const timeout = props.functionTimeout ?? Duration.seconds(60);
     ({ maxConcurrency: this.maxConcurrency, perInstanceRate: this.perInstanceRate } =
       sendingConcurrency(maxSendRate));
+    // Each instance gets HERALD_MAX_SEND_RATE = perInstanceRate, which the runtime checks at start.
+    check(
+      name,
+      "maxSendRate",
+      maxSendRate,
+      this.perInstanceRate >= SEND_RATE_LIMITS.min && this.perInstanceRate <= SEND_RATE_LIMITS.max,
+      `gives each of ${this.maxConcurrency} instances ${this.perInstanceRate} emails per second, outside ${SEND_RATE_LIMITS.min}..${SEND_RATE_LIMITS.max}`,
+    );
 
     this.encryptionKey = props.encryptionKey ?? createKey(this, "Key", "encrypts the notification queues");
     this.deadLetterQueue = new Queue(this, "DeadLetterQueue", {

@@ -53,6 +53,14 @@ export const CONFIGURATION_SET_ENV = "HERALD_CONFIGURATION_SET";
 /** Emails per second per function instance. */
 export const MAX_SEND_RATE_ENV = "HERALD_MAX_SEND_RATE";
 
+/**
+ * Limits of HERALD_MAX_SEND_RATE, shared by the runtime (which refuses others at start) and
+ * the stack (which derives each instance's rate): the limiter keeps one slot per email of a
+ * second's rate (a billion would not fit in memory) and waits 1/rate seconds between emails
+ * (a wait setTimeout must be able to hold). The stack writes the rate with three decimals.
+ */
+export const SEND_RATE_LIMITS = { min: 0.001, max: 100_000 } as const;
+
 /** Base URL of the security bulletin feed. */
 export const SECURITY_FEED_URL_ENV = "HERALD_SECURITY_FEED_URL";
 

@@ -21,6 +21,7 @@ import {
   MAX_SEND_RATE_ENV,
   METRICS_NAMESPACE,
   PARAMETER_PREFIX_ENV,
+  SEND_RATE_LIMITS,
   TABLE_NAME_ENV,
   TRANSPORT_ENV,
   TRANSPORTS,
@@ -145,13 +146,7 @@ function endpointFor(env: Readonly<NodeJS.ProcessEnv>, service: AwsService): str
   return undefined;
 }
 
-/**
- * Limits of HERALD_MAX_SEND_RATE: the limiter keeps one slot per email of a second's rate
- * (a billion slots would not fit in memory), and waits 1/rate seconds between emails (a wait
- * setTimeout must be able to hold). The stack writes the rate with three decimals.
- */
-const MIN_SEND_RATE = 0.001;
-const MAX_SEND_RATE = 100_000;
+const { min: MIN_SEND_RATE, max: MAX_SEND_RATE } = SEND_RATE_LIMITS;
 
 function maxSendRateFrom(env: Readonly<NodeJS.ProcessEnv>): number {
   const raw = nonEmpty(env[MAX_SEND_RATE_ENV]);

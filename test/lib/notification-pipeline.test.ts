@@ -251,6 +251,8 @@ describe("NotificationPipeline", () => {
     ],
     [{ transport: "pigeon" as never }, 'NotificationPipeline: transport "pigeon" is not one of'],
     [{ maxSendRate: 0 }, "NotificationPipeline: maxSendRate 0 is not a positive number"],
+    [{ maxSendRate: 0.0001 }, "NotificationPipeline: maxSendRate 0.0001 gives each of"],
+    [{ maxSendRate: 1e12 }, "outside 0.001..100000"],
     [{ batchSize: 11 }, "NotificationPipeline: batchSize 11 is not an integer from 1 to 10"],
   ])("refuses %j", (props, message) => {
     const stack = freshStack();
