@@ -97,10 +97,35 @@ interface Attempt {
   sent?: Sent;
 }
 
+/**
+ * Failures on the way to the server, before MAIL FROM (a refused login, a certificate, a
+ * closed port), and SES account states: every message would fail the same way, so they are
+ * not this message's fault. The record is retried; the queue's redrive policy and the alarms
+ * take over if it lasts (a credential rotation must not dead-letter every notification).
+ */
+const TRANSPORT_STAGES: ReadonlySet<string> = new Set([
+  "config",
+  "connect",
+  "tls",
+  "greeting",
+  "ehlo",
+  "starttls",
+  "auth",
+]);
+const ACCOUNT_ERRORS: ReadonlySet<string> = new Set([
+  "AccountSuspendedException",
+  "SendingPausedException",
+  "MailFromDomainNotVerifiedException",
+  "NotFoundException",
+]);
+
 function failureFromOutcome(outcome: SendOutcome): Failure & { kind: "retryable" | "permanent" } {
   const error = outcome.error;
   // an adapter that failed without saying why gets another chance rather than a dead letter
-  const retryable = error?.retryable ?? true;
+  const retryable =
+    (error?.retryable ?? true) ||
+    TRANSPORT_STAGES.has(outcome.stage ?? "") ||
+    ACCOUNT_ERRORS.has(error?.code ?? "");
   const failure: Failure & { kind: "retryable" | "permanent" } = {
     kind: retryable ? "retryable" : "permanent",
     code: error?.code ?? "ESEND",

@@ -75,7 +75,7 @@ export async function validateSettings(
   if (region) {
     const client = options.sesClient(region);
     const senderDomain = emailDomain(loaded.settings.EmailSettings.FeedbackEmail);
-    const ses = await checkSesAccount(client, region, senderDomain);
+    const ses = await checkSesAccount(client, region, senderDomain, options.deadline);
     if (ses.account) result.account = ses.account;
     if (ses.identity) result.identity = ses.identity;
     result.problems.push(...ses.problems);

@@ -40,10 +40,15 @@ export async function checkSesAccount(
   client: SESv2Client,
   region: string,
   senderDomain: string,
+  /** Epoch ms by which both calls must be over (the invocation's deadline). @default none */
+  deadline?: number,
 ): Promise<SesChecks> {
   const result: SesChecks = { problems: [] };
+  // The SDK's retries can outlast a Lambda's remaining time: both calls share its deadline.
+  const options =
+    deadline === undefined ? {} : { abortSignal: AbortSignal.timeout(Math.max(deadline - Date.now(), 0)) };
   try {
-    const account = await client.send(new GetAccountCommand({}));
+    const account = await client.send(new GetAccountCommand({}), options);
     result.account = {
       region,
       sandbox: account.ProductionAccessEnabled !== true,
@@ -73,7 +78,7 @@ export async function checkSesAccount(
     result.problems.push(apiProblem("ses.account", `GetAccount in ${region}`, error, "ses:GetAccount"));
   }
   try {
-    const identity = await client.send(new GetEmailIdentityCommand({ EmailIdentity: senderDomain }));
+    const identity = await client.send(new GetEmailIdentityCommand({ EmailIdentity: senderDomain }), options);
     result.identity = {
       name: senderDomain,
       found: true,

@@ -119,6 +119,42 @@ describe("createNotificationProcessor", () => {
     });
   });
 
+  it.each([
+    ["a refused login", "auth", "EAUTH", 535],
+    ["a certificate that does not verify", "tls", "DEPTH_ZERO_SELF_SIGNED_CERT", undefined],
+    ["SES sending paused", "data", "SendingPausedException", 554],
+  ])("retries %s instead of dead-lettering every message", async (_name, stage, code, responseCode) => {
+    const { processor, letters } = setup({}, (message) => ({
+      ok: false,
+      messageId: message.messageId,
+      accepted: [],
+      rejected: [],
+      stage: stage as SendOutcome["stage"],
+      error: { code, retryable: false, message: "refused", ...(responseCode ? { responseCode } : {}) },
+    }));
+    expect(await processor.process({ messageId: "m1", body: body("login") })).toMatchObject({
+      kind: "retryable",
+      code,
+    });
+    expect(letters).toEqual([]);
+  });
+
+  it("still dead-letters a recipient the server refuses for good", async () => {
+    const { processor, letters } = setup({}, (message) => ({
+      ok: false,
+      messageId: message.messageId,
+      accepted: [],
+      rejected: message.to,
+      stage: "rcpt",
+      error: { code: "EENVELOPE", responseCode: 550, retryable: false, message: "550 5.1.1 no such user" },
+    }));
+    expect(await processor.process({ messageId: "m1", body: body("gone") })).toMatchObject({
+      kind: "permanent",
+      deadLetter: "sent",
+    });
+    expect(letters).toHaveLength(1);
+  });
+
   it("acknowledges a sent message whose record could not be completed, rather than sending it again", async () => {
     class FailingUpdate extends InMemoryPersistenceLayer {
       protected override async _updateRecord(_record: IdempotencyRecord): Promise<void> {
