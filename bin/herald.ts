@@ -14,5 +14,6 @@ const exitCode = await runCli(process.argv.slice(2), {
   stdout: (chunk) => process.stdout.write(chunk),
   stderr: (chunk) => process.stderr.write(chunk),
   env: process.env,
+  isTTY: process.stdout.isTTY === true,
 });
 process.exitCode = exitCode;

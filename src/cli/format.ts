@@ -1,4 +1,27 @@
 import type { Problem } from "../settings/problems.ts";
+import type { CliIo } from "./io.ts";
+
+/** A few words of readable output in colour, or as they are. */
+export interface Colors {
+  ok(text: string): string;
+  failed(text: string): string;
+  warning(text: string): string;
+}
+
+const sgr = (code: number) => (text: string) => `\x1b[${code}m${text}\x1b[39m`;
+const plain = (text: string) => text;
+
+export const NO_COLORS: Colors = { ok: plain, failed: plain, warning: plain };
+const ANSI_COLORS: Colors = { ok: sgr(32), failed: sgr(31), warning: sgr(33) };
+
+/**
+ * Colour only on a terminal, and never when NO_COLOR is set to anything but "" (no-color.org)
+ * or the terminal says it cannot (TERM=dumb). JSON output is never coloured.
+ */
+export function colorsFor(io: Pick<CliIo, "env" | "isTTY">): Colors {
+  const noColor = io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== "";
+  return io.isTTY === true && !noColor && io.env.TERM !== "dumb" ? ANSI_COLORS : NO_COLORS;
+}
 
 /**
  * Text from outside (a server's banner and replies, a setting's value) made safe to print:
@@ -18,14 +41,16 @@ export function printable(text: string): string {
 }
 
 /** Problems as indented text, errors first. */
-export function formatProblems(problems: Problem[]): string {
+export function formatProblems(problems: Problem[], colors: Colors = NO_COLORS): string {
   const sorted = [...problems].sort((a, b) =>
     a.severity === b.severity ? 0 : a.severity === "error" ? -1 : 1,
   );
   return sorted
     .map((problem) => {
       const source = problem.source ? ` [${problem.source}]` : "";
-      return `  ${problem.severity.padEnd(7)} ${printable(problem.setting)}${source}\n          ${printable(problem.message)}\n          fix: ${printable(problem.fix)}\n`;
+      const severity = problem.severity.padEnd(7);
+      const painted = problem.severity === "error" ? colors.failed(severity) : colors.warning(severity);
+      return `  ${painted} ${printable(problem.setting)}${source}\n          ${printable(problem.message)}\n          fix: ${printable(problem.fix)}\n`;
     })
     .join("");
 }

@@ -3,6 +3,8 @@ export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
   env: NodeJS.ProcessEnv;
+  /** stdout is a terminal: readable output may be coloured (NO_COLOR aside). @default false */
+  isTTY?: boolean;
 }
 
 /** Exit codes of every command: 0 success, 1 the check or send failed, 2 usage or unreadable input. */

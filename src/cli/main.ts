@@ -1,30 +1,50 @@
-import { presetsCommand } from "./commands/presets.ts";
-import { probeCommand } from "./commands/probe.ts";
-import { securityCheckCommand } from "./commands/security-check.ts";
-import { sendCommand } from "./commands/send.ts";
-import { sesSmtpPasswordCommand } from "./commands/ses-smtp-password.ts";
-import { testSendCommand } from "./commands/test-send.ts";
-import { validateCommand } from "./commands/validate.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from "./io.ts";
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
 
-const COMMANDS: Record<string, { run: Command; summary: string }> = {
-  validate: { run: validateCommand, summary: "check the email settings from every source" },
-  presets: { run: presetsCommand, summary: "list the SMTP provider presets" },
-  probe: { run: probeCommand, summary: "connect to the SMTP server: banner, EHLO, TLS, AUTH, timings" },
-  "test-send": { run: testSendCommand, summary: "send the Test Connection email and print the report" },
-  send: { run: sendCommand, summary: "send notification events (JSON array or NDJSON) once each" },
-  "security-check": {
-    run: securityCheckCommand,
-    summary: "email new security bulletins to the administrators",
+/**
+ * Every command, loaded only when it runs: a command's module brings what it needs (AWS SDK
+ * clients, nodemailer, the notification pipeline), and `herald presets` or `--help` should
+ * not wait for all of that.
+ */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  validate: {
+    summary: "check the email settings from every source",
+    load: async () => (await import("./commands/validate.ts")).validateCommand,
   },
-  "ses-smtp-password": { run: sesSmtpPasswordCommand, summary: "SES SMTP password from a key on stdin" },
+  presets: {
+    summary: "list the SMTP provider presets",
+    load: async () => (await import("./commands/presets.ts")).presetsCommand,
+  },
+  probe: {
+    summary: "connect to the SMTP server: banner, EHLO, TLS, AUTH, timings",
+    load: async () => (await import("./commands/probe.ts")).probeCommand,
+  },
+  "test-send": {
+    summary: "send the Test Connection email and print the report",
+    load: async () => (await import("./commands/test-send.ts")).testSendCommand,
+  },
+  send: {
+    summary: "send notification events (JSON array or NDJSON) once each",
+    load: async () => (await import("./commands/send.ts")).sendCommand,
+  },
+  "security-check": {
+    summary: "email new security bulletins to the administrators",
+    load: async () => (await import("./commands/security-check.ts")).securityCheckCommand,
+  },
+  "ses-smtp-password": {
+    summary: "SES SMTP password from a key on stdin",
+    load: async () => (await import("./commands/ses-smtp-password.ts")).sesSmtpPasswordCommand,
+  },
 };
 
 function mainUsage(): string {
   const lines = Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(18)} ${summary}`);
-  return `Usage: herald <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun "herald <command> --help" for a command's options.\n`;
+  return (
+    `Usage: herald <command> [options]\n\nCommands:\n${lines.join("\n")}\n\n` +
+    `Run "herald <command> --help" for a command's options. Every command takes --json.\n` +
+    `Exit codes: 0 success, 1 the check or send failed, 2 usage error or unreadable input.\n`
+  );
 }
 
 /** Run the CLI; returns the exit code. Never throws. */
@@ -34,13 +54,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stdout(mainUsage());
     return name === undefined ? EXIT_USAGE : EXIT_OK;
   }
-  const command = COMMANDS[name];
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
     io.stderr(`herald: unknown command "${name}"\n\n${mainUsage()}`);
     return EXIT_USAGE;
   }
   try {
-    return await command.run(args, io);
+    const run = await command.load();
+    return await run(args, io);
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr(`herald ${name}: ${error.message}\nRun "herald ${name} --help" for usage.\n`);

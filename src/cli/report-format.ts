@@ -1,23 +1,29 @@
 import type { Problem } from "../settings/problems.ts";
 import type { SmtpReport } from "../smtp/report.ts";
-import { formatProblems, printable } from "./format.ts";
+import { formatProblems, NO_COLORS, printable, type Colors } from "./format.ts";
 
 /**
  * A report as a few readable lines. Every value is escaped: banners, replies and messages
  * are the server's bytes, and must not move the cursor, clear the screen or fake a line.
  */
-export function formatReport(report: SmtpReport & { warnings?: Problem[] }, success: string): string {
+export function formatReport(
+  report: SmtpReport & { warnings?: Problem[] },
+  success: string,
+  colors: Colors = NO_COLORS,
+): string {
   const lines: string[] = [];
   const show = (value: string | number | undefined) => printable(String(value ?? ""));
   if (report.ok) {
-    lines.push(`OK: ${show(success)}${report.messageId ? ` (Message-ID ${show(report.messageId)})` : ""}`);
+    lines.push(
+      `${colors.ok("OK")}: ${show(success)}${report.messageId ? ` (Message-ID ${show(report.messageId)})` : ""}`,
+    );
   } else {
     const error = report.error;
     const reply = error?.responseCode
       ? ` ${show(error.responseCode)}${error.enhancedStatus ? ` ${show(error.enhancedStatus)}` : ""}`
       : "";
     lines.push(
-      `FAILED at ${show(report.stage)}: ${show(error?.code ?? "error")}${reply}${error?.retryable ? " (retryable)" : ""}`,
+      `${colors.failed("FAILED")} at ${show(report.stage)}: ${show(error?.code ?? "error")}${reply}${error?.retryable ? " (retryable)" : ""}`,
     );
     if (error?.message) lines.push(`  ${show(error.message)}`);
     if (report.hint) lines.push(`  hint: ${show(report.hint)}`);
@@ -40,5 +46,5 @@ export function formatReport(report: SmtpReport & { warnings?: Problem[] }, succ
     );
   }
   const text = `${lines.join("\n")}\n`;
-  return report.warnings?.length ? `${text}${formatProblems(report.warnings)}` : text;
+  return report.warnings?.length ? `${text}${formatProblems(report.warnings, colors)}` : text;
 }

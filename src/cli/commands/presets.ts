@@ -5,6 +5,12 @@ import { COMMON_OPTIONS, parseCommandArgs } from "../options.ts";
 export const usage = `Usage: herald presets [--json]
 
 Lists the SMTP provider presets (use one with: herald validate --preset NAME).
+
+Options:
+      --json             print the presets as JSON
+  -h, --help             show this help
+
+Exit codes: 0 listed, 2 usage error.
 `;
 
 export async function presetsCommand(args: string[], io: CliIo): Promise<number> {

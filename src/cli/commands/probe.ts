@@ -2,7 +2,7 @@ import type { Problem } from "../../settings/problems.ts";
 import { probeLogin } from "../../smtp/probe-login.ts";
 import type { SmtpReport } from "../../smtp/report.ts";
 import { runSmtpSession } from "../../smtp/session.ts";
-import { formatProblems } from "../format.ts";
+import { colorsFor, formatProblems, type Colors } from "../format.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printJson, type CliIo } from "../io.ts";
 import { loadSettingsOrReport } from "../load-or-usage.ts";
 import { COMMON_OPTIONS, parseCommandArgs, SETTINGS_OPTIONS } from "../options.ts";
@@ -53,13 +53,19 @@ export async function probeCommand(args: string[], io: CliIo): Promise<number> {
   if (problems.length > 0) report.problems = problems;
   if (values.json) printJson(io, report);
   else
-    io.stdout(formatProbe(report, `${settings.EmailSettings.SMTPServer}:${settings.EmailSettings.SMTPPort}`));
+    io.stdout(
+      formatProbe(
+        report,
+        `${settings.EmailSettings.SMTPServer}:${settings.EmailSettings.SMTPPort}`,
+        colorsFor(io),
+      ),
+    );
   return report.ok ? EXIT_OK : EXIT_FAILED;
 }
 
-function formatProbe(report: ProbeReport, server: string): string {
-  let text = formatReport(report, `${server} answered`);
+function formatProbe(report: ProbeReport, server: string, colors: Colors): string {
+  let text = formatReport(report, `${server} answered`, colors);
   if (report.login) text += `  login: skipped, ${report.login.reason}\n`;
-  if (report.problems) text += `Settings that could not be used:\n${formatProblems(report.problems)}`;
+  if (report.problems) text += `Settings that could not be used:\n${formatProblems(report.problems, colors)}`;
   return text;
 }

@@ -1,4 +1,5 @@
 import { recipientProblem, testSend } from "../../operations/test-send.ts";
+import { colorsFor } from "../format.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printJson, UsageError, type CliIo } from "../io.ts";
 import { loadSettingsOrReport } from "../load-or-usage.ts";
 import { COMMON_OPTIONS, parseCommandArgs, SETTINGS_OPTIONS } from "../options.ts";
@@ -41,6 +42,6 @@ export async function testSendCommand(args: string[], io: CliIo): Promise<number
   })().finally(() => runtime.close());
   if (!report) return EXIT_USAGE;
   if (values.json) printJson(io, report);
-  else io.stdout(formatReport(report, "test email accepted by the server"));
+  else io.stdout(formatReport(report, "test email accepted by the server", colorsFor(io)));
   return report.ok ? EXIT_OK : EXIT_FAILED;
 }

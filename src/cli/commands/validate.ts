@@ -1,7 +1,7 @@
 import { findPreset, presetConfig, PRESETS } from "../../settings/presets.ts";
 import { loadSettings, type LoadSettingsOptions } from "../../settings/load.ts";
 import { validateLoadedSettings } from "../../settings/validate.ts";
-import { formatProblems, plural } from "../format.ts";
+import { colorsFor, formatProblems, plural } from "../format.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printJson, UsageError, type CliIo } from "../io.ts";
 import { COMMON_OPTIONS, parseCommandArgs, SETTINGS_OPTIONS } from "../options.ts";
 import { openCliRuntime } from "../settings-options.ts";
@@ -57,10 +57,10 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
   } else {
     const errors = result.problems.filter((p) => p.severity === "error").length;
     const warnings = result.problems.length - errors;
-    io.stdout(
-      `Settings ${result.valid ? "valid" : "invalid"}: ${plural(errors, "error")}, ${plural(warnings, "warning")}\n`,
-    );
-    io.stdout(formatProblems(result.problems));
+    const colors = colorsFor(io);
+    const verdict = result.valid ? colors.ok("valid") : colors.failed("invalid");
+    io.stdout(`Settings ${verdict}: ${plural(errors, "error")}, ${plural(warnings, "warning")}\n`);
+    io.stdout(formatProblems(result.problems, colors));
   }
   if (loaded.inputErrors.length > 0) return EXIT_USAGE;
   return result.valid ? EXIT_OK : EXIT_FAILED;
