@@ -32,6 +32,9 @@ export interface SesPathResult {
   /** Herald's time / the direct calls' time, from the medians */
   ratio: number;
   roundRatios: Summary;
+  /** CPU time per message of each side's process (less sensitive to a busy machine than wall time) */
+  heraldCpuMsPerMessage: Summary;
+  directCpuMsPerMessage: Summary;
 }
 
 function workerEnv(emulator: SesEmulator): Record<string, string> {
@@ -103,6 +106,7 @@ export async function runSesPath(options: {
     );
     const env = workerEnv(emulator);
 
+    const cpu = { herald: [] as number[], direct: [] as number[] };
     const side = async (mode: "herald" | "direct"): Promise<number> => {
       await emulator.clear();
       const result = await runWorker(mode === "herald" ? heraldInput : directInput, env);
@@ -110,6 +114,7 @@ export async function runSesPath(options: {
       if (result.failed > 0 || stored !== options.messages + warmup.length) {
         throw new Error(`SES ${mode}: ${result.failed} failed, the emulator stored ${stored}`);
       }
+      cpu[mode].push(result.cpuMs / options.messages);
       return result.seconds;
     };
     const herald: number[] = [];
@@ -140,6 +145,8 @@ export async function runSesPath(options: {
       directSeconds,
       ratio: heraldSeconds.median / directSeconds.median,
       roundRatios: summarize(ratios),
+      heraldCpuMsPerMessage: summarize(cpu.herald),
+      directCpuMsPerMessage: summarize(cpu.direct),
     };
   } finally {
     await emulator.close();

@@ -35,8 +35,15 @@ export interface SesMessage {
 
 export interface SesWorkerResult {
   seconds: number;
+  /** CPU time of this process over the timed part (user + system), in ms */
+  cpuMs: number;
   sent: number;
   failed: number;
+}
+
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
 }
 
 async function runHerald(input: SesWorkerInput): Promise<SesWorkerResult> {
@@ -51,8 +58,10 @@ async function runHerald(input: SesWorkerInput): Promise<SesWorkerResult> {
   await invoke(input.warmup);
   failed = 0;
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await invoke(input.events);
-  return { seconds: (performance.now() - started) / 1000, sent: input.events.length - failed, failed };
+  const seconds = (performance.now() - started) / 1000;
+  return { seconds, cpuMs: cpuMsSince(cpu), sent: input.events.length - failed, failed };
 }
 
 /** The SDK client as the runtime configures it (src/runtime.ts): endpoint, keys, bounded timeouts. */
@@ -100,10 +109,12 @@ async function runDirect(input: SesWorkerInput): Promise<SesWorkerResult> {
   await send(input.warmupMessages);
   failed = 0;
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await send(input.messages);
   const seconds = (performance.now() - started) / 1000;
+  const cpuMs = cpuMsSince(cpu);
   client.destroy();
-  return { seconds, sent: input.messages.length - failed, failed };
+  return { seconds, cpuMs, sent: input.messages.length - failed, failed };
 }
 
 if (process.argv[2] && process.send) {
