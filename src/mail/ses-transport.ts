@@ -1,7 +1,7 @@
 import { SendEmailCommand, type SESv2Client } from "@aws-sdk/client-sesv2";
 import { classifySmtpError, type SmtpErrorLike } from "../smtp/classify.ts";
 import type { OutgoingMessage } from "./message.ts";
-import type { MailTransport, SendOutcome } from "./transport.ts";
+import { remainingMs, type MailTransport, type SendOptions, type SendOutcome } from "./transport.ts";
 
 export interface SesTransportOptions {
   client: SESv2Client;
@@ -80,7 +80,7 @@ export function createSesTransport(options: SesTransportOptions): MailTransport 
   const timeoutMs = options.timeoutMs ?? 10_000;
   return {
     kind: "ses-api",
-    async send(message: OutgoingMessage): Promise<SendOutcome> {
+    async send(message: OutgoingMessage, sendOptions: SendOptions = {}): Promise<SendOutcome> {
       const tags = Object.entries(message.tags ?? {}).map(([Name, Value]) => ({
         Name: tagValue(Name),
         Value: tagValue(Value),
@@ -94,7 +94,7 @@ export function createSesTransport(options: SesTransportOptions): MailTransport 
             ...(options.configurationSetName ? { ConfigurationSetName: options.configurationSetName } : {}),
             ...(tags.length > 0 ? { EmailTags: tags } : {}),
           }),
-          { abortSignal: AbortSignal.timeout(timeoutMs) },
+          { abortSignal: AbortSignal.timeout(Math.min(timeoutMs, remainingMs(sendOptions.deadline))) },
         );
         return {
           ok: true,

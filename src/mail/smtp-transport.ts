@@ -7,7 +7,7 @@ import { redactSecrets } from "../smtp/redact.ts";
 import { smtpConnectionOptions, stageTimeoutMs } from "../smtp/options.ts";
 import type { OutgoingMessage } from "./message.ts";
 import { tagValue } from "./ses-transport.ts";
-import type { MailTransport, SendOutcome } from "./transport.ts";
+import { remainingMs, type MailTransport, type SendOptions, type SendOutcome } from "./transport.ts";
 
 export interface SmtpTransportOptions {
   settings: HeraldSettings;
@@ -74,9 +74,10 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
   const refusal = checkBeforeConnecting(settings, email.EnableSMTPAuth);
   const secrets = [email.SMTPPassword];
 
-  const send = async (message: OutgoingMessage): Promise<SendOutcome> => {
+  const send = async (message: OutgoingMessage, sendOptions: SendOptions = {}): Promise<SendOutcome> => {
     if (refusal) return failure(message, refusal, "connect");
-    const deadline = AbortSignal.timeout(perMessageMs);
+    const untilDeadline = remainingMs(sendOptions.deadline);
+    const deadline = AbortSignal.timeout(Math.min(perMessageMs, untilDeadline));
     try {
       pool ??= createTransport(poolOptions);
       const info = await pool.sendMail({
@@ -96,7 +97,9 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
     } catch (error) {
       if (deadline.aborted) {
         // The pool closed that connection; the others keep going.
-        return failure(message, timeoutError(perMessageMs), "data");
+        const stopped =
+          untilDeadline < perMessageMs ? deadlineError(untilDeadline) : timeoutError(perMessageMs);
+        return failure(message, stopped, "data");
       }
       return failure(message, error, "connect");
     }
@@ -109,8 +112,8 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
   return {
     kind: "smtp",
     // Nothing puts the password in an outcome on purpose; a server's echo of it is masked.
-    async send(message) {
-      const sending = send(message);
+    async send(message, sendOptions) {
+      const sending = send(message, sendOptions);
       inFlight.add(sending);
       try {
         return redactSecrets(await sending, secrets);
@@ -129,6 +132,14 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
 
 function addresses(list: SmtpSentInfo["accepted"]): string[] {
   return (list ?? []).map((entry) => (typeof entry === "string" ? entry : entry.address));
+}
+
+function deadlineError(ms: number): SmtpErrorLike {
+  return {
+    name: "DeadlineError",
+    code: "EDEADLINE",
+    message: `stopped after ${Math.round(ms)} ms, before the invocation's time ran out`,
+  };
 }
 
 function timeoutError(ms: number): SmtpErrorLike {

@@ -24,9 +24,23 @@ export interface SendOutcome {
  * The mail transport port: pooled SMTP or the SES v2 API behind one interface. Adapters
  * never throw from `send`; a failure is a classified outcome.
  */
+export interface SendOptions {
+  /**
+   * Epoch ms by which the send must be over (a Lambda's end, less a margin): a send still
+   * running then is stopped with a retryable EDEADLINE, rather than the function being killed
+   * after the server may have taken the message. @default the adapter's own bound only
+   */
+  deadline?: number;
+}
+
 export interface MailTransport {
   readonly kind: "smtp" | "ses-api";
-  send(message: OutgoingMessage): Promise<SendOutcome>;
+  send(message: OutgoingMessage, options?: SendOptions): Promise<SendOutcome>;
   /** Close pooled connections; the transport is not used afterwards. */
   close(): Promise<void>;
+}
+
+/** Milliseconds until a send's deadline (Infinity without one, 0 once it has passed). */
+export function remainingMs(deadline: number | undefined): number {
+  return deadline === undefined ? Number.POSITIVE_INFINITY : Math.max(deadline - Date.now(), 0);
 }

@@ -36,6 +36,9 @@ export const METRIC = {
 /** How many sends of one batch run at once. @default */
 export const DEFAULT_SEND_CONCURRENCY = 4;
 
+/** Time kept back at the invocation's end for the batch response after the last send stops. */
+const SEND_END_MARGIN_MS = 500;
+
 /** How long an id stays claimed when there is no invocation deadline (CLI). */
 const DEFAULT_IN_PROGRESS_MS = 60_000;
 
@@ -179,7 +182,10 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
         });
       }
       const started = now();
-      const outcome = await deps.transport().send(message);
+      // A send may run until the invocation ends, less a margin to return the results.
+      const sendDeadline =
+        deps.invocationEnd === undefined ? undefined : deps.invocationEnd - SEND_END_MARGIN_MS;
+      const outcome = await deps.transport().send(message, { deadline: sendDeadline });
       const latencyMs = now() - started;
       metrics.addMetric(METRIC.sendLatency, MetricUnit.Milliseconds, latencyMs);
       if (!outcome.ok) throw new NotSent(failureFromOutcome(outcome));

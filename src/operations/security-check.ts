@@ -281,7 +281,7 @@ class Run {
   async #send(message: OutgoingMessage): Promise<string | undefined> {
     let outcome: SendOutcome;
     try {
-      outcome = await this.#transport!.send(message);
+      outcome = await this.#transport!.send(message, { deadline: this.#input.deadline });
     } catch (error) {
       // The port promises never to throw; an adapter that does still only fails this pair.
       return describeError(error);

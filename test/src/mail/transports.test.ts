@@ -9,7 +9,7 @@ import { loadSettings } from "../../../src/settings/load.ts";
 import type { HeraldSettings } from "../../../src/settings/model.ts";
 import { startLocalSes, type LocalSes } from "../../helpers/ses-local.ts";
 import { startScriptedSmtpServer } from "../../helpers/scripted-smtp.ts";
-import { LOOPBACK, startSmtpServer } from "../../helpers/smtp-servers.ts";
+import { LOOPBACK, startSmtpServer, startStallInDataServer } from "../../helpers/smtp-servers.ts";
 
 async function settingsFor(email: Record<string, unknown>): Promise<HeraldSettings> {
   const loaded = await loadSettings({
@@ -185,6 +185,25 @@ describe("pooled SMTP transport", () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(clientSocketsTo(server.port)).toEqual([]);
       expect((await sending).ok).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("stops a send still running at its deadline with a retryable EDEADLINE", async () => {
+    const server = await startStallInDataServer();
+    try {
+      const settings = await settingsFor({ SMTPServer: LOOPBACK, SMTPPort: String(server.port) });
+      const transport = createSmtpTransport({ settings });
+      const started = performance.now();
+      const outcome = await transport.send(await message(settings, ["x@example.com"]), {
+        deadline: Date.now() + 1000,
+      });
+      const elapsed = performance.now() - started;
+      await transport.close();
+      expect(outcome.error).toMatchObject({ code: "EDEADLINE", retryable: true });
+      expect(elapsed).toBeGreaterThan(900);
+      expect(elapsed).toBeLessThan(2500);
     } finally {
       await server.close();
     }
