@@ -1,6 +1,7 @@
 import SMTPConnection from "nodemailer/lib/smtp-connection";
 import type { OutgoingMessage } from "../mail/message.ts";
 import type { HeraldSettings } from "../settings/model.ts";
+import { STARTTLS_PORTS } from "../ses/regions.ts";
 import { classifySmtpError } from "./classify.ts";
 import { configReport } from "./config-report.ts";
 import { speaksImplicitTls } from "./detect-implicit-tls.ts";
@@ -34,8 +35,8 @@ export interface SmtpSessionOptions {
 
 /**
  * How long to wait for a greeting before checking whether the port speaks implicit TLS.
- * Real servers greet within milliseconds; some delay on purpose, and they are not harmed
- * by the check (their port does not complete a TLS handshake).
+ * Real servers greet within milliseconds; some delay on purpose (a pregreet test), which is
+ * why the check is never made on the STARTTLS ports 25, 587 and 2587.
  */
 const IMPLICIT_TLS_CHECK_AFTER_MS = 1000;
 
@@ -129,7 +130,9 @@ function converse(options: SmtpSessionOptions, login: boolean): Promise<SmtpRepo
         ),
       );
     }
-    if (!connectionOptions.secure) {
+    // Not on the STARTTLS ports: a client that talks before the greeting there (Postfix
+    // postscreen's pregreet test on port 25) can get its address blocked.
+    if (!connectionOptions.secure && !STARTTLS_PORTS.has(Number(connectionOptions.port))) {
       const checkAfter = Math.min(IMPLICIT_TLS_CHECK_AFTER_MS, timeoutMs / 2);
       timers.push(
         setTimeout(async () => {
