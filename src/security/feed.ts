@@ -45,7 +45,8 @@ export async function listBulletins(
   });
   let json: unknown;
   try {
-    json = JSON.parse(body.toString("utf8"));
+    // A byte-order mark is not JSON, but some servers send one.
+    json = JSON.parse(body.toString("utf8").replace(/^\uFEFF/, ""));
   } catch (error) {
     throw new FeedMalformedError(`the bulletin list is not JSON: ${(error as Error).message}`, {
       cause: error,

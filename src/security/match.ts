@@ -10,5 +10,7 @@ export function bulletinApplies(appliesToVersion: string, productVersion: string
   if (wanted === "") return false;
   if (wanted === productVersion) return true;
   if (semver.validRange(wanted) === null) return false;
-  return semver.satisfies(productVersion, wanted);
+  // A pre-release of an affected version is affected too: for security alerts, missing one
+  // is worse than an extra email (semver leaves pre-releases out of ranges by default).
+  return semver.satisfies(productVersion, wanted, { includePrerelease: true });
 }

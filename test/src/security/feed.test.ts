@@ -38,6 +38,14 @@ describe("listBulletins", () => {
     await expect(listBulletins(options(), query)).resolves.toMatchObject([{ id: "1" }]);
   });
 
+  it("accepts a list that starts with a byte-order mark", async () => {
+    feed.setFault("/security", {
+      kind: "malformed",
+      body: '\uFEFF[{"id":"1","applies_to_version":"9.11.2"}]',
+    });
+    await expect(listBulletins(options(), query)).resolves.toMatchObject([{ id: "1" }]);
+  });
+
   it("keeps a base URL's own path", async () => {
     await listBulletins({ feedUrl: `${feed.url}/prefix`, timeoutMs: 5000 }, query).catch(() => {});
     expect(feed.requests[0]?.path).toBe("/prefix/security");

@@ -15,8 +15,11 @@ describe("bulletinApplies", () => {
     ["9.5.0 - 9.11.5", "9.11.2", true],
     ["<=8.1.0 || >=9.11.0", "9.11.2", true],
     ["9", "9.11.2", true],
-    // prereleases are not in a plain range (semver's rule), but equal strings still match
-    [">=9.0.0", "9.12.0-rc1", false],
+    // a pre-release of an affected version is affected (not semver's default: safer for alerts)
+    [">=9.0.0", "9.12.0-rc1", true],
+    [">=9.0.0 <9.11.3", "9.11.0-rc1", true],
+    // semver orders a pre-release before its release: 9.11.3-rc1 is before the fixed 9.11.3
+    [">=9.0.0 <9.11.3", "9.11.3-rc1", true],
     ["9.12.0-rc1", "9.12.0-rc1", true],
     // anything else does not apply
     ["", "9.11.2", false],
