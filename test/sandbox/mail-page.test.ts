@@ -22,7 +22,22 @@ describe("the sandbox mail page", () => {
       envelopeTo: message.to,
       raw: String(message.raw),
     });
-    page = await startMailPage({ messages: async () => messages });
+    page = await startMailPage({
+      messages: async () => messages,
+      deadLetters: () => [
+        {
+          messageId: "d1",
+          receivedAt: new Date(),
+          body: "{}",
+          attributes: {
+            EventId: "n-<1>",
+            ErrorCode: "EENVELOPE",
+            ResponseCode: "550",
+            Reason: "5.1.1 <x@y> unknown",
+          },
+        },
+      ],
+    });
   });
   afterAll(async () => {
     await page.close();
@@ -35,6 +50,14 @@ describe("the sandbox mail page", () => {
     expect(response.headers.get("content-security-policy")).toContain("default-src 'none'");
     expect(body).toContain("Deploy &#60;b&#62;finished&#60;/b&#62;");
     expect(body).toContain('href="/messages/m1"');
+  });
+
+  it("lists the dead letters with their reasons, escaped", async () => {
+    const body = await (await fetch(page.url)).text();
+    expect(body).toContain("<h2>Dead letters</h2>");
+    expect(body).toContain(
+      "<td>n-&#60;1&#62;</td><td>EENVELOPE</td><td>550 5.1.1 &#60;x@y&#62; unknown</td>",
+    );
   });
 
   it("shows one message's headers, text and its HTML in a sandboxed frame", async () => {
