@@ -11,7 +11,10 @@ import { batches, lambdaContext, sqsBatch } from "./lambda-context.ts";
 import { notificationEvents } from "./events.ts";
 
 export interface MemoryWorkerResult {
-  /** process.resourceUsage().maxRSS, in bytes */
+  /**
+   * Peak RSS of this process, in bytes: VmHWM from /proc (getrusage's maxRSS would also count
+   * the parent's RSS, which Linux carries over into a forked child across exec).
+   */
   peakRssBytes: number;
   /** RSS right after importing the bundle (before the first invocation) */
   afterImportRssBytes: number;
@@ -39,7 +42,7 @@ function endOfRun(): Pick<
   MemoryWorkerResult,
   "peakRssBytes" | "endAnonBytes" | "endFileBytes" | "liveHeapBytes"
 > {
-  const peakRssBytes = process.resourceUsage().maxRSS * 1024;
+  const peakRssBytes = procStatus("VmHWM") || process.resourceUsage().maxRSS * 1024;
   (globalThis as { gc?: () => void }).gc?.();
   return {
     peakRssBytes,

@@ -21,8 +21,8 @@ export const MEMORY_BATCH_SIZE = 10;
 
 /**
  * How V8 sizes its heap. Node gives V8 the machine's memory (or its cgroup limit) and V8 sizes
- * the heap from it: here gigabytes, so it lets garbage pile up before collecting. A 128 MB
- * function's V8 gets about a quarter of that as old space and a semi-space of about 1 MB.
+ * the heap from it: here gigabytes, so it lets garbage pile up before collecting. On a machine
+ * with 128 MB, V8 picks roughly a quarter of it for the old space and a semi-space of about 1 MB.
  */
 export const HEAP_VARIANTS = [
   { name: "V8 defaults on this machine", flags: [] as string[] },
@@ -46,6 +46,8 @@ export interface MemoryResult {
   events: number;
   runs: number;
   batchSize: number;
+  /** size of the send-notification bundle measured */
+  bundleBytes: number;
   variants: MemoryVariant[];
   baselineRssBytes: Summary;
 }
@@ -148,6 +150,7 @@ export async function runMemory(options: {
       events: options.events,
       runs: options.runs,
       batchSize: MEMORY_BATCH_SIZE,
+      bundleBytes: bundle.bytes,
       baselineRssBytes: summarize(baseline),
       variants: HEAP_VARIANTS.map((variant, i) => {
         const results = runs[i] ?? [];

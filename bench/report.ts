@@ -224,6 +224,7 @@ function coldSection(results: BenchResults): string {
         "import (median, range)",
         "minus `node -e 0`",
         "same without source maps",
+        "its Node built-ins alone",
         "budget",
         "holds",
       ],
@@ -384,10 +385,10 @@ function memorySection(memory: MemoryResult | undefined): string {
     `Method: the production bundle of send-notification, imported by a small plain-JavaScript worker and invoked ` +
       `with ${memory.events / memory.batchSize} SQS batches of ${memory.batchSize} (${memory.events} events), one after ` +
       "another as one instance would, as deployed (`--enable-source-maps`, JSON logs, idempotency records in " +
-      "DynamoDB: dynalite, mail to the SMTP sink). Peak RSS is `process.resourceUsage().maxRSS`. Baseline: the same " +
+      "DynamoDB: dynalite, mail to the SMTP sink). Peak RSS is the process's high-water mark (`VmHWM`). Baseline: the same " +
       "worker without the handler. Node hands V8 the machine's memory and V8 sizes its heap from it: with " +
       `${(os.totalmem() / 2 ** 30).toFixed(0)} GB here it lets garbage pile up long before collecting, so the run is ` +
-      "repeated with the heap V8 would choose on a 128 MB machine (old space a quarter of it, 1 MB semi-space). " +
+      "repeated with the heap limited roughly as V8 limits it on a machine with 128 MB (a quarter of it for the old space, a 1 MB semi-space). " +
       `${memory.runs} run(s) each.`,
     "",
     markdownTable(
@@ -507,7 +508,7 @@ function whyNot(results: BenchResults): string {
     lines.push(
       `- **Memory** (${overMemory.map((v) => `${mb(v.peakRssBytes.median)} with ${v.name}`).join(", ")}): the bare ` +
         `process has ${mb(memory.baselineRssBytes.median)}; importing the handler brings it to ` +
-        `${mb(small?.afterImportRssBytes.median ?? 0)} (V8 compiling a 1.5 MB file, the source map, the built-ins it ` +
+        `${mb(small?.afterImportRssBytes.median ?? 0)} (V8 compiling a ${kb(memory.bundleBytes)} file, its source map, the built-ins it ` +
         `loads), while the live heap after the last batch is only ${mb(small?.liveHeapBytes.median ?? 0)}: nothing ` +
         "accumulates across invocations. The rest is garbage V8 has not collected yet (with its default sizing) " +
         "and the import's footprint; a smaller bundle lowers both.",
