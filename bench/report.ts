@@ -57,11 +57,13 @@ export function rows(results: BenchResults): Row[] {
   const out: Row[] = [];
   const { cold, smtp, ses, failFast, memory } = results;
   if (cold) {
+    const committed = readCommittedSizes();
     for (const lambda of cold.lambdas) {
+      const reference = committed[lambda.name];
       out.push({
         benchmark: `cold: ${lambda.name} bundle`,
         measured: kb(lambda.bytes),
-        baseline: "",
+        baseline: reference !== undefined ? `committed size: ${kb(reference)}` : "",
         result: kb(lambda.bytes),
         budget: lambda.budget ? `< ${kb(lambda.budget.bytes)}` : "",
         ...(lambda.budget ? { holds: lambda.bytes < lambda.budget.bytes } : {}),
