@@ -125,7 +125,9 @@ describe("security-alert-check Lambda", () => {
   });
 
   it("returns an error summary and a failure metric when the feed is down; never throws", async () => {
-    const env = await environment({ HERALD_SECURITY_FEED_URL: `http://127.0.0.1:${await closedPort()}` });
+    // The closed port is chosen while the test's own feed listens, so it cannot be the feed's.
+    const env = await environment();
+    env.HERALD_SECURITY_FEED_URL = `http://127.0.0.1:${await closedPort()}`;
     const { result, logs, emf } = await invoke(env);
     expect(result).toEqual({
       checked: 0,
