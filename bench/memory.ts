@@ -27,7 +27,7 @@ export const MEMORY_BATCH_SIZE = 10;
 export const HEAP_VARIANTS = [
   { name: "V8 defaults on this machine", flags: [] as string[] },
   {
-    name: "heap sized as on a 128 MB machine",
+    name: "heap limited for 128 MB",
     flags: ["--max-old-space-size=32", "--max-semi-space-size=1"],
   },
 ] as const;

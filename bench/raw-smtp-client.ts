@@ -7,7 +7,7 @@
  *
  * Run as a process (so that it has its own event loop, like `herald send`):
  *   node bench/raw-smtp-client.ts --port P --connections N --messages FILE
- * prints `{"seconds": ...}` (from the first connection to the last reply).
+ * prints `{"seconds": ..., "cpuMs": ...}` (from the first connection to the last reply).
  */
 import { readFileSync } from "node:fs";
 import net from "node:net";
@@ -133,6 +133,14 @@ if (import.meta.main) {
   if (!values.port || !values.messages) throw new Error("--port and --messages FILE are required");
   const messages = JSON.parse(readFileSync(values.messages, "utf8")) as RawMessage[];
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await rawPipelinedSend(values.host, Number(values.port), Number(values.connections), messages);
-  console.log(JSON.stringify({ seconds: (performance.now() - started) / 1000, messages: messages.length }));
+  const used = process.cpuUsage(cpu);
+  console.log(
+    JSON.stringify({
+      seconds: (performance.now() - started) / 1000,
+      cpuMs: (used.user + used.system) / 1000,
+      messages: messages.length,
+    }),
+  );
 }

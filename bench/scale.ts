@@ -34,14 +34,13 @@ export function scaleOnPaper(results: BenchResults): string {
   ];
   const { smtp, ses } = results;
   if (smtp) {
-    const msPerMessage = (smtp.heraldSeconds.median / smtp.messages) * 1000;
-    const ceiling = (1000 / msPerMessage) * vcpu;
+    const cpuMs = smtp.heraldCpuMsPerMessage.median;
+    const ceiling = (1000 / cpuMs) * vcpu;
     lines.push(
-      `- **CPU per instance (measured).** \`herald send\` took ${msPerMessage.toFixed(2)} ms of wall time per message ` +
-        `on this machine with ${smtp.connections} in flight, CPU-bound (an upper bound on its CPU per message). A ` +
-        `${SENDER_MEMORY_MB} MB function has about ${vcpu.toFixed(2)} vCPU, so one instance could render and send ` +
-        `about **${ceiling.toFixed(0)} emails/s**; at ${perInstanceRate}/s it uses about ` +
-        `${((perInstanceRate / ceiling) * 100).toFixed(0)}% of its CPU.`,
+      `- **CPU per instance (measured).** \`herald send\` spent ${cpuMs.toFixed(2)} ms of CPU per message (render, ` +
+        `idempotency, SMTP). A ${SENDER_MEMORY_MB} MB function has about ${vcpu.toFixed(2)} vCPU, so one instance ` +
+        `could render and send about **${ceiling.toFixed(0)} emails/s** on this machine's cores; at ` +
+        `${perInstanceRate}/s it uses about ${((perInstanceRate / ceiling) * 100).toFixed(0)}% of its CPU.`,
     );
   }
   if (ses) {

@@ -9,6 +9,8 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { cpuMsFrom } from "./cpu-at-exit.ts";
 import { startSink, type Sink } from "./smtp-sink.ts";
 import { summarize, type Summary } from "./stats.ts";
 import { childPath, notificationEvents, smtpSettingsEnv, UNLIMITED_SEND_RATE } from "./events.ts";
@@ -31,7 +33,20 @@ export interface ThroughputResult {
   /** the same ratio per round (each round runs both, one after the other) */
   roundRatios: Summary;
   messageBytes: number;
+  /**
+   * CPU time per message (less sensitive to a busy machine than wall time): Herald's from its
+   * process's CPU time less that of the same command with one event (start-up), the raw
+   * client's over its timed part
+   */
+  heraldCpuMsPerMessage: Summary;
+  rawCpuMsPerMessage: Summary;
 }
+
+/** Makes `herald send` report its CPU time at exit (the command itself runs unchanged). */
+const CPU_PRELOAD_ENV = {
+  NODE_OPTIONS: `--import=${pathToFileURL(join(import.meta.dirname, "cpu-at-exit.ts")).href}`,
+  HERALD_BENCH_CPU_AT_EXIT: "1",
+};
 
 function run(
   file: string,
@@ -52,13 +67,14 @@ async function heraldSend(
   sink: Sink,
   eventsFile: string,
   count: number,
-): Promise<{ seconds: number; peak: number }> {
+): Promise<{ seconds: number; peak: number; cpuMs: number }> {
   await sink.reset();
   const result = await run(HERALD_BIN, ["send", "--events", eventsFile, "--json"], {
     PATH: childPath(),
     ...smtpSettingsEnv(sink.port),
     HERALD_TRANSPORT: "smtp",
     HERALD_MAX_SEND_RATE: UNLIMITED_SEND_RATE,
+    ...CPU_PRELOAD_ENV,
   });
   const stats = await sink.stats();
   let summary: { sent?: number; seconds?: number };
@@ -72,7 +88,11 @@ async function heraldSend(
       `herald send: ${summary.sent} of ${count} sent, sink got ${stats.messages} (exit ${result.code}): ${result.stderr.slice(0, 1000)}`,
     );
   }
-  return { seconds: summary.seconds ?? Number.NaN, peak: stats.peakConnections };
+  return {
+    seconds: summary.seconds ?? Number.NaN,
+    peak: stats.peakConnections,
+    cpuMs: cpuMsFrom(result.stderr) ?? Number.NaN,
+  };
 }
 
 async function rawSend(
@@ -80,7 +100,7 @@ async function rawSend(
   messagesFile: string,
   count: number,
   connections: number,
-): Promise<number> {
+): Promise<{ seconds: number; cpuMs: number }> {
   await sink.reset();
   const result = await run(
     process.execPath,
@@ -101,7 +121,7 @@ async function rawSend(
       `raw client: sink got ${stats.messages} of ${count} (exit ${result.code}): ${result.stderr}`,
     );
   }
-  return (JSON.parse(result.stdout) as { seconds: number }).seconds;
+  return JSON.parse(result.stdout) as { seconds: number; cpuMs: number };
 }
 
 export async function runSmtpThroughput(options: {
@@ -115,6 +135,7 @@ export async function runSmtpThroughput(options: {
   try {
     const events = notificationEvents(options.messages);
     const eventsFile = writeJson(join(dir, "events.json"), events);
+    const oneEventFile = writeJson(join(dir, "one-event.json"), events.slice(0, 1));
     const rendered = await renderedMessages(events, smtpSettingsEnv(sink.port));
     const messagesFile = writeJson(join(dir, "messages.json"), rendered);
     const messageBytes = rendered.reduce((sum, m) => sum + Buffer.byteLength(m.raw), 0) / rendered.length;
@@ -122,17 +143,22 @@ export async function runSmtpThroughput(options: {
     const herald: number[] = [];
     const raw: number[] = [];
     const ratios: number[] = [];
+    const heraldCpu: number[] = [];
+    const rawCpu: number[] = [];
     let connections = 0;
     for (let round = 0; round < options.runs; round++) {
       const h = await heraldSend(sink, eventsFile, options.messages);
       connections = Math.max(connections, h.peak);
       // the raw client gets as many connections as Herald had open at once
       const r = await rawSend(sink, messagesFile, options.messages, h.peak);
+      const startup = await heraldSend(sink, oneEventFile, 1);
       herald.push(h.seconds);
-      raw.push(r);
-      ratios.push(r / h.seconds);
+      raw.push(r.seconds);
+      ratios.push(r.seconds / h.seconds);
+      heraldCpu.push((h.cpuMs - startup.cpuMs) / (options.messages - 1));
+      rawCpu.push(r.cpuMs / options.messages);
       log(
-        `smtp round ${round + 1}/${options.runs}: herald ${h.seconds.toFixed(2)} s, raw ${r.toFixed(2)} s over ${h.peak} connections`,
+        `smtp round ${round + 1}/${options.runs}: herald ${h.seconds.toFixed(2)} s, raw ${r.seconds.toFixed(2)} s over ${h.peak} connections`,
       );
     }
     const heraldSeconds = summarize(herald);
@@ -150,6 +176,8 @@ export async function runSmtpThroughput(options: {
       ratio: heraldRate / rawRate,
       roundRatios: summarize(ratios),
       messageBytes,
+      heraldCpuMsPerMessage: summarize(heraldCpu),
+      rawCpuMsPerMessage: summarize(rawCpu),
     };
   } finally {
     await sink.close();
