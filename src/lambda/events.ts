@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 const settingsOverride = z
   .record(z.string(), z.unknown())

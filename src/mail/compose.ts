@@ -1,6 +1,6 @@
 import MailComposer from "nodemailer/lib/mail-composer";
 import { randomUUID } from "node:crypto";
-import { convert } from "html-to-text";
+import { compile } from "html-to-text";
 import { emailDomain, urlHost } from "../net/hosts.ts";
 import type { HeraldSettings } from "../settings/model.ts";
 import type { OutgoingMessage } from "./message.ts";
@@ -101,7 +101,12 @@ export async function composeMessage(
   return message;
 }
 
+// html-to-text's converter, compiled once on first use: `convert()` recompiles its options
+// on every call, and compiling at import would slow every cold start.
+let toText: ((html: string) => string) | undefined;
+
 /** The text/plain alternative of an HTML body (links kept as "text [url]"). */
 export function htmlToText(html: string): string {
-  return convert(html, { wordwrap: 78 });
+  toText ??= compile({ wordwrap: 78 });
+  return toText(html);
 }

@@ -3,7 +3,7 @@
  * of the rules. The JSON Schema in examples/notification-event.schema.json is generated
  * from it (`npx node src/notifications/json-schema.ts`) and a test keeps the two in sync.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { NOTIFICATION_DETAIL_TYPE } from "../constants.ts";
 
 /** The limits of one notification; SES's own limits where it has them. */

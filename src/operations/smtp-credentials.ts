@@ -16,7 +16,7 @@ import {
 } from "@aws-sdk/client-ssm";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { CloudFormationCustomResourceEvent } from "aws-lambda";
-import { z } from "zod";
+import * as z from "zod";
 import { parameterName } from "../constants.ts";
 import {
   SMTP_CREDENTIALS_ATTRIBUTE as ATTRIBUTE,

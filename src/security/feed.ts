@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { getBounded } from "./bounded-fetch.ts";
 import { FeedMalformedError } from "./errors.ts";
 

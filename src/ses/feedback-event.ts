@@ -1,7 +1,7 @@
 // SES event publishing records (bounce, complaint, delivery, reject, delivery delay), as SES
 // puts them on EventBridge, turned into one NotificationFeedback per recipient: what an
 // application needs to react (stop mailing an address, flag a notification as undelivered).
-import { z } from "zod";
+import * as z from "zod";
 import { MESSAGE_TAG_CATEGORY, MESSAGE_TAG_NOTIFICATION_ID } from "../constants.ts";
 
 const recipient = z.object({

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The settings model: Mattermost's EmailSettings (plus the few ServiceSettings and
