@@ -1,3 +1,4 @@
+import { printable } from "./format.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from "./io.ts";
 
 type Command = (args: string[], io: CliIo) => Promise<number>;
@@ -56,7 +57,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
-    io.stderr(`herald: unknown command "${name}"\n\n${mainUsage()}`);
+    io.stderr(`herald: unknown command "${printable(name)}"\n\n${mainUsage()}`);
     return EXIT_USAGE;
   }
   try {
@@ -64,11 +65,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return await run(args, io);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr(`herald ${name}: ${error.message}\nRun "herald ${name} --help" for usage.\n`);
+      // a message may carry a file name or option from the command line: escaped like server text
+      io.stderr(`herald ${name}: ${printable(error.message)}\nRun "herald ${name} --help" for usage.\n`);
       return EXIT_USAGE;
     }
     // Unexpected: say what kind of failure without dumping objects that might hold settings.
-    const kind = error instanceof Error ? `${error.name}: ${error.message}` : "unknown error";
+    const kind = error instanceof Error ? printable(`${error.name}: ${error.message}`) : "unknown error";
     io.stderr(`herald ${name}: failed unexpectedly (${kind})\n`);
     return EXIT_FAILED;
   }

@@ -47,7 +47,10 @@ export function readEvents(text: string, source: string): InputRecord[] {
     try {
       items = JSON.parse(trimmed);
     } catch (error) {
-      throw new UsageError(`${source} starts with "[" but is not a JSON array: ${(error as Error).message}`);
+      // V8's message quotes the events around the error: only the position is repeated
+      const position = /at position (\d+)/.exec((error as Error).message)?.[1];
+      const where = position === undefined ? "" : ` at position ${position}`;
+      throw new UsageError(`${source} starts with "[" but is not a JSON array: syntax error${where}`);
     }
     if (!Array.isArray(items)) throw new UsageError(`${source} is not a JSON array`);
     return items.map((item, i) => ({ where: `item ${i + 1}`, body: JSON.stringify(item) }));

@@ -47,6 +47,16 @@ describe("herald commands", () => {
     expect(out.stderr).toContain(`Run "herald ${command} --help" for usage.`);
   });
 
+  it("usage errors print names from the command line with control characters escaped", async () => {
+    const unknown = io();
+    expect(await runCli(["evil\u001b[2J", "--help"], unknown.cli)).toBe(2);
+    expect(unknown.out.stderr).toContain('unknown command "evil\\u001b[2J"');
+    const option = io();
+    expect(await runCli(["presets", "--x\u001b[2J"], option.cli)).toBe(2);
+    expect(option.out.stderr).not.toContain("\u001b");
+    expect(option.out.stderr).toContain("--x\\u001b[2J");
+  });
+
   it("an unknown command and no command are usage errors (exit 2)", async () => {
     expect(await runCli(["frobnicate"], io().cli)).toBe(2);
     expect(await runCli([], io().cli)).toBe(2);

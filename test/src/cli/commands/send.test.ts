@@ -144,4 +144,19 @@ describe("readEvents", () => {
     ]);
     expect(readEvents("  \n", "f")).toEqual([]);
   });
+
+  it("a broken JSON array is described by its position, never by quoting the events", () => {
+    const text = '[{"id":"a","text":"password hunter2"}, SECRET-TOKEN-TAIL \u001b[31m]';
+    let message = "";
+    try {
+      readEvents(text, "events.json");
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(
+      /^events\.json starts with "\[" but is not a JSON array: syntax error( at position \d+)?$/,
+    );
+    expect(message).not.toContain("hunter2");
+    expect(message).not.toContain("SECRET");
+  });
 });
