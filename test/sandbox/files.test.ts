@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { chmod, lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -23,6 +23,8 @@ describe("the sandbox's files", () => {
       EmailSettings: { SMTPPassword: "pw" },
     });
     expect((await stat(files.config)).mode & 0o777).toBe(0o600);
+    expect((await stat(files.env)).mode & 0o777).toBe(0o600);
+    expect((await stat(files.dir)).mode & 0o777).toBe(0o700);
     expect(await readFile(files.ca, "utf8")).toContain("BEGIN CERTIFICATE");
     const loaded = await new Promise<string>((resolve, reject) =>
       execFile(
@@ -33,5 +35,30 @@ describe("the sandbox's files", () => {
       ),
     );
     expect(loaded).toBe(`${files.config}\nit's $HOME \`x\``);
+  });
+
+  it("in a directory left by an earlier run, replaces its files rather than writing through them", async () => {
+    dir = await mkdtemp(join(tmpdir(), "herald files "));
+    const files = sandboxFiles(join(dir, "sandbox"));
+    await mkdir(files.dir, { mode: 0o755 });
+    await chmod(files.dir, 0o755);
+    await writeFile(files.env, "old\n", { mode: 0o644 });
+    const elsewhere = join(dir, "elsewhere.json");
+    await writeFile(elsewhere, "untouched\n", { mode: 0o644 });
+    await symlink(elsewhere, files.config);
+    await writeSandboxFiles(files, {
+      config: { EmailSettings: { SMTPPassword: "pw" } },
+      certificate: "-----BEGIN CERTIFICATE-----\n",
+      env: { HERALD_CONFIG_FILE: files.config },
+    });
+    for (const path of [files.config, files.ca, files.env]) {
+      const info = await lstat(path);
+      expect(info.isFile(), path).toBe(true);
+      expect(info.mode & 0o777, path).toBe(0o600);
+    }
+    expect(await readFile(elsewhere, "utf8")).toBe("untouched\n");
+    expect(JSON.parse(await readFile(files.config, "utf8"))).toEqual({
+      EmailSettings: { SMTPPassword: "pw" },
+    });
   });
 });
