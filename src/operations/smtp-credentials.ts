@@ -1,7 +1,7 @@
 // The SMTP credentials custom resource: an IAM access key for the SES sending user, turned into
 // an SES SMTP username and password and stored in SSM under the settings prefix.
 //
-// Create: new key, parameters written. Update with changed properties (a new credentialsSerial,
+// Create: new key, parameters written (the password first). Update with changed properties (a new credentialsSerial,
 // prefix, key or region): a new key and parameters, a new physical id, so CloudFormation then
 // deletes the old resource; that Delete removes the old key only, because the parameters hold
 // the new one by then. Delete: the key and, when they still hold it, the parameters.
@@ -161,13 +161,16 @@ async function createCredentials(
   const names = parameterNames(props);
   const key = await createKey(userName, deps);
   try {
-    await putUsername(names.username, key.accessKeyId, userName, deps);
+    // The password first: it is the write that can fail on the key (KMS), and a failure then
+    // leaves a rotated pair untouched. The other order would leave the new, deleted key id
+    // beside the old password, and every send would fail to log in.
     await putPassword(
       names.password,
       sesSmtpPassword(key.secretAccessKey, props[PROPERTY.region]),
       props,
       deps,
     );
+    await putUsername(names.username, key.accessKeyId, userName, deps);
   } catch (error) {
     // Leave no orphan key behind: the next attempt creates a fresh one.
     await deleteKey(userName, key.accessKeyId, deps).catch((cleanup: unknown) =>

@@ -58,7 +58,10 @@ describe("lambdas/smtp-credentials handler", () => {
     };
     const { result, output } = await captureStdout(() => handler(event, context));
     expect(result.PhysicalResourceId).toBe("AKIAIOSFODNN7EXAMPLE");
-    expect(ssmMock.commandCalls(PutParameterCommand)[1]!.args[0].input.Value).toBe(PASSWORD);
+    const password = ssmMock
+      .commandCalls(PutParameterCommand)
+      .find((call) => call.args[0].input.Type === "SecureString");
+    expect(password!.args[0].input.Value).toBe(PASSWORD);
     expect(output).toContain('"function_request_id":"a-1"');
     expect(output).not.toContain("ResponseURL");
     expect(JSON.stringify(result) + output).not.toContain(SECRET);

@@ -147,16 +147,16 @@ describe("Create", () => {
     });
     expect(puts()).toEqual([
       expect.objectContaining({
-        Name: "/herald/EmailSettings/SMTPUsername",
-        Value: KEY_1,
-        Type: "String",
-        Overwrite: true,
-      }),
-      expect.objectContaining({
         Name: "/herald/EmailSettings/SMTPPassword",
         Value: PASSWORD,
         Type: "SecureString",
         KeyId: KMS_KEY,
+        Overwrite: true,
+      }),
+      expect.objectContaining({
+        Name: "/herald/EmailSettings/SMTPUsername",
+        Value: KEY_1,
+        Type: "String",
         Overwrite: true,
       }),
     ]);
@@ -236,7 +236,7 @@ describe("Update", () => {
     const { response, visible } = await run(update(KEY_1, { ...properties, Serial: "2" }));
     expect(response?.PhysicalResourceId).toBe(KEY_2);
     expect(iamMock.commandCalls(DeleteAccessKeyCommand)).toHaveLength(0); // the old key goes in the Delete that follows
-    expect(puts().map((p) => p.Value)).toEqual([KEY_2, sesSmtpPassword(SECRET_2, "eu-central-1")]);
+    expect(puts().map((p) => p.Value)).toEqual([sesSmtpPassword(SECRET_2, "eu-central-1"), KEY_2]);
     expectNoSecret(visible);
   });
 
@@ -255,6 +255,25 @@ describe("Update", () => {
     expect(output).toContain("smtp-credentials.parameters-kept");
   });
 
+  it("leaves both parameters on the old key when the new password cannot be stored", async () => {
+    // The password goes first: a username written before a failed password write would pair
+    // the new (then deleted) key id with the old password, and every send would fail to log in.
+    iamMock.on(CreateAccessKeyCommand).resolves({
+      AccessKey: { UserName: "u", AccessKeyId: KEY_2, SecretAccessKey: SECRET_2, Status: "Active" },
+    });
+    iamMock.on(DeleteAccessKeyCommand).resolves({});
+    ssmMock
+      .on(PutParameterCommand, { Type: "String" })
+      .resolves({ Version: 2 })
+      .on(PutParameterCommand, { Type: "SecureString" })
+      .rejects(Object.assign(new Error("denied"), { name: "AccessDeniedException" }));
+    const { error, visible } = await run(update(KEY_1, { ...properties, Serial: "2" }));
+    expect(error).toMatchObject({ code: "EPUTPARAMETER" });
+    expect(puts().map((p) => p.Name)).toEqual(["/herald/EmailSettings/SMTPPassword"]);
+    expect(iamMock.commandCalls(DeleteAccessKeyCommand)[0]!.args[0].input.AccessKeyId).toBe(KEY_2);
+    expectNoSecret(visible);
+  });
+
   it("rotates into the new prefix when the prefix changes", async () => {
     iamMock.on(CreateAccessKeyCommand).resolves({
       AccessKey: { UserName: "u", AccessKeyId: KEY_2, SecretAccessKey: SECRET_2, Status: "Active" },
@@ -263,8 +282,8 @@ describe("Update", () => {
     const { response } = await run(update(KEY_1, { ...properties, ParameterPrefix: "/acme/mail" }));
     expect(response?.Data?.PasswordParameterName).toBe("/acme/mail/EmailSettings/SMTPPassword");
     expect(puts().map((p) => p.Name)).toEqual([
-      "/acme/mail/EmailSettings/SMTPUsername",
       "/acme/mail/EmailSettings/SMTPPassword",
+      "/acme/mail/EmailSettings/SMTPUsername",
     ]);
   });
 });
