@@ -8,6 +8,7 @@ export const usage = `Usage: herald ses-smtp-password --region REGION [--json] <
 
 Reads an IAM secret access key on standard input and prints the Amazon SES SMTP password
 derived from it for REGION (SMTP credentials work only in the region they were derived for).
+On a terminal it asks for the key and does not show what is typed.
 The SMTP username is the key's access key id. The IAM user needs ses:SendRawEmail.
 
 Options:
@@ -21,10 +22,43 @@ Example:
 Exit codes: 0 printed, 2 usage error or unreadable input.
 `;
 
-/** Standard input as text; on a terminal, says what to type (the key is not echoed back). */
+/**
+ * One line typed on a terminal, not shown on it: raw mode turns the terminal's echo off
+ * (and its line editing, so backspace is handled here). Enter or Ctrl-D ends the line,
+ * Ctrl-C cancels. The terminal is given back as it was in every case.
+ */
+export function readHiddenLine(input: NodeJS.ReadStream, io: CliIo, prompt: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let line = "";
+    const finish = (error?: UsageError) => {
+      input.off("data", onData);
+      input.setRawMode(false);
+      input.pause();
+      io.stderr("\n");
+      if (error) reject(error);
+      else resolve(line);
+    };
+    const onData = (chunk: Buffer | string) => {
+      for (const char of String(chunk)) {
+        if (char === "\r" || char === "\n" || char === "\u0004") return finish();
+        if (char === "\u0003") return finish(new UsageError("cancelled: no key was read"));
+        if (char === "\u007f" || char === "\b") line = line.slice(0, -1);
+        else line += char;
+      }
+    };
+    input.setEncoding("utf8");
+    // echo off before asking: a key typed right after the prompt is not shown either
+    input.setRawMode(true);
+    io.stderr(prompt);
+    input.on("data", onData);
+    input.resume();
+  });
+}
+
+/** Standard input as text; on a terminal, says what to type and does not show it. */
 async function readStdin(io: CliIo): Promise<string> {
-  if (process.stdin.isTTY) io.stderr("Secret access key, then Enter and Ctrl-D:\n");
-  return text(process.stdin);
+  if (!process.stdin.isTTY) return text(process.stdin);
+  return readHiddenLine(process.stdin, io, "Secret access key (not shown), then Enter: ");
 }
 
 export async function sesSmtpPasswordCommand(
@@ -50,6 +84,13 @@ export async function sesSmtpPasswordCommand(
   if (input === "") throw new UsageError("standard input is empty: pipe the secret access key into it");
   if (/\s/.test(input)) {
     throw new UsageError("standard input must hold one secret access key (one line, no spaces)");
+  }
+  // a key is base64 text: anything else (a byte that is not UTF-8, a control character) would
+  // derive a password that silently never works
+  if (!/^[A-Za-z0-9+/=]+$/.test(input)) {
+    throw new UsageError(
+      'standard input must hold a secret access key: letters, digits, "+" and "/" only (no quotes, no other characters)',
+    );
   }
   const password = sesSmtpPassword(input, region);
   if (values.json) printJson(io, { region, server: `email-smtp.${region}.amazonaws.com`, password });

@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { sesSmtpPasswordCommand } from "../../../../src/cli/commands/ses-smtp-password.ts";
@@ -59,6 +59,8 @@ describe("herald ses-smtp-password", () => {
     { args: ["--region", "eu-west-1"], input: "\n", message: /standard input is empty/ },
     { args: ["--region", "eu-west-1"], input: `${SECRET}\n${SECRET}\n`, message: /one secret access key/ },
     { args: ["--region", "eu-west-1", "--bogus"], input: SECRET, message: /bogus/ },
+    { args: ["--region", "eu-west-1"], input: `${SECRET}\u00ff`, message: /letters, digits, "\+" and "\/"/ },
+    { args: ["--region", "eu-west-1"], input: `${SECRET}\u0000`, message: /letters, digits, "\+" and "\/"/ },
   ])("refuses $message as a usage error without echoing the input", async ({ args, input, message }) => {
     const { io, out } = memoryIo();
     const failure = sesSmtpPasswordCommand(args, io, async () => input);
@@ -80,4 +82,35 @@ describe("herald ses-smtp-password", () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Usage: herald ses-smtp-password --region REGION/);
   });
+
+  // A key typed (or pasted) on a terminal must not be shown on it: script(1) gives herald a
+  // terminal, and everything the terminal shows comes back on script's stdout.
+  it.skipIf(process.platform !== "linux")(
+    "on a terminal, the key typed is not echoed; Enter ends it",
+    async () => {
+      const command = `${join(projectRoot, "node_modules/.bin/herald")} ses-smtp-password --region eu-central-1`;
+      const child = spawn("script", ["-qfec", command, "/dev/null"], {
+        cwd: projectRoot,
+        env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, TERM: "dumb" },
+      });
+      let shown = "";
+      let typed = false;
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+        shown += chunk;
+        // type the key once herald asks for it
+        if (!typed && shown.includes("Secret access key")) {
+          typed = true;
+          child.stdin.write(`${SECRET}\r`);
+        }
+      });
+      // a herald still waiting for more input must not outlive the test
+      const timer = setTimeout(() => child.kill(), 15_000);
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      clearTimeout(timer);
+      expect(shown).toContain(PASSWORD);
+      expect(shown).not.toContain(SECRET);
+      expect(code).toBe(0);
+    },
+    20_000,
+  );
 });
