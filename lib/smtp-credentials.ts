@@ -104,7 +104,8 @@ export class SmtpCredentials extends Construct {
     role.addToPrincipalPolicy(
       new PolicyStatement({
         sid: "ManageAccessKeys",
-        actions: ["iam:CreateAccessKey", "iam:DeleteAccessKey"],
+        // List: a rotation that is rolled back leaves a key the handler must find and delete.
+        actions: ["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:ListAccessKeys"],
         resources: [this.user.userArn],
       }),
     );

@@ -4,10 +4,17 @@
 // Create: new key, parameters written (the password first). Update with changed properties (a new credentialsSerial,
 // prefix, key or region): a new key and parameters, a new physical id, so CloudFormation then
 // deletes the old resource; that Delete removes the old key only, because the parameters hold
-// the new one by then. Delete: the key and, when they still hold it, the parameters.
+// the new one by then. A key of the user that CloudFormation no longer tracks (a rotation rolled
+// back) is deleted before the new one is made. Delete: the key and, when they still hold it,
+// the parameters.
 //
 // Neither the secret access key nor the password is ever returned, logged or put in an error.
-import { CreateAccessKeyCommand, DeleteAccessKeyCommand, type IAMClient } from "@aws-sdk/client-iam";
+import {
+  CreateAccessKeyCommand,
+  DeleteAccessKeyCommand,
+  ListAccessKeysCommand,
+  type IAMClient,
+} from "@aws-sdk/client-iam";
 import {
   DeleteParametersCommand,
   GetParameterCommand,
@@ -208,6 +215,35 @@ async function deleteKey(userName: string, accessKeyId: string, deps: SmtpCreden
   }
 }
 
+/**
+ * Deletes the user's keys other than `current` (the one CloudFormation knows) before a new key
+ * is made. There is one only when a rotation is rolled back: the old key still exists (its
+ * Delete comes only after a successful update), the parameters hold the new one, and a third
+ * key would exceed IAM's limit of two, leaving the stack in UPDATE_ROLLBACK_FAILED.
+ */
+async function deleteStaleKeys(userName: string, current: string, deps: SmtpCredentialsDeps): Promise<void> {
+  let keys;
+  try {
+    keys = (await deps.iam.send(new ListAccessKeysCommand({ UserName: userName })))?.AccessKeyMetadata ?? [];
+  } catch (error) {
+    throw new SmtpCredentialsError(
+      "ELISTKEYS",
+      `ListAccessKeys of IAM user ${userName} failed (${describe(error)})`,
+      "check the function's iam:ListAccessKeys permission on the SMTP user",
+      { cause: error },
+    );
+  }
+  for (const { AccessKeyId: stale } of keys) {
+    if (stale === undefined || stale === current) continue;
+    deps.logger.info("deleting a key left by a rolled-back rotation", {
+      event: "smtp-credentials.stale-key",
+      userName,
+      accessKeyId: stale,
+    });
+    await deleteKey(userName, stale, deps);
+  }
+}
+
 /** Deletes the two parameters when they still hold `accessKeyId` (not after a rotation). */
 async function deleteParametersOf(
   accessKeyId: string,
@@ -277,6 +313,7 @@ export async function handleSmtpCredentials(
         event: "smtp-credentials.rotating",
         previousAccessKeyId: event.PhysicalResourceId,
       });
+      await deleteStaleKeys(props[PROPERTY.userName], event.PhysicalResourceId, deps);
       return createCredentials(props, deps);
     }
     case "Delete": {

@@ -5,6 +5,7 @@ import {
   DeleteAccessKeyCommand,
   IAMClient,
   LimitExceededException,
+  ListAccessKeysCommand,
   NoSuchEntityException,
 } from "@aws-sdk/client-iam";
 import {
@@ -271,6 +272,43 @@ describe("Update", () => {
     expect(error).toMatchObject({ code: "EPUTPARAMETER" });
     expect(puts().map((p) => p.Name)).toEqual(["/herald/EmailSettings/SMTPPassword"]);
     expect(iamMock.commandCalls(DeleteAccessKeyCommand)[0]!.args[0].input.AccessKeyId).toBe(KEY_2);
+    expectNoSecret(visible);
+  });
+
+  it("rolls back a rotation within IAM's two keys: the key no parameter holds goes before a new one", async () => {
+    // A rotation (KEY_1 -> KEY_2) succeeded here, then another resource failed: CloudFormation
+    // sends an Update back to the old serial for KEY_2 while KEY_1 still exists (its Delete only
+    // comes after a successful update). A third key would exceed the limit: UPDATE_ROLLBACK_FAILED.
+    const KEY_3 = "AKIAJ55QH8DHBEXAMPLE";
+    iamMock.on(ListAccessKeysCommand).resolves({
+      AccessKeyMetadata: [
+        { UserName: "herald-smtp", AccessKeyId: KEY_1, Status: "Active" },
+        { UserName: "herald-smtp", AccessKeyId: KEY_2, Status: "Active" },
+      ],
+    });
+    iamMock.on(DeleteAccessKeyCommand).resolves({});
+    // As IAM does: a third key is refused.
+    iamMock.on(CreateAccessKeyCommand).callsFake(() => {
+      if (iamMock.commandCalls(DeleteAccessKeyCommand).length === 0) {
+        throw new LimitExceededException({
+          message: "Cannot exceed quota for AccessKeysPerUser: 2",
+          $metadata: {},
+        });
+      }
+      return { AccessKey: { UserName: "u", AccessKeyId: KEY_3, SecretAccessKey: SECRET, Status: "Active" } };
+    });
+    ssmMock.on(PutParameterCommand).resolves({ Version: 3 });
+    const { response, error, visible } = await run(update(KEY_2, properties, { ...properties, Serial: "2" }));
+    expect(error).toBeUndefined();
+    expect(response?.PhysicalResourceId).toBe(KEY_3);
+    expect(iamMock.commandCalls(ListAccessKeysCommand)[0]!.args[0].input).toEqual({
+      UserName: "herald-smtp",
+    });
+    expect(iamMock.commandCalls(DeleteAccessKeyCommand).map((c) => c.args[0].input)).toEqual([
+      { UserName: "herald-smtp", AccessKeyId: KEY_1 },
+    ]);
+    const order = iamMock.calls().map((c) => c.args[0].constructor.name);
+    expect(order.indexOf("DeleteAccessKeyCommand")).toBeLessThan(order.indexOf("CreateAccessKeyCommand"));
     expectNoSecret(visible);
   });
 
