@@ -62,6 +62,13 @@ try {
   process.exit(EXIT_USAGE);
 }
 
+// The sandbox talks to its own servers only, and hands its handlers every AWS variable they
+// need. The SDK also reads the shell's AWS_* variables by itself (a profile, FIPS or dual-stack
+// endpoints, which refuse a custom endpoint): none of them may bend the sandbox.
+for (const name of Object.keys(process.env)) {
+  if (name.startsWith("AWS_")) delete process.env[name];
+}
+
 // Quiet by default: the summary is the output. Powertools Metrics reads this when it is
 // constructed, and the handlers' modules construct theirs on import: set it, then import.
 if (!verbose) process.env.POWERTOOLS_METRICS_DISABLED ??= "true";

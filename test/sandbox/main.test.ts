@@ -39,7 +39,15 @@ function escape(text: string): string {
 
 describe("npm start -- --once", () => {
   it("runs every handler with its expected outcome, prints the summary and exits 0 at once", async () => {
-    const run = await sandbox(["--once"]);
+    // AWS and Mattermost settings in the user's shell do not reach the sandbox's handlers or
+    // clients: it talks to its own servers only (FIPS or dual-stack endpoints refuse a custom one)
+    const run = await sandbox(["--once"], {
+      AWS_USE_FIPS_ENDPOINT: "true",
+      AWS_USE_DUALSTACK_ENDPOINT: "true",
+      AWS_PROFILE: "no-such-profile",
+      AWS_ENDPOINT_URL: "http://127.0.0.1:1",
+      MM_EMAILSETTINGS_SMTPSERVER: "smtp.invalid",
+    });
     const { code, msAfterLastOutput } = await run.exited;
     const output = run.output();
     expect(code, output).toBe(0);
