@@ -1,6 +1,7 @@
 import { runSecurityCheck, type SecurityCheckSummary } from "../../operations/security-check.ts";
 import { parseSecurityCheckConfig } from "../../security/config.ts";
 import { openStateStore } from "../../security/open-store.ts";
+import { printable } from "../format.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printJson, type CliIo } from "../io.ts";
 import { loadSettingsOrReport } from "../load-or-usage.ts";
 import { openCliRuntime } from "../settings-options.ts";
@@ -68,7 +69,7 @@ export async function securityCheckCommand(args: string[], io: CliIo): Promise<n
 }
 
 export function formatSummary(summary: SecurityCheckSummary): string {
-  if (summary.skippedReason) return `security check skipped: ${summary.skippedReason}\n`;
+  if (summary.skippedReason) return `security check skipped: ${printable(summary.skippedReason)}\n`;
   const lines = [
     `security check: ${summary.checked} bulletin(s) listed, ${summary.applicable} for this version, ` +
       `${summary.sent} email(s) sent, ${summary.skipped} already sent or in progress`,
@@ -77,7 +78,8 @@ export function formatSummary(summary: SecurityCheckSummary): string {
     lines.push(`${summary.errors.length} error(s):`);
     for (const error of summary.errors) {
       const where = [error.bulletin && `bulletin ${error.bulletin}`, error.admin].filter(Boolean).join(", ");
-      lines.push(`  [${error.stage}]${where ? ` ${where}:` : ""} ${error.message}`);
+      // messages carry what the feed or an SMTP server said: escaped like any server text
+      lines.push(`  [${error.stage}]${where ? ` ${printable(where)}:` : ""} ${printable(error.message)}`);
     }
   }
   return `${lines.join("\n")}\n`;

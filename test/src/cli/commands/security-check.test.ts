@@ -6,6 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { formatSummary } from "../../../../src/cli/commands/security-check.ts";
 import type { SecurityCheckSummary } from "../../../../src/operations/security-check.ts";
 import { startDynalite, type TestDynamo } from "../../../helpers/dynalite.ts";
 import { startFeedServer, type TestFeedServer } from "../../../helpers/feed-server.ts";
@@ -168,5 +169,27 @@ describe.each([
     const ids = feed.requests.filter((r) => r.path === "/security").map((r) => r.query.id);
     expect(ids).toHaveLength(2);
     expect(ids[1]).toBe(ids[0]);
+  });
+});
+
+describe("formatSummary", () => {
+  it("escapes control characters in what a server said (an SMTP reply to a send)", () => {
+    const text = formatSummary({
+      checked: 1,
+      applicable: 1,
+      sent: 0,
+      skipped: 0,
+      errors: [
+        {
+          stage: "send",
+          bulletin: "MMSA-1",
+          admin: "ops@example.com",
+          message: "550 \u001b[2Jno\r\nfaked: line",
+        },
+      ],
+    } as SecurityCheckSummary);
+    expect(text).not.toMatch(/[\u001b\r]/);
+    expect(text).toContain("550 \\u001b[2Jno\\r\\nfaked: line");
+    expect(text.trimEnd().split("\n")).toHaveLength(3);
   });
 });
