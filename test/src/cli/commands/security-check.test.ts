@@ -188,7 +188,8 @@ describe("formatSummary", () => {
         },
       ],
     } as SecurityCheckSummary);
-    expect(text).not.toMatch(/[\u001b\r]/);
+    expect(text).not.toContain("\u001b");
+    expect(text).not.toContain("\r");
     expect(text).toContain("550 \\u001b[2Jno\\r\\nfaked: line");
     expect(text.trimEnd().split("\n")).toHaveLength(3);
   });
