@@ -109,7 +109,16 @@ function messagePage(mail: CapturedMail, parsed: ParsedMail): string {
 }
 
 export async function startMailPage(options: MailPageOptions): Promise<MailPage> {
+  // Host names this page answers to; set once it listens (no request comes before).
+  let ownHosts = new Set<string>();
   const server: Server = createServer((request, response) => {
+    // DNS rebinding: a site whose name is made to resolve to 127.0.0.1 would read the page
+    // from the browser of whoever runs the sandbox. Only its own names are answered.
+    if (!ownHosts.has((request.headers.host ?? "").toLowerCase())) {
+      response.writeHead(403, { "content-type": "text/plain; charset=utf-8" });
+      response.end("open this page at its 127.0.0.1 or localhost address\n");
+      return;
+    }
     void (async () => {
       const messages = await options.messages();
       const path = new URL(request.url ?? "/", "http://127.0.0.1").pathname;
@@ -142,6 +151,7 @@ export async function startMailPage(options: MailPageOptions): Promise<MailPage>
     });
   });
   const port = await listenOnLoopback(server, options.port ?? 0);
+  ownHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
   return {
     url: `http://127.0.0.1:${port}/`,
     port,

@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMailPage, type CapturedMail, type MailPage } from "../../sandbox/mail-page.ts";
 import { composeMessage } from "../../src/mail/compose.ts";
@@ -71,5 +72,28 @@ describe("the sandbox mail page", () => {
   it("serves the raw message and 404 for an unknown one", async () => {
     expect(await (await fetch(`${page.url}messages/m1/raw`)).text()).toContain("Message-ID:");
     expect((await fetch(`${page.url}messages/nope`)).status).toBe(404);
+  });
+
+  // DNS rebinding: a web page's own host name made to resolve to 127.0.0.1 would otherwise
+  // read every caught message from the browser of whoever runs the sandbox
+  it.each([
+    ["evil.example", 403],
+    [`evil.example:${0}`, 403],
+    ["127.0.0.1:PORT", 200],
+    ["localhost:PORT", 200],
+  ])("answers a request for host %s with %i", async (host, status) => {
+    const answer = await new Promise<number>((resolve, reject) => {
+      const sent = request(
+        `${page.url}api/messages`,
+        { headers: { host: host.replace("PORT", String(page.port)) } },
+        (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        },
+      );
+      sent.once("error", reject);
+      sent.end();
+    });
+    expect(answer).toBe(status);
   });
 });
