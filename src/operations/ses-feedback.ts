@@ -98,8 +98,9 @@ export async function handleSesFeedback(event: unknown, deps: SesFeedbackDeps): 
       eventTimestamp: timestamp,
     });
   }
-  const type = feedback[0]!.type;
-  deps.metrics.addMetric(FEEDBACK_METRIC_NAMES[type], MetricUnit.Count, feedback.length);
   const published = await publish(feedback, deps);
+  // Counted once published: the metrics middleware flushes on error too, so a count added
+  // before a failed publish would be emitted again by the retried invocation.
+  deps.metrics.addMetric(FEEDBACK_METRIC_NAMES[feedback[0]!.type], MetricUnit.Count, feedback.length);
   return { eventType: record.eventType, recipients: feedback.length, published };
 }

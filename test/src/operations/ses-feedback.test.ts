@@ -213,6 +213,17 @@ describe("handleSesFeedback", () => {
     expect(ebMock.calls()).toHaveLength(0);
   });
 
+  it("counts nothing when publishing fails: the retried invocation counts the event once", async () => {
+    // Powertools' logMetrics flushes stored metrics on error too: a count added before the
+    // failed publish would be emitted by this attempt and again by the retry.
+    ebMock
+      .on(PutEventsCommand)
+      .rejects(Object.assign(new Error("unavailable"), { name: "InternalException" }));
+    const d = deps();
+    await expect(captureStdout(() => handleSesFeedback(BOUNCE, d))).rejects.toThrow();
+    expect(d.metrics.hasStoredMetrics()).toBe(false);
+  });
+
   it("throws when EventBridge refuses entries, so that Lambda retries", async () => {
     ebMock
       .on(PutEventsCommand)
