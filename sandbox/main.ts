@@ -6,7 +6,7 @@ import { relative, resolve } from "node:path";
 import tls from "node:tls";
 import { parseArgs } from "node:util";
 import { sandboxFiles, writeSandboxFiles } from "./files.ts";
-import { parseSubject } from "./headers.ts";
+import { caughtLine } from "./headers.ts";
 import type { CapturedMail } from "./mail-page.ts";
 import { portProblem, PortVariableError, SANDBOX_SERVERS, sandboxPorts } from "./ports.ts";
 import { createProgress } from "./progress.ts";
@@ -87,8 +87,7 @@ const shown = (path: string) => relative(process.cwd(), path) || path;
 let serving = false;
 function printCaught(mail: CapturedMail): void {
   if (!serving) return;
-  const subject = parseSubject(mail.raw).subject ?? "(no subject)";
-  write(`[smtp] ${mail.envelopeFrom} -> ${mail.envelopeTo.join(", ")}: ${JSON.stringify(subject)}\n`);
+  write(caughtLine(mail));
 }
 
 write(bold("Herald sandbox") + ": the deployed handlers against local servers on 127.0.0.1\n\n");
