@@ -1,5 +1,6 @@
 // SES SMTP credentials (transport `ses-smtp`): an IAM user that may only send raw email from the
-// sender address through the domain identity and its configuration set, and a custom resource
+// sender address through the domain identity and its configuration set (and, for the SES
+// sandbox, the recipients' verified identities), and a custom resource
 // that creates its access key, derives the SES SMTP password and writes SMTPUsername and
 // SMTPPassword (SecureString, customer-managed key) under the settings prefix. A new `serial`
 // rotates them: a new key first, then the old one deleted. The secret never appears in the
@@ -21,7 +22,7 @@ import { SES_SMTP_REGIONS } from "../src/ses/regions.ts";
 import type { IEmailSettings } from "./email-settings-parameters.ts";
 import { createKey } from "./private/key.ts";
 import { HeraldFunction, type HeraldFunctionOptions } from "./private/herald-function.ts";
-import { acknowledgeInvokeVersions } from "./private/nag.ts";
+import { acknowledgeInvokeVersions, acknowledgeWildcard } from "./private/nag.ts";
 import type { ISendingIdentity } from "./sending-domain.ts";
 import { check, isEmailAddress } from "./private/validate.ts";
 
@@ -91,6 +92,24 @@ export class SmtpCredentials extends Construct {
         resources: [props.sendingIdentity.emailIdentityArn, props.sendingIdentity.configurationSetArn],
         conditions: { StringEqualsIgnoreCase: { "ses:FromAddress": props.senderAddress } },
       }),
+    );
+    // In the SES sandbox, SES also authorizes the send on each recipient's (verified) identity:
+    // without this a test to a verified address fails with 554 Access denied. Still only as
+    // the sender; in production SES checks no recipient identity.
+    const anyIdentity = stack.formatArn({ service: "ses", resource: "identity", resourceName: "*" });
+    this.user.addToPolicy(
+      new PolicyStatement({
+        sid: "SandboxRecipients",
+        actions: ["ses:SendRawEmail"],
+        resources: [anyIdentity],
+        conditions: { StringEqualsIgnoreCase: { "ses:FromAddress": props.senderAddress } },
+      }),
+    );
+    acknowledgeWildcard(
+      this.user,
+      anyIdentity,
+      "In the SES sandbox, SES authorizes a send on every recipient's verified identity too; the " +
+        "statement allows sending only as the sender address (ses:FromAddress).",
     );
 
     this.handler = new HeraldFunction(this, "Handler", {

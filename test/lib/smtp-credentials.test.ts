@@ -46,7 +46,8 @@ describe("SmtpCredentials", () => {
 
   it("creates a user that may only send raw email as the sender, through the identity and configuration set", () => {
     const statements = statementsOf(s.template, s.credentials.user);
-    expect(statements).toHaveLength(1);
+    expect(statements).toHaveLength(2);
+    expect(statements.every((st) => st.Condition?.StringEqualsIgnoreCase?.["ses:FromAddress"])).toBe(true);
     expect(statements[0]).toMatchObject({
       Effect: "Allow",
       Action: "ses:SendRawEmail",
@@ -60,6 +61,22 @@ describe("SmtpCredentials", () => {
     expect(
       s.template.toJSON().Resources[logicalId(s.credentials.user)].Properties?.ManagedPolicyArns,
     ).toBeUndefined();
+  });
+
+  it("may send as the sender to verified recipients in the SES sandbox, where SES also authorizes each recipient identity", () => {
+    // In the sandbox SES checks ses:SendRawEmail on every recipient's identity too
+    // (".. not authorized to perform ses:SendRawEmail on resource identity/you@example.net"):
+    // without this the README's sandbox test fails with 554 Access denied.
+    const statements = statementsOf(s.template, s.credentials.user);
+    const sandbox = statements.find((st) =>
+      resources(st).includes(`${ARN}:ses:${REGION_ACCOUNT}:identity/*`),
+    );
+    expect(sandbox).toMatchObject({
+      Effect: "Allow",
+      Action: "ses:SendRawEmail",
+      Condition: { StringEqualsIgnoreCase: { "ses:FromAddress": "notifications@example.com" } },
+    });
+    expect(resources(sandbox!)).toEqual([`${ARN}:ses:${REGION_ACCOUNT}:identity/*`]);
   });
 
   it("keeps the secret out of the template: no AccessKey resource, a custom resource instead", () => {
