@@ -77,7 +77,16 @@ const { SandboxPortError, startSandboxServers } = await import("./start-servers.
 
 const tty = process.stdout.isTTY === true;
 const color = tty && !process.env.NO_COLOR;
-const write = (text: string) => void process.stdout.write(text);
+// `npm start -- --once | head -1`: a reader that goes away is not a failure of the sandbox.
+// Output stops; the flow runs on, so the exit code still says whether every step went right.
+let outputClosed = false;
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE" && error.code !== "ERR_STREAM_DESTROYED") throw error;
+    if (stream === process.stdout) outputClosed = true;
+  });
+}
+const write = (text: string) => void (outputClosed || process.stdout.write(text));
 const bold = (text: string) => (color ? `\x1b[1m${text}\x1b[0m` : text);
 const projectRoot = resolve(import.meta.dirname, "..");
 // HERALD_SANDBOX_DIR: where the settings file and the others go (the tests use a temporary one)

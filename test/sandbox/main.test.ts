@@ -79,6 +79,15 @@ describe("npm start -- --once", () => {
     expect(env).toContain(`NODE_EXTRA_CA_CERTS=${join(run.dir, "ca.pem")}`);
   }, 90_000);
 
+  it("a reader that stops early (| head -1) does not crash it: the flow runs on and the exit code is its verdict", async () => {
+    const run = await sandbox(["--once"]);
+    await run.waitFor(/Herald sandbox/);
+    run.child.stdout?.destroy();
+    const { code } = await run.exited;
+    expect(run.output()).not.toContain("EPIPE");
+    expect(code, run.output()).toBe(0);
+  }, 90_000);
+
   it("exits 2 naming the server and the variable when a port is taken", async () => {
     const blocker = net.createServer();
     const port = await listenOnLoopback(blocker);
