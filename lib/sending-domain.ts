@@ -24,6 +24,7 @@ import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { EVENT_BUS_NAME_ENV } from "../src/constants.ts";
 import { createRecords, outputRecords, type DnsRecord } from "./private/dns-records.ts";
+import { acknowledgeWildcard } from "./private/nag.ts";
 import { HeraldFunction, type HeraldFunctionOptions } from "./private/herald-function.ts";
 import { check, isDnsLabel, isDomainName, isEmailAddress, isWithinDomain } from "./private/validate.ts";
 
@@ -36,7 +37,10 @@ export interface ISendingIdentity {
   readonly emailIdentityArn: string;
   readonly configurationSetName: string;
   readonly configurationSetArn: string;
-  /** ses:SendEmail and ses:SendRawEmail on the identity and the configuration set. */
+  /**
+   * ses:SendEmail and ses:SendRawEmail on the identity and the configuration set (and, for the
+   * SES sandbox, on verified recipient identities, from the domain's addresses only).
+   */
   grantSend(grantee: IGrantable): void;
 }
 
@@ -247,11 +251,30 @@ export class SendingDomain extends Construct implements ISendingIdentity {
   }
 
   grantSend(grantee: IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
+    const principal = grantee.grantPrincipal;
+    principal.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ["ses:SendEmail", "ses:SendRawEmail"],
         resources: [this.emailIdentityArn, this.configurationSetArn],
       }),
     );
+    // In the SES sandbox, SES also authorizes the send on each recipient's verified identity;
+    // only from an address of the domain.
+    const anyIdentity = Stack.of(this).formatArn({ service: "ses", resource: "identity", resourceName: "*" });
+    principal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ["ses:SendEmail", "ses:SendRawEmail"],
+        resources: [anyIdentity],
+        conditions: { StringLike: { "ses:FromAddress": `*@${this.domain}` } },
+      }),
+    );
+    if (principal instanceof Construct) {
+      acknowledgeWildcard(
+        principal,
+        anyIdentity,
+        "In the SES sandbox, SES authorizes a send on every recipient's verified identity too; the " +
+          `statement allows sending only from addresses of ${this.domain} (ses:FromAddress).`,
+      );
+    }
   }
 }

@@ -201,12 +201,27 @@ describe("SendingDomain", () => {
     const domain = new SendingDomain(stack, "D", { domain: "example.com" });
     const sender = new Role(stack, "Sender", { assumedBy: new ServicePrincipal("lambda.amazonaws.com") });
     domain.grantSend(sender);
-    const [statement] = statementsOf(Template.fromStack(stack), sender);
+    const [statement] = statementsOf(Template.fromStack(stack), sender).filter((st) => !st.Condition);
     expect(statement!.Action).toEqual(["ses:SendEmail", "ses:SendRawEmail"]);
     expect(resources(statement!).sort()).toEqual([
       `arn:\${AWS::Partition}:ses:\${AWS::Region}:\${AWS::AccountId}:configuration-set/\${${logicalId(domain.configurationSet)}}`,
       `arn:\${AWS::Partition}:ses:\${AWS::Region}:\${AWS::AccountId}:identity/\${${logicalId(domain.identity)}}`,
     ]);
+  });
+
+  it("lets the grantee send to verified recipients in the SES sandbox, only from the domain", () => {
+    // The sandbox authorizes each recipient's identity too; ses-api sends would get AccessDenied.
+    const stack = freshStack();
+    const domain = new SendingDomain(stack, "D", { domain: "example.com" });
+    const sender = new Role(stack, "Sender", { assumedBy: new ServicePrincipal("lambda.amazonaws.com") });
+    domain.grantSend(sender);
+    const statements = statementsOf(Template.fromStack(stack), sender);
+    const sandbox = statements.find((st) => resources(st).some((r) => r.endsWith(":identity/*")));
+    expect(sandbox).toMatchObject({
+      Action: ["ses:SendEmail", "ses:SendRawEmail"],
+      Condition: { StringLike: { "ses:FromAddress": "*@example.com" } },
+    });
+    expect(nagFindings(stack)).toEqual([]);
   });
 
   it("passes cdk-nag and raises no CDK warning, in both modes", () => {
