@@ -75,7 +75,9 @@ if (!verbose) process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
 const { runFlow } = await import("./flow.ts");
 const { SandboxPortError, startSandboxServers } = await import("./start-servers.ts");
 
-const tty = process.stdout.isTTY === true;
+// A terminal that takes escape sequences: progress redrawn in place, colour unless NO_COLOR
+// (the CLI's rule too: TERM=dumb cannot move the cursor or colour text).
+const tty = process.stdout.isTTY === true && process.env.TERM !== "dumb";
 const color = tty && !process.env.NO_COLOR;
 // `npm start -- --once | head -1`: a reader that goes away is not a failure of the sandbox.
 // Output stops; the flow runs on, so the exit code still says whether every step went right.

@@ -1,13 +1,14 @@
 // `npm start` as a user runs it: the whole flow against its own servers, the summary, the
 // files for the CLI, serving until Ctrl-C, and the clear refusals (taken port, bad options).
 import { execFile } from "node:child_process";
-import { readFile, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import net from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { listenOnLoopback } from "../../sandbox/servers/listen.ts";
 import { projectRoot } from "../helpers/run-herald.ts";
-import { spawnSandbox, type SandboxProcess } from "./sandbox-process.ts";
+import { ANY_FREE_PORTS, spawnSandbox, type SandboxProcess } from "./sandbox-process.ts";
 
 const STEPS = [
   "start the local servers",
@@ -87,6 +88,33 @@ describe("npm start -- --once", () => {
     expect(run.output()).not.toContain("EPIPE");
     expect(code, run.output()).toBe(0);
   }, 90_000);
+
+  // script(1) gives the sandbox a terminal; TERM=dumb says it cannot take escape sequences
+  it.skipIf(process.platform !== "linux")(
+    "on a dumb terminal: no colour and no cursor movement",
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), "herald-sandbox-dumb-"));
+      try {
+        const shown = await new Promise<string>((resolve, reject) =>
+          execFile(
+            "script",
+            ["-qfec", `${process.execPath} sandbox/main.ts --once`, "/dev/null"],
+            {
+              cwd: projectRoot,
+              env: { ...ANY_FREE_PORTS, PATH: "/usr/bin:/bin", TERM: "dumb", HERALD_SANDBOX_DIR: dir },
+              timeout: 80_000,
+            },
+            (error, stdout) => (error ? reject(error) : resolve(stdout)),
+          ),
+        );
+        expect(shown).toContain("steps had their expected outcome");
+        expect(shown).not.toContain("\u001b");
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    90_000,
+  );
 
   it("exits 2 naming the server and the variable when a port is taken", async () => {
     const blocker = net.createServer();
