@@ -69,9 +69,13 @@ export function readEvents(text: string, source: string): InputRecord[] {
     .filter((record) => record.body !== "");
 }
 
-async function readInput(path: string): Promise<string> {
+async function readInput(path: string, io: CliIo): Promise<string> {
   try {
     if (path !== "-") return await readFile(path, "utf8");
+    // typed or pasted on a terminal: without a word, waiting for input looks like a hang
+    if (process.stdin.isTTY) {
+      io.stderr("reading notification events from standard input (one per line; Ctrl-D ends)\n");
+    }
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks).toString("utf8");
@@ -136,7 +140,10 @@ export async function sendCommand(args: string[], io: CliIo): Promise<number> {
   if (values.events === undefined || values.events.trim() === "") {
     throw new UsageError("--events FILE (or - for stdin) is required");
   }
-  const records = readEvents(await readInput(values.events), values.events === "-" ? "stdin" : values.events);
+  const records = readEvents(
+    await readInput(values.events, io),
+    values.events === "-" ? "stdin" : values.events,
+  );
   const runtime = openCliRuntime(io, values, "herald-send");
   try {
     // a settings source that cannot be read at all is a usage problem, as in the other commands

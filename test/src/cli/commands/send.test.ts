@@ -119,6 +119,29 @@ describe("herald send", () => {
     expect(smtp.messages.some((m) => m.messageId === "<cli-stdin@chat.example.com>")).toBe(true);
   });
 
+  // script(1) gives herald a terminal as stdin: waiting there in silence looks like a hang
+  it.skipIf(process.platform !== "linux")(
+    "--events - on a terminal says it is reading events and how to end them",
+    async () => {
+      const command = `${join(projectRoot, "node_modules/.bin/herald")} send --events - --json`;
+      const child = spawn("script", ["-qfec", command, "/dev/null"], {
+        cwd: projectRoot,
+        env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, TERM: "dumb", ...env() },
+      });
+      let shown = "";
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => (shown += chunk));
+      // end the input (Ctrl-D on an empty line) after a moment
+      const ctrlD = setTimeout(() => child.stdin.write("\u0004"), 1500);
+      const timer = setTimeout(() => child.kill(), 15_000);
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      clearTimeout(ctrlD);
+      clearTimeout(timer);
+      expect(shown).toMatch(/reading notification events from standard input .*Ctrl-D/);
+      expect(code).toBe(0);
+    },
+    20_000,
+  );
+
   it.each([
     [["send"], /--events FILE .* is required/],
     [["send", "--events", "/nonexistent/events.ndjson"], /cannot read the events from \/nonexistent/],
