@@ -13,6 +13,8 @@ export function createTestSendHandler(runtime: Runtime) {
     const report = await testSendEvent(event, {
       sources: runtime.settingsSources,
       deadline: deadlineFrom(context),
+      // With the SES API there are no SMTP settings to test: the test email goes the same way.
+      ...(runtime.config.transport === "ses-api" ? { apiTransport: runtime.transport } : {}),
     });
     runtime.logger.info(report.ok ? "test email sent" : "test email failed", testSendLogFields(report));
     return report;

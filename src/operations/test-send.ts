@@ -1,5 +1,7 @@
 import { describeEventIssues, eventObject, testSendEventSchema } from "../lambda/events.ts";
 import { composeTestEmail } from "../mail/test-email.ts";
+import type { MailTransport, SendOutcome } from "../mail/transport.ts";
+import type { HeraldSettings } from "../settings/model.ts";
 import { hasLineBreak, isValidEmailAddress } from "../net/hosts.ts";
 import type { LoadedSettings, LoadSettingsOptions } from "../settings/load.ts";
 import type { Problem } from "../settings/problems.ts";
@@ -25,6 +27,12 @@ export interface TestSendOptions {
   deadline?: number;
   /** The saved settings, when the caller has already loaded them from `sources`. */
   saved?: LoadedSettings;
+  /**
+   * Send through this transport instead of an SMTP session: the SES v2 API when
+   * HERALD_TRANSPORT is `ses-api`, where no SMTP settings exist to test.
+   * @default a diagnostic SMTP session with the settings
+   */
+  apiTransport?: (settings: HeraldSettings) => MailTransport;
 }
 
 /** The SMTP report, plus what was wrong with the request's settings but did not stop it. */
@@ -83,7 +91,22 @@ async function send(
     );
   }
   const message = await composeTestEmail(effective.settings, to);
+  if (options.apiTransport) {
+    const transport = options.apiTransport(effective.settings);
+    return reportFromOutcome(await transport.send(message, { deadline: options.deadline }));
+  }
   return runSmtpSession({ settings: effective.settings, message, deadline: options.deadline });
+}
+
+/** A send through the transport port, in the report's shape. */
+function reportFromOutcome(outcome: SendOutcome): SmtpReport {
+  if (outcome.ok) return { ok: true, stage: "done", messageId: outcome.messageId };
+  return {
+    ok: false,
+    stage: outcome.stage ?? "data",
+    ...(outcome.error ? { error: outcome.error } : {}),
+    ...(outcome.hint ? { hint: outcome.hint } : {}),
+  };
 }
 
 /** The test-send Lambda's work: the event (`{ "to": ..., "settings": ... }`) checked, then sent. */

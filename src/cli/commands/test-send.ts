@@ -38,7 +38,9 @@ export async function testSendCommand(args: string[], io: CliIo): Promise<number
   const sources = runtime.settingsSources;
   const report = await (async () => {
     const saved = await loadSettingsOrReport(sources, io);
-    return saved && testSend({ to: values.to }, { sources, saved });
+    // As the Lambda does: with the SES API there are no SMTP settings, the email goes that way.
+    const apiTransport = runtime.config.transport === "ses-api" ? { apiTransport: runtime.transport } : {};
+    return saved && testSend({ to: values.to }, { sources, saved, ...apiTransport });
   })().finally(() => runtime.close());
   if (!report) return EXIT_USAGE;
   if (values.json) printJson(io, report);
