@@ -1,28 +1,14 @@
 /** SQS batches and a Lambda context for invoking handlers outside Lambda. */
 import { randomUUID } from "node:crypto";
 import type { Context, SQSEvent } from "aws-lambda";
+import { sqsRecord } from "../src/notifications/batch.ts";
 
 export function sqsBatch(bodies: unknown[]): SQSEvent {
+  // The same record shape as the CLI's (src/notifications/batch.ts).
   return {
-    Records: bodies.map((body) => {
-      const messageId = randomUUID();
-      return {
-        messageId,
-        receiptHandle: messageId,
-        body: typeof body === "string" ? body : JSON.stringify(body),
-        attributes: {
-          ApproximateReceiveCount: "1",
-          SentTimestamp: String(Date.now()),
-          SenderId: "bench",
-          ApproximateFirstReceiveTimestamp: String(Date.now()),
-        },
-        messageAttributes: {},
-        md5OfBody: "",
-        eventSource: "aws:sqs",
-        eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:herald-notifications",
-        awsRegion: "us-east-1",
-      };
-    }),
+    Records: bodies.map((body) =>
+      sqsRecord(typeof body === "string" ? body : JSON.stringify(body), randomUUID()),
+    ),
   };
 }
 

@@ -28,7 +28,7 @@ import type { IEmailSettings } from "./email-settings-parameters.ts";
 import { createKey } from "./private/key.ts";
 import { HeraldFunction, type HeraldFunctionOptions } from "./private/herald-function.ts";
 import { createHeraldTable } from "./private/table.ts";
-import { check } from "./private/validate.ts";
+import { check, checkTransport } from "./private/validate.ts";
 import type { ISendingIdentity } from "./sending-domain.ts";
 
 /** SES's sending rate for a new production account. */
@@ -123,20 +123,7 @@ export class NotificationPipeline extends Construct {
     super(scope, id);
     const name = "NotificationPipeline";
     const transport = props.transport ?? DEFAULT_TRANSPORT;
-    check(
-      name,
-      "transport",
-      transport,
-      TRANSPORTS.includes(transport),
-      `is not one of ${TRANSPORTS.join(", ")}`,
-    );
-    check(
-      name,
-      "sendingIdentity",
-      undefined,
-      transport !== "ses-api" || props.sendingIdentity !== undefined,
-      "is required with transport ses-api",
-    );
+    checkTransport(name, transport, props.sendingIdentity, TRANSPORTS);
     const maxSendRate = props.maxSendRate ?? DEFAULT_MAX_SEND_RATE;
     check(
       name,

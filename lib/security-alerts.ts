@@ -28,7 +28,13 @@ import type { IEmailSettings } from "./email-settings-parameters.ts";
 import { HeraldFunction, type HeraldFunctionOptions } from "./private/herald-function.ts";
 import { acknowledgeInvokeVersions } from "./private/nag.ts";
 import { createHeraldTable } from "./private/table.ts";
-import { check, isEmailAddress, isHttpUrl, isScheduleExpression } from "./private/validate.ts";
+import {
+  check,
+  checkTransport,
+  isEmailAddress,
+  isHttpUrl,
+  isScheduleExpression,
+} from "./private/validate.ts";
 import type { ISendingIdentity } from "./sending-domain.ts";
 
 /** Daily, as Mattermost acts on the feed at most once per 24 hours. */
@@ -125,20 +131,7 @@ export class SecurityAlerts extends Construct {
       'is not a schedule expression: use "rate(1 day)", "rate(4 hours)" or "cron(0 8 * * ? *)"',
     );
     const transport = props.transport ?? DEFAULT_TRANSPORT;
-    check(
-      name,
-      "transport",
-      transport,
-      TRANSPORTS.includes(transport),
-      `is not one of ${TRANSPORTS.join(", ")}`,
-    );
-    check(
-      name,
-      "sendingIdentity",
-      undefined,
-      transport !== "ses-api" || props.sendingIdentity !== undefined,
-      "is required with transport ses-api",
-    );
+    checkTransport(name, transport, props.sendingIdentity, TRANSPORTS);
     if (props.installationId !== undefined) {
       check(
         name,

@@ -83,3 +83,26 @@ export function prefixProblem(prefix: string): string | undefined {
     return `is reserved by AWS: pick another, e.g. ${DEFAULT_PARAMETER_PREFIX}`;
   return undefined;
 }
+
+/** The transport a feature sends with, and the SES identity that `ses-api` needs. */
+export function checkTransport(
+  construct: string,
+  transport: string,
+  sendingIdentity: unknown,
+  transports: readonly string[],
+): void {
+  check(
+    construct,
+    "transport",
+    transport,
+    transports.includes(transport),
+    `is not one of ${transports.join(", ")}`,
+  );
+  check(
+    construct,
+    "sendingIdentity",
+    undefined,
+    transport !== "ses-api" || sendingIdentity !== undefined,
+    "is required with transport ses-api",
+  );
+}
