@@ -48,6 +48,8 @@ export interface TestSmtpServer {
    * session unless the client destroys it (absent on a stand-in without a server)
    */
   openConnections?: number;
+  /** RCPT TO refusals from `recipientFaults` so far, by address (lower case) */
+  recipientRefusals?: ReadonlyMap<string, number>;
   /** stops listening and destroys every open socket; idempotent */
   close(): Promise<void>;
 }
@@ -125,10 +127,13 @@ function addressOf(address: SMTPServerAddress | false | undefined): string {
   return address ? address.address : "";
 }
 
-/** The RCPT TO reply of each address per the faults: counts refusals for `times`. */
-function recipientFaultsFor(faults: RecipientFault[]): (address: string) => ResponseError | undefined {
+/** The RCPT TO reply of each address per the faults, and the refusals so far (for `times`). */
+function recipientFaultsFor(faults: RecipientFault[]): {
+  reply: (address: string) => ResponseError | undefined;
+  refused: ReadonlyMap<string, number>;
+} {
   const refused = new Map<string, number>();
-  return (address) => {
+  const reply = (address: string): ResponseError | undefined => {
     const key = address.toLowerCase();
     const fault = faults.find((f) => f.address.toLowerCase() === key);
     if (!fault) return undefined;
@@ -137,6 +142,7 @@ function recipientFaultsFor(faults: RecipientFault[]): (address: string) => Resp
     refused.set(key, count + 1);
     return smtpError(fault.code, fault.message);
   };
+  return { reply, refused };
 }
 
 /** Starts a well-behaved (unless told otherwise) SMTP server on 127.0.0.1. */
@@ -146,7 +152,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
   const usesTls = secure || starttls;
   const certificate = usesTls ? (options.certificate ?? (await generateTestCertificate())) : undefined;
   const { auth, failAt, requireStarttls, authAfterStarttls, onMessage } = options;
-  const recipientFault = recipientFaultsFor(options.recipientFaults ?? []);
+  const recipientFaults = recipientFaultsFor(options.recipientFaults ?? []);
 
   const messages: ReceivedMessage[] = [];
   const rawSockets = new Set<net.Socket>();
@@ -212,7 +218,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
         callback(smtpError(failAt.code, failAt.message));
         return;
       }
-      callback(recipientFault(address.address));
+      callback(recipientFaults.reply(address.address));
     },
     onData(
       stream: SMTPServerDataStream,
@@ -263,7 +269,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
 
   const port = await listenOnLoopback(smtp.server, options.port ?? 0);
 
-  return serverHandle(
+  const handle = serverHandle(
     port,
     messages,
     () => connections,
@@ -275,6 +281,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
       for (const socket of rawSockets) socket.destroy();
     },
   );
+  return Object.assign(handle, { recipientRefusals: recipientFaults.refused });
 }
 
 /**

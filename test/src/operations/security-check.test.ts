@@ -18,7 +18,6 @@ import { openStateStore } from "../../../src/security/open-store.ts";
 import { loadSettings } from "../../../src/settings/load.ts";
 import { startDynalite, type TestDynamo } from "../../helpers/dynalite.ts";
 import { startFeedServer, type FeedEntry, type TestFeedServer } from "../../helpers/feed-server.ts";
-import { startRejectOnceSmtpServer, type RejectOnceSmtpServer } from "../../helpers/reject-once-smtp.ts";
 import { startSmtpServer, type TestSmtpServer } from "../../helpers/smtp-servers.ts";
 
 const ADMINS = ["ops@example.com", "sec@example.com"];
@@ -72,7 +71,7 @@ const stateKinds: Array<
 async function setup(
   options: {
     state?: "DynamoDB" | "file";
-    smtp?: RejectOnceSmtpServer | TestSmtpServer;
+    smtp?: TestSmtpServer;
     bulletins?: FeedEntry[];
     env?: Record<string, string>;
   } = {},
@@ -171,7 +170,17 @@ describe.each(["DynamoDB", "file"] as const)("security check with the %s store",
   });
 
   it("retries only the administrator whose delivery failed, on the next run", async () => {
-    const smtp = await startRejectOnceSmtpServer({ reject: ["sec@example.com"] });
+    const smtp = await startSmtpServer({
+      starttls: false,
+      recipientFaults: [
+        {
+          address: "sec@example.com",
+          code: 451,
+          message: "4.3.0 Temporary failure, try again later",
+          times: 1,
+        },
+      ],
+    });
     const s = await setup({ state, smtp, bulletins: [BULLETINS[0]!] });
     const first = await s.run();
     expect(first).toMatchObject({ checked: 1, applicable: 1, sent: 1, skipped: 0 });
@@ -188,7 +197,7 @@ describe.each(["DynamoDB", "file"] as const)("security check with the %s store",
     const second = await s.run();
     expect(second).toEqual({ checked: 1, applicable: 1, sent: 1, skipped: 1, errors: [] });
     expect(await deliveries(smtp)).toEqual(["ops@example.com Exact", "sec@example.com Exact"]);
-    expect(smtp.refusals.get("sec@example.com")).toBe(1);
+    expect(smtp.recipientRefusals?.get("sec@example.com")).toBe(1);
   });
 
   it("records nothing when the feed fails: the next good run sends everything", async () => {
