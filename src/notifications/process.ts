@@ -13,6 +13,7 @@ import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/pe
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { renderNotification, type RenderNotificationOptions } from "../mail/render-notification.ts";
+import { SES_ACCOUNT_ERRORS } from "../mail/ses-transport.ts";
 import type { MailTransport, SendOutcome } from "../mail/transport.ts";
 import type { HeraldSettings } from "../settings/model.ts";
 import { createWorkGate, type WorkGate } from "./concurrency.ts";
@@ -115,12 +116,6 @@ const TRANSPORT_STAGES: ReadonlySet<string> = new Set([
   "starttls",
   "auth",
 ]);
-const ACCOUNT_ERRORS: ReadonlySet<string> = new Set([
-  "AccountSuspendedException",
-  "SendingPausedException",
-  "MailFromDomainNotVerifiedException",
-  "NotFoundException",
-]);
 
 function failureFromOutcome(outcome: SendOutcome): Failure & { kind: "retryable" | "permanent" } {
   const error = outcome.error;
@@ -128,7 +123,7 @@ function failureFromOutcome(outcome: SendOutcome): Failure & { kind: "retryable"
   const retryable =
     (error?.retryable ?? true) ||
     TRANSPORT_STAGES.has(outcome.stage ?? "") ||
-    ACCOUNT_ERRORS.has(error?.code ?? "");
+    SES_ACCOUNT_ERRORS.has(error?.code ?? "");
   const failure: Failure & { kind: "retryable" | "permanent" } = {
     kind: retryable ? "retryable" : "permanent",
     code: error?.code ?? "ESEND",
