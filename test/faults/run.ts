@@ -48,6 +48,8 @@ interface Scenario {
   policy?: "at-least-once" | "at-most-once";
   /** no duplicate at all is promised */
   noDuplicates?: boolean;
+  /** SMTPServerTimeout in seconds. @default 1 */
+  stageSeconds?: number;
   smtp?: (recipientOf: (id: string) => void) => Partial<SmtpServerOptions>;
   simulator?: Partial<SimulatorOptions>;
   sesFailAfterStore?: () => boolean;
@@ -80,10 +82,11 @@ const SCENARIOS: Scenario[] = [
     smtp: () => ({ afterData: () => (rand() < 0.2 ? "reset" : undefined) }),
   },
   {
-    name: "slow DATA reply near the deadline (30%, 0.8 s of a 1 s stage)",
+    name: "slow DATA reply near the deadline (30%, 1.2 s of a 2 s stage)",
     events: 30,
     noDuplicates: true,
-    smtp: () => ({ afterData: () => (rand() < 0.3 ? 800 : undefined) }),
+    stageSeconds: 2,
+    smtp: () => ({ afterData: () => (rand() < 0.3 ? 1200 : undefined) }),
   },
   {
     name: "partial 4xx recipients (3 each; 6% 451, 4% 452)",
@@ -213,11 +216,12 @@ async function runScenario(scenario: Scenario): Promise<Figures> {
     table: tableProxy,
     dlq: dlqProxy,
   });
-  const functionTimeoutMs = ses ? SES_FUNCTION_TIMEOUT_MS : SMTP_FUNCTION_TIMEOUT_MS;
+  const stageSeconds = scenario.stageSeconds ?? 1;
+  const functionTimeoutMs = ses ? SES_FUNCTION_TIMEOUT_MS : SMTP_FUNCTION_TIMEOUT_MS * stageSeconds;
   try {
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
-      ...smtpEnv(smtp.port, { MM_EMAILSETTINGS_SMTPSERVERTIMEOUT: "1" }),
+      ...smtpEnv(smtp.port, { MM_EMAILSETTINGS_SMTPSERVERTIMEOUT: String(stageSeconds) }),
       ...dynalite.env,
       AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${tableProxy.port}`,
       AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${dlqProxy.port}`,
@@ -272,11 +276,16 @@ async function runScenario(scenario: Scenario): Promise<Figures> {
       duplicates += n - 1;
       if (n > 1 && !unknownIds.has(pair.split(" ")[0]!)) unexplained += n - 1;
     }
+    // at-most-once gives up an unknown outcome: a recipient it left without the message is
+    // the policy's documented price, counted apart from a lost one
     let lost = 0;
+    let givenUp = 0;
     for (const event of events) {
       for (const to of event.to) {
         const pair = `${event.id} ${to}`;
-        if (!received.has(pair) && !deadLettered.has(pair)) lost += 1;
+        if (received.has(pair) || deadLettered.has(pair)) continue;
+        if (scenario.policy === "at-most-once" && unknownIds.has(event.id)) givenUp += 1;
+        else lost += 1;
       }
     }
     const unknown = [...unknownIds.values()].reduce((a, b) => a + b, 0);
@@ -295,7 +304,9 @@ async function runScenario(scenario: Scenario): Promise<Figures> {
       lost,
       deadLettered: deadLettered.size,
       seconds: Math.round((Date.now() - started) / 100) / 10,
-      promise: broken.length === 0 ? "kept" : `BROKEN: ${broken.join(", ")}`,
+      promise:
+        (broken.length === 0 ? "kept" : `BROKEN: ${broken.join(", ")}`) +
+        (givenUp > 0 ? ` (${givenUp} not received after an unknown outcome, at-most-once)` : ""),
     };
   } finally {
     stopFaults?.();
@@ -323,7 +334,7 @@ console.log("|---|---|---|---|---|---|---|---|---|");
 for (const scenario of SCENARIOS) {
   if (only && !scenario.name.includes(only)) continue;
   const f = await runScenario(scenario);
-  if (f.promise !== "kept") failed += 1;
+  if (f.promise.startsWith("BROKEN")) failed += 1;
   console.log(
     `| ${scenario.name} | ${f.events} | ${f.accepted} | ${f.duplicates} | ${f.unknown} | ${f.lost} | ${f.deadLettered} | ${f.seconds} | ${f.promise} |`,
   );

@@ -73,6 +73,10 @@ export async function runQueue(bodies: string[], options: SimulatorOptions): Pro
         });
       }
       child.once("error", reject);
+      // a worker that dies before it is ready (an import error) must not hang the run
+      child.once("exit", (code, signal) =>
+        reject(new Error(`worker exited before it was ready (${code ?? signal})`)),
+      );
       child.once("message", () => resolve({ child }));
     });
 
