@@ -190,11 +190,11 @@ async function startDynaliteProcess(): Promise<{ process: ChildProcess; env: Rec
   throw new Error("dynalite did not start");
 }
 
-async function runScenario(scenario: Scenario): Promise<Figures> {
+async function runScenario(scenario: Scenario, index: number): Promise<Figures> {
   const started = Date.now();
   const recipientsPer = scenario.recipients ?? 1;
   const events = Array.from({ length: scenario.events }, (_, i) => {
-    const id = `f${seed}-${i}`;
+    const id = `f${seed}-${index}-${i}`;
     // a recipient refused for good makes the message a permanent failure: dead-lettered
     const to = scenario.goneRecipient?.(i)
       ? [`gone${i}@example.com`]
@@ -207,6 +207,8 @@ async function runScenario(scenario: Scenario): Promise<Figures> {
   const dlqProxy = await startTcpProxy(dlq.port);
   const smtp = await startSmtpServer({ starttls: false, ...scenario.smtp?.(() => {}) });
   const ses = scenario.transport === "ses-api" ? await startLocalSes() : undefined;
+  // the emulator keeps one store per process: start each scenario with an empty one
+  await ses?.clear();
   const sesProxy = ses
     ? await startSesFaultProxy(ses.endpoint, scenario.sesFailAfterStore ?? (() => false))
     : undefined;
@@ -331,9 +333,9 @@ console.log(
   "| scenario | events | accepted | duplicates | unknown outcomes | lost recipients | dead-lettered | s | promise |",
 );
 console.log("|---|---|---|---|---|---|---|---|---|");
-for (const scenario of SCENARIOS) {
+for (const [index, scenario] of SCENARIOS.entries()) {
   if (only && !scenario.name.includes(only)) continue;
-  const f = await runScenario(scenario);
+  const f = await runScenario(scenario, index);
   if (f.promise.startsWith("BROKEN")) failed += 1;
   console.log(
     `| ${scenario.name} | ${f.events} | ${f.accepted} | ${f.duplicates} | ${f.unknown} | ${f.lost} | ${f.deadLettered} | ${f.seconds} | ${f.promise} |`,
