@@ -3,7 +3,7 @@
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { composeMessage } from "../../../src/mail/compose.ts";
-import { createSesTransport, sesErrorAsSmtp } from "../../../src/mail/ses-transport.ts";
+import { createSesTransport, sesErrorAsSmtp, sesOutcomeUnknown } from "../../../src/mail/ses-transport.ts";
 import { createSmtpTransport } from "../../../src/mail/smtp-transport.ts";
 import { loadSettings } from "../../../src/settings/load.ts";
 import type { HeraldSettings } from "../../../src/settings/model.ts";
@@ -395,5 +395,18 @@ describe("SES v2 transport: throttling the SDK does not name", () => {
   it("an HTTP 400 under a name the adapter does not know stays permanent", async () => {
     const outcome = await sendAgainst(400, "SomeNewValidationException");
     expect(outcome.error).toMatchObject({ code: "SomeNewValidationException", retryable: false });
+  });
+});
+
+describe("sesOutcomeUnknown", () => {
+  it.each([
+    ["a 500 after the request left", { name: "InternalFailure", $metadata: { httpStatusCode: 500 } }, true],
+    ["a timeout", { name: "TimeoutError", message: "timed out" }, true],
+    ["a reset connection", { name: "Error", code: "ECONNRESET", message: "read ECONNRESET" }, true],
+    ["a refusal (400)", { name: "MessageRejected", $metadata: { httpStatusCode: 400 } }, false],
+    ["throttling (429)", { name: "TooManyRequestsException", $metadata: { httpStatusCode: 429 } }, false],
+    ["a refused connection", { name: "Error", code: "ECONNREFUSED", message: "connect ECONNREFUSED" }, false],
+  ])("%s: %s", (_name, error, unknown) => {
+    expect(sesOutcomeUnknown(error)).toBe(unknown);
   });
 });
