@@ -1,6 +1,6 @@
 /**
- * One record in, exactly one outcome out: parse, claim the id (Powertools idempotency),
- * render, wait for the rate limit, send through the transport port, classify; dead-letter
+ * One record in, exactly one outcome out: parse, wait for the rate limit, claim the id
+ * (Powertools idempotency), render, send through the transport port, classify; dead-letter
  * what can never succeed. Never throws for a record's own failure.
  */
 import type { Context } from "aws-lambda";
@@ -168,7 +168,6 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
           reason: `message: the rendered message is ${size} bytes, over the ${NOTIFICATION_LIMITS.messageBytes}-byte (10 MB) limit`,
         });
       }
-      await deps.rateLimiter.acquire(recipientCount(notification));
       if (deps.deadline !== undefined && now() >= deps.deadline) {
         throw new NotSent({
           kind: "retryable",
@@ -316,6 +315,9 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
     const id = notification.id;
     if (!deps.settings.EmailSettings.SendEmailNotifications) return { kind: "disabled", id };
     const attempt: Attempt = { ran: false };
+    // Wait for the rate limit before claiming the id: a claim taken first could outlive its
+    // lease while waiting (60 s without a deadline) and let another run send the id too.
+    await deps.rateLimiter.acquire(recipientCount(notification));
     try {
       const stored = await sendOnce(notification, attempt);
       if (attempt.sent) return attempt.sent;
