@@ -16,6 +16,7 @@ import { renderNotification, type RenderNotificationOptions } from "../mail/rend
 import { SES_ACCOUNT_ERRORS } from "../mail/ses-transport.ts";
 import type { MailTransport, SendOutcome } from "../mail/transport.ts";
 import type { HeraldSettings } from "../settings/model.ts";
+import { ContentRenderError } from "../smtp/errors.ts";
 import { createWorkGate, type WorkGate } from "./concurrency.ts";
 import type { DeadLetterQueue } from "./dead-letter.ts";
 import { NOTIFICATION_KEY_PREFIX, notificationIdempotencyConfig, type SentRecord } from "./idempotency.ts";
@@ -135,6 +136,18 @@ function failureFromOutcome(outcome: SendOutcome): Failure & { kind: "retryable"
   return failure;
 }
 
+/** Rendering depends on the event's content only: a failure is the same on every retry. */
+function renderFailure(error: unknown): Failure & { kind: "permanent" } {
+  const known = error instanceof ContentRenderError;
+  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return {
+    kind: "permanent",
+    code: "ERENDER",
+    reason: known ? error.message : `event: the message cannot be rendered (${detail})`,
+    hint: known ? error.hint : "Check the event's subject, html and text against the event schema.",
+  };
+}
+
 function recipientCount(notification: Notification): number {
   return notification.to.length + (notification.cc?.length ?? 0) + (notification.bcc?.length ?? 0);
 }
@@ -159,7 +172,11 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
   const sendOnce = makeIdempotent(
     async (notification: Notification, attempt: Attempt): Promise<SentRecord> => {
       attempt.ran = true;
-      const message = await renderNotification(deps.settings, notification, deps.render ?? {});
+      const message = await renderNotification(deps.settings, notification, deps.render ?? {}).catch(
+        (error: unknown) => {
+          throw new NotSent(renderFailure(error));
+        },
+      );
       const size = byteLength(message.raw);
       if (size > NOTIFICATION_LIMITS.messageBytes) {
         throw new NotSent({
