@@ -5,6 +5,7 @@
  */
 import * as z from "zod";
 import { NOTIFICATION_DETAIL_TYPE } from "../constants.ts";
+import { isValidEmailAddress } from "../net/hosts.ts";
 
 /** The limits of one notification; SES's own limits where it has them. */
 export const NOTIFICATION_LIMITS = {
@@ -30,7 +31,11 @@ const VISIBLE_CHARACTER = /[^\s\p{Cc}]/u;
 const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 const TAG_VALUE = /^[A-Za-z0-9_-]+$/;
 
-const address = z.email({ error: "must be a plain email address such as someone@example.com" });
+// Herald's one address rule; JSON Schema's "idn-email" says internationalized domains are welcome.
+const address = z
+  .string({ error: "must be a plain email address such as someone@example.com" })
+  .refine(isValidEmailAddress, { error: "must be a plain email address such as someone@example.com" })
+  .meta({ format: "idn-email" });
 
 function addressList(field: string, min: number) {
   return z
