@@ -19,7 +19,7 @@ export const NOTIFICATION_LIMITS = {
   threadIdChars: 200,
   /** an SES message tag value holds at most 256 characters */
   categoryChars: 256,
-  /** List-Unsubscribe must fit on one header line */
+  /** List-Unsubscribe must fit on one header line: counted percent-encoded, as it is sent */
   unsubscribeUrlChars: 900,
 } as const;
 
@@ -97,6 +97,10 @@ const notificationFields = z.strictObject({
       error: `at most ${NOTIFICATION_LIMITS.unsubscribeUrlChars} characters`,
     })
     .regex(PRINTABLE_ASCII, { error: "must be printable ASCII without spaces (percent-encode the rest)" })
+    // the header carries the URL as URL() writes it: " < > { } | ^ ` become three characters each
+    .refine((url) => new URL(url).href.length <= NOTIFICATION_LIMITS.unsubscribeUrlChars, {
+      error: `at most ${NOTIFICATION_LIMITS.unsubscribeUrlChars} characters once percent-encoded (characters such as " < > { } | count three each)`,
+    })
     .optional()
     .describe("one-click unsubscribe (RFC 8058): List-Unsubscribe and List-Unsubscribe-Post"),
 });
