@@ -53,7 +53,7 @@ const notificationFields = z.strictObject({
     .max(NOTIFICATION_LIMITS.idChars, { error: `at most ${NOTIFICATION_LIMITS.idChars} characters` })
     .regex(NO_CONTROL_CHARACTERS, { error: "must not contain control characters (CR, LF, ...)" })
     .describe(
-      "Idempotency key: an event with an id that was already sent is skipped. A dot-atom id (letters, digits, !#$%&'*+-/=?^_`{|}~ and inner dots) is also the Message-ID's left part, so later events can thread under it with threadId.",
+      "Idempotency key: an event with an id that was already sent is skipped. A dot-atom id (letters, digits, !#$%&'*+-/=?^_`{|}~ and inner dots, at most 200 characters, and not spelled like a digest: n. and 32 base64url characters) is also the Message-ID's left part, so later events can thread under it with threadId; any other id gets a digest.",
     ),
   to: addressList("to", 1).describe("recipients; 1 to 50 in all with cc and bcc"),
   cc: addressList("cc", 0).optional(),
