@@ -14,6 +14,7 @@ import {
   type SecurityCheckSummary,
 } from "../../../src/operations/security-check.ts";
 import { parseSecurityCheckConfig, type StateLocation } from "../../../src/security/config.ts";
+import { securityCheckMetrics } from "../../../src/security/metrics.ts";
 import { openStateStore } from "../../../src/security/open-store.ts";
 import { loadSettings } from "../../../src/settings/load.ts";
 import { startDynalite, type TestDynamo } from "../../helpers/dynalite.ts";
@@ -393,5 +394,42 @@ describe("security check: when it does not run", () => {
     expect(summary.errors.map((e) => e.stage)).toContain("deadline");
     expect(s.smtp.messages).toHaveLength(0);
     expect(await s.run()).toMatchObject({ sent: 4, errors: [] });
+  });
+});
+
+describe("security check: a hostile feed", () => {
+  // 40 applicable bulletins would be 80 emails to two administrators in one run
+  const many: FeedEntry[] = Array.from({ length: 40 }, (_, i) => ({
+    id: `MMSA-${i}`,
+    applies_to_version: "9.11.2",
+  }));
+  const bodies = Object.fromEntries(many.map((b) => [b.id, `<h1>B${b.id.slice(5)}</h1>`]));
+
+  it("emails at most 10 bulletins a run, warns and counts the rest, and sends those on later runs", async () => {
+    const s = await setup({ bulletins: many });
+    for (const [id, body] of Object.entries(bodies)) s.feed.bodies.set(id, body);
+    const first = await s.run();
+    expect(first).toEqual({ checked: 40, applicable: 40, sent: 20, skipped: 0, deferred: 30, errors: [] });
+    expect(s.smtp.messages).toHaveLength(20);
+    expect(s.logs).toContainEqual(
+      expect.objectContaining({
+        level: "warn",
+        attributes: expect.objectContaining({
+          event: "security-check.bulletin-cap",
+          limit: 10,
+          deferred: 30,
+        }),
+      }),
+    );
+    expect(securityCheckMetrics(first)).toContainEqual({ name: "SecurityBulletinsDeferred", value: 30 });
+    // the next run sends the next ten (the sent ones do not count against the cap)
+    expect(await s.run()).toMatchObject({ sent: 20, skipped: 20, deferred: 20 });
+    expect(s.smtp.messages).toHaveLength(40);
+  });
+
+  it("takes its cap from HERALD_SECURITY_MAX_BULLETINS", async () => {
+    const s = await setup({ bulletins: many, env: { HERALD_SECURITY_MAX_BULLETINS: "3" } });
+    for (const [id, body] of Object.entries(bodies)) s.feed.bodies.set(id, body);
+    expect(await s.run()).toMatchObject({ sent: 6, deferred: 37, errors: [] });
   });
 });
