@@ -11,7 +11,7 @@ import type {
 import { securityCheckSkipReason } from "../security/enabled.ts";
 import { describeError, FeedMalformedError } from "../security/errors.ts";
 import { fetchBulletinHtml, listBulletins, type Bulletin, type FeedClientOptions } from "../security/feed.ts";
-import { bulletinApplies } from "../security/match.ts";
+import { appliesToProblem, bulletinApplies } from "../security/match.ts";
 import { sanitizeBulletinHtml } from "../security/sanitize.ts";
 import type { BulletinPair, SecurityStateStore } from "../security/state-store.ts";
 import type { LoadedSettings } from "../settings/load.ts";
@@ -174,6 +174,10 @@ class Run {
       return this.#fail({ stage: "feed", message: describeError(error) });
     }
     this.#summary.checked = bulletins.length;
+    for (const bulletin of bulletins) {
+      const problem = appliesToProblem(bulletin.applies_to_version);
+      if (problem) this.#fail({ bulletin: bulletin.id, stage: "bulletin", message: problem });
+    }
     const applicable = bulletins.filter((b) =>
       bulletinApplies(b.applies_to_version, this.#config.productVersion),
     );

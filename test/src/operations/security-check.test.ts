@@ -242,6 +242,22 @@ describe("security check: the feed", () => {
     expect(s.smtp.messages).toHaveLength(0);
   });
 
+  it("reports a bulletin whose range has an empty || alternative, naming the field, and sends nothing for it", async () => {
+    const s = await setup({
+      bulletins: [{ id: "MMSA-empty-or", applies_to_version: ">=9.0.0 <9.0.5 ||" }, BULLETINS[0]!],
+    });
+    const summary = await s.run();
+    expect(summary).toMatchObject({ checked: 2, applicable: 1, sent: 2 });
+    expect(summary.errors).toEqual([
+      {
+        bulletin: "MMSA-empty-or",
+        stage: "bulletin",
+        message: expect.stringMatching(/^applies_to_version ">=9.0.0 <9.0.5 \|\|" has an empty alternative/),
+      },
+    ]);
+    expect(await deliveries(s.smtp)).toEqual(["ops@example.com Exact", "sec@example.com Exact"]);
+  });
+
   it("does nothing, without errors, when no bulletin applies", async () => {
     const s = await setup({ bulletins: [BULLETINS[2]!, BULLETINS[3]!] });
     expect(await s.run()).toEqual({ checked: 2, applicable: 0, sent: 0, skipped: 0, errors: [] });
