@@ -449,3 +449,19 @@ describe("security check: a hostile feed", () => {
     expect(await s.run()).toMatchObject({ sent: 6, deferred: 37, errors: [] });
   });
 });
+
+describe("security check: messages", () => {
+  it("names a state file error's code once (EISDIR: ..., not EISDIR: EISDIR: ...)", async () => {
+    const s = await setup();
+    const summary = await s.run({
+      openStore: () => openStateStore({ kind: "file", path: dir }, () => dynamo.client),
+    });
+    expect(summary.errors).toEqual([
+      expect.objectContaining({
+        stage: "state",
+        message: expect.stringMatching(/EISDIR: illegal operation/),
+      }),
+    ]);
+    expect(summary.errors[0]!.message).not.toMatch(/EISDIR: EISDIR/);
+  });
+});
