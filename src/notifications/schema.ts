@@ -32,6 +32,12 @@ const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 const TAG_VALUE = /^[A-Za-z0-9_-]+$/;
 
 // Herald's one address rule; JSON Schema's "idn-email" says internationalized domains are welcome.
+/** "required: ..." when the field is absent, "must be a string: ..." when it has another type. */
+function requiredString(what: string) {
+  return (issue: { input?: unknown }) =>
+    issue.input === undefined ? `required: ${what}` : `must be a string: ${what}`;
+}
+
 const address = z
   .string({ error: "must be a plain email address such as someone@example.com" })
   .refine(isValidEmailAddress, { error: "must be a plain email address such as someone@example.com" })
@@ -48,7 +54,7 @@ function addressList(field: string, min: number) {
 
 const notificationFields = z.strictObject({
   id: z
-    .string({ error: "required: a string that identifies this notification" })
+    .string({ error: requiredString("a string that identifies this notification") })
     .min(1, { error: "must not be empty" })
     .max(NOTIFICATION_LIMITS.idChars, { error: `at most ${NOTIFICATION_LIMITS.idChars} characters` })
     .regex(NO_CONTROL_CHARACTERS, { error: "must not contain control characters (CR, LF, ...)" })
@@ -59,7 +65,7 @@ const notificationFields = z.strictObject({
   cc: addressList("cc", 0).optional(),
   bcc: addressList("bcc", 0).optional().describe("blind copies: in the envelope, never in a header"),
   subject: z
-    .string({ error: "required: the subject line" })
+    .string({ error: requiredString("the subject line") })
     .min(1, { error: "must not be empty", abort: true })
     .max(NOTIFICATION_LIMITS.subjectChars, {
       error: `at most ${NOTIFICATION_LIMITS.subjectChars} characters`,
@@ -137,7 +143,10 @@ export const eventBridgeEnvelopeSchema = z.looseObject({
   "detail-type": z.literal(NOTIFICATION_DETAIL_TYPE, {
     error: `must be "${NOTIFICATION_DETAIL_TYPE}"`,
   }),
-  detail: z.unknown(),
+  detail: z.unknown().nonoptional({
+    error:
+      'required: the notification (id, to, subject, text or html) in the event\'s "detail"; put the bare notification in the body instead if there is no envelope',
+  }),
 });
 
 /** The contract as JSON Schema (draft 2020-12), as published in examples/. */
