@@ -2,7 +2,7 @@
 // that is worth a warning with the reason, not an info line about an ignored event type.
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { expect, it } from "vitest";
-import { handleSesFeedback } from "../../../src/operations/ses-feedback.ts";
+import { handleSesFeedback, type SesFeedbackDeps } from "../../../src/operations/ses-feedback.ts";
 
 function run(detail: object) {
   const logs: Array<{ level: string; message: string; attributes: Record<string, unknown> }> = [];
@@ -14,8 +14,8 @@ function run(detail: object) {
     { version: "0", id: "evt-1", "detail-type": "Email Bounced", source: "aws.ses", detail },
     {
       eventBridge: new EventBridgeClient({ region: "eu-west-1" }),
-      logger: { info: log("info"), warn: log("warn") },
-      metrics: { addMetric: () => undefined },
+      logger: { info: log("info"), warn: log("warn") } as unknown as SesFeedbackDeps["logger"],
+      metrics: { addMetric: () => undefined } as unknown as SesFeedbackDeps["metrics"],
     },
   );
   return { summary, logs };
