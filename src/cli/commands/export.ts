@@ -116,7 +116,8 @@ export async function exportCommand(args: string[], io: CliIo): Promise<number> 
       io.stderr(`cannot merge into ${printable(path)}: it ${error.message}\n  fix: ${error.hint}\n`);
       return EXIT_USAGE;
     }
-    const mode = await replaceKeepingMode(path, merged);
+    const mode = await written(io, path, () => replaceKeepingMode(path, merged));
+    if (mode === undefined) return EXIT_FAILED;
     file = { path, mode: octal(mode) };
     if (includePassword && (mode & 0o077) !== 0) {
       io.stderr(
@@ -124,8 +125,11 @@ export async function exportCommand(args: string[], io: CliIo): Promise<number> 
       );
     }
   } else if (values.output !== undefined) {
-    await writeOwnerOnly(values.output, content);
-    file = { path: values.output, mode: octal(0o600) };
+    const path = values.output;
+    if ((await written(io, path, () => writeOwnerOnly(path, content).then(() => 0o600))) === undefined) {
+      return EXIT_FAILED;
+    }
+    file = { path, mode: octal(0o600) };
   }
 
   if (values.json) {
@@ -147,6 +151,20 @@ export async function exportCommand(args: string[], io: CliIo): Promise<number> 
     io.stdout(content);
   }
   return EXIT_OK;
+}
+
+/** The mode of the file written, or undefined after saying why it could not be (nothing changed). */
+async function written(io: CliIo, path: string, write: () => Promise<number>): Promise<number | undefined> {
+  try {
+    return await write();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined) throw error;
+    io.stderr(
+      `cannot write ${printable(path)} (${code}); it was left as it was: check the directory exists and is writable\n`,
+    );
+    return undefined;
+  }
 }
 
 const octal = (mode: number) => `0${mode.toString(8).padStart(3, "0")}`;

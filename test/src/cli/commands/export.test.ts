@@ -296,6 +296,12 @@ describe("herald export: files and the password", () => {
     },
   );
 
+  it("says why a file cannot be written (exit 1), and leaves nothing behind", async () => {
+    const run = await herald(["--format", "env", "-o", join(dir, "no-such-dir", "herald.env")], HERALD_ENV);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("herald.env (ENOENT)");
+  });
+
   it("is a usage error without --format, with an unknown one, or --merge with another format", async () => {
     expect((await herald([])).code).toBe(2);
     expect((await herald(["--format", "yaml"])).stderr).toContain(
