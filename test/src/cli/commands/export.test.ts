@@ -13,7 +13,7 @@ import { runCli } from "../../../../src/cli/main.ts";
 import { envVarName } from "../../../../src/constants.ts";
 import { loadSettings } from "../../../../src/settings/load.ts";
 import { SETTINGS, SETTINGS_BY_ANY_PATH, type SettingDefinition } from "../../../../src/settings/model.ts";
-import { projectRoot } from "../../../helpers/run-herald.ts";
+import { projectRoot, runHerald } from "../../../helpers/run-herald.ts";
 
 let dir: string;
 beforeAll(async () => {
@@ -295,6 +295,14 @@ describe("herald export: files and the password", () => {
       expect(asked.stdout).toContain(PASSWORD.slice(0, 8));
     },
   );
+
+  it("runs as the installed binary, its stdout a pipe", async () => {
+    const run = await runHerald(["export", "--format", "env"], HERALD_ENV);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("MM_EMAILSETTINGS_SMTPPORT=465\n");
+    expect(run.stdout).not.toContain(PASSWORD);
+    expect(run.stderr).toContain("EmailSettings.SMTPPassword was left out");
+  });
 
   it("says why a file cannot be written (exit 1), and leaves nothing behind", async () => {
     const run = await herald(["--format", "env", "-o", join(dir, "no-such-dir", "herald.env")], HERALD_ENV);
