@@ -3,7 +3,19 @@
 // config.json) and must give the same settings; --merge changes only the exported keys of
 // a full Mattermost config.json; the password stays out unless asked for.
 import { execFileSync } from "node:child_process";
-import { chmod, lstat, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  chown,
+  lstat,
+  mkdtemp,
+  readFile,
+  readdir,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -234,6 +246,18 @@ describe("herald export --format config --merge", () => {
     expect(text).not.toContain(PASSWORD);
     expect(text).toMatch(/^\{\n {4}"EmailSettings"/);
     expect(run.stderr).toContain("EmailSettings.SMTPPassword was left out: pass --include-password");
+  });
+
+  // As root (a deploy script editing the mattermost user's file), the file stays the user's.
+  it.skipIf(process.getuid?.() !== 0)("keeps the file's owner, and leaves no temporary file", async () => {
+    const sub = await mkdtemp(join(dir, "owned-"));
+    const file = join(sub, "config.json");
+    await writeFile(file, "{}\n", { mode: 0o600 });
+    await chown(file, 4242, 4343);
+    expect((await herald(["--merge", file, "--include-password"], HERALD_ENV)).code).toBe(0);
+    const after = await stat(file);
+    expect([after.uid, after.gid, after.mode & 0o777]).toEqual([4242, 4343, 0o600]);
+    expect(await readdir(sub)).toEqual(["config.json"]);
   });
 
   it("replaces the file a symlink points at, and leaves the link", async () => {
