@@ -22,6 +22,8 @@ export type SettingKind = "bool" | "string" | "int";
 
 export const DEFAULT_SITE_NAME = "Herald";
 export const DEFAULT_SMTP_SERVER = "localhost";
+/** Mattermost's default sender and Reply-To: a placeholder no real server accepts mail from. */
+export const PLACEHOLDER_ADDRESS = "test@example.com";
 export const DEFAULT_SMTP_PORT = "10025";
 export const DEFAULT_SMTP_TIMEOUT_SECONDS = 10;
 /** An hour: far beyond any real server, and far below setTimeout's limit (about 24.8 days). */
@@ -115,8 +117,8 @@ export const settingsSchema = z.object({
       EnableSignUpWithEmail: flag(true, { description: "carried, not used for sending" }),
       EnableEmailInvitations: flag(false, { description: "carried, not used for sending" }),
       FeedbackName: text("", { description: "display name of the sender" }),
-      FeedbackEmail: text("test@example.com", { description: "sender address (From)" }),
-      ReplyToAddress: text("test@example.com", { description: "Reply-To address" }),
+      FeedbackEmail: text(PLACEHOLDER_ADDRESS, { description: "sender address (From)" }),
+      ReplyToAddress: text(PLACEHOLDER_ADDRESS, { description: "Reply-To address" }),
       FeedbackOrganization: text("", { description: 'footer "Sent by ..."' }),
       SMTPServer: text(DEFAULT_SMTP_SERVER, {
         description: 'SMTP host; "" means the default',
