@@ -79,7 +79,7 @@ describe("HeraldStack (hosted zone, bundled as `cdk synth` bundles it)", () => {
       "AWS::SQS::Queue": 3,
       "AWS::DynamoDB::Table": 1,
       "AWS::Lambda::EventSourceMapping": 1,
-      "AWS::Scheduler::Schedule": 1,
+      "AWS::Scheduler::Schedule": 2, // the security check, the SMTP credentials' grace cleanup
       "AWS::SNS::Topic": 1,
       "AWS::CloudWatch::Dashboard": 1,
       "AWS::KMS::Key": 3, // settings, queues, alarm topic
