@@ -48,14 +48,21 @@ function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>${body}</body></html>`;
 }
 
+/** The reason with its reply code in front, once: a server's reply already starts with it. */
+function reasonWithReply(attributes: DeadLetterRecord["attributes"]): string {
+  const reason = attributes.Reason ?? "";
+  const code = attributes.ResponseCode;
+  if (!code || reason.startsWith(`${code} `) || reason.startsWith(`${code}-`)) return reason;
+  return `${code} ${reason}`;
+}
+
 function deadLetterSection(letters: readonly DeadLetterRecord[]): string {
   if (letters.length === 0) return "";
   const rows = letters
     .map(({ attributes: a, receivedAt }) => {
-      const reply = a.ResponseCode ? `${a.ResponseCode} ` : "";
       return (
         `<tr><td>${escapeHtml(a.EventId ?? "-")}</td><td>${escapeHtml(a.ErrorCode ?? "-")}</td>` +
-        `<td>${escapeHtml(reply + (a.Reason ?? ""))}</td><td>${receivedAt.toISOString()}</td></tr>`
+        `<td>${escapeHtml(reasonWithReply(a))}</td><td>${receivedAt.toISOString()}</td></tr>`
       );
     })
     .join("");

@@ -94,7 +94,7 @@ const seconds = (defaultValue: number, meta: MetaOf) =>
 /**
  * Every setting, once: its parser, its default (Mattermost's `SetDefaults`, except the
  * neutral SiteName) and what Herald needs to know about it. The TypeScript types, the
- * defaults, the parsing of env/SSM strings, the sanitized view and the README table (checked
+ * defaults, the parsing of env/SSM strings, the sanitized view and the docs/settings.md table (checked
  * by a test) all derive from this.
  *
  * ConnectionSecurity is read as any string and checked by validation, as Mattermost does:

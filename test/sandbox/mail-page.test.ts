@@ -34,7 +34,18 @@ describe("the sandbox mail page", () => {
             EventId: "n-<1>",
             ErrorCode: "EENVELOPE",
             ResponseCode: "550",
-            Reason: "5.1.1 <x@y> unknown",
+            Reason: "550 5.1.1 <x@y> unknown",
+          },
+        },
+        {
+          messageId: "d2",
+          receivedAt: new Date(),
+          body: "{}",
+          attributes: {
+            EventId: "n-2",
+            ErrorCode: "EMESSAGE",
+            ResponseCode: "554",
+            Reason: "Message rejected",
           },
         },
       ],
@@ -59,6 +70,9 @@ describe("the sandbox mail page", () => {
     expect(body).toContain(
       "<td>n-&#60;1&#62;</td><td>EENVELOPE</td><td>550 5.1.1 &#60;x@y&#62; unknown</td>",
     );
+    // The reply code once: in front of a reason that lacks it, never doubled.
+    expect(body).toContain("<td>n-2</td><td>EMESSAGE</td><td>554 Message rejected</td>");
+    expect(body).not.toContain("550 550");
   });
 
   it("shows one message's headers, text and its HTML in a sandboxed frame", async () => {

@@ -38,6 +38,15 @@ describe("validateLoadedSettings", () => {
     expect(result.valid).toBe(true);
   });
 
+  it("warns about port 25 for a remote server only: Lambda never reaches a loopback one", async () => {
+    const codes = async (server: string) =>
+      (await validate({ SMTPServer: server, SMTPPort: "25" })).problems.map((problem) => problem.code);
+    expect(await codes("smtp.example.com")).toContain("EPORT25");
+    for (const loopback of ["localhost", "127.0.0.1", "::1"]) {
+      expect(await codes(loopback)).not.toContain("EPORT25");
+    }
+  });
+
   const cases: Array<{
     name: string;
     email?: Record<string, unknown>;
