@@ -224,6 +224,29 @@ describe("HeraldStack variants (unbundled)", () => {
     ]);
   });
 
+  it(
+    "hands the credentials keys to SmtpCredentials: grace period, scheduled rotation, previous prefix",
+    () => {
+      const { stack } = synth({
+        ...REQUIRED,
+        credentialsGracePeriod: "0",
+        credentialsRotationInterval: "30 days",
+        parameterPrefix: "/acme",
+        previousParameterPrefix: "/herald",
+      });
+      const credentials = stack.credentials!;
+      expect(credentials.gracePeriod.toSeconds()).toBe(0);
+      expect(credentials.cleanupSchedule).toBeUndefined();
+      expect(credentials.rotationSchedule).toBeDefined();
+      const template = Template.fromStack(stack);
+      const ssm = statementsOf(template, credentials.handler.role).find((st) =>
+        [st.Action].flat().includes("ssm:DeleteParameters"),
+      )!;
+      expect(flat(ssm.Resource)).toContain("parameter/herald/EmailSettings/SMTPUsername");
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
   it("transport ses-api: no SMTP credentials or SMTP settings, SES grants for the sender and the check", () => {
     const { stack, template } = synth({ ...REQUIRED, transport: "ses-api", productVersion: "9.11.2" });
     expect(stack.credentials).toBeUndefined();
