@@ -2,7 +2,6 @@
 // Create / Update / Delete the IAM access key and its SMTPUsername / SMTPPassword parameters)
 // and the scheduled tasks (rotation, grace-period cleanup) that run the same steps outside
 // deployments. The event is never logged; nothing returned holds a secret.
-import { UpdateServiceCommand } from "@aws-sdk/client-ecs";
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { CloudFormationCustomResourceEvent, Context } from "aws-lambda";
@@ -10,6 +9,7 @@ import {
   handleSmtpCredentials,
   handleSmtpCredentialsTask,
   isSmtpCredentialsTask,
+  restartEcsService,
   type SmtpCredentialsDeps,
   type SmtpCredentialsResponse,
   type SmtpCredentialsTaskResult,
@@ -35,9 +35,7 @@ export function createHandler(overrides: HandlerOverrides = {}) {
         ssm: runtime.ssm(),
         logger: runtime.logger,
         deadline: Date.now() + context.getRemainingTimeInMillis() - REPLY_MARGIN_MS,
-        restartService: async ({ cluster, service }) => {
-          await runtime.ecs().send(new UpdateServiceCommand({ cluster, service, forceNewDeployment: true }));
-        },
+        restartService: (service) => restartEcsService(runtime.ecs())(service),
         ...overrides,
       };
       return isSmtpCredentialsTask(event)

@@ -14,6 +14,7 @@
 // the parameters naming another key and leaves everything to the Update.
 //
 // Neither the secret access key nor the password is ever returned, logged or put in an error.
+import { UpdateServiceCommand, type ECSClient } from "@aws-sdk/client-ecs";
 import type { CloudFormationCustomResourceEvent } from "aws-lambda";
 import * as z from "zod";
 import { parameterName } from "../constants.ts";
@@ -97,6 +98,13 @@ function locationOf(props: SmtpCredentialsProperties): PairLocation {
 
 function targetOf(props: SmtpCredentialsProperties): CredentialsTarget {
   return { ...locationOf(props), gracePeriodMs: props[PROPERTY.gracePeriodSeconds] * 1000 };
+}
+
+/** Restarts a service through ECS: a new deployment, whose tasks read the settings at start. */
+export function restartEcsService(ecs: ECSClient): NonNullable<SmtpCredentialsDeps["restartService"]> {
+  return async ({ cluster, service }) => {
+    await ecs.send(new UpdateServiceCommand({ cluster, service, forceNewDeployment: true }));
+  };
 }
 
 /** The ECS services to restart, as the properties name them. */

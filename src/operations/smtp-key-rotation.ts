@@ -5,7 +5,7 @@
 //   prove its SMTP password logs in to the region's SES SMTP endpoint, write the pair (both
 //   parameters or neither), then retire the previous key: at once with no grace period, else
 //   it stays active until the cleanup after the grace period.
-// cleanup: once the key the parameters name is older than the grace period, delete the others.
+// cleanup: once the key the parameters name is older than the grace period, delete the older ones.
 // removeAll: every key of the user, and the pair when it names one of them.
 //
 // No secret is logged, returned or put in an error.
@@ -165,7 +165,8 @@ export async function cleanup(target: CredentialsTarget, deps: RotationDeps): Pr
   const keys = await listKeys(userName, deps);
   const inUse = await readUsername(target, deps);
   const current = keys.find((key) => key.accessKeyId === inUse);
-  const others = keys.filter((key) => key !== current);
+  // Only keys older than the one in use: a newer one belongs to a rotation still proving it.
+  const others = keys.filter((key) => key !== current && (!current || key.created < current.created));
   if (others.length === 0) return [];
   if (!current) {
     // Which key is live is unknown (parameters missing or edited): deleting could cut it off.

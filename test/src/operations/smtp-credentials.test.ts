@@ -4,7 +4,7 @@
 // key of the user (and refuses the ones a test says have not propagated yet). After every step
 // the state is checked: the two parameters name a live key with its own password (or are both
 // absent), at most two keys, and no secret in what was returned, thrown or logged.
-import { IAMClient } from "@aws-sdk/client-iam";
+import { CreateAccessKeyCommand, IAMClient } from "@aws-sdk/client-iam";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { CloudFormationCustomResourceEvent } from "aws-lambda";
@@ -445,6 +445,18 @@ describe("grace period", () => {
     expect(error).toMatchObject({ code: "EPROOF" });
     expect(iam.keys(USER)).toEqual([current]);
     expect(expectWorkingPair()).toBe(current);
+  });
+
+  it("the cleanup never deletes a key newer than the one in use (a rotation still proving it)", async () => {
+    await run(create(graced));
+    const current = inUse()!;
+    clock += 2 * DAY;
+    // What a rotation has made but not yet stored when the hourly cleanup runs.
+    await new IAMClient({ region: REGION }).send(new CreateAccessKeyCommand({ UserName: USER }));
+    const { response } = await run(cleanupTask());
+    expect(response).toEqual({ task: "cleanup", deletedAccessKeyIds: [] });
+    expect(iam.keys(USER)).toHaveLength(2);
+    expect(iam.keys(USER)[0]).toBe(current);
   });
 
   it("the cleanup deletes nothing while the parameters name no key of the user", async () => {
