@@ -23,6 +23,14 @@ describe("the sandbox mail page", () => {
       envelopeTo: message.to,
       raw: String(message.raw),
     });
+    messages.push({
+      id: "s1",
+      via: "ses-api",
+      receivedAt: new Date(),
+      envelopeFrom: message.from,
+      envelopeTo: message.to,
+      raw: String(message.raw),
+    });
     page = await startMailPage({
       messages: async () => messages,
       deadLetters: () => [
@@ -73,6 +81,15 @@ describe("the sandbox mail page", () => {
     // The reply code once: in front of a reason that lacks it, never doubled.
     expect(body).toContain("<td>n-2</td><td>EMESSAGE</td><td>554 Message rejected</td>");
     expect(body).not.toContain("550 550");
+  });
+
+  it("labels the raw message: SMTP's bytes as received, the SES emulator's as its re-export", async () => {
+    const smtp = await (await fetch(`${page.url}messages/m1`)).text();
+    expect(smtp).toContain('href="/messages/m1/raw">raw (as received over SMTP)</a>');
+    const ses = await (await fetch(`${page.url}messages/s1`)).text();
+    expect(ses).toContain(
+      `href="/messages/s1/raw">raw (the SES emulator's re-export, not the bytes Herald sent)</a>`,
+    );
   });
 
   it("shows one message's headers, text and its HTML in a sandboxed frame", async () => {
