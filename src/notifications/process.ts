@@ -1,6 +1,6 @@
 /**
- * One record in, exactly one outcome out: parse, claim the id (Powertools idempotency),
- * render, wait for the rate limit, send through the transport port, classify; dead-letter
+ * One record in, exactly one outcome out: parse, wait for the rate limit, claim the id
+ * (Powertools idempotency), render, send through the transport port, classify; dead-letter
  * what can never succeed. Never throws for a record's own failure.
  */
 import { createHash } from "node:crypto";
@@ -24,6 +24,7 @@ import { SES_ACCOUNT_ERRORS } from "../mail/ses-transport.ts";
 import type { OutgoingMessage } from "../mail/message.ts";
 import type { MailTransport, SendOutcome } from "../mail/transport.ts";
 import type { HeraldSettings } from "../settings/model.ts";
+import { ContentRenderError } from "../smtp/errors.ts";
 import { createWorkGate, type WorkGate } from "./concurrency.ts";
 import type { DeadLetterQueue } from "./dead-letter.ts";
 import { NOTIFICATION_KEY_PREFIX, notificationIdempotencyConfig, type SentRecord } from "./idempotency.ts";
@@ -190,6 +191,18 @@ function failureFromOutcome(outcome: SendOutcome): SendFailure {
   return failure;
 }
 
+/** Rendering depends on the event's content only: a failure is the same on every retry. */
+function renderFailure(error: unknown): Failure & { kind: "permanent" } {
+  const known = error instanceof ContentRenderError;
+  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return {
+    kind: "permanent",
+    code: "ERENDER",
+    reason: known ? error.message : `event: the message cannot be rendered (${detail})`,
+    hint: known ? error.hint : "Check the event's subject, html and text against the event schema.",
+  };
+}
+
 function byteLength(raw: Buffer | string): number {
   return typeof raw === "string" ? Buffer.byteLength(raw) : raw.length;
 }
@@ -259,6 +272,8 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
       const rendered = await renderNotification(deps.settings, notification, {
         ...deps.render,
         ...(round.firstSentAt ? { date: new Date(round.firstSentAt) } : {}),
+      }).catch((error: unknown) => {
+        throw new NotSent(renderFailure(error));
       });
       const size = byteLength(rendered.raw);
       if (size > NOTIFICATION_LIMITS.messageBytes) {
@@ -270,7 +285,6 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
       }
       // The same message; its envelope goes to this round's recipients only.
       const message: OutgoingMessage = { ...rendered, to: round.recipients };
-      await deps.rateLimiter.acquire(message.to.length);
       const transport = deps.transport();
       // A send starts only when its whole bound fits before the invocation ends (with the
       // completing write and the response after it): a transmitted message is never aborted.
@@ -530,6 +544,9 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
       }
       const attempt: Attempt = { ran: false };
       let stored: SentRecord | undefined;
+      // Wait for the rate limit before claiming the round: a claim taken first could outlive
+      // its lease while waiting (60 s without a deadline) and let another run send it too.
+      await deps.rateLimiter.acquire(recipients.length);
       try {
         stored = await sendRound(key, round, attempt);
       } catch (error) {
