@@ -1,4 +1,5 @@
-import { ScanCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
+import { ScanCommand } from "@aws-sdk/client-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { simpleParser } from "mailparser";
@@ -13,13 +14,13 @@ import {
 } from "../../src/notifications/idempotency.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
 import { captureStdout } from "../helpers/capture-stdout.ts";
-import { startDynalite, type TestDynamo } from "../helpers/dynalite.ts";
+import { startDynalite, type TestDynamo } from "../../sandbox/servers/dynalite.ts";
 import {
   startScriptedSmtpServer,
   type ScriptedSmtpServer,
   type SmtpReply,
 } from "../helpers/scripted-smtp.ts";
-import { startLocalSes, type LocalSes } from "../helpers/ses-local.ts";
+import { startLocalSes, type LocalSes } from "../../sandbox/servers/ses.ts";
 import { DLQ_URL, lambdaContext, notification, smtpEnv, sqsEvent } from "./send-notification.fixtures.ts";
 
 const sqs = mockClient(SQSClient);
@@ -105,20 +106,6 @@ async function harness(
       return Items.map((item) => unmarshall(item));
     },
   };
-}
-
-/** A DynamoDB item as plain values (S, N, M, L, BOOL: what idempotency records hold). */
-function plain(value: AttributeValue): unknown {
-  if (value.S !== undefined) return value.S;
-  if (value.N !== undefined) return Number(value.N);
-  if (value.BOOL !== undefined) return value.BOOL;
-  if (value.L !== undefined) return value.L.map(plain);
-  if (value.M !== undefined) return unmarshall(value.M);
-  return null;
-}
-
-function unmarshall(item: Record<string, AttributeValue>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(item).map(([key, value]) => [key, plain(value)]));
 }
 
 /** The sum of a metric over the EMF lines in the output. */
