@@ -12,7 +12,7 @@ import {
 import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/persistence";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
-import { renderNotification, type RenderNotificationOptions } from "../mail/render-notification.ts";
+import { renderNotification, type RenderNotificationOptions } from "./render-notification.ts";
 import { SES_ACCOUNT_ERRORS } from "../mail/ses-transport.ts";
 import type { MailTransport, SendOutcome } from "../mail/transport.ts";
 import type { HeraldSettings } from "../settings/model.ts";

@@ -157,9 +157,11 @@ describe("herald test-send ends with its report", () => {
       expect(run.code).toBe(1);
       const report = JSON.parse(run.stdout);
       expect(report).toMatchObject({ ok: false, stage, error: { code: "ETIMEDOUT" } });
-      // the report comes when the stage's 2 s are up, not later
+      // the report comes when the stage's 2 s are up, not a second budget later (timers fire
+      // late on a busy machine: 2.55 s at a load average of 25 on 2 cores)
       const sessionMs = Object.values(report.timings as Record<string, number>).reduce((a, b) => a + b, 0);
-      expect(sessionMs).toBeLessThan(2500);
+      expect(sessionMs).toBeGreaterThanOrEqual(1900);
+      expect(sessionMs).toBeLessThan(3500);
       // and nothing of the session keeps the process alive after it (a half-closed socket did, 5 s):
       // the exit follows the report no later than it does after a refused connection, give or take 1 s
       const baselineTail = baseline.exitMs - baseline.lastOutputMs;
