@@ -3,7 +3,7 @@ import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { simpleParser } from "mailparser";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createSendNotificationHandler } from "../../lambdas/send-notification.ts";
@@ -342,16 +342,24 @@ describe("send-notification over SMTP (smtp-server) with idempotency in DynamoDB
         HERALD_DEAD_LETTER_QUEUE_URL: "",
         POWERTOOLS_METRICS_DISABLED: "true",
         RACE_EVENT: JSON.stringify(event),
-        // both processes load first (a few seconds on a busy machine), then start together
-        RACE_START_AT: String(Date.now() + 6000),
       };
       const worker = fileURLToPath(new URL("./send-notification.race-worker.ts", import.meta.url));
+      // A barrier, not a clock: each worker says "ready" once loaded (seconds apart on a busy
+      // machine), and both get "go" on stdin together.
+      let ready = 0;
+      const children: ChildProcessWithoutNullStreams[] = [];
       const run = () =>
         new Promise<{ failed: number }>((resolve, reject) => {
-          const child = spawn(process.execPath, [worker], { env, stdio: ["ignore", "pipe", "pipe"] });
+          const child = spawn(process.execPath, [worker], { env, stdio: ["pipe", "pipe", "pipe"] });
+          children.push(child);
           let out = "";
           let err = "";
-          child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+          child.stdout.on("data", (chunk: Buffer) => {
+            const wasReady = out.includes("ready\n");
+            out += chunk.toString();
+            if (!wasReady && out.includes("ready\n") && ++ready === 2)
+              for (const c of children) c.stdin.write("go\n");
+          });
           child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
           child.on("error", reject);
           child.on("close", (code) => {
