@@ -20,10 +20,7 @@ export interface SendOutcome {
   hint?: string;
 }
 
-/**
- * The mail transport port: pooled SMTP or the SES v2 API behind one interface. Adapters
- * never throw from `send`; a failure is a classified outcome.
- */
+/** How one send is bounded. */
 export interface SendOptions {
   /**
    * Epoch ms by which the send must be over (a Lambda's end, less a margin): a send still
@@ -33,6 +30,10 @@ export interface SendOptions {
   deadline?: number;
 }
 
+/**
+ * The mail transport port: pooled SMTP or the SES v2 API behind one interface. Adapters
+ * never throw from `send`; a failure is a classified outcome.
+ */
 export interface MailTransport {
   readonly kind: "smtp" | "ses-api";
   send(message: OutgoingMessage, options?: SendOptions): Promise<SendOutcome>;
