@@ -23,12 +23,16 @@ const SRC_LAYERS = [
   "cli",
 ];
 
-/** The src/ modules the CDK app (lib/) may read: facts shared with the functions, no logic. */
+/**
+ * The src/ modules the CDK app (lib/) may read: facts and pure rules shared with the
+ * functions (no AWS clients, no I/O), so a value is judged the same at synth and at run time.
+ */
 const FACTS_FOR_LIB = [
   "src/constants\\.ts",
   "src/ses/regions\\.ts",
   "src/ses/smtp-credentials-contract\\.ts",
   "src/settings/model\\.ts",
+  "src/net/hosts\\.ts",
 ];
 
 const layerRules = SRC_LAYERS.slice(0, -1).map((layer, index) => ({

@@ -19,6 +19,11 @@ export interface SecurityCheckSummary {
   sent: number;
   /** (bulletin, administrator) pairs already sent, or being sent by an overlapping run */
   skipped: number;
+  /**
+   * applicable bulletins not looked at because the run reached its cap
+   * (HERALD_SECURITY_MAX_BULLETINS); later runs send them. Absent when the cap was not reached.
+   */
+  deferred?: number;
   errors: SecurityCheckIssue[];
   /** why the check did not run at all (it is disabled in the settings) */
   skippedReason?: string;
