@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
-import { startDynalite } from "../test/helpers/dynalite.ts";
+import { startDynalite } from "../sandbox/servers/dynalite.ts";
 import { buildLambda } from "./bundles.ts";
 import type { MemoryWorkerResult } from "./memory-worker.ts";
 import { startSink } from "./smtp-sink.ts";

@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { renderNotification } from "../src/mail/render-notification.ts";
+import { renderNotification } from "../src/notifications/render-notification.ts";
 import { parseNotificationEvent } from "../src/notifications/parse.ts";
 import { loadSettings } from "../src/settings/load.ts";
 import type { RawMessage } from "./raw-smtp-client.ts";

@@ -47,7 +47,7 @@ export const TABLE_NAME_ENV = "HERALD_TABLE_NAME";
 /** SQS queue URL where permanently failed notifications go, with their reason. */
 export const DEAD_LETTER_QUEUE_URL_ENV = "HERALD_DEAD_LETTER_QUEUE_URL";
 
-/** SES configuration set used for `ses-api` sends. */
+/** SES configuration set for SES sends: the API's parameter, or a header over SES SMTP. */
 export const CONFIGURATION_SET_ENV = "HERALD_CONFIGURATION_SET";
 
 /** Emails per second per function instance. */

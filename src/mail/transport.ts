@@ -31,10 +31,7 @@ export interface SendOutcome {
   hint?: string;
 }
 
-/**
- * The mail transport port: pooled SMTP or the SES v2 API behind one interface. Adapters
- * never throw from `send`; a failure is a classified outcome.
- */
+/** How one send is bounded. */
 export interface SendOptions {
   /**
    * Epoch ms after which a send that has not yet transmitted its message is stopped with a
@@ -45,6 +42,10 @@ export interface SendOptions {
   deadline?: number;
 }
 
+/**
+ * The mail transport port: pooled SMTP or the SES v2 API behind one interface. Adapters
+ * never throw from `send`; a failure is a classified outcome.
+ */
 export interface MailTransport {
   readonly kind: "smtp" | "ses-api";
   /**

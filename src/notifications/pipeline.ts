@@ -6,7 +6,7 @@
 import type { Context, SQSEvent } from "aws-lambda";
 import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/persistence";
 import { SEND_RESPONSE_MARGIN_MS } from "../constants.ts";
-import type { RenderNotificationOptions } from "../mail/render-notification.ts";
+import type { RenderNotificationOptions } from "./render-notification.ts";
 import type { Runtime } from "../runtime.ts";
 import type { LoadedSettings } from "../settings/load.ts";
 import { validateLoadedSettings } from "../settings/validate.ts";

@@ -19,7 +19,7 @@ import {
 } from "../constants.ts";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
-import { renderNotification, type RenderNotificationOptions } from "../mail/render-notification.ts";
+import { renderNotification, type RenderNotificationOptions } from "./render-notification.ts";
 import { SES_ACCOUNT_ERRORS } from "../mail/ses-transport.ts";
 import type { OutgoingMessage } from "../mail/message.ts";
 import type { MailTransport, SendOutcome } from "../mail/transport.ts";

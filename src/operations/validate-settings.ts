@@ -2,7 +2,7 @@ import type { SESv2Client } from "@aws-sdk/client-sesv2";
 import type { Transport } from "../constants.ts";
 import { describeEventIssues, eventObject, validateSettingsEventSchema } from "../lambda/events.ts";
 import { emailDomain } from "../net/hosts.ts";
-import { checkSesAccount, type SesAccountStatus, type SesIdentityStatus } from "../ses/account-checks.ts";
+import { checkSesAccount, type SesAccountStatus, type SesIdentityStatus } from "./ses-account-checks.ts";
 import { sesSmtpEndpointRegion } from "../ses/regions.ts";
 import { defaultSettings, type LoadSettingsOptions } from "../settings/load.ts";
 import type { HeraldSettings } from "../settings/model.ts";

@@ -1,4 +1,4 @@
-import type { SecurityCheckSummary } from "../operations/security-check.ts";
+import type { SecurityCheckSummary } from "./summary.ts";
 
 /** The metrics of one run, all counts: a run with any error counts as failed. */
 export function securityCheckMetrics(summary: SecurityCheckSummary): Array<{ name: string; value: number }> {

@@ -1,4 +1,5 @@
 import { HeraldError } from "./errors.ts";
+import { COMMAND_STAGES } from "./command-stages.ts";
 import type { SmtpErrorInfo, SmtpStage } from "./report.ts";
 
 /** The fields of a nodemailer error (and of Herald's own) that classification reads. */
@@ -49,15 +50,6 @@ const HINTS = {
   deadline:
     "The operation was stopped before the Lambda invocation timed out: raise the function's timeout or lower SMTPServerTimeout.",
 } as const;
-
-const COMMAND_STAGES: Array<[RegExp, SmtpStage]> = [
-  [/^AUTH\b/i, "auth"],
-  [/^MAIL\b/i, "mail"],
-  [/^RCPT\b/i, "rcpt"],
-  [/^DATA\b/i, "data"],
-  [/^STARTTLS\b/i, "starttls"],
-  [/^(EHLO|HELO|LHLO)\b/i, "ehlo"],
-];
 
 const NETWORK_CODES = new Set([
   "ECONNREFUSED",

@@ -1,5 +1,5 @@
 import SMTPConnection from "nodemailer/lib/smtp-connection";
-import type { OutgoingMessage } from "../mail/message.ts";
+import type { OutgoingMessage } from "./message.ts";
 import type { HeraldSettings } from "../settings/model.ts";
 import { STARTTLS_PORTS } from "../ses/regions.ts";
 import { classifySmtpError } from "./classify.ts";

@@ -1,15 +1,11 @@
 import { format } from "node:util";
+import { COMMAND_STAGES } from "./command-stages.ts";
 import type { SmtpStage } from "./report.ts";
 
 type LogMeta = { tnx?: string } | undefined;
 
-const CLIENT_STAGES: Array<[RegExp, SmtpStage]> = [
-  [/^STARTTLS/i, "starttls"],
-  [/^AUTH\b/i, "auth"],
-  [/^MAIL FROM/i, "mail"],
-  [/^RCPT TO/i, "rcpt"],
-  [/^DATA/i, "data"],
-];
+// The EHLO stage begins with the greeting's reply (or the STARTTLS upgrade), not the command.
+const CLIENT_STAGES = COMMAND_STAGES.filter(([, stage]) => stage !== "ehlo");
 
 export interface StageListener {
   /** A new stage began (its time starts now). */

@@ -5,8 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { securityAlertCheckHandler } from "../../lambdas/security-alert-check.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
 import { captureStdout } from "../helpers/capture-stdout.ts";
-import { startDynalite, type TestDynamo } from "../helpers/dynalite.ts";
-import { startFeedServer, type TestFeedServer } from "../helpers/feed-server.ts";
+import { startDynalite, type TestDynamo } from "../../sandbox/servers/dynalite.ts";
+import { startFeedServer, type TestFeedServer } from "../../sandbox/servers/feed.ts";
 import { closedPort, startSmtpServer, type TestSmtpServer } from "../helpers/smtp-servers.ts";
 
 const scheduledEvent = {

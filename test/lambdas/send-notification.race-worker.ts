@@ -1,6 +1,7 @@
-// One send-notification invocation in a process of its own, for the race test: it waits
-// until RACE_START_AT (epoch ms) so that two workers claim the same id at the same moment,
-// then prints its batch response as one JSON line.
+// One send-notification invocation in a process of its own, for the race test: loaded, it
+// prints "ready" and waits for a line on stdin (the test sends it once both workers are
+// ready) so that two workers claim the same id at the same moment, then prints its batch
+// response as one JSON line.
 import { createSendNotificationHandler } from "../../lambdas/send-notification.ts";
 import { createRuntime } from "../../src/runtime.ts";
 import { lambdaContext, sqsEvent } from "./send-notification.fixtures.ts";
@@ -8,9 +9,9 @@ import { lambdaContext, sqsEvent } from "./send-notification.fixtures.ts";
 const runtime = createRuntime({ serviceName: "herald-race-worker", env: process.env });
 const handler = createSendNotificationHandler(runtime);
 const event = sqsEvent(JSON.parse(process.env.RACE_EVENT ?? "{}"));
-await new Promise((resolve) =>
-  setTimeout(resolve, Math.max(0, Number(process.env.RACE_START_AT) - Date.now())),
-);
+process.stdout.write("ready\n");
+await new Promise((resolve) => process.stdin.once("data", resolve));
+process.stdin.destroy();
 const response = await handler(event, lambdaContext());
 await runtime.close();
 process.stdout.write(`${JSON.stringify({ failed: response.batchItemFailures.length })}\n`);

@@ -1,8 +1,9 @@
-import { ScanCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
+import { ScanCommand } from "@aws-sdk/client-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { simpleParser } from "mailparser";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createSendNotificationHandler } from "../../lambdas/send-notification.ts";
@@ -13,13 +14,13 @@ import {
 } from "../../src/notifications/idempotency.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
 import { captureStdout } from "../helpers/capture-stdout.ts";
-import { startDynalite, type TestDynamo } from "../helpers/dynalite.ts";
+import { startDynalite, type TestDynamo } from "../../sandbox/servers/dynalite.ts";
 import {
   startScriptedSmtpServer,
   type ScriptedSmtpServer,
   type SmtpReply,
 } from "../helpers/scripted-smtp.ts";
-import { startLocalSes, type LocalSes } from "../helpers/ses-local.ts";
+import { startLocalSes, type LocalSes } from "../../sandbox/servers/ses.ts";
 import { DLQ_URL, lambdaContext, notification, smtpEnv, sqsEvent } from "./send-notification.fixtures.ts";
 
 const sqs = mockClient(SQSClient);
@@ -105,20 +106,6 @@ async function harness(
       return Items.map((item) => unmarshall(item));
     },
   };
-}
-
-/** A DynamoDB item as plain values (S, N, M, L, BOOL: what idempotency records hold). */
-function plain(value: AttributeValue): unknown {
-  if (value.S !== undefined) return value.S;
-  if (value.N !== undefined) return Number(value.N);
-  if (value.BOOL !== undefined) return value.BOOL;
-  if (value.L !== undefined) return value.L.map(plain);
-  if (value.M !== undefined) return unmarshall(value.M);
-  return null;
-}
-
-function unmarshall(item: Record<string, AttributeValue>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(item).map(([key, value]) => [key, plain(value)]));
 }
 
 /** The sum of a metric over the EMF lines in the output. */
@@ -355,16 +342,24 @@ describe("send-notification over SMTP (smtp-server) with idempotency in DynamoDB
         HERALD_DEAD_LETTER_QUEUE_URL: "",
         POWERTOOLS_METRICS_DISABLED: "true",
         RACE_EVENT: JSON.stringify(event),
-        // both processes load first (a few seconds on a busy machine), then start together
-        RACE_START_AT: String(Date.now() + 6000),
       };
       const worker = fileURLToPath(new URL("./send-notification.race-worker.ts", import.meta.url));
+      // A barrier, not a clock: each worker says "ready" once loaded (seconds apart on a busy
+      // machine), and both get "go" on stdin together.
+      let ready = 0;
+      const children: ChildProcessWithoutNullStreams[] = [];
       const run = () =>
         new Promise<{ failed: number }>((resolve, reject) => {
-          const child = spawn(process.execPath, [worker], { env, stdio: ["ignore", "pipe", "pipe"] });
+          const child = spawn(process.execPath, [worker], { env, stdio: ["pipe", "pipe", "pipe"] });
+          children.push(child);
           let out = "";
           let err = "";
-          child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+          child.stdout.on("data", (chunk: Buffer) => {
+            const wasReady = out.includes("ready\n");
+            out += chunk.toString();
+            if (!wasReady && out.includes("ready\n") && ++ready === 2)
+              for (const c of children) c.stdin.write("go\n");
+          });
           child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
           child.on("error", reject);
           child.on("close", (code) => {

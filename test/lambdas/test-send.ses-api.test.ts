@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { invokeTestSend } from "../helpers/lambda.ts";
 import { runHerald } from "../helpers/run-herald.ts";
-import { startLocalSes, type LocalSes } from "../helpers/ses-local.ts";
+import { startLocalSes, type LocalSes } from "../../sandbox/servers/ses.ts";
 
 let ses: LocalSes;
 beforeAll(async () => {

@@ -20,7 +20,7 @@ import { createSendNotificationHandler } from "../../lambdas/send-notification.t
 import { MAX_RECEIVE_COUNT } from "../../src/constants.ts";
 import { sqsRecord } from "../../src/notifications/batch.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
-import { startDynalite } from "../helpers/dynalite.ts";
+import { startDynalite } from "../../sandbox/servers/dynalite.ts";
 import { startScriptedSmtpServer } from "../helpers/scripted-smtp.ts";
 import { DLQ_URL, lambdaContext, smtpEnv } from "../lambdas/send-notification.fixtures.ts";
 

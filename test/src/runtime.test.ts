@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { composeMessage } from "../../src/mail/compose.ts";
 import { createRuntime, RuntimeConfigError, runtimeConfigFrom } from "../../src/runtime.ts";
-import { startLocalSes, type LocalSes } from "../helpers/ses-local.ts";
+import { startLocalSes, type LocalSes } from "../../sandbox/servers/ses.ts";
 
 const CREDENTIALS = {
   AWS_ACCESS_KEY_ID: "AKIDLOCAL",

@@ -1,4 +1,5 @@
 // herald test-send and herald probe, as a user runs them, against loopback SMTP servers.
+import { createServer, type AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { FAULTS, PASSWORD as FAULT_PASSWORD, settingsEnv } from "../../helpers/fault-matrix.ts";
 import { runHerald, runHeraldTimed } from "../../helpers/run-herald.ts";
@@ -137,26 +138,49 @@ describe("herald test-send ends with its report", () => {
       stage: "ehlo",
     },
   ])(
-    "$name with SMTPServerTimeout=2: the report at 2 s, the exit within 0.5 s of it",
+    "$name with SMTPServerTimeout=2: the report at 2 s, the exit as soon after it as a refused connection's",
     async ({ start, stage }) => {
+      const env = (port: number) =>
+        settingsEnv({ SMTPPORT: String(port), CONNECTIONSECURITY: "", SMTPSERVERTIMEOUT: "2" });
+      // The baseline, measured now on this machine: the same command against a closed port
+      // (start-up, a refused connection, the report, the exit), so a busy machine moves both.
+      const baseline = await runHeraldTimed(
+        ["test-send", "--to", "someone@example.com", "--json"],
+        env(await closedPort()),
+      );
+      expect(JSON.parse(baseline.stdout)).toMatchObject({ ok: false, stage: "connect" });
       server = await start();
       const run = await runHeraldTimed(
         ["test-send", "--to", "someone@example.com", "--json"],
-        settingsEnv({ SMTPPORT: String(server.port), CONNECTIONSECURITY: "", SMTPSERVERTIMEOUT: "2" }),
+        env(server.port),
       );
       expect(run.code).toBe(1);
       const report = JSON.parse(run.stdout);
       expect(report).toMatchObject({ ok: false, stage, error: { code: "ETIMEDOUT" } });
-      // the report comes when the stage's 2 s are up, not later
+      // the report comes when the stage's 2 s are up, not a second budget later (timers fire
+      // late on a busy machine: 2.55 s at a load average of 25 on 2 cores)
       const sessionMs = Object.values(report.timings as Record<string, number>).reduce((a, b) => a + b, 0);
-      expect(sessionMs).toBeLessThan(2500);
-      // and nothing of the session keeps the process alive after it (a half-closed socket did, 5 s)
-      expect(run.exitMs - run.lastOutputMs).toBeLessThan(500);
-      // under 3 s on an idle machine (start-up is about 0.4 s); slack for a busy one
-      expect(run.exitMs).toBeLessThan(4500);
+      expect(sessionMs).toBeGreaterThanOrEqual(1900);
+      expect(sessionMs).toBeLessThan(3500);
+      // and nothing of the session keeps the process alive after it (a half-closed socket did, 5 s):
+      // the exit follows the report no later than it does after a refused connection, give or take 1 s
+      const baselineTail = baseline.exitMs - baseline.lastOutputMs;
+      expect(run.exitMs - run.lastOutputMs).toBeLessThan(baselineTail + 1000);
+      // (No bound on the whole run: before the session is start-up, which a busy machine
+      // stretches 2-fold between two runs; bench/ measures it.)
     },
+    60_000, // two `herald` processes: each takes seconds to start on a busy machine
   );
 });
+
+/** A loopback port nothing listens on: one the kernel just gave a server that is now closed. */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
 
 describe("herald probe", () => {
   const noCredentials = { MM_EMAILSETTINGS_SMTPUSERNAME: "", MM_EMAILSETTINGS_SMTPPASSWORD: "" };

@@ -2,7 +2,7 @@
 // as a digest, and no id used as-is can equal the digest of another.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { notificationMessageIdLeft } from "../../../src/mail/render-notification.ts";
+import { notificationMessageIdLeft } from "../../../src/notifications/render-notification.ts";
 
 describe("notificationMessageIdLeft", () => {
   it("uses a dot-atom id as-is and digests any other", () => {

@@ -7,7 +7,7 @@ import { createSesTransport, sesErrorAsSmtp, sesOutcomeUnknown } from "../../../
 import { createSmtpTransport } from "../../../src/mail/smtp-transport.ts";
 import { loadSettings } from "../../../src/settings/load.ts";
 import type { HeraldSettings } from "../../../src/settings/model.ts";
-import { startLocalSes, type LocalSes } from "../../helpers/ses-local.ts";
+import { startLocalSes, type LocalSes } from "../../../sandbox/servers/ses.ts";
 import { startScriptedSmtpServer } from "../../helpers/scripted-smtp.ts";
 import { LOOPBACK, startSmtpServer, startStallInDataServer } from "../../helpers/smtp-servers.ts";
 

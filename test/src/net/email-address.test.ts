@@ -3,7 +3,7 @@
 // (lib/private/validate.ts). Every valid IDNA domain is accepted, in A-label or U-label form.
 import { describe, expect, it } from "vitest";
 import { isEmailAddress } from "../../../lib/private/validate.ts";
-import { renderNotification } from "../../../src/mail/render-notification.ts";
+import { renderNotification } from "../../../src/notifications/render-notification.ts";
 import { isValidEmailAddress } from "../../../src/net/hosts.ts";
 import { parseNotificationEvent } from "../../../src/notifications/parse.ts";
 import { defaultSettings } from "../../../src/settings/load.ts";

@@ -6,7 +6,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startDynalite, type TestDynamo } from "../../helpers/dynalite.ts";
+import { startDynalite, type TestDynamo } from "../../../sandbox/servers/dynalite.ts";
 import { startSmtpServer, type TestSmtpServer } from "../../helpers/smtp-servers.ts";
 import { notification, smtpEnv } from "../../lambdas/send-notification.fixtures.ts";
 

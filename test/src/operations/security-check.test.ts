@@ -17,8 +17,8 @@ import { parseSecurityCheckConfig, type StateLocation } from "../../../src/secur
 import { securityCheckMetrics } from "../../../src/security/metrics.ts";
 import { openStateStore } from "../../../src/security/open-store.ts";
 import { loadSettings } from "../../../src/settings/load.ts";
-import { startDynalite, type TestDynamo } from "../../helpers/dynalite.ts";
-import { startFeedServer, type FeedEntry, type TestFeedServer } from "../../helpers/feed-server.ts";
+import { startDynalite, type TestDynamo } from "../../../sandbox/servers/dynalite.ts";
+import { startFeedServer, type FeedEntry, type TestFeedServer } from "../../../sandbox/servers/feed.ts";
 import { startSmtpServer, type TestSmtpServer } from "../../helpers/smtp-servers.ts";
 
 const ADMINS = ["ops@example.com", "sec@example.com"];

@@ -10,7 +10,7 @@ import {
   FeedUnreachableError,
   FeedUrlError,
 } from "../../../src/security/errors.ts";
-import { startFeedServer, type TestFeedServer } from "../../helpers/feed-server.ts";
+import { startFeedServer, type TestFeedServer } from "../../../sandbox/servers/feed.ts";
 import { closedPort } from "../../helpers/smtp-servers.ts";
 
 const MB = 1024 * 1024;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FeedMalformedError, FeedStatusError } from "../../../src/security/errors.ts";
 import { fetchBulletinHtml, listBulletins } from "../../../src/security/feed.ts";
-import { startFeedServer, type TestFeedServer } from "../../helpers/feed-server.ts";
+import { startFeedServer, type TestFeedServer } from "../../../sandbox/servers/feed.ts";
 
 let feed: TestFeedServer;
 beforeAll(async () => {

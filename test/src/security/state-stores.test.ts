@@ -9,7 +9,7 @@ import { DynamoDbStateStore } from "../../../src/security/dynamodb-store.ts";
 import { ClaimLostError, StateFileError } from "../../../src/security/errors.ts";
 import { FileStateStore } from "../../../src/security/file-store.ts";
 import type { Lease, SecurityStateStore } from "../../../src/security/state-store.ts";
-import { startDynalite, type TestDynamo } from "../../helpers/dynalite.ts";
+import { startDynalite, type TestDynamo } from "../../../sandbox/servers/dynalite.ts";
 
 let dynamo: TestDynamo;
 let dir: string;

@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { formatSummary } from "../../../../src/cli/commands/security-check.ts";
 import type { SecurityCheckSummary } from "../../../../src/operations/security-check.ts";
-import { startDynalite, type TestDynamo } from "../../../helpers/dynalite.ts";
-import { startFeedServer, type TestFeedServer } from "../../../helpers/feed-server.ts";
+import { startDynalite, type TestDynamo } from "../../../../sandbox/servers/dynalite.ts";
+import { startFeedServer, type TestFeedServer } from "../../../../sandbox/servers/feed.ts";
 import { runHerald } from "../../../helpers/run-herald.ts";
 import { startSmtpServer, type TestSmtpServer } from "../../../helpers/smtp-servers.ts";
 

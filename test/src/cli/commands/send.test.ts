@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readEvents } from "../../../../src/cli/commands/send.ts";
-import { startDynalite, type TestDynamo } from "../../../helpers/dynalite.ts";
+import { startDynalite, type TestDynamo } from "../../../../sandbox/servers/dynalite.ts";
 import { projectRoot, runHerald, type HeraldRun } from "../../../helpers/run-herald.ts";
 import { startScriptedSmtpServer, type ScriptedSmtpServer } from "../../../helpers/scripted-smtp.ts";
 import { closedPort } from "../../../helpers/smtp-servers.ts";

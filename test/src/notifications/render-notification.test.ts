@@ -5,7 +5,7 @@ import {
   listId,
   notificationMessageIdLeft,
   renderNotification,
-} from "../../../src/mail/render-notification.ts";
+} from "../../../src/notifications/render-notification.ts";
 import type { OutgoingMessage } from "../../../src/mail/message.ts";
 import { parseNotificationEvent } from "../../../src/notifications/parse.ts";
 import type { Notification } from "../../../src/notifications/schema.ts";

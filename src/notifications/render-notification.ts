@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { MESSAGE_TAG_CATEGORY, MESSAGE_TAG_NOTIFICATION_ID } from "../constants.ts";
-import { DOT_ATOM, NOTIFICATION_LIMITS, type Notification } from "../notifications/schema.ts";
+import { DOT_ATOM, NOTIFICATION_LIMITS, type Notification } from "./schema.ts";
 import type { HeraldSettings } from "../settings/model.ts";
 import {
   composeMessage,
@@ -8,8 +8,8 @@ import {
   messageIdFor,
   prefixedSubject,
   type MessageContent,
-} from "./compose.ts";
-import type { OutgoingMessage } from "./message.ts";
+} from "../mail/compose.ts";
+import type { OutgoingMessage } from "../mail/message.ts";
 
 export interface RenderNotificationOptions {
   /** put Mattermost's `[SiteName] ` in front of the subject. @default false */

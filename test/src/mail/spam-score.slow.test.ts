@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { renderNotification } from "../../../src/mail/render-notification.ts";
+import { renderNotification } from "../../../src/notifications/render-notification.ts";
 import { parseNotificationEvent } from "../../../src/notifications/parse.ts";
 import { defaultSettings } from "../../../src/settings/load.ts";
 

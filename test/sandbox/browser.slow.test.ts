@@ -12,7 +12,7 @@ import { spawnSandbox, type SandboxProcess } from "./sandbox-process.ts";
 const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
 const executablePath = CANDIDATES.find((path) => existsSync(path));
 const skipReason = `chromium not found (${CANDIDATES.join(", ")}); install it with: apt-get install chromium`;
-if (!executablePath) console.warn(`test/sandbox/browser.test.ts SKIPPED: ${skipReason}`);
+if (!executablePath) console.warn(`test/sandbox/browser.slow.test.ts SKIPPED: ${skipReason}`);
 
 // Offline and quiet: nothing but the page on 127.0.0.1.
 const CHROMIUM_FLAGS = [
