@@ -91,8 +91,11 @@ export const NOTIFICATION_DETAIL_TYPE = "Notification";
 /** detail-type of the bounce, complaint, reject, delay and delivery events Herald publishes. */
 export const FEEDBACK_DETAIL_TYPE = "NotificationFeedback";
 
-/** SES message tags the send path sets and the feedback handler reads back. */
-export const MESSAGE_TAG_NOTIFICATION_ID = "id";
+/**
+ * SES message tags the send path sets and the feedback handler reads back. The id is encoded
+ * reversibly (src/ses/message-tags.ts): a tag value cannot hold most characters.
+ */
+export const MESSAGE_TAG_NOTIFICATION_ID = "notification-id";
 export const MESSAGE_TAG_CATEGORY = "category";
 
 /** Security-alert check: the bulletin feed's default base URL. */

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { MESSAGE_TAG_CATEGORY, MESSAGE_TAG_NOTIFICATION_ID } from "../constants.ts";
+import { MESSAGE_TAG_CATEGORY } from "../constants.ts";
 import { DOT_ATOM, NOTIFICATION_LIMITS, type Notification } from "../notifications/schema.ts";
 import type { HeraldSettings } from "../settings/model.ts";
 import {
@@ -9,6 +9,7 @@ import {
   prefixedSubject,
   type MessageContent,
 } from "./compose.ts";
+import { notificationIdTags } from "../ses/message-tags.ts";
 import type { OutgoingMessage } from "./message.ts";
 
 export interface RenderNotificationOptions {
@@ -72,9 +73,9 @@ export function renderNotification(
       "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     };
   }
-  // SES message tags: the feedback handler maps bounces and complaints back by them (the SES
-  // adapter replaces characters a tag value cannot hold).
-  content.tags = { [MESSAGE_TAG_NOTIFICATION_ID]: notification.id };
+  // SES message tags: the feedback handler maps bounces and complaints back by them. The id
+  // is encoded reversibly (a tag value holds [A-Za-z0-9_-] only).
+  content.tags = notificationIdTags(notification.id);
   if (notification.category) content.tags[MESSAGE_TAG_CATEGORY] = notification.category;
   return composeMessage(settings, content);
 }

@@ -2,7 +2,8 @@
 // puts them on EventBridge, turned into one NotificationFeedback per recipient: what an
 // application needs to react (stop mailing an address, flag a notification as undelivered).
 import * as z from "zod";
-import { MESSAGE_TAG_CATEGORY, MESSAGE_TAG_NOTIFICATION_ID } from "../constants.ts";
+import { MESSAGE_TAG_CATEGORY } from "../constants.ts";
+import { notificationIdFromTags } from "./message-tags.ts";
 
 const recipient = z.object({
   emailAddress: z.string(),
@@ -56,7 +57,7 @@ export type FeedbackType = (typeof FEEDBACK_TYPES)[number];
 export interface NotificationFeedback {
   type: FeedbackType;
   recipient: string;
-  /** the notification's `id`, from the message's `id` tag (absent when the message had none) */
+  /** the notification's real `id`, decoded from the message's `notification-id` tags (absent when it had none) */
   notificationId?: string;
   category?: string;
   /** true when SES will not deliver to this address again (hard bounce, complaint) */
@@ -98,7 +99,7 @@ function tag(event: SesEvent, name: string): string | undefined {
 export function feedbackFromSesEvent(event: SesEvent): NotificationFeedback[] {
   const type = feedbackType(event.eventType);
   if (!type) return [];
-  const notificationId = tag(event, MESSAGE_TAG_NOTIFICATION_ID);
+  const notificationId = notificationIdFromTags(event.mail.tags);
   const category = tag(event, MESSAGE_TAG_CATEGORY);
   const base = {
     type,

@@ -24,7 +24,12 @@ const mail = (tags: Record<string, string[]> = {}) => ({
   messageId: "0102018c-ses-message-id",
   destination: ["a@example.net", "b@example.net"],
   commonHeaders: { messageId: "<4f1c@chat.example.com>", subject: "[Herald] hello" },
-  tags: { "ses:configuration-set": ["herald"], id: ["notif-42"], category: ["mention"], ...tags },
+  tags: {
+    "ses:configuration-set": ["herald"],
+    "notification-id": ["notif-42"],
+    category: ["mention"],
+    ...tags,
+  },
 });
 
 /** What SES puts on the default bus (detail = the event publishing record). */
