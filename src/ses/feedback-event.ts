@@ -1,6 +1,7 @@
 // SES event publishing records (bounce, complaint, delivery, reject, delivery delay), as SES
 // puts them on EventBridge, turned into one NotificationFeedback per recipient: what an
 // application needs to react (stop mailing an address, flag a notification as undelivered).
+import { createHash } from "node:crypto";
 import * as z from "zod";
 import { MESSAGE_TAG_CATEGORY } from "../constants.ts";
 import { notificationIdFromTags } from "./message-tags.ts";
@@ -55,6 +56,11 @@ export type FeedbackType = (typeof FEEDBACK_TYPES)[number];
 
 /** The detail of a NotificationFeedback event: one recipient of one message. */
 export interface NotificationFeedback {
+  /**
+   * Stable per SES event and recipient: a retried invocation publishes the same events again
+   * (PutEvents has no deduplication), with the same feedbackId for consumers to drop them.
+   */
+  feedbackId: string;
   type: FeedbackType;
   recipient: string;
   /** the notification's real `id`, decoded from the message's `notification-id` tags (absent when it had none) */
@@ -95,8 +101,18 @@ function tag(event: SesEvent, name: string): string | undefined {
   return event.mail.tags[name]?.[0];
 }
 
+/** One SES event's identity for one recipient: what a duplicate delivery of it repeats. */
+function feedbackIdOf(event: SesEvent, item: Omit<NotificationFeedback, "feedbackId">): string {
+  const identity = [event.mail.messageId, event.eventType, item.recipient, item.timestamp ?? ""];
+  return createHash("sha256").update(JSON.stringify(identity)).digest("base64url").slice(0, 32);
+}
+
 /** One NotificationFeedback per affected recipient; [] for event types Herald ignores. */
 export function feedbackFromSesEvent(event: SesEvent): NotificationFeedback[] {
+  return feedbackItems(event).map((item) => ({ feedbackId: feedbackIdOf(event, item), ...item }));
+}
+
+function feedbackItems(event: SesEvent): Omit<NotificationFeedback, "feedbackId">[] {
   const type = feedbackType(event.eventType);
   if (!type) return [];
   const notificationId = notificationIdFromTags(event.mail.tags);
