@@ -112,3 +112,15 @@ export const FEEDBACK_METRIC_NAMES = {
   reject: "Rejects",
   deliveryDelay: "DeliveryDelays",
 } as const;
+
+/** Days a notification's status record is kept (DynamoDB TTL from the send). @default 30 */
+export const STATUS_RETENTION_DAYS_ENV = "HERALD_STATUS_RETENTION_DAYS";
+export const DEFAULT_STATUS_RETENTION_DAYS = 30;
+
+/** How status records keep recipients' addresses: "plain" (as given) or "hashed" (SHA-256). */
+export const STATUS_ADDRESSES_ENV = "HERALD_STATUS_ADDRESSES";
+export const STATUS_ADDRESS_FORMS = ["plain", "hashed"] as const;
+export type StatusAddressForm = (typeof STATUS_ADDRESS_FORMS)[number];
+
+/** Partition keys of status records: `status#<notification id>` (IAM conditions use the prefix). */
+export const STATUS_KEY_PREFIX = "status#";

@@ -22,6 +22,7 @@ import { NOTIFICATION_KEY_PREFIX, notificationIdempotencyConfig, type SentRecord
 import type { Failure, Permanent, RecordOutcome, Retryable, Sent } from "./outcome.ts";
 import { describeProblems, parseNotificationEvent, type EventProblem } from "./parse.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
+import type { StatusRecorder } from "./status-recorder.ts";
 import { NOTIFICATION_LIMITS, type Notification } from "./schema.ts";
 
 /** Metric names (EMF, namespace Herald). */
@@ -79,6 +80,8 @@ export interface NotificationDeps {
   invocationEnd?: number;
   /** @default Date.now */
   now?: () => number;
+  /** told each outcome, for the notification's status record. @default none */
+  status?: StatusRecorder;
 }
 
 export interface NotificationProcessor {
@@ -361,10 +364,13 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
           reason: `invalid event: ${describeProblems(parsed.problems)}`,
         };
         if (parsed.id !== undefined) failure.id = parsed.id;
-        return report(await deadLetter(record, failure, parsed.problems), record);
+        const invalid = report(await deadLetter(record, failure, parsed.problems), record);
+        await deps.status?.record(invalid, record);
+        return invalid;
       }
       const notification = parsed.notification;
       const outcome = await gate.run(notification.id, () => sendValid(record, notification));
+      await deps.status?.record(outcome, record, notification);
       return report(outcome, record);
     },
   };

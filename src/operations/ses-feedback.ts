@@ -10,7 +10,14 @@ import {
   type PutEventsRequestEntry,
 } from "@aws-sdk/client-eventbridge";
 import { EVENT_SOURCE, FEEDBACK_DETAIL_TYPE, FEEDBACK_METRIC_NAMES } from "../constants.ts";
-import { feedbackFromSesEvent, sesEventSchema, type NotificationFeedback } from "../ses/feedback-event.ts";
+import {
+  feedbackFromSesEvent,
+  sesEventSchema,
+  type NotificationFeedback,
+  type SesEvent,
+} from "../ses/feedback-event.ts";
+import { statusEventFromSes } from "../status/ses-events.ts";
+import type { StatusStore } from "../status/store.ts";
 
 /** PutEvents takes at most 10 entries per call. */
 const PUT_EVENTS_BATCH = 10;
@@ -20,7 +27,9 @@ export interface SesFeedbackDeps {
   /** where NotificationFeedback events go; absent: the account's default bus */
   eventBusName?: string;
   logger: Pick<Logger, "info" | "warn">;
-  metrics: Pick<Metrics, "addMetric">;
+  metrics: Pick<Metrics, "addMetric" | "singleMetric">;
+  /** status records (HERALD_TABLE_NAME); absent: feedback is published only */
+  status?: StatusStore;
 }
 
 export interface SesFeedbackSummary {
@@ -30,6 +39,44 @@ export interface SesFeedbackSummary {
   published: number;
   /** why nothing was done, for events Herald does not handle */
   ignored?: string;
+  /** the status record: updated, expired (left alone), or the event names no notification */
+  status?: "updated" | "expired" | "no-id";
+}
+
+/** Metrics of time to the inbox and of trouble per category (EMF, namespace Herald). */
+export const STATUS_METRIC = {
+  /** ms from SES accepting a message to the recipient's server accepting it */
+  timeToDelivery: "TimeToDelivery",
+  /** per bounce type/subtype (dimension BounceCategory) and per delay type (DelayType) */
+  bouncesByCategory: "BouncesByCategory",
+  delaysByType: "DeliveryDelaysByType",
+} as const;
+
+function countByCategory(record: SesEvent, recipients: number, deps: SesFeedbackDeps): void {
+  const metric = (name: string, dimension: string, value: string) => {
+    const single = deps.metrics.singleMetric();
+    single.addDimension(dimension, value);
+    single.addMetric(name, MetricUnit.Count, recipients);
+  };
+  if (record.eventType === "Bounce" && record.bounce) {
+    const category = `${record.bounce.bounceType}/${record.bounce.bounceSubType ?? "Undetermined"}`;
+    metric(STATUS_METRIC.bouncesByCategory, "BounceCategory", category);
+  }
+  if (record.eventType === "DeliveryDelay" && record.deliveryDelay) {
+    metric(STATUS_METRIC.delaysByType, "DelayType", record.deliveryDelay.delayType ?? "Undetermined");
+  }
+  if (record.eventType === "Delivery" && record.delivery?.timestamp && record.mail.timestamp) {
+    const ms = Date.parse(record.delivery.timestamp) - Date.parse(record.mail.timestamp);
+    if (ms >= 0) deps.metrics.addMetric(STATUS_METRIC.timeToDelivery, MetricUnit.Milliseconds, ms);
+  }
+}
+
+/** The status record's part: written before publishing, so a retry repeats both (both idempotent). */
+async function updateStatus(record: SesEvent, deps: SesFeedbackDeps): Promise<SesFeedbackSummary["status"]> {
+  if (!deps.status) return undefined;
+  const event = statusEventFromSes(record);
+  if (!event) return "no-id";
+  return (await deps.status.applySesEvent(event)) ? "updated" : "expired";
 }
 
 /** Some NotificationFeedback events could not be published; the invocation is retried. */
@@ -76,6 +123,8 @@ export async function handleSesFeedback(event: unknown, deps: SesFeedbackDeps): 
     return { recipients: 0, published: 0, ignored: `invalid SES event (${problems})` };
   }
   const record = parsed.data;
+  const status = await updateStatus(record, deps);
+  const withStatus = status === undefined ? {} : { status };
   const feedback = feedbackFromSesEvent(record);
   if (feedback.length === 0) {
     deps.logger.info("SES event without feedback for Herald", {
@@ -87,6 +136,7 @@ export async function handleSesFeedback(event: unknown, deps: SesFeedbackDeps): 
       recipients: 0,
       published: 0,
       ignored: `event type ${record.eventType}`,
+      ...withStatus,
     };
   }
   for (const item of feedback) {
@@ -102,5 +152,6 @@ export async function handleSesFeedback(event: unknown, deps: SesFeedbackDeps): 
   // Counted once published: the metrics middleware flushes on error too, so a count added
   // before a failed publish would be emitted again by the retried invocation.
   deps.metrics.addMetric(FEEDBACK_METRIC_NAMES[feedback[0]!.type], MetricUnit.Count, feedback.length);
-  return { eventType: record.eventType, recipients: feedback.length, published };
+  countByCategory(record, feedback.length, deps);
+  return { eventType: record.eventType, recipients: feedback.length, published, ...withStatus };
 }

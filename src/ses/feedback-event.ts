@@ -48,6 +48,8 @@ export const sesEventSchema = z.object({
       timestamp: z.string().optional(),
     })
     .optional(),
+  /** RenderingFailure: a template that could not be rendered (Herald sends raw messages) */
+  failure: z.object({ errorMessage: z.string().optional() }).optional(),
 });
 export type SesEvent = z.infer<typeof sesEventSchema>;
 

@@ -106,7 +106,12 @@ describe("handleSesFeedback", () => {
       .split("\n")
       .filter((line) => line.includes('"_aws"'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(emf[0]).toMatchObject({ Bounces: 1, service: "herald-feedback" });
+    expect(emf.find((line) => "Bounces" in line)).toMatchObject({ Bounces: 1, service: "herald-feedback" });
+    // per category, with the bounce type/subtype as a dimension
+    expect(emf.find((line) => "BouncesByCategory" in line)).toMatchObject({
+      BouncesByCategory: 1,
+      BounceCategory: "Permanent/General",
+    });
   });
 
   it.each([
