@@ -124,3 +124,18 @@ export type StatusAddressForm = (typeof STATUS_ADDRESS_FORMS)[number];
 
 /** Partition keys of status records: `status#<notification id>` (IAM conditions use the prefix). */
 export const STATUS_KEY_PREFIX = "status#";
+
+/**
+ * Time-to-inbox and per-category metrics (EMF, namespace Herald): ms from a Notification
+ * event's arrival to the transport accepting it (send-notification), ms from SES accepting a
+ * message to its delivery, and bounces and delivery delays per category (feedback).
+ */
+export const STATUS_METRIC_NAMES = {
+  timeToAccept: "TimeToAccept",
+  timeToDelivery: "TimeToDelivery",
+  bouncesByCategory: "BouncesByCategory",
+  delaysByType: "DeliveryDelaysByType",
+} as const;
+/** Dimensions of the per-category counts. */
+export const BOUNCE_CATEGORY_DIMENSION = "BounceCategory";
+export const DELAY_TYPE_DIMENSION = "DelayType";

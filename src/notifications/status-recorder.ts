@@ -6,14 +6,12 @@
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import { STATUS_METRIC_NAMES } from "../constants.ts";
 import type { RecipientUpdate } from "../status/record.ts";
 import type { PipelineAttempt, StatusStore } from "../status/store.ts";
 import type { RecordOutcome } from "./outcome.ts";
 import type { MetricsSink, NotificationRecord } from "./process.ts";
 import type { Notification } from "./schema.ts";
-
-/** ms from the event's arrival on the bus to the transport accepting the message. */
-export const TIME_TO_ACCEPT_METRIC = "TimeToAccept";
 
 export interface StatusRecorder {
   record(outcome: RecordOutcome, record: NotificationRecord, notification?: Notification): Promise<void>;
@@ -110,7 +108,7 @@ export function createStatusRecorder(deps: StatusRecorderDeps): StatusRecorder {
       if (outcome.kind === "sent") {
         const arrived = arrivalTime(record.body);
         if (arrived !== undefined && at >= arrived) {
-          deps.metrics.addMetric(TIME_TO_ACCEPT_METRIC, MetricUnit.Milliseconds, at - arrived);
+          deps.metrics.addMetric(STATUS_METRIC_NAMES.timeToAccept, MetricUnit.Milliseconds, at - arrived);
         }
       }
       try {

@@ -9,7 +9,14 @@ import {
   type EventBridgeClient,
   type PutEventsRequestEntry,
 } from "@aws-sdk/client-eventbridge";
-import { EVENT_SOURCE, FEEDBACK_DETAIL_TYPE, FEEDBACK_METRIC_NAMES } from "../constants.ts";
+import {
+  BOUNCE_CATEGORY_DIMENSION,
+  DELAY_TYPE_DIMENSION,
+  EVENT_SOURCE,
+  FEEDBACK_DETAIL_TYPE,
+  FEEDBACK_METRIC_NAMES,
+  STATUS_METRIC_NAMES,
+} from "../constants.ts";
 import {
   feedbackFromSesEvent,
   sesEventSchema,
@@ -43,15 +50,6 @@ export interface SesFeedbackSummary {
   status?: "updated" | "expired" | "no-id";
 }
 
-/** Metrics of time to the inbox and of trouble per category (EMF, namespace Herald). */
-export const STATUS_METRIC = {
-  /** ms from SES accepting a message to the recipient's server accepting it */
-  timeToDelivery: "TimeToDelivery",
-  /** per bounce type/subtype (dimension BounceCategory) and per delay type (DelayType) */
-  bouncesByCategory: "BouncesByCategory",
-  delaysByType: "DeliveryDelaysByType",
-} as const;
-
 function countByCategory(record: SesEvent, recipients: number, deps: SesFeedbackDeps): void {
   const metric = (name: string, dimension: string, value: string) => {
     const single = deps.metrics.singleMetric();
@@ -60,14 +58,18 @@ function countByCategory(record: SesEvent, recipients: number, deps: SesFeedback
   };
   if (record.eventType === "Bounce" && record.bounce) {
     const category = `${record.bounce.bounceType}/${record.bounce.bounceSubType ?? "Undetermined"}`;
-    metric(STATUS_METRIC.bouncesByCategory, "BounceCategory", category);
+    metric(STATUS_METRIC_NAMES.bouncesByCategory, BOUNCE_CATEGORY_DIMENSION, category);
   }
   if (record.eventType === "DeliveryDelay" && record.deliveryDelay) {
-    metric(STATUS_METRIC.delaysByType, "DelayType", record.deliveryDelay.delayType ?? "Undetermined");
+    metric(
+      STATUS_METRIC_NAMES.delaysByType,
+      DELAY_TYPE_DIMENSION,
+      record.deliveryDelay.delayType ?? "Undetermined",
+    );
   }
   if (record.eventType === "Delivery" && record.delivery?.timestamp && record.mail.timestamp) {
     const ms = Date.parse(record.delivery.timestamp) - Date.parse(record.mail.timestamp);
-    if (ms >= 0) deps.metrics.addMetric(STATUS_METRIC.timeToDelivery, MetricUnit.Milliseconds, ms);
+    if (ms >= 0) deps.metrics.addMetric(STATUS_METRIC_NAMES.timeToDelivery, MetricUnit.Milliseconds, ms);
   }
 }
 
