@@ -19,6 +19,7 @@ const STEPS = [
   "send-notification, SMTP, redelivered",
   "send-notification, SES API",
   "send-notification, SES API, redelivered",
+  "SES feedback -> status records",
   "security-alert-check",
   "security-alert-check, second run",
 ];
