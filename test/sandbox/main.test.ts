@@ -57,7 +57,7 @@ describe("npm start -- --once", () => {
     expect(output).not.toContain("FAILED");
     expect(output).toContain(`all ${STEPS.length} steps had their expected outcome`);
     expect(output).toMatch(
-      /Mail page +http:\/\/127\.0\.0\.1:\d+\/ +\(6 caught over SMTP, 1 via the SES API, 2 dead letters\)/,
+      /Mail page +http:\/\/127\.0\.0\.1:\d+\/ +\(6 caught over SMTP, 4 via the SES API, 2 dead letters\)/,
     );
     expect(output).toMatch(/SMTP server +127\.0\.0\.1:\d+ /);
     expect(output).toMatch(
