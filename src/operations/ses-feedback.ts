@@ -19,6 +19,7 @@ import {
 } from "../constants.ts";
 import {
   feedbackFromSesEvent,
+  feedbackType,
   sesEventSchema,
   type NotificationFeedback,
   type SesEvent,
@@ -128,6 +129,20 @@ export async function handleSesFeedback(event: unknown, deps: SesFeedbackDeps): 
   const status = await updateStatus(record, deps);
   const withStatus = status === undefined ? {} : { status };
   const feedback = feedbackFromSesEvent(record);
+  const handled = feedbackType(record.eventType);
+  if (feedback.length === 0 && handled !== undefined) {
+    // a type Herald reports, but nobody to report: SES changed or a record was cut short
+    const missing = (record as Record<string, unknown>)[handled] === undefined;
+    const reason = missing
+      ? `the "${handled}" object is missing: no recipient to report`
+      : `the "${handled}" object lists no recipient`;
+    deps.logger.warn(`SES ${record.eventType} event without its recipients`, {
+      event: "feedback.incomplete",
+      eventType: record.eventType,
+      reason,
+    });
+    return { eventType: record.eventType, recipients: 0, published: 0, ignored: reason, ...withStatus };
+  }
   if (feedback.length === 0) {
     deps.logger.info("SES event without feedback for Herald", {
       event: "feedback.ignored",

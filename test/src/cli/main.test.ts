@@ -26,9 +26,10 @@ const COMMANDS = [...help.out.stdout.matchAll(/^ {2}([a-z-]+) /gm)].map((match) 
 const VALID = { MM_EMAILSETTINGS_SMTPSERVER: "127.0.0.1", MM_EMAILSETTINGS_SMTPPORT: "2525" };
 
 describe("herald commands", () => {
-  it("lists the seven commands of DESIGN.md section 4, and status", () => {
+  it("lists the seven commands of DESIGN.md section 4, export (issue 20) and status (issue 21)", () => {
     expect(COMMANDS.sort()).toEqual(
       [
+        "export",
         "presets",
         "probe",
         "security-check",
