@@ -1,13 +1,16 @@
 // SES event destination (EventBridge rule on the default bus, Herald's configuration set only):
 // bounce, complaint, delivery, reject and delivery-delay events, logged, counted and published
-// as NotificationFeedback events on Herald's bus. Throws only when publishing failed (retried).
+// as NotificationFeedback events on Herald's bus; with HERALD_TABLE_NAME, also each
+// notification's status record (Send and RenderingFailure events too). Throws only when publishing failed (retried).
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { handleSesFeedback } from "../src/operations/ses-feedback.ts";
 import { createRuntime } from "../src/runtime.ts";
+import { openStatusStore } from "../src/status/open.ts";
 
 const runtime = createRuntime({ serviceName: "herald-feedback" });
+const status = openStatusStore(runtime);
 
 export const handler = middy((event: unknown) =>
   handleSesFeedback(event, {
@@ -15,6 +18,7 @@ export const handler = middy((event: unknown) =>
     eventBusName: runtime.config.eventBusName,
     logger: runtime.logger,
     metrics: runtime.metrics,
+    ...(status ? { status } : {}),
   }),
 )
   .use(injectLambdaContext(runtime.logger, { logEvent: false }))

@@ -9,6 +9,7 @@ import { EmailSettingsParameters } from "./email-settings-parameters.ts";
 import type { HeraldConfig } from "./herald-config.ts";
 import { Monitoring } from "./monitoring.ts";
 import { NotificationPipeline, putEventsCommand } from "./notification-pipeline.ts";
+import { NOTIFICATION_STATUS_EVENT, NotificationStatus } from "./notification-status.ts";
 import { SecurityAlerts } from "./security-alerts.ts";
 import { SendingDomain } from "./sending-domain.ts";
 import { SettingsFunctions } from "./settings-functions.ts";
@@ -31,6 +32,7 @@ export class HeraldStack extends Stack {
   readonly securityAlerts: SecurityAlerts;
   readonly tools: SettingsFunctions;
   readonly monitoring: Monitoring;
+  readonly status: NotificationStatus;
 
   constructor(scope: Construct, id: string, props: HeraldStackProps) {
     super(scope, id, {
@@ -98,6 +100,12 @@ export class HeraldStack extends Stack {
       deletionProtection: props.deletionProtection,
     });
 
+    this.status = new NotificationStatus(this, "Status", {
+      ...functionOptions,
+      table: this.pipeline.table,
+      writers: [this.pipeline.sender, this.domain.feedback],
+    });
+
     this.securityAlerts = new SecurityAlerts(this, "SecurityAlerts", {
       ...functionOptions,
       settings: this.settings,
@@ -130,6 +138,7 @@ export class HeraldStack extends Stack {
         Feedback: this.domain.feedback.function,
         TestSend: this.tools.testSend.function,
         ValidateSettings: this.tools.validateSettings.function,
+        NotificationStatus: this.status.reader.function,
         ...(this.credentials ? { SmtpCredentials: this.credentials.handler.function } : {}),
       },
     });
@@ -229,5 +238,17 @@ export class HeraldStack extends Stack {
       "Alarms go here; each administrator confirms the email subscription once",
     );
     output("DashboardName", this.monitoring.dashboard.dashboardName, "CloudWatch dashboard");
+    const status = this.status.reader.function.functionName;
+    output(
+      "NotificationStatusFunctionName",
+      status,
+      `Did they get it? Invoke with ${NOTIFICATION_STATUS_EVENT} (Lambda console, Test tab)`,
+    );
+    output(
+      "NotificationStatusCommand",
+      invokeCommand(status, NOTIFICATION_STATUS_EVENT),
+      "A notification's delivery status from a shell (put its id in)",
+    );
+    output("TableName", this.pipeline.table.tableName, "HERALD_TABLE_NAME for herald status ID");
   }
 }

@@ -1,13 +1,14 @@
 // Monitoring: an SNS topic (KMS encrypted, TLS only) that emails the administrators; alarms for
 // a dead-letter queue that is not empty, Lambda errors and throttles, the age of the oldest
 // queued notification and SES's bounce and complaint rates; a dashboard of sends, failures,
-// duplicates, queue age, dead letters, bounces, complaints and durations.
+// duplicates, queue age, dead letters, bounces, complaints, durations and time to the inbox.
 import { Duration } from "aws-cdk-lib";
 import {
   Alarm,
   ComparisonOperator,
   Dashboard,
   GraphWidget,
+  MathExpression,
   Metric,
   TreatMissingData,
   type IMetric,
@@ -19,7 +20,13 @@ import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { FEEDBACK_METRIC_NAMES, METRICS_NAMESPACE } from "../src/constants.ts";
+import {
+  BOUNCE_CATEGORY_DIMENSION,
+  DELAY_TYPE_DIMENSION,
+  FEEDBACK_METRIC_NAMES,
+  METRICS_NAMESPACE,
+  STATUS_METRIC_NAMES,
+} from "../src/constants.ts";
 import { createKey } from "./private/key.ts";
 import { check, isEmailAddress } from "./private/validate.ts";
 
@@ -230,6 +237,45 @@ export class Monitoring extends Construct {
         ],
       ],
     });
+    this.addTimeToInbox(fiveMinutes);
+  }
+
+  /** Time to the inbox (p50/p99) and bounces and delays per category: the status records' metrics. */
+  private addTimeToInbox(period: Duration): void {
+    const latency = (metricName: string, service: string, statistic: string, label: string) =>
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service },
+        statistic,
+        period,
+        label,
+      });
+    const perCategory = (metricName: string, dimension: string, service: string, label: string) =>
+      new MathExpression({
+        expression: `SEARCH('{${METRICS_NAMESPACE},${dimension},service} MetricName="${metricName}" service="${service}"', 'Sum', ${period.toSeconds()})`,
+        label,
+        period,
+      });
+    const { timeToAccept, timeToDelivery, bouncesByCategory, delaysByType } = STATUS_METRIC_NAMES;
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: "Time to inbox (ms): event to SES accepting, SES accepting to delivery",
+        left: [
+          latency(timeToAccept, SEND_SERVICE, "p50", "to SES p50"),
+          latency(timeToAccept, SEND_SERVICE, "p99", "to SES p99"),
+          latency(timeToDelivery, FEEDBACK_SERVICE, "p50", "to inbox p50"),
+          latency(timeToDelivery, FEEDBACK_SERVICE, "p99", "to inbox p99"),
+        ],
+        width: 12,
+      }),
+      new GraphWidget({
+        title: "Bounces and delivery delays per category",
+        left: [perCategory(bouncesByCategory, BOUNCE_CATEGORY_DIMENSION, FEEDBACK_SERVICE, "bounces")],
+        right: [perCategory(delaysByType, DELAY_TYPE_DIMENSION, FEEDBACK_SERVICE, "delays")],
+        width: 12,
+      }),
+    );
   }
 
   private alarm(

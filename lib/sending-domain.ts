@@ -221,6 +221,9 @@ export class SendingDomain extends Construct implements ISendingIdentity {
     this.configurationSet.addEventDestination("Feedback", {
       destination: EventDestination.eventBus(defaultBus),
       events: [
+        // Send and RenderingFailure feed the status records only (nothing is published for them)
+        EmailSendingEvent.SEND,
+        EmailSendingEvent.RENDERING_FAILURE,
         EmailSendingEvent.BOUNCE,
         EmailSendingEvent.COMPLAINT,
         EmailSendingEvent.REJECT,

@@ -30,8 +30,14 @@ import {
   TEST_RECIPIENT,
   UNKNOWN,
   UNKNOWN_RECIPIENT,
+  SANDBOX_BOUNCE,
+  STATUS_BOUNCED,
+  STATUS_DELAYED,
+  STATUS_DELIVERED,
+  STATUS_NOTIFICATIONS,
   WELCOME,
 } from "./scenario.ts";
+import { sandboxFeedback } from "./feedback.ts";
 import type { SandboxServers } from "./start-servers.ts";
 
 export interface FlowOptions {
@@ -237,6 +243,43 @@ export async function runFlow(progress: Progress, options: FlowOptions): Promise
           ? `${DIGEST.id} again: duplicate (its record in DynamoDB), skipped`
           : `batch item failures [${failures.join(", ")}], ${stored} stored again`,
         expected: "no failures and nothing sent again",
+      };
+    });
+
+    await progress.step("SES feedback -> status records", async () => {
+      // Three more over SES, then the events SES would publish: deliveries for most, a bounce
+      // for one, a delay and then the delivery for another, through the real feedback operation.
+      const bodies = STATUS_NOTIFICATIONS.map((n, i) => record(`ses-status-${i}`, eventBridgeBody(n)));
+      const failures = failuresOf(
+        await sendOverSes({ Records: bodies }, invocation("herald-send-notification")),
+      );
+      const feedback = sandboxFeedback(sesRuntime);
+      const sent = async (id: string) => (await feedback.store.read(id))!;
+      await feedback.feed("Delivery", await sent(DIGEST.id), 1200);
+      await feedback.feed("Delivery", await sent(STATUS_DELIVERED.id), 800);
+      await feedback.feed({ bounce: SANDBOX_BOUNCE }, await sent(STATUS_BOUNCED.id), 900);
+      const delayed = await sent(STATUS_DELAYED.id);
+      await feedback.feed("DeliveryDelay", delayed, 60_000);
+      await feedback.feed("Delivery", delayed, 300_000);
+      const states = await Promise.all(
+        [DIGEST, ...STATUS_NOTIFICATIONS].map(async (n) => {
+          const status = await feedback.store.read(n.id);
+          return `${n.id}: ${status?.recipients.map((r) => r.state).join(", ") ?? "no record"}`;
+        }),
+      );
+      const expected = [
+        `${DIGEST.id}: delivered`,
+        `${STATUS_DELIVERED.id}: delivered`,
+        `${STATUS_BOUNCED.id}: bounced`,
+        `${STATUS_DELAYED.id}: delivered`,
+      ];
+      const ok = failures.length === 0 && sameList(states, expected);
+      return {
+        ok,
+        detail: ok
+          ? `${states.join("; ")} (herald status ID shows each; ${feedback.published.length} NotificationFeedback events)`
+          : `batch item failures [${failures.join(", ")}]; ${states.join("; ")}`,
+        expected: expected.join("; "),
       };
     });
 

@@ -145,3 +145,32 @@ export const BULLETIN_BODIES: Record<string, string> = {
     " Upgrade to 9.11.3 or later.</p><p>Severity: <b>high</b>.</p>",
   "MMSA-2025-00398": "<p>An older bulletin that does not apply to this version.</p>",
 };
+
+/** Sent over SES for the status records: SES-shaped events follow (sandbox/feedback.ts). */
+export const STATUS_DELIVERED: Notification = {
+  id: "sandbox-status.delivered",
+  to: ["dana@example.com"],
+  subject: "Your export is ready",
+  text: "Your export is ready to download.\n",
+  category: "export",
+};
+export const STATUS_BOUNCED: Notification = {
+  id: "sandbox-status.bounced",
+  to: ["gone@example.com"],
+  subject: "Password reset",
+  text: "Use this link to reset your password.\n",
+  category: "password-reset",
+};
+export const STATUS_DELAYED: Notification = {
+  id: "sandbox-status.delayed",
+  to: ["slow@example.com"],
+  subject: "You were invited to Town Square",
+  text: "Alice invited you to Town Square.\n",
+  category: "invite",
+};
+export const STATUS_NOTIFICATIONS = [STATUS_DELIVERED, STATUS_BOUNCED, STATUS_DELAYED];
+export const SANDBOX_BOUNCE = {
+  type: "Permanent",
+  subType: "General",
+  diagnosticCode: "smtp; 550 5.1.1 <gone@example.com>: user unknown",
+};

@@ -94,8 +94,11 @@ export const NOTIFICATION_DETAIL_TYPE = "Notification";
 /** detail-type of the bounce, complaint, reject, delay and delivery events Herald publishes. */
 export const FEEDBACK_DETAIL_TYPE = "NotificationFeedback";
 
-/** SES message tags the send path sets and the feedback handler reads back. */
-export const MESSAGE_TAG_NOTIFICATION_ID = "id";
+/**
+ * SES message tags the send path sets and the feedback handler reads back. The id is encoded
+ * reversibly (src/ses/message-tags.ts): a tag value cannot hold most characters.
+ */
+export const MESSAGE_TAG_NOTIFICATION_ID = "notification-id";
 export const MESSAGE_TAG_CATEGORY = "category";
 
 /** Security-alert check: the bulletin feed's default base URL. */
@@ -118,6 +121,33 @@ export const FEEDBACK_METRIC_NAMES = {
   reject: "Rejects",
   deliveryDelay: "DeliveryDelays",
 } as const;
+
+/** Days a notification's status record is kept (DynamoDB TTL from the send). @default 30 */
+export const STATUS_RETENTION_DAYS_ENV = "HERALD_STATUS_RETENTION_DAYS";
+export const DEFAULT_STATUS_RETENTION_DAYS = 30;
+
+/** How status records keep recipients' addresses: "plain" (as given) or "hashed" (SHA-256). */
+export const STATUS_ADDRESSES_ENV = "HERALD_STATUS_ADDRESSES";
+export const STATUS_ADDRESS_FORMS = ["plain", "hashed"] as const;
+export type StatusAddressForm = (typeof STATUS_ADDRESS_FORMS)[number];
+
+/** Partition keys of status records: `status#<notification id>` (IAM conditions use the prefix). */
+export const STATUS_KEY_PREFIX = "status#";
+
+/**
+ * Time-to-inbox and per-category metrics (EMF, namespace Herald): ms from a Notification
+ * event's arrival to the transport accepting it (send-notification), ms from SES accepting a
+ * message to its delivery, and bounces and delivery delays per category (feedback).
+ */
+export const STATUS_METRIC_NAMES = {
+  timeToAccept: "TimeToAccept",
+  timeToDelivery: "TimeToDelivery",
+  bouncesByCategory: "BouncesByCategory",
+  delaysByType: "DeliveryDelaysByType",
+} as const;
+/** Dimensions of the per-category counts. */
+export const BOUNCE_CATEGORY_DIMENSION = "BounceCategory";
+export const DELAY_TYPE_DIMENSION = "DelayType";
 
 /**
  * The notification queue's redrive policy: SQS moves a record to the dead-letter queue after

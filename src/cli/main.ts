@@ -33,6 +33,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "send notification events (JSON array or NDJSON) once each",
     load: async () => (await import("./commands/send.ts")).sendCommand,
   },
+  status: {
+    summary: "per-recipient delivery status of one notification id",
+    load: async () => (await import("./commands/status.ts")).statusCommand,
+  },
   "security-check": {
     summary: "email new security bulletins to the administrators",
     load: async () => (await import("./commands/security-check.ts")).securityCheckCommand,

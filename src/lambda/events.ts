@@ -14,6 +14,13 @@ export const validateSettingsEventSchema = z.object({
   connect: z.boolean().describe("true to also connect to the server").optional(),
 });
 
+export const notificationStatusEventSchema = z.object({
+  id: z
+    .string({ error: 'required: the notification\'s id as a string, e.g. { "id": "post.abc123" }' })
+    .min(1, { error: "must not be empty" })
+    .describe("the notification id to look up"),
+});
+
 /** "to: expected string, received number" for each bad field of an event. */
 export function describeEventIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.join(".") || "event"}: ${issue.message}`).join("; ");

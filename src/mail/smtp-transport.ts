@@ -214,7 +214,9 @@ function withSesHeaders(message: OutgoingMessage, ses: { configurationSet?: stri
   const tags = Object.entries(message.tags ?? {}).map(
     ([name, value]) => `${tagValue(name)}=${tagValue(value)}`,
   );
-  if (tags.length > 0) lines.push(`X-SES-MESSAGE-TAGS: ${tags.join(", ")}`);
+  // A long notification id spans several tags: the line is folded to stay within 998 characters.
+  const line = `X-SES-MESSAGE-TAGS: ${tags.join(", ")}`;
+  if (tags.length > 0) lines.push(line.length <= 998 ? line : `X-SES-MESSAGE-TAGS: ${tags.join(",\r\n ")}`);
   const head = lines.length > 0 ? `${lines.join("\r\n")}\r\n` : "";
   return Buffer.concat([Buffer.from(head), Buffer.from(message.raw)]);
 }

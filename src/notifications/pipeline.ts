@@ -17,11 +17,14 @@ import type { RecordOutcome } from "./outcome.ts";
 import { parseNotificationEvent } from "./parse.ts";
 import { createNotificationProcessor, type MetricsSink, type NotificationProcessor } from "./process.ts";
 import { createRateLimiter } from "./rate-limiter.ts";
+import { createStatusRecorder } from "./status-recorder.ts";
+import { openStatusStore } from "../status/open.ts";
+import type { StatusStore } from "../status/store.ts";
 
 /** What the pipeline takes from the runtime. */
 export type PipelineRuntime = Pick<
   Runtime,
-  "config" | "logger" | "metrics" | "loadSettings" | "transport" | "dynamodb" | "sqs"
+  "config" | "env" | "logger" | "metrics" | "loadSettings" | "transport" | "dynamodb" | "sqs"
 >;
 
 export interface PipelineOptions {
@@ -32,6 +35,8 @@ export interface PipelineOptions {
   persistence?: BasePersistenceLayer;
   /** where counts go. @default the runtime's Powertools Metrics (EMF) */
   metrics?: MetricsSink;
+  /** status records. @default in the HERALD_TABLE_NAME table, none without one */
+  status?: StatusStore;
 }
 
 export interface BatchOptions {
@@ -92,6 +97,10 @@ export function createNotificationPipeline(
     (config.tableName
       ? dynamoDbPersistence(runtime.dynamodb(), config.tableName, () => callsEndAt)
       : new InMemoryPersistenceLayer());
+  const statusStore = options.status ?? openStatusStore(runtime);
+  const status = statusStore
+    ? createStatusRecorder({ store: statusStore, transport: config.transport, logger, metrics })
+    : undefined;
   const deadLetters = config.deadLetterQueueUrl
     ? sqsDeadLetterQueue(runtime.sqs(), config.deadLetterQueueUrl)
     : undefined;
@@ -115,6 +124,7 @@ export function createNotificationPipeline(
         rateLimiter,
         unknownOutcome: config.unknownOutcome,
         ...(deadLetters ? { deadLetters } : {}),
+        ...(status ? { status } : {}),
         logger,
         metrics,
         ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),

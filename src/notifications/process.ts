@@ -59,6 +59,11 @@ export interface MetricsSink {
   addMetric(name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): unknown;
 }
 
+/** The status record's port: told each record's outcome (see status-recorder.ts). */
+export interface StatusRecorder {
+  record(outcome: RecordOutcome, record: NotificationRecord, notification?: Notification): Promise<void>;
+}
+
 export interface NotificationRecord {
   /** the SQS message id (the batch item identifier) */
   messageId: string;
@@ -95,6 +100,8 @@ export interface NotificationDeps {
   invocationEnd?: number;
   /** @default Date.now */
   now?: () => number;
+  /** told each outcome, for the notification's status record. @default none */
+  status?: StatusRecorder;
   /** a send that may or may not have arrived. @default "at-least-once" */
   unknownOutcome?: UnknownOutcomePolicy;
   /** receives before SQS's redrive moves a record on. @default MAX_RECEIVE_COUNT */
@@ -648,10 +655,13 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
           reason: `invalid event: ${describeProblems(parsed.problems)}`,
         };
         if (parsed.id !== undefined) failure.id = parsed.id;
-        return report(await deadLetter(record, failure, parsed.problems), record);
+        const invalid = report(await deadLetter(record, failure, parsed.problems), record);
+        await deps.status?.record(invalid, record);
+        return invalid;
       }
       const notification = parsed.notification;
       const outcome = await gate.run(notification.id, () => sendValid(record, notification));
+      await deps.status?.record(outcome, record, notification);
       return report(outcome, record);
     },
   };

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { MESSAGE_TAG_CATEGORY, MESSAGE_TAG_NOTIFICATION_ID } from "../constants.ts";
+import { MESSAGE_TAG_CATEGORY } from "../constants.ts";
 import { DOT_ATOM, NOTIFICATION_LIMITS, type Notification } from "./schema.ts";
 import type { HeraldSettings } from "../settings/model.ts";
 import {
@@ -10,6 +10,7 @@ import {
   type MessageContent,
 } from "../mail/compose.ts";
 import type { OutgoingMessage } from "../mail/message.ts";
+import { notificationIdTags } from "../ses/message-tags.ts";
 
 export interface RenderNotificationOptions {
   /** put Mattermost's `[SiteName] ` in front of the subject. @default false */
@@ -77,9 +78,9 @@ export function renderNotification(
       "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     };
   }
-  // SES message tags: the feedback handler maps bounces and complaints back by them (the SES
-  // adapter replaces characters a tag value cannot hold).
-  content.tags = { [MESSAGE_TAG_NOTIFICATION_ID]: notification.id };
+  // SES message tags: the feedback handler maps bounces and complaints back by them. The id
+  // is encoded reversibly (a tag value holds [A-Za-z0-9_-] only).
+  content.tags = notificationIdTags(notification.id);
   if (notification.category) content.tags[MESSAGE_TAG_CATEGORY] = notification.category;
   return composeMessage(settings, content);
 }

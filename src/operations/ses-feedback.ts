@@ -9,13 +9,23 @@ import {
   type EventBridgeClient,
   type PutEventsRequestEntry,
 } from "@aws-sdk/client-eventbridge";
-import { EVENT_SOURCE, FEEDBACK_DETAIL_TYPE, FEEDBACK_METRIC_NAMES } from "../constants.ts";
+import {
+  BOUNCE_CATEGORY_DIMENSION,
+  DELAY_TYPE_DIMENSION,
+  EVENT_SOURCE,
+  FEEDBACK_DETAIL_TYPE,
+  FEEDBACK_METRIC_NAMES,
+  STATUS_METRIC_NAMES,
+} from "../constants.ts";
 import {
   feedbackFromSesEvent,
   feedbackType,
   sesEventSchema,
   type NotificationFeedback,
+  type SesEvent,
 } from "../ses/feedback-event.ts";
+import { statusEventFromSes } from "../status/ses-events.ts";
+import type { StatusStore } from "../status/store.ts";
 
 /** PutEvents takes at most 10 entries per call. */
 const PUT_EVENTS_BATCH = 10;
@@ -25,7 +35,9 @@ export interface SesFeedbackDeps {
   /** where NotificationFeedback events go; absent: the account's default bus */
   eventBusName?: string;
   logger: Pick<Logger, "info" | "warn">;
-  metrics: Pick<Metrics, "addMetric">;
+  metrics: Pick<Metrics, "addMetric" | "singleMetric">;
+  /** status records (HERALD_TABLE_NAME); absent: feedback is published only */
+  status?: StatusStore;
 }
 
 export interface SesFeedbackSummary {
@@ -35,6 +47,39 @@ export interface SesFeedbackSummary {
   published: number;
   /** why nothing was done, for events Herald does not handle */
   ignored?: string;
+  /** the status record: updated, expired (left alone), or the event names no notification */
+  status?: "updated" | "expired" | "no-id";
+}
+
+function countByCategory(record: SesEvent, recipients: number, deps: SesFeedbackDeps): void {
+  const metric = (name: string, dimension: string, value: string) => {
+    const single = deps.metrics.singleMetric();
+    single.addDimension(dimension, value);
+    single.addMetric(name, MetricUnit.Count, recipients);
+  };
+  if (record.eventType === "Bounce" && record.bounce) {
+    const category = `${record.bounce.bounceType}/${record.bounce.bounceSubType ?? "Undetermined"}`;
+    metric(STATUS_METRIC_NAMES.bouncesByCategory, BOUNCE_CATEGORY_DIMENSION, category);
+  }
+  if (record.eventType === "DeliveryDelay" && record.deliveryDelay) {
+    metric(
+      STATUS_METRIC_NAMES.delaysByType,
+      DELAY_TYPE_DIMENSION,
+      record.deliveryDelay.delayType ?? "Undetermined",
+    );
+  }
+  if (record.eventType === "Delivery" && record.delivery?.timestamp && record.mail.timestamp) {
+    const ms = Date.parse(record.delivery.timestamp) - Date.parse(record.mail.timestamp);
+    if (ms >= 0) deps.metrics.addMetric(STATUS_METRIC_NAMES.timeToDelivery, MetricUnit.Milliseconds, ms);
+  }
+}
+
+/** The status record's part: written before publishing, so a retry repeats both (both idempotent). */
+async function updateStatus(record: SesEvent, deps: SesFeedbackDeps): Promise<SesFeedbackSummary["status"]> {
+  if (!deps.status) return undefined;
+  const event = statusEventFromSes(record);
+  if (!event) return "no-id";
+  return (await deps.status.applySesEvent(event)) ? "updated" : "expired";
 }
 
 /** Some NotificationFeedback events could not be published; the invocation is retried. */
@@ -81,6 +126,8 @@ export async function handleSesFeedback(event: unknown, deps: SesFeedbackDeps): 
     return { recipients: 0, published: 0, ignored: `invalid SES event (${problems})` };
   }
   const record = parsed.data;
+  const status = await updateStatus(record, deps);
+  const withStatus = status === undefined ? {} : { status };
   const feedback = feedbackFromSesEvent(record);
   const handled = feedbackType(record.eventType);
   if (feedback.length === 0 && handled !== undefined) {
@@ -94,7 +141,7 @@ export async function handleSesFeedback(event: unknown, deps: SesFeedbackDeps): 
       eventType: record.eventType,
       reason,
     });
-    return { eventType: record.eventType, recipients: 0, published: 0, ignored: reason };
+    return { eventType: record.eventType, recipients: 0, published: 0, ignored: reason, ...withStatus };
   }
   if (feedback.length === 0) {
     deps.logger.info("SES event without feedback for Herald", {
@@ -106,6 +153,7 @@ export async function handleSesFeedback(event: unknown, deps: SesFeedbackDeps): 
       recipients: 0,
       published: 0,
       ignored: `event type ${record.eventType}`,
+      ...withStatus,
     };
   }
   for (const item of feedback) {
@@ -121,5 +169,6 @@ export async function handleSesFeedback(event: unknown, deps: SesFeedbackDeps): 
   // Counted once published: the metrics middleware flushes on error too, so a count added
   // before a failed publish would be emitted again by the retried invocation.
   deps.metrics.addMetric(FEEDBACK_METRIC_NAMES[feedback[0]!.type], MetricUnit.Count, feedback.length);
-  return { eventType: record.eventType, recipients: feedback.length, published };
+  countByCategory(record, feedback.length, deps);
+  return { eventType: record.eventType, recipients: feedback.length, published, ...withStatus };
 }

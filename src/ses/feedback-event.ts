@@ -1,8 +1,10 @@
 // SES event publishing records (bounce, complaint, delivery, reject, delivery delay), as SES
 // puts them on EventBridge, turned into one NotificationFeedback per recipient: what an
 // application needs to react (stop mailing an address, flag a notification as undelivered).
+import { createHash } from "node:crypto";
 import * as z from "zod";
-import { MESSAGE_TAG_CATEGORY, MESSAGE_TAG_NOTIFICATION_ID } from "../constants.ts";
+import { MESSAGE_TAG_CATEGORY } from "../constants.ts";
+import { notificationIdFromTags } from "./message-tags.ts";
 
 const recipient = z.object({
   emailAddress: z.string(),
@@ -46,6 +48,8 @@ export const sesEventSchema = z.object({
       timestamp: z.string().optional(),
     })
     .optional(),
+  /** RenderingFailure: a template that could not be rendered (Herald sends raw messages) */
+  failure: z.object({ errorMessage: z.string().optional() }).optional(),
 });
 export type SesEvent = z.infer<typeof sesEventSchema>;
 
@@ -54,9 +58,14 @@ export type FeedbackType = (typeof FEEDBACK_TYPES)[number];
 
 /** The detail of a NotificationFeedback event: one recipient of one message. */
 export interface NotificationFeedback {
+  /**
+   * Stable per SES event and recipient: a retried invocation publishes the same events again
+   * (PutEvents has no deduplication), with the same feedbackId for consumers to drop them.
+   */
+  feedbackId: string;
   type: FeedbackType;
   recipient: string;
-  /** the notification's `id`, from the message's `id` tag (absent when the message had none) */
+  /** the notification's real `id`, decoded from the message's `notification-id` tags (absent when it had none) */
   notificationId?: string;
   category?: string;
   /** true when SES will not deliver to this address again (hard bounce, complaint) */
@@ -94,11 +103,21 @@ function tag(event: SesEvent, name: string): string | undefined {
   return event.mail.tags[name]?.[0];
 }
 
+/** One SES event's identity for one recipient: what a duplicate delivery of it repeats. */
+function feedbackIdOf(event: SesEvent, item: Omit<NotificationFeedback, "feedbackId">): string {
+  const identity = [event.mail.messageId, event.eventType, item.recipient, item.timestamp ?? ""];
+  return createHash("sha256").update(JSON.stringify(identity)).digest("base64url").slice(0, 32);
+}
+
 /** One NotificationFeedback per affected recipient; [] for event types Herald ignores. */
 export function feedbackFromSesEvent(event: SesEvent): NotificationFeedback[] {
+  return feedbackItems(event).map((item) => ({ feedbackId: feedbackIdOf(event, item), ...item }));
+}
+
+function feedbackItems(event: SesEvent): Omit<NotificationFeedback, "feedbackId">[] {
   const type = feedbackType(event.eventType);
   if (!type) return [];
-  const notificationId = tag(event, MESSAGE_TAG_NOTIFICATION_ID);
+  const notificationId = notificationIdFromTags(event.mail.tags);
   const category = tag(event, MESSAGE_TAG_CATEGORY);
   const base = {
     type,

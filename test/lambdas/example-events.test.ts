@@ -1,11 +1,19 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { testSendEventSchema, validateSettingsEventSchema } from "../../src/lambda/events.ts";
+import {
+  notificationStatusEventSchema,
+  testSendEventSchema,
+  validateSettingsEventSchema,
+} from "../../src/lambda/events.ts";
 import { projectRoot } from "../helpers/run-herald.ts";
 
 const eventsDir = join(projectRoot, "examples/events");
-const schemas = { "test-send": testSendEventSchema, "validate-settings": validateSettingsEventSchema };
+const schemas = {
+  "test-send": testSendEventSchema,
+  "validate-settings": validateSettingsEventSchema,
+  "notification-status": notificationStatusEventSchema,
+};
 
 describe("examples/events", async () => {
   const files = (await readdir(eventsDir)).filter((f) => f.endsWith(".json"));

@@ -16,7 +16,7 @@ const BOUNCE = {
   source: "aws.ses",
   detail: {
     eventType: "Bounce",
-    mail: { messageId: "m-1", destination: ["a@example.net"], tags: { id: ["notif-42"] } },
+    mail: { messageId: "m-1", destination: ["a@example.net"], tags: { "notification-id": ["notif-42"] } },
     bounce: { bounceType: "Permanent", bouncedRecipients: [{ emailAddress: "a@example.net" }] },
   },
 };

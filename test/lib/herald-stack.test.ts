@@ -1,5 +1,5 @@
 // HeraldStack as bin/app.ts builds it from the context. One synthesis with real bundling (all
-// six handlers, shared by the tests below), the other variants unbundled.
+// seven handlers, shared by the tests below), the other variants unbundled.
 import { execFile } from "node:child_process";
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -83,7 +83,7 @@ describe("HeraldStack (hosted zone, bundled as `cdk synth` bundles it)", () => {
       "AWS::SNS::Topic": 1,
       "AWS::CloudWatch::Dashboard": 1,
       "AWS::KMS::Key": 3, // settings, queues, alarm topic
-      "AWS::Lambda::Function": 7, // six handlers and the custom resource framework
+      "AWS::Lambda::Function": 8, // seven handlers and the custom resource framework
     });
   });
 
@@ -103,11 +103,11 @@ describe("HeraldStack (hosted zone, bundled as `cdk synth` bundles it)", () => {
     });
   });
 
-  it("bundles each of the six handlers as minified ESM with the createRequire banner and the AWS SDK inside", () => {
+  it("bundles each of the seven handlers as minified ESM with the createRequire banner and the AWS SDK inside", () => {
     const bundles = readdirSync(s.app.outdir)
       .map((name) => join(s.app.outdir, name, "index.mjs"))
       .filter((file) => existsSync(file));
-    expect(bundles).toHaveLength(6);
+    expect(bundles).toHaveLength(7);
     for (const file of bundles) {
       const code = readFileSync(file, "utf8");
       expect(code.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
@@ -122,7 +122,7 @@ describe("HeraldStack (hosted zone, bundled as `cdk synth` bundles it)", () => {
     const handlers = Object.values(s.template.findResources("AWS::Lambda::Function")).filter(
       (f) => f.Properties.Handler === "index.handler",
     );
-    expect(handlers).toHaveLength(6);
+    expect(handlers).toHaveLength(7);
     for (const fn of handlers) {
       expect(fn.Properties).toMatchObject({ Runtime: "nodejs24.x", Architectures: ["arm64"] });
       expect(fn.Properties.LoggingConfig.LogGroup).toBeDefined();

@@ -122,11 +122,19 @@ describe("SendingDomain", () => {
     });
   });
 
-  it("publishes bounce, complaint, reject, delay and delivery events to the default bus", () => {
+  it("publishes send, rendering failure, bounce, complaint, reject, delay and delivery events to the default bus", () => {
     zoned.template.hasResourceProperties("AWS::SES::ConfigurationSetEventDestination", {
       EventDestination: {
         Enabled: true,
-        MatchingEventTypes: ["bounce", "complaint", "reject", "deliveryDelay", "delivery"],
+        MatchingEventTypes: [
+          "send",
+          "renderingFailure",
+          "bounce",
+          "complaint",
+          "reject",
+          "deliveryDelay",
+          "delivery",
+        ],
         EventBridgeDestination: { EventBusArn: Match.anyValue() },
       },
     });

@@ -20,6 +20,7 @@ const STEPS = [
   "send-notification, SMTP, redelivered",
   "send-notification, SES API",
   "send-notification, SES API, redelivered",
+  "SES feedback -> status records",
   "security-alert-check",
   "security-alert-check, second run",
 ];
@@ -57,7 +58,7 @@ describe("npm start -- --once", () => {
     expect(output).not.toContain("FAILED");
     expect(output).toContain(`all ${STEPS.length} steps had their expected outcome`);
     expect(output).toMatch(
-      /Mail page +http:\/\/127\.0\.0\.1:\d+\/ +\(6 caught over SMTP, 1 via the SES API, 2 dead letters\)/,
+      /Mail page +http:\/\/127\.0\.0\.1:\d+\/ +\(6 caught over SMTP, 4 via the SES API, 2 dead letters\)/,
     );
     expect(output).toMatch(/SMTP server +127\.0\.0\.1:\d+ /);
     expect(output).toMatch(

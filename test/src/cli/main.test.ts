@@ -26,7 +26,7 @@ const COMMANDS = [...help.out.stdout.matchAll(/^ {2}([a-z-]+) /gm)].map((match) 
 const VALID = { MM_EMAILSETTINGS_SMTPSERVER: "127.0.0.1", MM_EMAILSETTINGS_SMTPPORT: "2525" };
 
 describe("herald commands", () => {
-  it("lists the seven commands of DESIGN.md section 4, and export (issue 20)", () => {
+  it("lists the seven commands of DESIGN.md section 4, export (issue 20) and status (issue 21)", () => {
     expect(COMMANDS.sort()).toEqual(
       [
         "export",
@@ -35,6 +35,7 @@ describe("herald commands", () => {
         "security-check",
         "send",
         "ses-smtp-password",
+        "status",
         "test-send",
         "validate",
       ].sort(),

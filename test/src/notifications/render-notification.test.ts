@@ -83,7 +83,7 @@ describe("renderNotification", () => {
     expect(raw(message)).toContain("\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
     expect(raw(message)).toContain("\r\nList-ID: <mention.notifications.chat.example.com>\r\n");
     expect(parsed.subject).toBe("Alice mentioned you");
-    expect(message.tags).toEqual({ id: "post-1", category: "mention" });
+    expect(message.tags).toEqual({ "notification-id": "post-1", category: "mention" });
   });
 
   it("derives the text/plain part from the HTML and keeps the HTML alternative", async () => {

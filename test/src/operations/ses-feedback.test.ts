@@ -24,7 +24,12 @@ const mail = (tags: Record<string, string[]> = {}) => ({
   messageId: "0102018c-ses-message-id",
   destination: ["a@example.net", "b@example.net"],
   commonHeaders: { messageId: "<4f1c@chat.example.com>", subject: "[Herald] hello" },
-  tags: { "ses:configuration-set": ["herald"], id: ["notif-42"], category: ["mention"], ...tags },
+  tags: {
+    "ses:configuration-set": ["herald"],
+    "notification-id": ["notif-42"],
+    category: ["mention"],
+    ...tags,
+  },
 });
 
 /** What SES puts on the default bus (detail = the event publishing record). */
@@ -81,6 +86,7 @@ describe("handleSesFeedback", () => {
       EventBusName: "herald-bus",
     });
     expect(JSON.parse(entry!.Detail!)).toEqual({
+      feedbackId: expect.stringMatching(/^[\w-]{32}$/),
       type: "bounce",
       recipient: "a@example.net",
       notificationId: "notif-42",
@@ -100,7 +106,12 @@ describe("handleSesFeedback", () => {
       .split("\n")
       .filter((line) => line.includes('"_aws"'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(emf[0]).toMatchObject({ Bounces: 1, service: "herald-feedback" });
+    expect(emf.find((line) => "Bounces" in line)).toMatchObject({ Bounces: 1, service: "herald-feedback" });
+    // per category, with the bounce type/subtype as a dimension
+    expect(emf.find((line) => "BouncesByCategory" in line)).toMatchObject({
+      BouncesByCategory: 1,
+      BounceCategory: "Permanent/General",
+    });
   });
 
   it.each([
@@ -232,5 +243,52 @@ describe("handleSesFeedback", () => {
       code: "EPUBLISH",
       message: expect.stringContaining("ThrottlingException"),
     });
+  });
+});
+
+describe("handleSesFeedback retried after a later chunk failed", () => {
+  const many = bridged("Email Delivered", {
+    eventType: "Delivery",
+    mail: mail(),
+    delivery: {
+      recipients: Array.from({ length: 23 }, (_, i) => `r${i}@example.net`),
+      timestamp: "2026-11-23T10:00:02.000Z",
+    },
+  });
+  const ids = (entries: { Detail?: string }[]) =>
+    entries.map((e) => (JSON.parse(e.Detail!) as { feedbackId?: string }).feedbackId);
+
+  it("republishes the first chunk with the same feedbackIds, so consumers drop the copies", async () => {
+    let call = 0;
+    ebMock.on(PutEventsCommand).callsFake((input: { Entries: unknown[] }) => {
+      call += 1;
+      if (call === 2) throw Object.assign(new Error("unavailable"), { name: "InternalException" });
+      return { FailedEntryCount: 0, Entries: input.Entries.map((_, i) => ({ EventId: `e-${i}` })) };
+    });
+    await expect(captureStdout(() => handleSesFeedback(many, deps()))).rejects.toThrow();
+    const firstAttempt = published();
+    await captureStdout(() => handleSesFeedback(many, deps())); // Lambda's retry
+    const retry = published().slice(firstAttempt.length);
+    const firstIds = ids(firstAttempt.slice(0, 10));
+    expect(firstIds.every((id) => typeof id === "string" && id.length > 0)).toBe(true);
+    expect(ids(retry.slice(0, 10))).toEqual(firstIds);
+    // one id per recipient of this event: 23 distinct among the 33 + 10 entries published
+    expect(new Set(ids(published())).size).toBe(23);
+  });
+
+  it("gives another SES event for the same recipient another feedbackId", async () => {
+    const delayed = bridged("Email Delivery Delayed", {
+      eventType: "DeliveryDelay",
+      mail: mail(),
+      deliveryDelay: {
+        delayType: "MailboxFull",
+        delayedRecipients: [{ emailAddress: "r0@example.net" }],
+        timestamp: "2026-11-23T10:00:01.000Z",
+      },
+    });
+    await captureStdout(() => handleSesFeedback(delayed, deps()));
+    await captureStdout(() => handleSesFeedback(many, deps()));
+    const all = ids(published());
+    expect(all[0]).not.toBe(all[1]);
   });
 });
