@@ -14,6 +14,8 @@ import { createValidateSettingsHandler } from "../lambdas/validate-settings.ts";
 import { probeCommand, type ProbeReport } from "../src/cli/commands/probe.ts";
 import { sqsRecord } from "../src/notifications/batch.ts";
 import { createRuntime, type Runtime } from "../src/runtime.ts";
+import type { NotificationOutcomes } from "./mail-page/outcomes.ts";
+import { reasonWithReply } from "./mail-page/summary.ts";
 import type { Progress } from "./progress.ts";
 import {
   ADMINS,
@@ -30,6 +32,7 @@ import {
   UNKNOWN_RECIPIENT,
   WELCOME,
 } from "./scenario.ts";
+import type { DeadLetterRecord } from "./servers/dead-letter-queue.ts";
 import type { SandboxServers } from "./start-servers.ts";
 
 export interface FlowOptions {
@@ -70,6 +73,27 @@ function record(messageId: string, body: string, receiveCount = 1): SQSRecord {
 
 function sameList(actual: readonly string[], expected: readonly string[]): boolean {
   return actual.length === expected.length && actual.every((item, i) => item === expected[i]);
+}
+
+type SentEvent = { id: string; category?: string; subject: string; to: string[] };
+
+/**
+ * What became of each event of a batch, seen from the outside, for the mail page: a batch item
+ * failure is retried by SQS, a dead letter names its event, an event whose recipients got a
+ * message was sent, and one that sent nothing and failed nothing was a duplicate, skipped.
+ */
+function recordOutcomes(
+  outcomes: NotificationOutcomes,
+  batch: Array<[recordId: string, event: SentEvent]>,
+  seen: { failures: string[]; letters: DeadLetterRecord[]; sentTo: string[] },
+): void {
+  for (const [recordId, event] of batch) {
+    const letter = seen.letters.find((l) => l.attributes.EventId === event.id);
+    if (seen.failures.includes(recordId)) outcomes.record(event, "retried");
+    else if (letter) outcomes.record(event, "dead-lettered", reasonWithReply(letter.attributes));
+    else if (event.to.some((address) => seen.sentTo.includes(address))) outcomes.record(event, "sent");
+    else outcomes.record(event, "duplicate skipped");
+  }
 }
 
 const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? "" : "s"}`;
@@ -159,6 +183,16 @@ export async function runFlow(progress: Progress, options: FlowOptions): Promise
       const sentTo = caughtSince(caughtBefore).flatMap((m) => m.envelopeTo);
       const letters = lettersSince(lettersBefore);
       const letter = letters[0]?.attributes;
+      recordOutcomes(
+        servers.outcomes,
+        [
+          ["smtp-1", WELCOME],
+          ["smtp-2", MENTION],
+          ["smtp-3", BUSY],
+          ["smtp-4", UNKNOWN],
+        ],
+        { failures, letters, sentTo },
+      );
       const ok =
         sameList(failures, ["smtp-3"]) &&
         sameList(sentTo.sort(), ["alice@example.com", "bob@example.com"]) &&
@@ -185,6 +219,14 @@ export async function runFlow(progress: Progress, options: FlowOptions): Promise
       };
       const failures = failuresOf(await sendOverSmtp(redelivery, invocation("herald-send-notification")));
       const sentTo = caughtSince(caughtBefore).flatMap((m) => m.envelopeTo);
+      recordOutcomes(
+        servers.outcomes,
+        [
+          ["smtp-3", BUSY],
+          ["smtp-5", WELCOME],
+        ],
+        { failures, letters: [], sentTo },
+      );
       const ok = failures.length === 0 && sameList(sentTo, [BUSY_RECIPIENT]);
       return {
         ok,
@@ -204,6 +246,14 @@ export async function runFlow(progress: Progress, options: FlowOptions): Promise
       const failures = failuresOf(await sendOverSes(firstSes, invocation("herald-send-notification")));
       const stored = (await servers.ses.emails()).slice(storedBefore);
       const letters = lettersSince(lettersBefore);
+      recordOutcomes(
+        servers.outcomes,
+        [
+          ["ses-1", DIGEST],
+          ["ses-2", INVALID],
+        ],
+        { failures, letters, sentTo: stored.flatMap((m) => m.destination.to) },
+      );
       const ok =
         failures.length === 0 &&
         stored.length === 1 &&
@@ -223,7 +273,13 @@ export async function runFlow(progress: Progress, options: FlowOptions): Promise
       const storedBefore = (await servers.ses.emails()).length;
       const redelivery: SQSEvent = { Records: [record("ses-1", firstSes.Records[0]?.body ?? "", 2)] };
       const failures = failuresOf(await sendOverSes(redelivery, invocation("herald-send-notification")));
-      const stored = (await servers.ses.emails()).length - storedBefore;
+      const storedNow = (await servers.ses.emails()).slice(storedBefore);
+      const stored = storedNow.length;
+      recordOutcomes(servers.outcomes, [["ses-1", DIGEST]], {
+        failures,
+        letters: [],
+        sentTo: storedNow.flatMap((m) => m.destination.to),
+      });
       const ok = failures.length === 0 && stored === 0;
       return {
         ok,
