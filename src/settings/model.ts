@@ -79,6 +79,11 @@ interface SettingMeta {
    */
   aliases?: readonly string[];
   /**
+   * Where the Mattermost server itself reads the setting, when that is not the documented
+   * path: what `herald export` and the ECS binding write. Also read as an alias.
+   */
+  serverPath?: string;
+  /**
    * The setting decides where the saved SMTP password may be sent: unsaved settings that
    * change it ("change"), or turn it on ("enable"), need the password re-entered.
    */
@@ -157,7 +162,7 @@ export const settingsSchema = z.object({
         description: "email security bulletins to the administrators",
         // Documented under EmailSettings (Mattermost's SMTP configuration reference); the
         // server's config model keeps it under ServiceSettings.
-        aliases: ["ServiceSettings.EnableSecurityFixAlert"],
+        serverPath: "ServiceSettings.EnableSecurityFixAlert",
       }),
     })
     .prefault({}),
@@ -180,7 +185,7 @@ export type HeraldSettings = Loaded<z.output<typeof settingsSchema>>;
 export type EmailSettings = HeraldSettings["EmailSettings"];
 export type SectionName = keyof HeraldSettings;
 
-export interface SettingDefinition extends Omit<SettingMeta, "aliases" | "secret"> {
+export interface SettingDefinition extends Omit<SettingMeta, "aliases" | "secret" | "serverPath"> {
   section: SectionName;
   key: string;
   /** "EmailSettings.SMTPServer" */
@@ -189,6 +194,8 @@ export interface SettingDefinition extends Omit<SettingMeta, "aliases" | "secret
   default: boolean | string | number | undefined;
   secret: boolean;
   aliases: readonly string[];
+  /** Where the Mattermost server reads it (config.json path; its MM_* variable follows). */
+  serverPath: string;
   /** Reads one raw value (JSON, or an env/SSM string) into the setting's type. */
   parser: z.ZodType<boolean | string | number>;
   /** "a boolean": what a value that does not parse should have been */
@@ -215,7 +222,8 @@ export const SETTINGS: readonly SettingDefinition[] = SECTIONS.flatMap((section)
       default: defaultValue,
       description: meta.description,
       secret: meta.secret ?? false,
-      aliases: meta.aliases ?? [],
+      aliases: [...(meta.aliases ?? []), ...(meta.serverPath ? [meta.serverPath] : [])],
+      serverPath: meta.serverPath ?? path,
       ...(meta.guardsPassword ? { guardsPassword: meta.guardsPassword } : {}),
       parser: inner,
       expected: KINDS[meta.kind].expected,
