@@ -10,44 +10,12 @@
  * The routes are in mail-page/routes.ts; the page's script and stylesheet in mail-page/assets.
  */
 import { createServer, type Server } from "node:http";
-import type { NotificationOutcome } from "./mail-page/outcomes.ts";
 import { handle, loadAssets } from "./mail-page/routes.ts";
 import type { SpamVerdict } from "./mail-page/spam-score.ts";
-import type { DeadLetterRecord } from "./servers/dead-letter-queue.ts";
+import type { MailPage, MailPageOptions } from "./mail-page/types.ts";
 import { listenOnLoopback } from "./servers/listen.ts";
 
-export interface CapturedMail {
-  /** stable within the run; used in the page's URLs */
-  id: string;
-  via: "smtp" | "ses-api";
-  receivedAt: Date;
-  envelopeFrom: string;
-  envelopeTo: string[];
-  raw: string;
-}
-
-export interface MailPage {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
-
-export interface MailPageOptions {
-  /** @default 0 (any free port) */
-  port?: number;
-  /** The messages to show, newest last (read on every request). */
-  messages: () => Promise<CapturedMail[]>;
-  /** Permanent failures on the dead-letter queue. @default none */
-  deadLetters?: () => readonly DeadLetterRecord[];
-  /** Each notification event's outcome, as the flow observed it. @default none known */
-  outcomes?: () => readonly NotificationOutcome[];
-  /** Empties every source of the page (POST /api/clear). @default clearing is refused */
-  clear?: () => Promise<void>;
-  /** A notification's delivery status record, when one exists. @default none shown */
-  statusOf?: (notificationId: string) => Promise<Record<string, unknown> | undefined>;
-  /** SpamAssassin's verdict on a raw message. @default `spamassassin -L -t`, once per message */
-  spamVerdict?: (raw: string) => Promise<SpamVerdict>;
-}
+export type { CapturedMail, MailPage, MailPageOptions } from "./mail-page/types.ts";
 
 export async function startMailPage(options: MailPageOptions): Promise<MailPage> {
   const assets = await loadAssets();

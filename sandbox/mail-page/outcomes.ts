@@ -3,8 +3,6 @@
  * of that event. The sandbox's flow records each event's outcome as it observes it (the
  * handler's batch failures, the messages caught, the dead letters); the mail page reads them.
  */
-import type { CapturedMail } from "../mail-page.ts";
-
 export type Outcome = "sent" | "retried" | "duplicate skipped" | "dead-lettered";
 
 export interface NotificationOutcome {
@@ -62,7 +60,7 @@ export function finalOutcome(entry: Pick<NotificationOutcome, "deliveries">): st
  */
 export function outcomeOf(
   entries: readonly NotificationOutcome[],
-  mail: Pick<CapturedMail, "envelopeTo">,
+  mail: { envelopeTo: readonly string[] },
   parsed: { messageIdLeft?: string; subject: string },
   messageIdLeftOf: (id: string) => string,
 ): NotificationOutcome | undefined {

@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { CapturedMail, MailPageOptions } from "../mail-page.ts";
+import type { CapturedMail, MailPageOptions } from "./types.ts";
 import { spamVerdict, type SpamVerdict } from "./spam-score.ts";
 import { parse, summarize, summarizeDeadLetter } from "./summary.ts";
 

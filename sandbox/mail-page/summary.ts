@@ -4,7 +4,7 @@
  */
 import { simpleParser, type AddressObject, type ParsedMail } from "mailparser";
 import { notificationMessageIdLeft } from "../../src/mail/render-notification.ts";
-import type { CapturedMail } from "../mail-page.ts";
+import type { CapturedMail } from "./types.ts";
 import type { DeadLetterRecord } from "../servers/dead-letter-queue.ts";
 import { describeOutcome, finalOutcome, outcomeOf, type NotificationOutcome } from "./outcomes.ts";
 
