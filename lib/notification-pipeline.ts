@@ -11,6 +11,7 @@ import type { IKey } from "aws-cdk-lib/aws-kms";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { MAX_RECEIVE_COUNT, SEND_FUNCTION_TIMEOUT_SECONDS } from "../src/constants.ts";
 import {
   CONFIGURATION_SET_ENV,
   SEND_RATE_LIMITS,
@@ -92,7 +93,8 @@ export interface NotificationPipelineProps extends HeraldFunctionOptions {
   readonly deletionProtection?: boolean;
   /**
    * The send-notification function's timeout; the queue's visibility timeout is 6 times it.
-   * @default Duration.seconds(60)
+   * A send starts only when its whole bound (4 x SMTPServerTimeout over SMTP) fits before it.
+   * @default Duration.seconds(SEND_FUNCTION_TIMEOUT_SECONDS)
    */
   readonly functionTimeout?: Duration;
   /**
@@ -140,7 +142,7 @@ export class NotificationPipeline extends Construct {
       Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 10,
       "is not an integer from 1 to 10",
     );
-    const timeout = props.functionTimeout ?? Duration.seconds(60);
+    const timeout = props.functionTimeout ?? Duration.seconds(SEND_FUNCTION_TIMEOUT_SECONDS);
     ({ maxConcurrency: this.maxConcurrency, perInstanceRate: this.perInstanceRate } =
       sendingConcurrency(maxSendRate));
     // Each instance gets HERALD_MAX_SEND_RATE = perInstanceRate, which the runtime checks at start.
@@ -166,7 +168,7 @@ export class NotificationPipeline extends Construct {
       // AWS's advice for Lambda consumers: at least 6 times the function's timeout.
       visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
       retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
 
     this.eventBus =

@@ -118,3 +118,35 @@ export const FEEDBACK_METRIC_NAMES = {
   reject: "Rejects",
   deliveryDelay: "DeliveryDelays",
 } as const;
+
+/**
+ * The notification queue's redrive policy: SQS moves a record to the dead-letter queue after
+ * this many receives. The pipeline reads a record's ApproximateReceiveCount against it, so
+ * the last receive dead-letters what is still pending with its reason.
+ */
+export const MAX_RECEIVE_COUNT = 5;
+
+/**
+ * The send-notification function's timeout by default. A send starts only when the time left
+ * covers its whole bound (the transport's `sendBoundMs`) plus SEND_RESERVE_MS, so with the
+ * default SMTPServerTimeout (10 s, 4 stages: 40 s) sends start in the first 18 s.
+ */
+export const SEND_FUNCTION_TIMEOUT_SECONDS = 60;
+
+/**
+ * Kept back at an invocation's end after a send's bound: the completing write (retried) and
+ * the batch response. Every DynamoDB and dead-letter call is bounded by the invocation's end
+ * less SEND_RESPONSE_MARGIN_MS, so middy's timeout never fails a batch after sends.
+ */
+export const SEND_RESERVE_MS = 2_000;
+export const SEND_RESPONSE_MARGIN_MS = 500;
+
+/** How a send whose outcome is unknown is handled: one of UNKNOWN_OUTCOME_POLICIES. */
+export const UNKNOWN_OUTCOME_ENV = "HERALD_UNKNOWN_OUTCOME";
+
+/**
+ * "at-least-once" (default): the record is delivered again and sent again (a possible second
+ * copy); "at-most-once": the record is completed as sent-unknown (a possible lost copy).
+ */
+export const UNKNOWN_OUTCOME_POLICIES = ["at-least-once", "at-most-once"] as const;
+export type UnknownOutcomePolicy = (typeof UNKNOWN_OUTCOME_POLICIES)[number];

@@ -26,7 +26,10 @@ import {
   TABLE_NAME_ENV,
   TRANSPORT_ENV,
   TRANSPORTS,
+  UNKNOWN_OUTCOME_ENV,
+  UNKNOWN_OUTCOME_POLICIES,
   type Transport,
+  type UnknownOutcomePolicy,
 } from "./constants.ts";
 import { createSesTransport } from "./mail/ses-transport.ts";
 import { createSmtpTransport } from "./mail/smtp-transport.ts";
@@ -73,6 +76,8 @@ export interface RuntimeConfig {
   maxSendRate: number;
   /** HERALD_EVENT_BUS_NAME: where NotificationFeedback events go. */
   eventBusName?: string;
+  /** HERALD_UNKNOWN_OUTCOME: a send that may or may not have arrived. @default "at-least-once" */
+  unknownOutcome: UnknownOutcomePolicy;
 }
 
 /** A new production SES account's sending rate. */
@@ -161,6 +166,15 @@ function maxSendRateFrom(env: Readonly<NodeJS.ProcessEnv>): number {
   );
 }
 
+function unknownOutcomeFrom(env: Readonly<NodeJS.ProcessEnv>): UnknownOutcomePolicy {
+  const value = nonEmpty(env[UNKNOWN_OUTCOME_ENV]) ?? "at-least-once";
+  if ((UNKNOWN_OUTCOME_POLICIES as readonly string[]).includes(value)) return value as UnknownOutcomePolicy;
+  throw new RuntimeConfigError(
+    `${UNKNOWN_OUTCOME_ENV} is ${JSON.stringify(value)}, not one of ${UNKNOWN_OUTCOME_POLICIES.join(", ")}`,
+    `set ${UNKNOWN_OUTCOME_ENV} to at-least-once (send again: maybe twice) or at-most-once (never twice: maybe lost)`,
+  );
+}
+
 /** The runtime's variables, validated: a typo fails at start, naming the variable. */
 export function runtimeConfigFrom(env: Readonly<NodeJS.ProcessEnv>): RuntimeConfig {
   return {
@@ -170,6 +184,7 @@ export function runtimeConfigFrom(env: Readonly<NodeJS.ProcessEnv>): RuntimeConf
     deadLetterQueueUrl: nonEmpty(env[DEAD_LETTER_QUEUE_URL_ENV]),
     configurationSet: nonEmpty(env[CONFIGURATION_SET_ENV]),
     eventBusName: nonEmpty(env[EVENT_BUS_NAME_ENV]),
+    unknownOutcome: unknownOutcomeFrom(env),
   };
 }
 
@@ -220,7 +235,12 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   };
   const ssm = () => client("ssm", () => new SSMClient(clientConfig("SSM")));
   const ses = (clientRegion = region ?? "us-east-1") =>
-    client(`ses:${clientRegion}`, () => new SESv2Client(clientConfig("SESV2", clientRegion)));
+    client(
+      `ses:${clientRegion}`,
+      // One attempt: the SDK must not resend a SendEmail that SES may have stored (a 5xx or a
+      // timeout after the request left); the pipeline's unknown-outcome policy decides.
+      () => new SESv2Client({ ...clientConfig("SESV2", clientRegion), maxAttempts: 1 }),
+    );
 
   const prefix = nonEmpty(options.parameterPrefix) ?? nonEmpty(env[PARAMETER_PREFIX_ENV]);
   const configFile = nonEmpty(options.configFile) ?? nonEmpty(env[CONFIG_FILE_ENV]);

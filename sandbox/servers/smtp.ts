@@ -110,6 +110,17 @@ export interface SmtpServerOptions {
   authAfterStarttls?: boolean;
   /** called with each message the server accepted */
   onMessage?: (message: ReceivedMessage) => void;
+  /**
+   * Fault hook at RCPT TO, asked for each address after `recipientFaults`: a reply to refuse
+   * it with (e.g. a share of random 451s), or undefined to accept it.
+   */
+  recipientReply?: (address: string) => { code: number; message: string } | undefined;
+  /**
+   * Fault hook after the final dot, once the message is kept (the server has committed it):
+   * "reset" drops the connection with a TCP reset instead of replying; a number of
+   * milliseconds delays the 250 reply; undefined replies at once.
+   */
+  afterData?: (message: ReceivedMessage) => "reset" | number | undefined;
 }
 
 /** the server's name in the greeting and EHLO reply */
@@ -153,7 +164,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
   const starttls = options.starttls ?? !secure;
   const usesTls = secure || starttls;
   const certificate = usesTls ? (options.certificate ?? (await generateTestCertificate())) : undefined;
-  const { failAt, requireStarttls, authAfterStarttls, onMessage } = options;
+  const { failAt, requireStarttls, authAfterStarttls, onMessage, recipientReply, afterData } = options;
   const fixed = options.auth;
   const auth =
     options.authorize ??
@@ -224,7 +235,10 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
         callback(smtpError(failAt.code, failAt.message));
         return;
       }
-      callback(recipientFaults.reply(address.address));
+      const reply = recipientFaults.reply(address.address) ?? recipientReply?.(address.address);
+      callback(
+        reply && "responseCode" in reply ? reply : reply ? smtpError(reply.code, reply.message) : undefined,
+      );
     },
     onData(
       stream: SMTPServerDataStream,
@@ -251,7 +265,15 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
         }
         messages.push(message);
         onMessage?.(message);
-        callback();
+        const fault = afterData?.(message);
+        if (fault === "reset") {
+          for (const connection of smtp.connections) {
+            if (connection.id === session.id) connection._socket.resetAndDestroy();
+          }
+          return;
+        }
+        if (typeof fault === "number") setTimeout(() => callback(), fault);
+        else callback();
       });
     },
   };

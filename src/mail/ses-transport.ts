@@ -8,7 +8,8 @@ export interface SesTransportOptions {
   /** SES configuration set for event publishing and suppression. @default none */
   configurationSetName?: string;
   /**
-   * Bound on one SendEmail call, retries included. @default 10_000
+   * Bound on one SendEmail call (the runtime's client makes one attempt: a resend is the
+   * pipeline's decision). @default 10_000
    */
   timeoutMs?: number;
 }
@@ -80,6 +81,19 @@ export function sesErrorAsSmtp(error: unknown): SmtpErrorLike {
   return { name, code: code ?? "ECONNECTION", message };
 }
 
+/**
+ * Whether SES may have stored a message whose SendEmail failed: a 5xx reply or a timeout
+ * (the request may have been taken before the reply was lost). A refusal with a 4xx status
+ * or a connection that never opened is not.
+ */
+export function sesOutcomeUnknown(error: unknown): boolean {
+  const e = (typeof error === "object" && error !== null ? error : {}) as SdkError & { code?: string };
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined) return status >= 500;
+  if (e.name === "TimeoutError" || e.name === "AbortError") return true;
+  return e.code === "ECONNRESET" || e.code === "EPIPE" || /socket hang up/i.test(e.message ?? "");
+}
+
 /** Only letters, digits, "_" and "-" are allowed in SES tag names and values. */
 export function tagValue(value: string): string {
   return value.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 256) || "_";
@@ -94,6 +108,7 @@ export function createSesTransport(options: SesTransportOptions): MailTransport 
   const timeoutMs = options.timeoutMs ?? 10_000;
   return {
     kind: "ses-api",
+    sendBoundMs: timeoutMs,
     async send(message: OutgoingMessage, sendOptions: SendOptions = {}): Promise<SendOutcome> {
       const tags = Object.entries(message.tags ?? {}).map(([Name, Value]) => ({
         Name: tagValue(Name),
@@ -127,6 +142,7 @@ export function createSesTransport(options: SesTransportOptions): MailTransport 
         } = classifySmtpError(smtpLike, smtpLike.command === "API" ? "data" : "connect");
         return {
           ok: false,
+          ...(sesOutcomeUnknown(error) ? { unknown: true } : {}),
           messageId: message.messageId,
           accepted: [],
           rejected: [],

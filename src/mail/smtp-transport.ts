@@ -1,3 +1,4 @@
+import { PassThrough } from "node:stream";
 import { createTransport, type Transporter } from "nodemailer";
 import type SMTPPool from "nodemailer/lib/smtp-pool";
 import type { HeraldSettings } from "../settings/model.ts";
@@ -22,9 +23,11 @@ export interface SmtpTransportOptions {
    */
   maxMessages?: number;
   /**
-   * Stages one message may take in all: a fresh connection's setup, the envelope and the
-   * data each within SMTPServerTimeout. nodemailer's own timeouts only notice silence, so
-   * this overall bound is what stops a server that trickles its replies.
+   * Stages one message may take until it is transmitted: a fresh connection's setup, the
+   * envelope and the data each within SMTPServerTimeout. nodemailer's own timeouts only
+   * notice silence, so this overall bound is what stops a server that trickles its replies.
+   * It never stops a transmitted message: the reply after the final dot is awaited within
+   * one more stage (nodemailer's socket timeout), so a send's whole bound is one stage more.
    * @default 3
    */
   stagesPerMessage?: number;
@@ -40,6 +43,7 @@ export interface SmtpTransportOptions {
 interface SmtpSentInfo {
   accepted?: Array<string | { address: string }>;
   rejected?: Array<string | { address: string }>;
+  rejectedErrors?: Array<SmtpErrorLike & { recipient?: string }>;
   response?: string;
 }
 
@@ -56,7 +60,8 @@ interface EnvelopeError extends SmtpErrorLike {
 export function createSmtpTransport(options: SmtpTransportOptions): MailTransport {
   const { settings } = options;
   const email = settings.EmailSettings;
-  const perMessageMs = stageTimeoutMs(settings) * (options.stagesPerMessage ?? 3);
+  const stageMs = stageTimeoutMs(settings);
+  const perMessageMs = stageMs * (options.stagesPerMessage ?? 3);
   const poolOptions: SMTPPool.Options = {
     ...smtpConnectionOptions(settings),
     pool: true,
@@ -77,31 +82,57 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
   const send = async (message: OutgoingMessage, sendOptions: SendOptions = {}): Promise<SendOutcome> => {
     if (refusal) return failure(message, refusal, "connect");
     const untilDeadline = remainingMs(sendOptions.deadline);
-    const deadline = AbortSignal.timeout(Math.min(perMessageMs, untilDeadline));
+    const limitMs = Math.min(perMessageMs, untilDeadline);
+    // The message goes through a stream of ours: once nodemailer has read all of it, the
+    // final dot follows and the server may commit it whatever happens to the connection.
+    let transmitted = false;
+    const body = new PassThrough();
+    body.once("end", () => {
+      transmitted = true;
+    });
+    body.end(options.sesHeaders ? withSesHeaders(message, options.sesHeaders) : Buffer.from(message.raw));
+    // Stops a send that is not transmitted within its bound; never one that is (its reply is
+    // awaited within nodemailer's socket timeout, one stage).
+    const stop = new AbortController();
+    const timer = setTimeout(() => {
+      if (!transmitted) stop.abort();
+    }, limitMs);
     try {
       pool ??= createTransport(poolOptions);
       const info = await pool.sendMail({
         envelope: { from: message.from, to: message.to },
-        raw: options.sesHeaders ? withSesHeaders(message, options.sesHeaders) : message.raw,
-        signal: deadline,
+        raw: body,
+        signal: stop.signal,
       });
       const accepted = addresses(info.accepted);
-      const rejected = addresses(info.rejected);
+      const refusals = info.rejectedErrors ?? [];
+      const deferredErrors = refusals.filter((e) => isTemporary(e.responseCode));
+      const deferred = deferredErrors.flatMap((e) => (e.recipient ? [e.recipient] : []));
+      const rejected = addresses(info.rejected).filter((address) => !deferred.includes(address));
       return {
         ok: accepted.length > 0,
         messageId: message.messageId,
         ...(info.response ? { providerMessageId: info.response } : {}),
         accepted,
         rejected,
+        ...(deferred.length > 0
+          ? { deferred, deferredReason: deferredErrors[0]?.response ?? deferredErrors[0]?.message }
+          : {}),
       };
     } catch (error) {
-      if (deadline.aborted) {
+      if (stop.signal.aborted) {
         // The pool closed that connection; the others keep going.
         const stopped =
           untilDeadline < perMessageMs ? deadlineError(untilDeadline) : timeoutError(perMessageMs);
         return failure(message, stopped, "data");
       }
-      return failure(message, error, "connect");
+      const outcome = failure(message, error, "connect");
+      // No reply after the final dot (a reset, a close, a timeout): the server may have it.
+      if (transmitted && (error as SmtpErrorLike)?.responseCode === undefined) outcome.unknown = true;
+      return outcome;
+    } finally {
+      clearTimeout(timer);
+      body.destroy();
     }
   };
 
@@ -111,6 +142,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
 
   return {
     kind: "smtp",
+    sendBoundMs: perMessageMs + stageMs,
     // Nothing puts the password in an outcome on purpose; a server's echo of it is masked.
     async send(message, sendOptions) {
       const sending = send(message, sendOptions);
@@ -132,6 +164,10 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
 
 function addresses(list: SmtpSentInfo["accepted"]): string[] {
   return (list ?? []).map((entry) => (typeof entry === "string" ? entry : entry.address));
+}
+
+function isTemporary(code: number | undefined): boolean {
+  return code !== undefined && code >= 400 && code < 500;
 }
 
 function deadlineError(ms: number): SmtpErrorLike {

@@ -3,11 +3,22 @@ import type { OutgoingMessage } from "./message.ts";
 
 /**
  * What happened to one message. `ok` when at least one recipient accepted it; recipients the
- * server refused are listed in `rejected` (and counted by the caller). On failure, `error`
- * is classified by the one classifier: `error.retryable` decides retry versus dead letter.
+ * server refused for good (5xx) are listed in `rejected`, those it refused for now (4xx) in
+ * `deferred` (the caller sends to them again later). On failure, `error` is classified by the
+ * one classifier: `error.retryable` decides retry versus dead letter, unless `unknown`.
  */
 export interface SendOutcome {
   ok: boolean;
+  /**
+   * The server may have taken the message but did not say so: the connection was lost or
+   * timed out after the final dot, or the SES API failed (5xx, timeout) after the request
+   * left. Only with `ok: false`.
+   */
+  unknown?: boolean;
+  /** recipients refused with a temporary (4xx) reply while others accepted the message */
+  deferred?: string[];
+  /** the server's reply to the first deferred recipient */
+  deferredReason?: string;
   /** the provider's id: SES MessageId, or the SMTP server's queue reply */
   providerMessageId?: string;
   /** the Message-ID header Herald generated */
@@ -26,15 +37,21 @@ export interface SendOutcome {
  */
 export interface SendOptions {
   /**
-   * Epoch ms by which the send must be over (a Lambda's end, less a margin): a send still
-   * running then is stopped with a retryable EDEADLINE, rather than the function being killed
-   * after the server may have taken the message. @default the adapter's own bound only
+   * Epoch ms after which a send that has not yet transmitted its message is stopped with a
+   * retryable EDEADLINE. Once the message is transmitted it is never stopped: its reply is
+   * awaited within the stage's own timeout (callers start a send only when `sendBoundMs`
+   * fits in their time). @default the adapter's own bound only
    */
   deadline?: number;
 }
 
 export interface MailTransport {
   readonly kind: "smtp" | "ses-api";
+  /**
+   * The longest one send can take, every stage included (connection setup, envelope, data
+   * and the reply to it): a caller starts a send only when this much time is left.
+   */
+  readonly sendBoundMs: number;
   send(message: OutgoingMessage, options?: SendOptions): Promise<SendOutcome>;
   /** Close pooled connections; the transport is not used afterwards. */
   close(): Promise<void>;

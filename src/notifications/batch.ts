@@ -27,7 +27,12 @@ export async function processNotificationBatch(
 ): Promise<BatchResult> {
   const outcomes: RecordOutcome[] = [];
   const recordHandler = async (record: SQSRecord): Promise<RecordOutcome> => {
-    const outcome = await processor.process({ messageId: record.messageId, body: record.body });
+    const receiveCount = Number(record.attributes?.ApproximateReceiveCount);
+    const outcome = await processor.process({
+      messageId: record.messageId,
+      body: record.body,
+      ...(Number.isInteger(receiveCount) && receiveCount > 0 ? { receiveCount } : {}),
+    });
     outcomes.push(outcome);
     options.onOutcome?.(outcome, record.messageId);
     if (needsRedelivery(outcome)) throw new RecordNotAcknowledged(`${outcome.kind}: ${outcome.id ?? "?"}`);

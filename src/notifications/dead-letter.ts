@@ -13,6 +13,8 @@ export interface DeadLetter {
   eventId?: string;
   responseCode?: number;
   stage?: string;
+  /** the recipients it is dead-lettered for, when others already got it */
+  recipients?: string[];
 }
 
 /** Where permanent failures go. `send` throws when the message could not be stored. */
@@ -45,6 +47,7 @@ export function deadLetterAttributes(letter: DeadLetter): Record<string, Message
   if (letter.responseCode !== undefined)
     attributes.ResponseCode = { DataType: "Number", StringValue: String(letter.responseCode) };
   if (letter.stage !== undefined) attributes.Stage = text(letter.stage, 32);
+  if (letter.recipients !== undefined) attributes.Recipients = text(letter.recipients.join(", "));
   return attributes;
 }
 

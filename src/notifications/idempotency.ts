@@ -21,13 +21,23 @@ export const NOTIFICATION_KEY_PREFIX = "notification";
  */
 export const DUPLICATE_WINDOW_SECONDS = 24 * 60 * 60;
 
-/** What the record of a sent notification keeps (counts, not addresses: no PII at rest). */
+/** What the record of a sent notification keeps (counts and digests, not addresses: no PII at rest). */
 export interface SentRecord {
   messageId: string;
   providerMessageId?: string;
   accepted: number;
   rejected: number;
   sentAt: string;
+  /**
+   * Digests of the recipients that are done (accepted, or refused for good) after this
+   * round; the others refused it for now and are sent to in the next round.
+   * @default everyone (a record written before rounds)
+   */
+  settled?: string[];
+  /** when round 0 sent it: later rounds keep its Date header */
+  firstSentAt?: string;
+  /** completed without knowing whether it arrived (at-most-once policy) */
+  unknown?: boolean;
 }
 
 /**
@@ -42,9 +52,38 @@ export function notificationIdempotencyConfig(): IdempotencyConfig {
   });
 }
 
-/** Records in the shared DynamoDB table (attribute names are Powertools' defaults). */
-export function dynamoDbPersistence(client: DynamoDBClient, tableName: string): BasePersistenceLayer {
-  return new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: client });
+/**
+ * Records in the shared DynamoDB table (attribute names are Powertools' defaults). With
+ * `callsEndAt`, every call is aborted at that epoch ms (the invocation's end less a margin):
+ * a hung table fails its records, it cannot hold the handler past middy's timeout, which
+ * would fail the whole batch after some of it was sent.
+ */
+export function dynamoDbPersistence(
+  client: DynamoDBClient,
+  tableName: string,
+  callsEndAt?: () => number | undefined,
+): BasePersistenceLayer {
+  return new DynamoDBPersistenceLayer({
+    tableName,
+    awsSdkV3Client: callsEndAt ? boundedClient(client, callsEndAt) : client,
+  });
+}
+
+/** The client, with an abort signal at `endAt` on every send that has none of its own. */
+function boundedClient(client: DynamoDBClient, endAt: () => number | undefined): DynamoDBClient {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property !== "send") return Reflect.get(target, property, receiver) as unknown;
+      return (command: Parameters<DynamoDBClient["send"]>[0], options?: { abortSignal?: AbortSignal }) => {
+        const end = endAt();
+        const bounded =
+          options?.abortSignal || end === undefined
+            ? options
+            : { ...options, abortSignal: AbortSignal.timeout(Math.max(end - Date.now(), 0)) };
+        return target.send(command, bounded);
+      };
+    },
+  });
 }
 
 /**

@@ -2,7 +2,10 @@ import type { EventProblem } from "./parse.ts";
 
 /**
  * What happened to one record: exactly one of these.
- * - sent: the transport accepted it for at least one recipient (recorded, never resent);
+ * - sent: every recipient of this round accepted it or refused it for good (recorded, never
+ *   resent to them); with `deferred`, some refused it for now: the record is delivered again
+ *   and sent to those only, until they settle or the last receive dead-letters them; with
+ *   `unknown` (the at-most-once policy), it was completed without knowing whether it arrived;
  * - duplicate: its id was already sent: skipped;
  * - disabled: SendEmailNotifications is false: acknowledged, nothing sent;
  * - retryable: left for SQS to deliver again (network, timeout, 4xx, throttling, or the
@@ -23,6 +26,14 @@ export interface Sent {
   latencyMs: number;
   /** false when the send succeeded but its idempotency record could not be completed */
   recorded: boolean;
+  /** recipients refused for now (4xx): sent to again on a later receive */
+  deferred?: string[];
+  /** the server's reply to the deferred recipients */
+  deferredReason?: string;
+  /** on the last receive, the deferred recipients went to the dead-letter queue (or not) */
+  deadLetter?: "sent" | "failed" | "none";
+  /** completed without knowing whether the server took it (at-most-once policy) */
+  unknown?: boolean;
 }
 
 export interface Duplicate {
@@ -48,6 +59,8 @@ export interface Failure {
 
 export interface Retryable extends Failure {
   kind: "retryable";
+  /** the server may have taken it: a second copy is possible (at-least-once policy) */
+  unknown?: boolean;
 }
 
 export interface Permanent extends Failure {
@@ -63,6 +76,7 @@ export interface Permanent extends Failure {
  * not safely on the dead-letter queue (nothing is lost; the queue's redrive policy still applies).
  */
 export function needsRedelivery(outcome: RecordOutcome): boolean {
+  if (outcome.kind === "sent") return (outcome.deferred?.length ?? 0) > 0 && outcome.deadLetter !== "sent";
   return outcome.kind === "retryable" || (outcome.kind === "permanent" && outcome.deadLetter !== "sent");
 }
 
@@ -77,6 +91,10 @@ export interface SendSummary {
   disabled: number;
   /** recipients refused while others accepted their message */
   rejectedRecipients: number;
+  /** recipients refused for now (4xx) while others accepted: sent to on a later receive */
+  deferredRecipients: number;
+  /** sends whose outcome is unknown (the server may or may not have the message) */
+  unknown: number;
   seconds: number;
 }
 
@@ -89,6 +107,8 @@ export function summarize(outcomes: readonly RecordOutcome[], seconds: number): 
     permanent: 0,
     disabled: 0,
     rejectedRecipients: 0,
+    deferredRecipients: 0,
+    unknown: 0,
     seconds: Math.round(seconds * 1000) / 1000,
   };
   for (const outcome of outcomes) {
@@ -96,6 +116,8 @@ export function summarize(outcomes: readonly RecordOutcome[], seconds: number): 
       case "sent":
         summary.sent += 1;
         summary.rejectedRecipients += outcome.rejected.length;
+        summary.deferredRecipients += outcome.deferred?.length ?? 0;
+        if (outcome.unknown) summary.unknown += 1;
         break;
       case "duplicate":
         summary.duplicates += 1;
@@ -105,6 +127,7 @@ export function summarize(outcomes: readonly RecordOutcome[], seconds: number): 
         break;
       case "retryable":
         summary.retryable += 1;
+        if (outcome.unknown) summary.unknown += 1;
         break;
       case "permanent":
         summary.permanent += 1;

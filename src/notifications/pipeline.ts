@@ -5,6 +5,7 @@
  */
 import type { Context, SQSEvent } from "aws-lambda";
 import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/persistence";
+import { SEND_RESPONSE_MARGIN_MS } from "../constants.ts";
 import type { RenderNotificationOptions } from "../mail/render-notification.ts";
 import type { Runtime } from "../runtime.ts";
 import type { LoadedSettings } from "../settings/load.ts";
@@ -84,10 +85,12 @@ export function createNotificationPipeline(
   const { config, logger } = runtime;
   const metrics = options.metrics ?? runtime.metrics;
   const rateLimiter = createRateLimiter({ perSecond: config.maxSendRate });
+  // Store calls end with the batch's invocation (one batch at a time per container).
+  let callsEndAt: number | undefined;
   const persistence =
     options.persistence ??
     (config.tableName
-      ? dynamoDbPersistence(runtime.dynamodb(), config.tableName)
+      ? dynamoDbPersistence(runtime.dynamodb(), config.tableName, () => callsEndAt)
       : new InMemoryPersistenceLayer());
   const deadLetters = config.deadLetterQueueUrl
     ? sqsDeadLetterQueue(runtime.sqs(), config.deadLetterQueueUrl)
@@ -96,6 +99,10 @@ export function createNotificationPipeline(
   return {
     store: options.persistence ? "custom" : config.tableName ? `dynamodb:${config.tableName}` : "memory",
     async processBatch(event, batchOptions = {}) {
+      callsEndAt =
+        batchOptions.invocationEnd === undefined
+          ? undefined
+          : batchOptions.invocationEnd - SEND_RESPONSE_MARGIN_MS;
       const loaded = await runtime.loadSettings();
       const settings = loaded.settings;
       const enabled = settings.EmailSettings.SendEmailNotifications;
@@ -106,6 +113,7 @@ export function createNotificationPipeline(
         transport: () => runtime.transport(settings),
         persistence,
         rateLimiter,
+        unknownOutcome: config.unknownOutcome,
         ...(deadLetters ? { deadLetters } : {}),
         logger,
         metrics,

@@ -3,6 +3,7 @@
  * (Powertools idempotency), render, send through the transport port, classify; dead-letter
  * what can never succeed. Never throws for a record's own failure.
  */
+import { createHash } from "node:crypto";
 import type { Context } from "aws-lambda";
 import {
   IdempotencyAlreadyInProgressError,
@@ -10,10 +11,17 @@ import {
   makeIdempotent,
 } from "@aws-lambda-powertools/idempotency";
 import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/persistence";
+import {
+  MAX_RECEIVE_COUNT,
+  SEND_RESERVE_MS,
+  SEND_RESPONSE_MARGIN_MS,
+  type UnknownOutcomePolicy,
+} from "../constants.ts";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { renderNotification, type RenderNotificationOptions } from "../mail/render-notification.ts";
 import { SES_ACCOUNT_ERRORS } from "../mail/ses-transport.ts";
+import type { OutgoingMessage } from "../mail/message.ts";
 import type { MailTransport, SendOutcome } from "../mail/transport.ts";
 import type { HeraldSettings } from "../settings/model.ts";
 import { ContentRenderError } from "../smtp/errors.ts";
@@ -33,16 +41,18 @@ export const METRIC = {
   permanent: "Permanent",
   sendLatency: "SendLatency",
   rejectedRecipients: "RejectedRecipients",
+  deferredRecipients: "DeferredRecipients",
+  unknownOutcome: "UnknownOutcome",
 } as const;
 
 /** How many sends of one batch run at once. @default */
 export const DEFAULT_SEND_CONCURRENCY = 4;
 
-/** Time kept back at the invocation's end for the batch response after the last send stops. */
-const SEND_END_MARGIN_MS = 500;
-
 /** How long an id stays claimed when there is no invocation deadline (CLI). */
 const DEFAULT_IN_PROGRESS_MS = 60_000;
+
+/** How long a failed completing write is retried when there is no invocation deadline (CLI). */
+const DEFAULT_COMPLETE_RETRY_MS = 5_000;
 
 /** Where counts and latencies go: Powertools Metrics (EMF), or nothing in the CLI. */
 export interface MetricsSink {
@@ -54,6 +64,11 @@ export interface NotificationRecord {
   messageId: string;
   /** the SQS body: an EventBridge event or a bare detail, as JSON */
   body: string;
+  /**
+   * SQS's ApproximateReceiveCount: at MAX_RECEIVE_COUNT this is the last receive, so what is
+   * still pending is dead-lettered with its reason. @default 1
+   */
+  receiveCount?: number;
 }
 
 export interface NotificationDeps {
@@ -80,17 +95,23 @@ export interface NotificationDeps {
   invocationEnd?: number;
   /** @default Date.now */
   now?: () => number;
+  /** a send that may or may not have arrived. @default "at-least-once" */
+  unknownOutcome?: UnknownOutcomePolicy;
+  /** receives before SQS's redrive moves a record on. @default MAX_RECEIVE_COUNT */
+  maxReceiveCount?: number;
 }
 
 export interface NotificationProcessor {
   process(record: NotificationRecord): Promise<RecordOutcome>;
 }
 
+type SendFailure = Failure & { kind: "retryable" | "permanent"; unknown?: boolean };
+
 /** A send that did not happen, carried out of the idempotent function (which releases the id). */
 class NotSent extends Error {
   override name = "NotSent";
-  readonly failure: Failure & { kind: "retryable" | "permanent" };
-  constructor(failure: Failure & { kind: "retryable" | "permanent" }) {
+  readonly failure: SendFailure;
+  constructor(failure: SendFailure) {
     super(failure.reason);
     this.failure = failure;
   }
@@ -100,6 +121,40 @@ interface Attempt {
   /** set when this call ran the send (not a stored result) */
   ran: boolean;
   sent?: Sent;
+  /** what the idempotency record is to hold, for a completing write retried by hand */
+  record?: SentRecord;
+}
+
+/**
+ * One round of a notification: round 0 sends to every recipient; a later round (on a later
+ * receive) to those a server refused for now. Each round is claimed and completed as its
+ * own idempotency record, whose `settled` list says who is done.
+ */
+interface Round {
+  notification: Notification;
+  index: number;
+  /** envelope recipients of this round */
+  recipients: string[];
+  /** digests of the recipients settled in earlier rounds */
+  settled: string[];
+  /** round 0's send time: later rounds keep its Date header */
+  firstSentAt?: string;
+  /** at-most-once and a claim taken over from a dead invocation: complete without sending */
+  completeUnknown?: boolean;
+}
+
+/** A recipient as the record keeps it: a digest, not the address (no PII at rest). */
+export function recipientDigest(address: string): string {
+  return createHash("sha256").update(address.toLowerCase()).digest("base64url").slice(0, 16);
+}
+
+/** Round 0's key is the event id, as it always was; later rounds add a line feed (never in an id). */
+function roundKey(id: string, index: number): { id: string } {
+  return { id: index === 0 ? id : `${id}\n${index}` };
+}
+
+function allRecipients(notification: Notification): string[] {
+  return [...notification.to, ...(notification.cc ?? []), ...(notification.bcc ?? [])];
 }
 
 /**
@@ -118,14 +173,14 @@ const TRANSPORT_STAGES: ReadonlySet<string> = new Set([
   "auth",
 ]);
 
-function failureFromOutcome(outcome: SendOutcome): Failure & { kind: "retryable" | "permanent" } {
+function failureFromOutcome(outcome: SendOutcome): SendFailure {
   const error = outcome.error;
   // an adapter that failed without saying why gets another chance rather than a dead letter
   const retryable =
     (error?.retryable ?? true) ||
     TRANSPORT_STAGES.has(outcome.stage ?? "") ||
     SES_ACCOUNT_ERRORS.has(error?.code ?? "");
-  const failure: Failure & { kind: "retryable" | "permanent" } = {
+  const failure: SendFailure = {
     kind: retryable ? "retryable" : "permanent",
     code: error?.code ?? "ESEND",
     reason: error?.response ?? error?.message ?? "the transport did not accept the message",
@@ -148,10 +203,6 @@ function renderFailure(error: unknown): Failure & { kind: "permanent" } {
   };
 }
 
-function recipientCount(notification: Notification): number {
-  return notification.to.length + (notification.cc?.length ?? 0) + (notification.bcc?.length ?? 0);
-}
-
 function byteLength(raw: Buffer | string): number {
   return typeof raw === "string" ? Buffer.byteLength(raw) : raw.length;
 }
@@ -159,6 +210,8 @@ function byteLength(raw: Buffer | string): number {
 export function createNotificationProcessor(deps: NotificationDeps): NotificationProcessor {
   const now = deps.now ?? Date.now;
   const { logger, metrics } = deps;
+  const policy = deps.unknownOutcome ?? "at-least-once";
+  const maxReceiveCount = deps.maxReceiveCount ?? MAX_RECEIVE_COUNT;
   const gate: WorkGate = createWorkGate(deps.concurrency ?? DEFAULT_SEND_CONCURRENCY);
   const config = notificationIdempotencyConfig();
   // The in-progress lease of a claimed id ends with the invocation (not its deadline: a send
@@ -168,16 +221,61 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
   config.registerLambdaContext({
     getRemainingTimeInMillis: () => Math.max(leaseEnd() - now(), 1),
   } as Context);
+  // Configured now (not at the first claim): a takeover check may read a record before.
+  deps.persistence.configure({ config, keyPrefix: NOTIFICATION_KEY_PREFIX });
+  /** When the last store call, send reply and completing write must be over. */
+  const workEnd = () =>
+    deps.invocationEnd === undefined ? undefined : deps.invocationEnd - SEND_RESPONSE_MARGIN_MS;
 
-  const sendOnce = makeIdempotent(
-    async (notification: Notification, attempt: Attempt): Promise<SentRecord> => {
+  const countUnknown = (id: string, why: string, extra: Record<string, unknown> = {}) => {
+    metrics.addMetric(METRIC.unknownOutcome, MetricUnit.Count, 1);
+    logger.warn("the server may or may not have this notification", {
+      event: "notification.unknown-outcome",
+      id,
+      why,
+      policy,
+      ...extra,
+    });
+  };
+
+  const sendRound = makeIdempotent(
+    async (_key: { id: string }, round: Round, attempt: Attempt): Promise<SentRecord> => {
       attempt.ran = true;
-      const message = await renderNotification(deps.settings, notification, deps.render ?? {}).catch(
-        (error: unknown) => {
-          throw new NotSent(renderFailure(error));
-        },
-      );
-      const size = byteLength(message.raw);
+      const { notification } = round;
+      const settled = (addresses: readonly string[]) => [
+        ...round.settled,
+        ...addresses.map((address) => recipientDigest(address)),
+      ];
+      if (round.completeUnknown) {
+        // at-most-once: the dead invocation may have sent it; never send it a second time.
+        const record: SentRecord = {
+          messageId: "",
+          accepted: 0,
+          rejected: 0,
+          sentAt: new Date(now()).toISOString(),
+          settled: settled(round.recipients),
+          unknown: true,
+        };
+        attempt.record = record;
+        attempt.sent = {
+          kind: "sent",
+          id: notification.id,
+          messageId: "",
+          accepted: 0,
+          rejected: [],
+          latencyMs: 0,
+          recorded: true,
+          unknown: true,
+        };
+        return record;
+      }
+      const rendered = await renderNotification(deps.settings, notification, {
+        ...deps.render,
+        ...(round.firstSentAt ? { date: new Date(round.firstSentAt) } : {}),
+      }).catch((error: unknown) => {
+        throw new NotSent(renderFailure(error));
+      });
+      const size = byteLength(rendered.raw);
       if (size > NOTIFICATION_LIMITS.messageBytes) {
         throw new NotSent({
           kind: "permanent",
@@ -185,21 +283,59 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
           reason: `message: the rendered message is ${size} bytes, over the ${NOTIFICATION_LIMITS.messageBytes}-byte (10 MB) limit`,
         });
       }
-      if (deps.deadline !== undefined && now() >= deps.deadline) {
+      // The same message; its envelope goes to this round's recipients only.
+      const message: OutgoingMessage = { ...rendered, to: round.recipients };
+      const transport = deps.transport();
+      // A send starts only when its whole bound fits before the invocation ends (with the
+      // completing write and the response after it): a transmitted message is never aborted.
+      const end = workEnd();
+      const tooLate =
+        (deps.deadline !== undefined && now() >= deps.deadline) ||
+        (end !== undefined && now() + transport.sendBoundMs + SEND_RESERVE_MS > end);
+      if (tooLate) {
         throw new NotSent({
           kind: "retryable",
           code: "EDEADLINE",
-          reason: "not sent: the invocation is about to time out; the record is delivered again",
+          reason: `not sent: less time is left in the invocation than one send may take (${transport.sendBoundMs} ms); the record is delivered again`,
         });
       }
       const started = now();
-      // A send may run until the invocation ends, less a margin to return the results.
-      const sendDeadline =
-        deps.invocationEnd === undefined ? undefined : deps.invocationEnd - SEND_END_MARGIN_MS;
-      const outcome = await deps.transport().send(message, { deadline: sendDeadline });
+      const outcome = await transport.send(
+        message,
+        end === undefined ? {} : { deadline: end - SEND_RESERVE_MS },
+      );
       const latencyMs = now() - started;
       metrics.addMetric(METRIC.sendLatency, MetricUnit.Milliseconds, latencyMs);
+      if (!outcome.ok && outcome.unknown) {
+        const failure = failureFromOutcome(outcome);
+        countUnknown(notification.id, failure.reason, { code: failure.code, stage: failure.stage });
+        if (policy === "at-least-once") {
+          throw new NotSent({ ...failure, kind: "retryable", code: "EUNKNOWN", unknown: true });
+        }
+        const record: SentRecord = {
+          messageId: outcome.messageId,
+          accepted: 0,
+          rejected: 0,
+          sentAt: new Date(now()).toISOString(),
+          settled: settled(round.recipients),
+          unknown: true,
+          ...(round.firstSentAt ? { firstSentAt: round.firstSentAt } : {}),
+        };
+        attempt.record = record;
+        attempt.sent = {
+          kind: "sent",
+          id: notification.id,
+          messageId: outcome.messageId,
+          accepted: 0,
+          rejected: [],
+          latencyMs,
+          recorded: true,
+          unknown: true,
+        };
+        return record;
+      }
       if (!outcome.ok) throw new NotSent(failureFromOutcome(outcome));
+      const deferred = outcome.deferred ?? [];
       const sent: Sent = {
         kind: "sent",
         id: notification.id,
@@ -209,24 +345,69 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
         latencyMs,
         recorded: true,
       };
+      if (deferred.length > 0) {
+        sent.deferred = deferred;
+        if (outcome.deferredReason !== undefined) sent.deferredReason = outcome.deferredReason;
+      }
       if (outcome.providerMessageId !== undefined) sent.providerMessageId = outcome.providerMessageId;
       attempt.sent = sent;
+      const sentAt = new Date(now()).toISOString();
       const record: SentRecord = {
         messageId: outcome.messageId,
         accepted: outcome.accepted.length,
         rejected: outcome.rejected.length,
-        sentAt: new Date(now()).toISOString(),
+        sentAt,
+        settled: settled(round.recipients.filter((address) => !deferred.includes(address))),
+        firstSentAt: round.firstSentAt ?? sentAt,
       };
       if (outcome.providerMessageId !== undefined) record.providerMessageId = outcome.providerMessageId;
+      attempt.record = record;
       return record;
     },
     { persistenceStore: deps.persistence, config, keyPrefix: NOTIFICATION_KEY_PREFIX },
   );
 
+  /**
+   * The completing write failed after a send: try it again while the invocation has time,
+   * so a redelivery finds the record and does not send again.
+   */
+  const completeAgain = async (key: { id: string }, record: SentRecord): Promise<boolean> => {
+    for (let wait = 50; ; wait *= 2) {
+      const end = workEnd() ?? now() + DEFAULT_COMPLETE_RETRY_MS;
+      if (now() + wait >= end) return false;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      try {
+        await deps.persistence.saveSuccess(
+          key,
+          record as unknown as Parameters<BasePersistenceLayer["saveSuccess"]>[1],
+        );
+        return true;
+      } catch {
+        // the store is still down: wait longer, while time is left
+      }
+    }
+  };
+
+  /**
+   * A claim taken over from an invocation that died while it held it (its lease ran out):
+   * that invocation may have been sending. Only a redelivered record can meet one.
+   */
+  const takenOver = async (key: { id: string }): Promise<boolean> => {
+    try {
+      const existing = await deps.persistence.getRecord(key);
+      const until = existing.inProgressExpiryTimestamp;
+      return existing.getStatus() === "INPROGRESS" && until !== undefined && until < now();
+    } catch {
+      // absent, or unreadable: the claim itself says what it finds
+      return false;
+    }
+  };
+
   const deadLetter = async (
     record: NotificationRecord,
     failure: Failure,
     problems?: EventProblem[],
+    recipients?: string[],
   ): Promise<Permanent> => {
     const permanent: Permanent = { ...failure, kind: "permanent", deadLetter: "none" };
     if (problems) permanent.problems = problems;
@@ -240,6 +421,7 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
         ...(failure.id !== undefined ? { eventId: failure.id } : {}),
         ...(failure.responseCode !== undefined ? { responseCode: failure.responseCode } : {}),
         ...(failure.stage !== undefined ? { stage: failure.stage } : {}),
+        ...(recipients !== undefined ? { recipients } : {}),
       });
       permanent.deadLetter = "sent";
     } catch (error) {
@@ -275,6 +457,16 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
             rejectedRecipients: outcome.rejected,
           });
         }
+        if (outcome.deferred?.length) {
+          metrics.addMetric(METRIC.deferredRecipients, MetricUnit.Count, outcome.deferred.length);
+          logger.warn("some recipients refused it for now; they get it on a later receive", {
+            ...base,
+            event: "notification.recipients-deferred",
+            deferredRecipients: outcome.deferred.length,
+            reason: outcome.deferredReason,
+            deadLetter: outcome.deadLetter,
+          });
+        }
         if (!outcome.recorded) {
           logger.error("sent, but the idempotency record could not be completed", {
             ...base,
@@ -306,6 +498,7 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
           stage: outcome.stage,
           reason: outcome.reason,
           hint: outcome.hint,
+          unknown: outcome.unknown,
         });
         break;
       case "permanent":
@@ -331,44 +524,119 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
   ): Promise<RecordOutcome> => {
     const id = notification.id;
     if (!deps.settings.EmailSettings.SendEmailNotifications) return { kind: "disabled", id };
-    const attempt: Attempt = { ran: false };
-    // Wait for the rate limit before claiming the id: a claim taken first could outlive its
-    // lease while waiting (60 s without a deadline) and let another run send the id too.
-    await deps.rateLimiter.acquire(recipientCount(notification));
-    try {
-      const stored = await sendOnce(notification, attempt);
-      if (attempt.sent) return attempt.sent;
-      const duplicate: RecordOutcome = { kind: "duplicate", id };
-      if (stored?.providerMessageId !== undefined) duplicate.providerMessageId = stored.providerMessageId;
-      return duplicate;
-    } catch (error) {
-      // Sent, then the record could not be completed: acknowledge, never send it again now.
-      if (attempt.sent) return { ...attempt.sent, recorded: false };
-      if (error instanceof NotSent) {
-        const failure = { ...error.failure, id };
-        if (failure.kind === "retryable") return { ...failure, kind: "retryable" } satisfies Retryable;
-        return deadLetter(record, failure);
+    const redelivered = (record.receiveCount ?? 1) > 1;
+    const everyone = allRecipients(notification);
+    let recipients = everyone;
+    let settled: string[] = [];
+    let firstSentAt: string | undefined;
+    let providerMessageId: string | undefined;
+    // Walk the rounds: stored ones say who is settled; the first one not stored is sent now.
+    for (let index = 0; index <= maxReceiveCount; index++) {
+      const key = roundKey(id, index);
+      const round: Round = { notification, index, recipients, settled };
+      if (firstSentAt !== undefined) round.firstSentAt = firstSentAt;
+      if ((redelivered || index > 0) && (await takenOver(key))) {
+        countUnknown(id, "a claim taken over from an invocation that ended while it held it", {
+          round: index,
+          sqsMessageId: record.messageId,
+        });
+        if (policy === "at-most-once") round.completeUnknown = true;
       }
-      if (error instanceof IdempotencyAlreadyInProgressError) {
-        return {
-          kind: "retryable",
-          id,
-          code: "EINPROGRESS",
-          reason: "another invocation is sending this id right now; the record is delivered again later",
-        };
+      const attempt: Attempt = { ran: false };
+      let stored: SentRecord | undefined;
+      // Wait for the rate limit before claiming the round: a claim taken first could outlive
+      // its lease while waiting (60 s without a deadline) and let another run send it too.
+      await deps.rateLimiter.acquire(recipients.length);
+      try {
+        stored = await sendRound(key, round, attempt);
+      } catch (error) {
+        if (attempt.record && attempt.sent) {
+          // Sent, then the record could not be completed: write it again while time is left.
+          const recorded = await completeAgain(key, attempt.record);
+          return { ...attempt.sent, recorded };
+        }
+        return failed(record, id, error, recipients);
       }
-      const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      const cause =
-        error instanceof IdempotencyPersistenceLayerError && error.cause instanceof Error
-          ? ` (${error.cause.name}: ${error.cause.message})`
-          : "";
+      if (attempt.sent) {
+        const sent = attempt.sent;
+        if (!sent.deferred?.length) return sent;
+        // Some recipients refused it for now: a later receive sends to them, the last one
+        // dead-letters them with the server's reason.
+        if ((record.receiveCount ?? 1) < maxReceiveCount) return sent;
+        const letter = await deadLetter(
+          record,
+          {
+            id,
+            code: "EDEFERRED",
+            reason: `still refused for now after ${maxReceiveCount} receives: ${sent.deferredReason ?? "temporary refusal"}`,
+          },
+          undefined,
+          sent.deferred,
+        );
+        return { ...sent, deadLetter: letter.deadLetter };
+      }
+      // Stored: move on to the recipients this round left for later, if any.
+      providerMessageId = stored?.providerMessageId ?? providerMessageId;
+      // A record from before rounds (no `settled`) settled everyone.
+      settled = stored?.settled ?? everyone.map((address) => recipientDigest(address));
+      firstSentAt = stored?.firstSentAt ?? stored?.sentAt ?? firstSentAt;
+      const done = new Set(settled);
+      recipients = everyone.filter((address) => !done.has(recipientDigest(address)));
+      if (recipients.length === 0) {
+        const duplicate: RecordOutcome = { kind: "duplicate", id };
+        if (providerMessageId !== undefined) duplicate.providerMessageId = providerMessageId;
+        return duplicate;
+      }
+    }
+    return {
+      kind: "retryable",
+      id,
+      code: "EINTERNAL",
+      reason: `more rounds than ${maxReceiveCount} receives allow`,
+    };
+  };
+
+  /** A round that sent nothing: retried, dead-lettered, or (on the last receive) dead-lettered with its reason. */
+  const failed = async (
+    record: NotificationRecord,
+    id: string,
+    error: unknown,
+    pending: string[],
+  ): Promise<RecordOutcome> => {
+    if (error instanceof NotSent) {
+      const failure = { ...error.failure, id };
+      if (failure.kind === "permanent") return deadLetter(record, failure);
+      const retryable: Retryable = { ...failure, kind: "retryable" };
+      // The last receive: SQS would move it on without a reason; say why, and for whom.
+      if ((record.receiveCount ?? 1) >= maxReceiveCount) {
+        return deadLetter(
+          record,
+          { ...failure, reason: `not sent after ${maxReceiveCount} receives: ${failure.reason}` },
+          undefined,
+          pending,
+        );
+      }
+      return retryable;
+    }
+    if (error instanceof IdempotencyAlreadyInProgressError) {
       return {
         kind: "retryable",
         id,
-        code: error instanceof IdempotencyPersistenceLayerError ? "EIDEMPOTENCY" : "EINTERNAL",
-        reason: `${detail}${cause}`,
+        code: "EINPROGRESS",
+        reason: "another invocation is sending this id right now; the record is delivered again later",
       };
     }
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const cause =
+      error instanceof IdempotencyPersistenceLayerError && error.cause instanceof Error
+        ? ` (${error.cause.name}: ${error.cause.message})`
+        : "";
+    return {
+      kind: "retryable",
+      id,
+      code: error instanceof IdempotencyPersistenceLayerError ? "EIDEMPOTENCY" : "EINTERNAL",
+      reason: `${detail}${cause}`,
+    };
   };
 
   return {

@@ -387,20 +387,25 @@ describe("send-notification over SMTP (smtp-server) with idempotency in DynamoDB
     "keeps a claim until the invocation ends, not just until its last send may start",
     { timeout: 30_000 },
     async () => {
-      // A starts its send 2 s before its deadline (5 s invocation, 3 s kept back) and the
-      // server takes 3.5 s: past the deadline, A is still sending until the function ends.
-      const h = await harness({ dataDelayMs: 3500 });
+      // A's send may take its whole bound (4 stages of 2 s); the server takes 1.5 s to answer
+      // the final dot: A is still sending when the duplicate arrives, its claim still held.
+      const timeout = { MM_EMAILSETTINGS_SMTPSERVERTIMEOUT: "2" };
+      const h = await harness({ dataDelayMs: 1500, env: timeout });
       const other = createRuntime({
         serviceName: "herald-send-notification-test",
-        env: { ...smtpEnv(h.smtp.port), ...dynamo.env(h.table), HERALD_DEAD_LETTER_QUEUE_URL: DLQ_URL },
+        env: {
+          ...smtpEnv(h.smtp.port, timeout),
+          ...dynamo.env(h.table),
+          HERALD_DEAD_LETTER_QUEUE_URL: DLQ_URL,
+        },
       });
       runtimes.push(other);
       const event = notification("late-claim-1");
       const first = createSendNotificationHandler(h.runtime);
       const second = createSendNotificationHandler(other);
       const { result } = await captureStdout(async () => {
-        const sending = first(sqsEvent(event), lambdaContext(5000));
-        await new Promise((resolve) => setTimeout(resolve, 2500));
+        const sending = first(sqsEvent(event), lambdaContext(12_000));
+        await new Promise((resolve) => setTimeout(resolve, 700));
         // a duplicate delivery of the same event reaches another container meanwhile
         const duplicate = await second(sqsEvent(event), lambdaContext());
         return { sent: await sending, duplicate };

@@ -3,18 +3,21 @@
 // 10,000 notification events go through the send-notification handler in SQS-sized
 // batches (10), taken by 4 concurrent "containers" (each its own runtime, SMTP pool and
 // rate limiter) sharing one idempotency table (dynalite). The SMTP server (smtp-server)
-// refuses 5% of RCPTs with 451 and 1% with 550; 2% of the events are delivered twice
-// (some of them twice in one batch). Records in batchItemFailures are re-driven as SQS would
-// after their visibility timeout. Dead letters go to a mocked SQS client (no local SQS).
+// refuses 5% of RCPTs with 451 and 1% with 550, and 1% of messages with 451 at the end of
+// DATA; 2% of the events are delivered twice (some of them twice in one batch). Records in
+// batchItemFailures are re-driven after a (shortened) visibility timeout, up to the stack's
+// MAX_RECEIVE_COUNT receives, then moved on as SQS's redrive policy would. Dead letters go to
+// a mocked SQS client (no local SQS). Fault scenarios are `npm run test:faults`.
 //
-// Prints one line: events, unique, delivered, duplicates sent, permanent, lost.
-// Passes (exit 0) when no recipient got an event twice and no event was lost (neither
-// delivered nor dead-lettered).
+// Counts per (event, recipient). Prints one line: events, unique, recipients, delivered,
+// duplicates sent, dead-lettered, lost. Passes (exit 0) when no recipient got an event twice
+// and no recipient was lost (neither delivered nor dead-lettered).
 import { randomUUID } from "node:crypto";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { createSendNotificationHandler } from "../../lambdas/send-notification.ts";
+import { MAX_RECEIVE_COUNT } from "../../src/constants.ts";
 import { sqsRecord } from "../../src/notifications/batch.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
 import { startDynalite } from "../helpers/dynalite.ts";
@@ -27,8 +30,9 @@ const CONTAINERS = 4;
 const DUPLICATE_SHARE = 0.02;
 const TEMPORARY_SHARE = 0.05;
 const PERMANENT_SHARE = 0.01;
-/** SQS's redrive policy would move a record on after this many receives */
-const MAX_RECEIVES = 25;
+const DATA_TEMPORARY_SHARE = 0.01;
+/** SQS's redrive policy moves a record on after this many receives (the stack's) */
+const MAX_RECEIVES = MAX_RECEIVE_COUNT;
 /** the visibility timeout, shortened: a failed record comes back after this */
 const REDELIVERY_DELAY_MS = 50;
 
@@ -65,14 +69,21 @@ async function main(): Promise<number> {
       if (r < TEMPORARY_SHARE + PERMANENT_SHARE) return { code: 550, message: "5.1.1 User unknown" };
       return undefined;
     },
+    data: () =>
+      rand() < DATA_TEMPORARY_SHARE ? { code: 451, message: "4.3.0 Queue busy, try again later" } : undefined,
   });
   const dynamo = await startDynalite();
   const sqs = mockClient(SQSClient);
-  const deadLetters: string[] = [];
-  sqs.on(SendMessageCommand).callsFake((input: { MessageBody?: string }) => {
-    deadLetters.push(input.MessageBody ?? "");
-    return { MessageId: randomUUID() };
-  });
+  const deadLetters: Array<{ body: string; recipients?: string[] }> = [];
+  sqs
+    .on(SendMessageCommand)
+    .callsFake(
+      (input: { MessageBody?: string; MessageAttributes?: Record<string, { StringValue?: string }> }) => {
+        const recipients = input.MessageAttributes?.Recipients?.StringValue?.split(", ");
+        deadLetters.push({ body: input.MessageBody ?? "", ...(recipients ? { recipients } : {}) });
+        return { MessageId: randomUUID() };
+      },
+    );
   const runtimes: Runtime[] = [];
   const started = Date.now();
   try {
@@ -147,20 +158,36 @@ async function main(): Promise<number> {
 
     // what arrived: (event, recipient) pairs, by Message-ID
     const received = new Map<string, number>();
-    const deliveredIds = new Set<string>();
     for (const message of smtp.messages) {
       const id = /^<(.*)@chat\.example\.com>$/.exec(message.messageId ?? "")?.[1] ?? "?";
-      deliveredIds.add(id);
       for (const to of message.to) received.set(`${id} ${to}`, (received.get(`${id} ${to}`) ?? 0) + 1);
     }
     let duplicatesSent = 0;
     for (const count of received.values()) duplicatesSent += count - 1;
-    const deadLettered = new Set(deadLetters.map((body) => (JSON.parse(body) as { id: string }).id));
-    const lost = unique.filter((e) => !deliveredIds.has(e.id) && !deadLettered.has(e.id)).length;
+    // dead-lettered with a reason (for the recipients it names, else all), or moved on by the redrive
+    const deadLettered = new Set<string>();
+    const letters = [
+      ...deadLetters,
+      ...stuck.map((item) => ({ body: item.record.body, recipients: undefined })),
+    ];
+    for (const letter of letters) {
+      const event = JSON.parse(letter.body) as { id: string; to: string[] };
+      for (const to of letter.recipients ?? event.to) deadLettered.add(`${event.id} ${to}`);
+    }
+    let recipients = 0;
+    let lost = 0;
+    for (const event of unique) {
+      for (const to of event.to) {
+        recipients += 1;
+        const pair = `${event.id} ${to}`;
+        if (!received.has(pair) && !deadLettered.has(pair)) lost += 1;
+      }
+    }
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     console.log(
-      `events ${stream.length}, unique ${EVENTS}, delivered ${deliveredIds.size}, duplicates sent ${duplicatesSent}, ` +
-        `permanent ${deadLettered.size}, lost ${lost} (seed ${seed}, ${stuck.length} stuck, ${seconds} s)`,
+      `events ${stream.length}, unique ${EVENTS}, recipients ${recipients}, delivered ${received.size}, ` +
+        `duplicates sent ${duplicatesSent}, dead-lettered ${deadLettered.size}, lost ${lost} ` +
+        `(seed ${seed}, ${stuck.length} moved on by the redrive, ${seconds} s)`,
     );
     return duplicatesSent === 0 && lost === 0 ? 0 : 1;
   } finally {

@@ -38,6 +38,18 @@ describe("runtime configuration", () => {
     expect(() => createRuntime({ env, mode: "cli" })).toThrow(name);
   });
 
+  it("handles unknown outcomes at least once by default, and refuses a policy it does not know", () => {
+    expect(runtimeConfigFrom({}).unknownOutcome).toBe("at-least-once");
+    expect(runtimeConfigFrom({ HERALD_UNKNOWN_OUTCOME: "at-most-once" }).unknownOutcome).toBe("at-most-once");
+    expect(() => runtimeConfigFrom({ HERALD_UNKNOWN_OUTCOME: "never" })).toThrow(/HERALD_UNKNOWN_OUTCOME/);
+  });
+
+  it("makes one attempt per SES call: the SDK never resends a SendEmail SES may have stored", async () => {
+    const runtime = createRuntime({ env: { AWS_REGION: "eu-west-1" } });
+    expect(await runtime.ses().config.maxAttempts()).toBe(1);
+    await runtime.close();
+  });
+
   it("reads the table, dead-letter queue and configuration set", () => {
     expect(
       runtimeConfigFrom({

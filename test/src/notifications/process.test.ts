@@ -13,11 +13,14 @@ import {
 import { createNotificationProcessor, type NotificationDeps } from "../../../src/notifications/process.ts";
 import { createRateLimiter } from "../../../src/notifications/rate-limiter.ts";
 import { defaultSettings } from "../../../src/settings/load.ts";
+import { SEND_RESERVE_MS, SEND_RESPONSE_MARGIN_MS } from "../../../src/constants.ts";
+import { needsRedelivery } from "../../../src/notifications/outcome.ts";
 
 function recordingTransport(reply: (message: OutgoingMessage) => SendOutcome) {
   const sent: OutgoingMessage[] = [];
   const transport: MailTransport = {
     kind: "smtp",
+    sendBoundMs: 0,
     async send(message) {
       sent.push(message);
       return reply(message);
@@ -161,7 +164,11 @@ describe("createNotificationProcessor", () => {
         throw new Error("DynamoDB is unavailable");
       }
     }
-    const { processor, sent } = setup({ persistence: new FailingUpdate() });
+    // a short invocation: the completing write is retried until its end, then given up
+    const { processor, sent } = setup({
+      persistence: new FailingUpdate(),
+      invocationEnd: Date.now() + SEND_RESERVE_MS + SEND_RESPONSE_MARGIN_MS + 1500,
+    });
     expect(await processor.process({ messageId: "m1", body: body("unrecorded") })).toMatchObject({
       kind: "sent",
       recorded: false,
@@ -182,6 +189,149 @@ describe("createNotificationProcessor", () => {
       reason: expect.stringContaining("ECONNREFUSED"),
     });
     expect(sent).toHaveLength(0);
+  });
+
+  it("retries the completing write within the invocation, so a redelivery finds the record", async () => {
+    let failures = 1;
+    class FlakyUpdate extends InMemoryPersistenceLayer {
+      protected override async _updateRecord(record: IdempotencyRecord): Promise<void> {
+        if (failures-- > 0) throw new Error("DynamoDB is unavailable");
+        await super._updateRecord(record);
+      }
+    }
+    const { processor, sent } = setup({ persistence: new FlakyUpdate() });
+    expect(await processor.process({ messageId: "m1", body: body("flaky") })).toMatchObject({
+      kind: "sent",
+      recorded: true,
+    });
+    expect(await processor.process({ messageId: "m2", body: body("flaky") })).toMatchObject({
+      kind: "duplicate",
+    });
+    expect(sent).toHaveLength(1);
+  });
+
+  describe("recipients refused for now (4xx) while others accepted", () => {
+    const deferring =
+      (later: Set<string>) =>
+      (message: OutgoingMessage): SendOutcome => ({
+        ok: message.to.some((address) => !later.has(address)),
+        messageId: message.messageId,
+        accepted: message.to.filter((address) => !later.has(address)),
+        rejected: [],
+        deferred: message.to.filter((address) => later.has(address)),
+        deferredReason: "451 4.3.0 Try again later",
+        ...(message.to.every((address) => later.has(address))
+          ? {
+              stage: "rcpt" as const,
+              error: { code: "EENVELOPE", responseCode: 451, retryable: true, message: "451 4.3.0 later" },
+            }
+          : {}),
+      });
+    const three = (id: string) =>
+      body(id, { to: ["bob@example.com", "carol@example.com"], cc: ["dan@example.com"] });
+
+    it("sends the same message again to those only on the next receive, until every one is settled", async () => {
+      const later = new Set(["carol@example.com"]);
+      const { processor, sent, counts } = setup({}, deferring(later));
+      const first = await processor.process({ messageId: "m1", body: three("p"), receiveCount: 1 });
+      expect(first).toMatchObject({ kind: "sent", deferred: ["carol@example.com"] });
+      expect(needsRedelivery(first)).toBe(true);
+      later.clear();
+      const second = await processor.process({ messageId: "m1", body: three("p"), receiveCount: 2 });
+      expect(second).toMatchObject({ kind: "sent", accepted: 1 });
+      expect(needsRedelivery(second)).toBe(false);
+      expect(await processor.process({ messageId: "m1", body: three("p"), receiveCount: 3 })).toMatchObject({
+        kind: "duplicate",
+      });
+      expect(sent.map((m) => m.to)).toEqual([
+        ["bob@example.com", "carol@example.com", "dan@example.com"],
+        ["carol@example.com"],
+      ]);
+      // the same rendered message: Message-ID and Date kept
+      expect(sent[1]!.messageId).toBe(sent[0]!.messageId);
+      const date = (m: OutgoingMessage) => /^Date: .*$/m.exec(String(m.raw))?.[0];
+      expect(date(sent[1]!)).toBe(date(sent[0]!));
+      expect(counts.DeferredRecipients).toBe(1);
+    });
+
+    it("dead-letters the recipients still refused on the last receive, with the server's reason", async () => {
+      const { processor, sent, letters } = setup({}, deferring(new Set(["carol@example.com"])));
+      const outcomes = [];
+      for (let receive = 1; receive <= 5; receive++) {
+        outcomes.push(await processor.process({ messageId: "m1", body: three("q"), receiveCount: receive }));
+      }
+      expect(outcomes.slice(0, 4).every((o) => needsRedelivery(o))).toBe(true);
+      expect(needsRedelivery(outcomes[4]!)).toBe(false);
+      expect(letters).toHaveLength(1);
+      expect(letters[0]).toMatchObject({
+        recipients: ["carol@example.com"],
+        reason: expect.stringMatching(/^not sent after 5 receives: 451 /),
+      });
+      // bob and dan got it once; carol was tried on every receive
+      expect(sent.filter((m) => m.to.includes("bob@example.com"))).toHaveLength(1);
+      expect(sent.filter((m) => m.to.includes("carol@example.com"))).toHaveLength(5);
+    });
+  });
+
+  describe("an outcome the server did not tell", () => {
+    const lost = (message: OutgoingMessage): SendOutcome => ({
+      ok: false,
+      unknown: true,
+      messageId: message.messageId,
+      accepted: [],
+      rejected: [],
+      stage: "data",
+      error: { code: "ECONNECTION", retryable: true, message: "Connection closed unexpectedly" },
+    });
+
+    it("at-least-once (the default): counted, retried, and sent again on the next receive", async () => {
+      let replies = 0;
+      const { processor, sent, counts } = setup({}, (message) =>
+        replies++ === 0 ? lost(message) : accepted(message),
+      );
+      expect(await processor.process({ messageId: "m1", body: body("u") })).toMatchObject({
+        kind: "retryable",
+        code: "EUNKNOWN",
+        unknown: true,
+      });
+      expect(await processor.process({ messageId: "m1", body: body("u"), receiveCount: 2 })).toMatchObject({
+        kind: "sent",
+      });
+      expect(sent).toHaveLength(2);
+      expect(counts.UnknownOutcome).toBe(1);
+    });
+
+    it("at-most-once: counted and completed as sent-unknown, never sent again", async () => {
+      const { processor, sent, counts } = setup({ unknownOutcome: "at-most-once" }, lost);
+      expect(await processor.process({ messageId: "m1", body: body("v") })).toMatchObject({
+        kind: "sent",
+        unknown: true,
+      });
+      expect(await processor.process({ messageId: "m1", body: body("v"), receiveCount: 2 })).toMatchObject({
+        kind: "duplicate",
+      });
+      expect(sent).toHaveLength(1);
+      expect(counts.UnknownOutcome).toBe(1);
+    });
+
+    it.each([
+      ["at-least-once", 1],
+      ["at-most-once", 0],
+    ] as const)(
+      "a claim taken over from a dead invocation is unknown: %s sends it %i time(s)",
+      async (policy, sends) => {
+        const persistence = new InMemoryPersistenceLayer();
+        const { processor, sent, counts } = setup({ persistence, unknownOutcome: policy });
+        // an invocation claimed it, then died: its lease ran out
+        await persistence.saveInProgress({ id: "w" }, 1);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        expect(await processor.process({ messageId: "m1", body: body("w"), receiveCount: 2 })).toMatchObject({
+          kind: "sent",
+        });
+        expect(sent).toHaveLength(sends);
+        expect(counts.UnknownOutcome).toBe(1);
+      },
+    );
   });
 
   it("reports a permanent failure without a dead-letter queue as not dead-lettered", async () => {

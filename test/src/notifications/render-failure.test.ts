@@ -15,6 +15,7 @@ function setup() {
     settings: defaultSettings(),
     transport: () => ({
       kind: "smtp",
+      sendBoundMs: 0,
       async send(message) {
         sent.push(message);
         return { ok: true, messageId: message.messageId, accepted: message.to, rejected: [] };
