@@ -15,6 +15,8 @@ import { probeCommand, type ProbeReport } from "../src/cli/commands/probe.ts";
 import { sqsRecord } from "../src/notifications/batch.ts";
 import { createRuntime, type Runtime } from "../src/runtime.ts";
 import type { SandboxFiles } from "./files.ts";
+import type { NotificationOutcomes } from "./mail-page/outcomes.ts";
+import { reasonWithReply } from "./mail-page/summary.ts";
 import { mattermostRoundTrip } from "./mattermost.ts";
 import type { Progress } from "./progress.ts";
 import {
@@ -38,6 +40,7 @@ import {
   WELCOME,
 } from "./scenario.ts";
 import { sandboxFeedback } from "./feedback.ts";
+import type { DeadLetterRecord } from "./servers/dead-letter-queue.ts";
 import type { SandboxServers } from "./start-servers.ts";
 
 export interface FlowOptions {
@@ -80,6 +83,27 @@ function record(messageId: string, body: string, receiveCount = 1): SQSRecord {
 
 function sameList(actual: readonly string[], expected: readonly string[]): boolean {
   return actual.length === expected.length && actual.every((item, i) => item === expected[i]);
+}
+
+type SentEvent = { id: string; category?: string; subject: string; to: string[] };
+
+/**
+ * What became of each event of a batch, seen from the outside, for the mail page: a batch item
+ * failure is retried by SQS, a dead letter names its event, an event whose recipients got a
+ * message was sent, and one that sent nothing and failed nothing was a duplicate, skipped.
+ */
+function recordOutcomes(
+  outcomes: NotificationOutcomes,
+  batch: Array<[recordId: string, event: SentEvent]>,
+  seen: { failures: string[]; letters: DeadLetterRecord[]; sentTo: string[] },
+): void {
+  for (const [recordId, event] of batch) {
+    const letter = seen.letters.find((l) => l.attributes.EventId === event.id);
+    if (seen.failures.includes(recordId)) outcomes.record(event, "retried");
+    else if (letter) outcomes.record(event, "dead-lettered", reasonWithReply(letter.attributes));
+    else if (event.to.some((address) => seen.sentTo.includes(address))) outcomes.record(event, "sent");
+    else outcomes.record(event, "duplicate skipped");
+  }
 }
 
 const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? "" : "s"}`;
@@ -171,6 +195,16 @@ export async function runFlow(progress: Progress, options: FlowOptions): Promise
       const sentTo = caughtSince(caughtBefore).flatMap((m) => m.envelopeTo);
       const letters = lettersSince(lettersBefore);
       const letter = letters[0]?.attributes;
+      recordOutcomes(
+        servers.outcomes,
+        [
+          ["smtp-1", WELCOME],
+          ["smtp-2", MENTION],
+          ["smtp-3", BUSY],
+          ["smtp-4", UNKNOWN],
+        ],
+        { failures, letters, sentTo },
+      );
       const ok =
         sameList(failures, ["smtp-3"]) &&
         sameList(sentTo.sort(), ["alice@example.com", "bob@example.com"]) &&
@@ -197,6 +231,14 @@ export async function runFlow(progress: Progress, options: FlowOptions): Promise
       };
       const failures = failuresOf(await sendOverSmtp(redelivery, invocation("herald-send-notification")));
       const sentTo = caughtSince(caughtBefore).flatMap((m) => m.envelopeTo);
+      recordOutcomes(
+        servers.outcomes,
+        [
+          ["smtp-3", BUSY],
+          ["smtp-5", WELCOME],
+        ],
+        { failures, letters: [], sentTo },
+      );
       const ok = failures.length === 0 && sameList(sentTo, [BUSY_RECIPIENT]);
       return {
         ok,
@@ -216,6 +258,14 @@ export async function runFlow(progress: Progress, options: FlowOptions): Promise
       const failures = failuresOf(await sendOverSes(firstSes, invocation("herald-send-notification")));
       const stored = (await servers.ses.emails()).slice(storedBefore);
       const letters = lettersSince(lettersBefore);
+      recordOutcomes(
+        servers.outcomes,
+        [
+          ["ses-1", DIGEST],
+          ["ses-2", INVALID],
+        ],
+        { failures, letters, sentTo: stored.flatMap((m) => m.destination.to) },
+      );
       const ok =
         failures.length === 0 &&
         stored.length === 1 &&
@@ -235,7 +285,13 @@ export async function runFlow(progress: Progress, options: FlowOptions): Promise
       const storedBefore = (await servers.ses.emails()).length;
       const redelivery: SQSEvent = { Records: [record("ses-1", firstSes.Records[0]?.body ?? "", 2)] };
       const failures = failuresOf(await sendOverSes(redelivery, invocation("herald-send-notification")));
-      const stored = (await servers.ses.emails()).length - storedBefore;
+      const storedNow = (await servers.ses.emails()).slice(storedBefore);
+      const stored = storedNow.length;
+      recordOutcomes(servers.outcomes, [["ses-1", DIGEST]], {
+        failures,
+        letters: [],
+        sentTo: storedNow.flatMap((m) => m.destination.to),
+      });
       const ok = failures.length === 0 && stored === 0;
       return {
         ok,
@@ -254,6 +310,7 @@ export async function runFlow(progress: Progress, options: FlowOptions): Promise
         await sendOverSes({ Records: bodies }, invocation("herald-send-notification")),
       );
       const feedback = sandboxFeedback(sesRuntime);
+      servers.statusSource = (id) => feedback.store.read(id);
       const sent = async (id: string) => (await feedback.store.read(id))!;
       await feedback.feed("Delivery", await sent(DIGEST.id), 1200);
       await feedback.feed("Delivery", await sent(STATUS_DELIVERED.id), 800);

@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { generateTestCertificate, type TestCertificate } from "./certificate.ts";
 import { startMailPage, type CapturedMail, type MailPage } from "./mail-page.ts";
+import { NotificationOutcomes } from "./mail-page/outcomes.ts";
 import type { SandboxPorts, SandboxServer } from "./ports.ts";
 import { BULLETIN_BODIES, BULLETINS, RECIPIENT_FAULTS, SMTP_USERNAME, TABLE_NAME } from "./scenario.ts";
 import { startDeadLetterQueue, type LocalDeadLetterQueue } from "./servers/dead-letter-queue.ts";
@@ -29,6 +30,10 @@ export interface SandboxServers {
   smtpPassword: string;
   /** messages the SMTP server accepted, as the mail page shows them */
   caught: CapturedMail[];
+  /** what became of each notification event, as the flow observed it (shown by the mail page) */
+  outcomes: NotificationOutcomes;
+  /** where the mail page reads a notification's delivery status: set once the flow has a status store */
+  statusSource?: (notificationId: string) => Promise<object | undefined>;
   close(): Promise<void>;
 }
 
@@ -59,12 +64,16 @@ export async function startSandboxServers(
   const smtpPassword = randomBytes(18).toString("base64url");
   const caught: CapturedMail[] = [];
   const sesCache = new Map<string, CapturedMail>();
+  const outcomes = new NotificationOutcomes();
+  // ids stay unique across a clear: a page still showing an old one never gets another message
+  const counters = { smtp: 0, ses: 0 };
+  let sesReading: Promise<unknown> = Promise.resolve();
   // the mail page reads from servers that start beside it
-  const late: { ses?: LocalSes; deadLetters?: LocalDeadLetterQueue } = {};
+  const late: { ses?: LocalSes; deadLetters?: LocalDeadLetterQueue; servers?: SandboxServers } = {};
 
   const onMessage = (message: ReceivedMessage) => {
     const mail: CapturedMail = {
-      id: `smtp-${caught.length + 1}`,
+      id: `smtp-${++counters.smtp}`,
       via: "smtp",
       receivedAt: new Date(),
       envelopeFrom: message.from,
@@ -91,10 +100,24 @@ export async function startSandboxServers(
     mail: startMailPage({
       port: ports.mail,
       messages: async () => {
-        const fromSes = late.ses ? await sesMessages(late.ses, sesCache) : [];
+        // one read at a time: two polls at once would give one stored message two ids
+        const ses = late.ses;
+        const reading = sesReading.then(() => (ses ? sesMessages(ses, sesCache, () => ++counters.ses) : []));
+        sesReading = reading.catch(() => []);
+        const fromSes = await reading;
         return [...caught, ...fromSes].sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
       },
       deadLetters: () => late.deadLetters?.letters ?? [],
+      outcomes: () => outcomes.entries,
+      // the flow sets the source when its status store exists; before that, no status is known
+      statusOf: async (id) => (await late.servers?.statusSource?.(id)) as Record<string, unknown> | undefined,
+      clear: async () => {
+        caught.length = 0;
+        sesCache.clear();
+        outcomes.clear();
+        if (late.deadLetters) late.deadLetters.letters.length = 0;
+        await late.ses?.clear();
+      },
     }),
     ses: startLocalSes({ port: ports.ses }),
     dynamodb: startDynalite({ port: ports.dynamodb }),
@@ -135,7 +158,7 @@ export async function startSandboxServers(
     await close();
     throw error;
   }
-  return {
+  late.servers = {
     smtp: started.smtp,
     mailPage: started.mail,
     ses: started.ses,
@@ -145,12 +168,18 @@ export async function startSandboxServers(
     certificate,
     smtpPassword,
     caught,
+    outcomes,
     close,
   };
+  return late.servers;
 }
 
 /** The SES emulator's messages as raw mail (its own .eml export), each fetched once. */
-async function sesMessages(ses: LocalSes, cache: Map<string, CapturedMail>): Promise<CapturedMail[]> {
+async function sesMessages(
+  ses: LocalSes,
+  cache: Map<string, CapturedMail>,
+  nextId: () => number,
+): Promise<CapturedMail[]> {
   for (const email of await ses.emails()) {
     if (cache.has(email.messageId)) continue;
     const response = await fetch(
@@ -158,7 +187,7 @@ async function sesMessages(ses: LocalSes, cache: Map<string, CapturedMail>): Pro
     );
     const eml = (await response.json()) as { body?: { data?: number[] } };
     cache.set(email.messageId, {
-      id: `ses-${cache.size + 1}`,
+      id: `ses-${nextId()}`,
       via: "ses-api",
       receivedAt: new Date(email.at * 1000),
       envelopeFrom: email.from,
