@@ -95,6 +95,8 @@ export interface SecurityAlertsProps extends HeraldFunctionOptions {
 export class SecurityAlerts extends Construct {
   readonly check: HeraldFunction;
   readonly schedule: Schedule;
+  /** The role EventBridge Scheduler assumes to invoke the check. */
+  readonly schedulerRole: Role;
   readonly table: ITable;
 
   constructor(scope: Construct, id: string, props: SecurityAlertsProps) {
@@ -171,10 +173,10 @@ export class SecurityAlerts extends Construct {
     this.table.grantReadWriteData(role);
     if (transport === "ses-api") props.sendingIdentity?.grantSend(role);
 
-    const schedulerRole = new Role(this, "SchedulerRole", {
+    const schedulerRole = (this.schedulerRole = new Role(this, "SchedulerRole", {
       assumedBy: new ServicePrincipal("scheduler.amazonaws.com"),
       description: "Herald: EventBridge Scheduler runs the security-alert check",
-    });
+    }));
     this.schedule = new Schedule(this, "Schedule", {
       schedule: ScheduleExpression.expression(expression),
       target: new LambdaInvoke(this.check.function, {
