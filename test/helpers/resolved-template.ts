@@ -111,12 +111,12 @@ export class ResolvedTemplate {
     if (value === null || typeof value !== "object") return value;
     const v = value as Record<string, unknown>;
     const keys = Object.keys(v);
-    if (keys.length === 1) {
-      const [key] = keys;
+    const key = keys[0];
+    if (keys.length === 1 && key !== undefined) {
       const arg = v[key];
       if (key === "Ref") return this.ref(arg as string);
       if (key === "Fn::GetAtt") {
-        const [id, attribute] = typeof arg === "string" ? arg.split(".") : (arg as string[]);
+        const [id, attribute] = (typeof arg === "string" ? arg.split(".") : arg) as [string, string];
         return this.getAtt(id, attribute);
       }
       if (key === "Fn::Join") {
@@ -135,7 +135,7 @@ export class ResolvedTemplate {
         const [text, vars] = typeof arg === "string" ? [arg, {}] : (arg as [string, Record<string, unknown>]);
         return text.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
           if (name in vars) return this.resolve(vars[name]) as string;
-          const [id, attribute] = name.split(".");
+          const [id, attribute] = name.split(".") as [string, string | undefined];
           return attribute ? this.getAtt(id, attribute) : this.ref(id);
         });
       }
@@ -176,7 +176,7 @@ export class ResolvedTemplate {
     );
     const attached = rawAttached.map(([policyId]) => ({
       name: policyId,
-      policy: this.resources[policyId].Properties?.PolicyDocument as PolicyDocument,
+      policy: this.resources[policyId]?.Properties?.PolicyDocument as PolicyDocument,
     }));
     return [...inline, ...attached];
   }

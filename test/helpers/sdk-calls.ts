@@ -51,9 +51,10 @@ export function callsInSource(source: string): string[] {
   const calls = new Set<string>();
   const serviceOfName = new Map<string, string>();
   for (const m of source.matchAll(/import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*"@aws-sdk\/([a-z0-9-]+)"/g)) {
-    const service = SERVICE_OF_PACKAGE[m[2]];
+    const service = SERVICE_OF_PACKAGE[m[2] ?? ""];
     if (!service) continue;
-    for (const name of m[1].split(",")) serviceOfName.set(name.trim().replace(/^type\s+/, ""), service);
+    for (const name of (m[1] ?? "").split(","))
+      serviceOfName.set(name.trim().replace(/^type\s+/, ""), service);
   }
   for (const m of source.matchAll(/new\s+([A-Z][A-Za-z0-9]*)Command\s*\(/g)) {
     const service = serviceOfName.get(`${m[1]}Command`);
