@@ -14,6 +14,11 @@ import {
 } from "../src/constants.ts";
 import { IMPLICIT_TLS_PORTS, SES_SMTP_REGIONS, STARTTLS_PORTS } from "../src/ses/regions.ts";
 import type { ConnectionSecurity, SmtpServerSettings } from "./email-settings-parameters.ts";
+import {
+  DEFAULT_BOUNCE_RATE_THRESHOLD,
+  DEFAULT_COMPLAINT_RATE_THRESHOLD,
+  SES_REVIEW_RATES,
+} from "./monitoring.ts";
 import { DEFAULT_MAX_SEND_RATE } from "./notification-pipeline.ts";
 import { LOG_LEVELS, type LogLevel } from "./private/herald-function.ts";
 import {
@@ -72,6 +77,15 @@ export const CONTEXT_KEYS = {
   credentialsSerial: { meaning: "change it to rotate the SMTP credentials", default: "1" },
   deletionProtection: { meaning: "deletion protection of the DynamoDB table", default: "true" },
   logLevel: { meaning: "Powertools log level of every function", default: "INFO" },
+  // Deploy-proofing (issue 17): alarms, existing DNS and SES resources, who may send.
+  bounceRateThreshold: {
+    meaning: "alarm when SES's bounce rate goes above it (below SES's 5% review point)",
+    default: String(DEFAULT_BOUNCE_RATE_THRESHOLD),
+  },
+  complaintRateThreshold: {
+    meaning: "alarm when SES's complaint rate goes above it (below SES's 0.1% review point)",
+    default: String(DEFAULT_COMPLAINT_RATE_THRESHOLD),
+  },
 } as const;
 export type ContextKey = keyof typeof CONTEXT_KEYS;
 
@@ -98,6 +112,9 @@ export interface HeraldConfig {
   readonly credentialsSerial: string;
   readonly deletionProtection: boolean;
   readonly logLevel: LogLevel;
+  // Deploy-proofing (issue 17).
+  readonly bounceRateThreshold: number;
+  readonly complaintRateThreshold: number;
 }
 
 /** One refused value. */
@@ -346,6 +363,18 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
   const credentialsSerial = r.string("credentialsSerial") ?? "1";
   const deletionProtection = r.boolean("deletionProtection", true);
   const logLevel = r.oneOf("logLevel", LOG_LEVELS, "INFO");
+  const bounceRateThreshold = r.number(
+    "bounceRateThreshold",
+    DEFAULT_BOUNCE_RATE_THRESHOLD,
+    (n) => n > 0 && n < SES_REVIEW_RATES.bounce,
+    `is not a rate above 0 and below SES's review point ${SES_REVIEW_RATES.bounce} (5%), e.g. 0.04`,
+  );
+  const complaintRateThreshold = r.number(
+    "complaintRateThreshold",
+    DEFAULT_COMPLAINT_RATE_THRESHOLD,
+    (n) => n > 0 && n < SES_REVIEW_RATES.complaint,
+    `is not a rate above 0 and below SES's review point ${SES_REVIEW_RATES.complaint} (0.1%), e.g. 0.0005`,
+  );
 
   if (r.problems.length > 0) {
     throw new HeraldConfigError(
@@ -374,5 +403,7 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
     credentialsSerial,
     deletionProtection,
     logLevel,
+    bounceRateThreshold,
+    complaintRateThreshold,
   };
 }

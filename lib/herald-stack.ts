@@ -112,6 +112,8 @@ export class HeraldStack extends Stack {
 
     this.monitoring = new Monitoring(this, "Monitoring", {
       adminEmails: props.adminEmails,
+      bounceRateThreshold: props.bounceRateThreshold,
+      complaintRateThreshold: props.complaintRateThreshold,
       notificationQueue: this.pipeline.queue,
       deadLetterQueues: {
         NotificationDeadLetters: this.pipeline.deadLetterQueue,

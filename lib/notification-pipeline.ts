@@ -27,7 +27,7 @@ import {
 import type { IEmailSettings } from "./email-settings-parameters.ts";
 import { createKey } from "./private/key.ts";
 import { HeraldFunction, type HeraldFunctionOptions } from "./private/herald-function.ts";
-import { createHeraldTable } from "./private/table.ts";
+import { createHeraldTable, grantItemCalls } from "./private/table.ts";
 import { check, checkTransport } from "./private/validate.ts";
 import type { ISendingIdentity } from "./sending-domain.ts";
 
@@ -201,7 +201,7 @@ export class NotificationPipeline extends Construct {
     });
     const role = this.sender.role;
     props.settings.grantRead(role);
-    this.table.grantReadWriteData(role);
+    grantItemCalls(this.table, role);
     // Permanent failures go to the dead-letter queue: SendMessage, and the key to encrypt them.
     this.deadLetterQueue.grant(role, "sqs:SendMessage");
     role.addToPrincipalPolicy(

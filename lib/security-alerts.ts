@@ -1,7 +1,7 @@
 // The scheduled security-alert check (Mattermost's security update check): an EventBridge
 // Scheduler schedule runs lambdas/security-alert-check.ts, which emails each applicable
 // bulletin from the feed to every administrator once (records in the shared table).
-import { Duration } from "aws-cdk-lib";
+import { Aws, Duration, Stack } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Schedule, ScheduleExpression } from "aws-cdk-lib/aws-scheduler";
@@ -27,7 +27,7 @@ import {
 import type { IEmailSettings } from "./email-settings-parameters.ts";
 import { HeraldFunction, type HeraldFunctionOptions } from "./private/herald-function.ts";
 import { acknowledgeInvokeVersions } from "./private/nag.ts";
-import { createHeraldTable } from "./private/table.ts";
+import { createHeraldTable, grantItemCalls } from "./private/table.ts";
 import {
   check,
   checkTransport,
@@ -170,11 +170,23 @@ export class SecurityAlerts extends Construct {
     });
     const role = this.check.role;
     props.settings.grantRead(role);
-    this.table.grantReadWriteData(role);
+    grantItemCalls(this.table, role);
     if (transport === "ses-api") props.sendingIdentity?.grantSend(role);
 
     const schedulerRole = (this.schedulerRole = new Role(this, "SchedulerRole", {
-      assumedBy: new ServicePrincipal("scheduler.amazonaws.com"),
+      // Only schedules of this account (the confused-deputy conditions).
+      assumedBy: new ServicePrincipal("scheduler.amazonaws.com", {
+        conditions: {
+          StringEquals: { "aws:SourceAccount": Aws.ACCOUNT_ID },
+          ArnLike: {
+            "aws:SourceArn": Stack.of(this).formatArn({
+              service: "scheduler",
+              resource: "schedule",
+              resourceName: "*",
+            }),
+          },
+        },
+      }),
       description: "Herald: EventBridge Scheduler runs the security-alert check",
     }));
     this.schedule = new Schedule(this, "Schedule", {

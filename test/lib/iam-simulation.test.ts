@@ -351,17 +351,58 @@ describe.each(["hosted zone", "ses-api"] as const)("IAM simulation (%s)", (varia
     ).toBe("Allowed");
   });
 
-  it("lets CloudWatch use the alarm topic's key", async () => {
+  it("lets CloudWatch, for this account's alarms, publish to the alarm topic and use its key", async () => {
+    const topic = d.t.value(d.stack.monitoring.topic.topicArn);
     const key = d.t.value(d.stack.monitoring.topic.masterKey!.keyArn);
-    for (const action of ["kms:GenerateDataKey", "kms:Decrypt"]) {
-      expect(
-        await decide(d.t, {
-          principal: "cloudwatch.amazonaws.com",
-          action,
-          resource: key,
-          context: { "aws:SourceAccount": ACCOUNT },
-        }),
-      ).toBe("Allowed");
+    const alarm = d.t.value(d.stack.monitoring.alarms[0]!.alarmArn);
+    const cloudwatch = (action: string, resource: string, account = ACCOUNT, source = alarm): Request => ({
+      principal: "cloudwatch.amazonaws.com",
+      action,
+      resource,
+      context: { "aws:SourceAccount": account, "aws:SourceArn": source },
+    });
+    for (const [action, resource] of [
+      ["sns:Publish", topic],
+      ["kms:GenerateDataKey", key],
+      ["kms:Decrypt", key],
+    ] as const) {
+      expect(await decide(d.t, cloudwatch(action, resource))).toBe("Allowed");
+      const elsewhere = alarm.replace(ACCOUNT, "222222222222");
+      expect(await decide(d.t, cloudwatch(action, resource, "222222222222", elsewhere))).not.toBe("Allowed");
+    }
+    const otherAlarm = `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:someone-elses`;
+    expect(await decide(d.t, cloudwatch("sns:Publish", topic, ACCOUNT, otherAlarm))).not.toBe("Allowed");
+  });
+
+  it("lets the scheduler assume its role only for this account's schedules", async () => {
+    const role = d.t.principalArn(d.stack.securityAlerts.schedulerRole);
+    const schedule = d.t.value(d.stack.securityAlerts.schedule.scheduleArn);
+    const assume = (account: string, source: string): Request => ({
+      principal: "scheduler.amazonaws.com",
+      action: "sts:AssumeRole",
+      resource: role,
+      context: { "aws:SourceAccount": account, "aws:SourceArn": source },
+    });
+    expect(await decide(d.t, assume(ACCOUNT, schedule))).toBe("Allowed");
+    expect(await decide(d.t, assume("222222222222", schedule.replace(ACCOUNT, "222222222222")))).not.toBe(
+      "Allowed",
+    );
+  });
+
+  it("grants the table's users the item calls only: no Scan, Query or batch calls", async () => {
+    for (const fn of [d.stack.pipeline.sender, d.stack.securityAlerts.check]) {
+      const lines = await decisions(
+        d,
+        asRole(
+          d,
+          fn,
+          ["Scan", "Query", "BatchWriteItem", "BatchGetItem", "DeleteTable"].map((a) => ({
+            action: `dynamodb:${a}`,
+            resource: table(d),
+          })),
+        ),
+      );
+      expect(lines.filter((l) => !l.endsWith("Denied"))).toEqual([]);
     }
   });
 });
