@@ -12,7 +12,6 @@ import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import {
-  CONFIGURATION_SET_ENV,
   SEND_RATE_LIMITS,
   DEAD_LETTER_QUEUE_URL_ENV,
   DEFAULT_TRANSPORT,
@@ -27,6 +26,7 @@ import {
 import type { IEmailSettings } from "./email-settings-parameters.ts";
 import { createKey } from "./private/key.ts";
 import { HeraldFunction, type HeraldFunctionOptions } from "./private/herald-function.ts";
+import { wireSending } from "./private/sending.ts";
 import { createHeraldTable, grantItemCalls } from "./private/table.ts";
 import { check, checkTransport } from "./private/validate.ts";
 import type { ISendingIdentity } from "./sending-domain.ts";
@@ -194,9 +194,6 @@ export class NotificationPipeline extends Construct {
         [TABLE_NAME_ENV]: this.table.tableName,
         [DEAD_LETTER_QUEUE_URL_ENV]: this.deadLetterQueue.queueUrl,
         [MAX_SEND_RATE_ENV]: String(this.perInstanceRate),
-        ...(props.sendingIdentity
-          ? { [CONFIGURATION_SET_ENV]: props.sendingIdentity.configurationSetName }
-          : {}),
       },
     });
     const role = this.sender.role;
@@ -210,7 +207,7 @@ export class NotificationPipeline extends Construct {
         resources: [this.encryptionKey.keyArn],
       }),
     );
-    if (transport === "ses-api") props.sendingIdentity?.grantSend(role);
+    wireSending(this.sender, transport, props.sendingIdentity);
     this.sender.function.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize,

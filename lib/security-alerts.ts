@@ -10,7 +10,6 @@ import { Construct } from "constructs";
 import semver from "semver";
 import {
   ADMIN_EMAILS_ENV,
-  CONFIGURATION_SET_ENV,
   DEFAULT_SECURITY_FEED_TIMEOUT_SECONDS,
   DEFAULT_SECURITY_FEED_URL,
   DEFAULT_TRANSPORT,
@@ -26,6 +25,7 @@ import {
 } from "../src/constants.ts";
 import type { IEmailSettings } from "./email-settings-parameters.ts";
 import { HeraldFunction, type HeraldFunctionOptions } from "./private/herald-function.ts";
+import { wireSending } from "./private/sending.ts";
 import { acknowledgeInvokeVersions } from "./private/nag.ts";
 import { createHeraldTable, grantItemCalls } from "./private/table.ts";
 import {
@@ -163,15 +163,12 @@ export class SecurityAlerts extends Construct {
         [ADMIN_EMAILS_ENV]: props.adminEmails.join(","),
         ...(props.productVersion ? { [PRODUCT_VERSION_ENV]: props.productVersion } : {}),
         ...(props.installationId ? { [INSTALLATION_ID_ENV]: props.installationId } : {}),
-        ...(props.sendingIdentity
-          ? { [CONFIGURATION_SET_ENV]: props.sendingIdentity.configurationSetName }
-          : {}),
       },
     });
     const role = this.check.role;
     props.settings.grantRead(role);
     grantItemCalls(this.table, role);
-    if (transport === "ses-api") props.sendingIdentity?.grantSend(role);
+    wireSending(this.check, transport, props.sendingIdentity);
 
     const schedulerRole = (this.schedulerRole = new Role(this, "SchedulerRole", {
       // Only schedules of this account (the confused-deputy conditions).
