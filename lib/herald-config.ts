@@ -86,6 +86,14 @@ export const CONTEXT_KEYS = {
     meaning: "alarm when SES's complaint rate goes above it (below SES's 0.1% review point)",
     default: String(DEFAULT_COMPLAINT_RATE_THRESHOLD),
   },
+  notificationSources: {
+    meaning: "comma-separated: the only event `source` values the Notification rule accepts",
+    default: "any source",
+  },
+  restrictPutEvents: {
+    meaning: "bus policy: only principals granted through `grantPutEvents` may put events",
+    default: "false",
+  },
 } as const;
 export type ContextKey = keyof typeof CONTEXT_KEYS;
 
@@ -115,6 +123,8 @@ export interface HeraldConfig {
   // Deploy-proofing (issue 17).
   readonly bounceRateThreshold: number;
   readonly complaintRateThreshold: number;
+  readonly notificationSources?: readonly string[];
+  readonly restrictPutEvents: boolean;
 }
 
 /** One refused value. */
@@ -375,6 +385,16 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
     (n) => n > 0 && n < SES_REVIEW_RATES.complaint,
     `is not a rate above 0 and below SES's review point ${SES_REVIEW_RATES.complaint} (0.1%), e.g. 0.0005`,
   );
+  const sourcesText = r.string("notificationSources");
+  const notificationSources = sourcesText
+    ?.split(",")
+    .map((x) => x.trim())
+    .filter((x) => x !== "");
+  for (const source of notificationSources ?? []) {
+    if (!/^[\x21-\x7e]{1,256}$/.test(source))
+      r.fail("notificationSources", source, "is not an event source (printable, no spaces), e.g. my.app");
+  }
+  const restrictPutEvents = r.boolean("restrictPutEvents", false);
 
   if (r.problems.length > 0) {
     throw new HeraldConfigError(
@@ -405,5 +425,7 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
     logLevel,
     bounceRateThreshold,
     complaintRateThreshold,
+    ...(notificationSources && notificationSources.length > 0 ? { notificationSources } : {}),
+    restrictPutEvents,
   };
 }

@@ -89,7 +89,11 @@ export class HeraldStack extends Stack {
       maxSendRate: props.maxSendRate,
       eventBus: bus,
       deletionProtection: props.deletionProtection,
+      allowedSources: props.notificationSources,
+      restrictPutEvents: props.restrictPutEvents,
     });
+    // The feedback function publishes NotificationFeedback on the same bus: a granted producer.
+    this.pipeline.grantPutEvents(this.domain.feedback.role);
 
     this.securityAlerts = new SecurityAlerts(this, "SecurityAlerts", {
       ...functionOptions,

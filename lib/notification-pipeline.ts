@@ -2,10 +2,19 @@
 // rule queues them (SQS, KMS encrypted, TLS only) with a dead-letter queue; send-notification
 // consumes them with partial batch responses, at a concurrency derived from the sending rate;
 // a DynamoDB table holds the idempotency records that make each notification go out once.
-import { Duration, Validations } from "aws-cdk-lib";
+import { Duration, Lazy, Validations } from "aws-cdk-lib";
 import { EventBus, Rule, type IEventBus } from "aws-cdk-lib/aws-events";
 import { SqsQueue } from "aws-cdk-lib/aws-events-targets";
-import { PolicyStatement, type IGrantable } from "aws-cdk-lib/aws-iam";
+import {
+  AnyPrincipal,
+  Effect,
+  PolicyStatement,
+  Role,
+  User,
+  type Grant,
+  type IGrantable,
+  type IPrincipal,
+} from "aws-cdk-lib/aws-iam";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
@@ -28,7 +37,7 @@ import { createKey } from "./private/key.ts";
 import { HeraldFunction, type HeraldFunctionOptions } from "./private/herald-function.ts";
 import { wireSending } from "./private/sending.ts";
 import { createHeraldTable, grantItemCalls } from "./private/table.ts";
-import { check, checkTransport } from "./private/validate.ts";
+import { check, checkTransport, HeraldConfigError } from "./private/validate.ts";
 import type { ISendingIdentity } from "./sending-domain.ts";
 
 /** SES's sending rate for a new production account. */
@@ -96,6 +105,18 @@ export interface NotificationPipelineProps extends HeraldFunctionOptions {
    */
   readonly functionTimeout?: Duration;
   /**
+   * The `source` values the rule accepts (an allowlist of your applications' event sources).
+   * @default - any source
+   */
+  readonly allowedSources?: readonly string[];
+  /**
+   * Adds a bus policy that denies events:PutEvents to every principal not granted through
+   * {@link NotificationPipeline.grantPutEvents} (an IAM policy with `events:PutEvents` on `*`
+   * no longer lets a principal make Herald send mail). Needs a bus this construct can change.
+   * @default false
+   */
+  readonly restrictPutEvents?: boolean;
+  /**
    * Records per batch.
    * @default 10
    */
@@ -118,6 +139,8 @@ export class NotificationPipeline extends Construct {
   readonly sender: HeraldFunction;
   readonly maxConcurrency: number;
   readonly perInstanceRate: number;
+  /** ARNs of the principals granted PutEvents through grantPutEvents. */
+  private readonly producers: string[] = [];
 
   constructor(scope: Construct, id: string, props: NotificationPipelineProps) {
     super(scope, id);
@@ -174,9 +197,32 @@ export class NotificationPipeline extends Construct {
     this.rule = new Rule(this, "Rule", {
       eventBus: this.eventBus,
       description: `Herald: ${NOTIFICATION_DETAIL_TYPE} events -> the send queue`,
-      eventPattern: { detailType: [NOTIFICATION_DETAIL_TYPE] },
+      eventPattern: {
+        detailType: [NOTIFICATION_DETAIL_TYPE],
+        ...(props.allowedSources ? { source: [...props.allowedSources] } : {}),
+      },
       targets: [new SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue })],
     });
+
+    if (props.restrictPutEvents) {
+      if (!(this.eventBus instanceof EventBus)) {
+        throw new HeraldConfigError(
+          "NotificationPipeline: restrictPutEvents needs an EventBus of this app (its policy is changed): pass one, or leave eventBus unset",
+        );
+      }
+      this.eventBus.addToResourcePolicy(
+        new PolicyStatement({
+          sid: "OnlyGrantedProducers",
+          effect: Effect.DENY,
+          principals: [new AnyPrincipal()],
+          actions: ["events:PutEvents"],
+          resources: [this.eventBus.eventBusArn],
+          conditions: {
+            ArnNotEquals: { "aws:PrincipalArn": Lazy.list({ produce: () => this.producers }) },
+          },
+        }),
+      );
+    }
 
     this.table = props.table ?? createHeraldTable(this, "Table", props.deletionProtection ?? true);
 
@@ -223,9 +269,20 @@ export class NotificationPipeline extends Construct {
     });
   }
 
-  /** Lets a producer put Notification events on the bus. */
-  grantPutEvents(grantee: IGrantable): void {
-    this.eventBus.grantPutEventsTo(grantee);
+  /**
+   * Lets a producer (a role or user of this account) put Notification events on the bus; with
+   * `restrictPutEvents`, only producers granted here may.
+   */
+  grantPutEvents(grantee: IGrantable): Grant {
+    const principal = grantee.grantPrincipal;
+    const arn = principalArn(principal);
+    if (arn === undefined) {
+      throw new HeraldConfigError(
+        "NotificationPipeline.grantPutEvents: give a role or a user (its ARN goes into the bus policy)",
+      );
+    }
+    if (!this.producers.includes(arn)) this.producers.push(arn);
+    return this.eventBus.grantPutEventsTo(grantee);
   }
 
   /** An `aws events put-events` command that sends one Notification (for a README or an output). */
@@ -246,4 +303,11 @@ export function putEventsCommand(busName: string): string {
     { EventBusName: busName, Source: "my.app", DetailType: NOTIFICATION_DETAIL_TYPE, Detail: detail },
   ]);
   return `aws events put-events --entries '${entries}'`;
+}
+
+function principalArn(principal: IPrincipal): string | undefined {
+  if (principal instanceof Role) return principal.roleArn;
+  if (principal instanceof User) return principal.userArn;
+  const arn = (principal as { roleArn?: string }).roleArn;
+  return arn;
 }

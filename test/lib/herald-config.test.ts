@@ -40,6 +40,7 @@ describe("readHeraldContext", () => {
       logLevel: "INFO",
       bounceRateThreshold: 0.04,
       complaintRateThreshold: 0.0005,
+      restrictPutEvents: false,
     });
   });
 

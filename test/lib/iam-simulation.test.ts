@@ -9,7 +9,7 @@ import { beforeAll, afterAll, describe, expect, it } from "vitest";
 import type { HeraldStack } from "../../lib/herald-stack.ts";
 import { HeraldFunction } from "../../lib/private/herald-function.ts";
 import { EVENT_SOURCE, FEEDBACK_DETAIL_TYPE, type Transport } from "../../src/constants.ts";
-import { removeOutdirs, SYNTH_TIMEOUT_MS } from "../helpers/cdk.ts";
+import { logicalId, removeOutdirs, SYNTH_TIMEOUT_MS } from "../helpers/cdk.ts";
 import { ACCOUNT, ResolvedTemplate } from "../helpers/resolved-template.ts";
 import { awsCallsOf } from "../helpers/sdk-calls.ts";
 import { REGION, synthVariant, type VariantName } from "../helpers/stack-variants.ts";
@@ -403,5 +403,61 @@ describe.each(["hosted zone", "ses-api"] as const)("IAM simulation (%s)", (varia
       );
       expect(lines.filter((l) => !l.endsWith("Denied"))).toEqual([]);
     }
+  });
+});
+
+describe("IAM simulation: who may put Notification events (restrictPutEvents, notificationSources)", () => {
+  let d: Deployment;
+  beforeAll(() => {
+    const { stack, template } = synthVariant("manual DNS", {
+      restrictPutEvents: "true",
+      notificationSources: "my.app",
+    });
+    d = { stack, t: new ResolvedTemplate(stack, template, REGION), transport: "ses-smtp" };
+  }, SYNTH_TIMEOUT_MS);
+
+  const putEvents = (principal: string, policies: Simulation["identityPolicies"]): Request => ({
+    principal,
+    identityPolicies: policies,
+    action: "events:PutEvents",
+    resource: d.t.value(d.stack.pipeline.eventBus.eventBusArn),
+    context: {
+      "aws:PrincipalArn": principal,
+      "events:source": "my.app",
+      "events:detail-type": "Notification",
+    },
+  });
+
+  it("denies a role of the account whose own policy allows events:PutEvents on *", async () => {
+    const ci = `arn:aws:iam::${ACCOUNT}:role/ci`;
+    const anything = [
+      {
+        name: "ci",
+        policy: {
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: "events:PutEvents", Resource: "*" }],
+        },
+      },
+    ];
+    expect(await decide(d.t, putEvents(ci, anything))).toBe("ExplicitlyDenied");
+  });
+
+  it("allows the feedback function, granted through grantPutEvents", async () => {
+    const role = d.stack.domain.feedback.role;
+    const arn = d.t.principalArn(role);
+    expect(
+      await decide(d.t, {
+        ...putEvents(arn, d.t.identityPolicies(role)),
+        context: { "aws:PrincipalArn": arn },
+      }),
+    ).toBe("Allowed");
+  });
+
+  it("matches only the allowed sources", () => {
+    const rule = d.t.resources[logicalId(d.stack.pipeline.rule)]!.Properties!.EventPattern as Record<
+      string,
+      unknown
+    >;
+    expect(rule.source).toEqual(["my.app"]);
   });
 });
