@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { ECSClient } from "@aws-sdk/client-ecs";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { SESv2Client } from "@aws-sdk/client-sesv2";
@@ -34,7 +35,7 @@ import { loadSettings, type LoadedSettings, type LoadSettingsOptions } from "./s
 import type { HeraldSettings } from "./settings/model.ts";
 
 /** The services the runtime makes clients for, as in the SDK's AWS_ENDPOINT_URL_<service>. */
-const AWS_SERVICES = ["SSM", "SESV2", "DYNAMODB", "SQS", "EVENTBRIDGE", "IAM"] as const;
+const AWS_SERVICES = ["SSM", "SESV2", "DYNAMODB", "SQS", "EVENTBRIDGE", "IAM", "ECS"] as const;
 type AwsService = (typeof AWS_SERVICES)[number];
 
 /** Every AWS call is bounded: no SDK default waits minutes on a silent endpoint. */
@@ -95,6 +96,7 @@ export interface Runtime {
   sqs(): SQSClient;
   eventBridge(): EventBridgeClient;
   iam(): IAMClient;
+  ecs(): ECSClient;
   ssm(): SSMClient;
   /**
    * The mail transport for these settings, per HERALD_TRANSPORT: reused while the settings
@@ -244,6 +246,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     sqs: () => client("sqs", () => new SQSClient(clientConfig("SQS"))),
     eventBridge: () => client("eventbridge", () => new EventBridgeClient(clientConfig("EVENTBRIDGE"))),
     iam: () => client("iam", () => new IAMClient(clientConfig("IAM"))),
+    ecs: () => client("ecs", () => new ECSClient(clientConfig("ECS"))),
     ssm,
     transport(settings) {
       const key = settingsKey(config.transport, settings);

@@ -15,6 +15,7 @@ const SERVICE_OF_PACKAGE: Record<string, string> = {
   "client-dynamodb": "dynamodb",
   "client-eventbridge": "events",
   "client-iam": "iam",
+  "client-ecs": "ecs",
 };
 
 /** Powertools utilities that make AWS calls of their own, and the actions they need. */

@@ -168,8 +168,11 @@ const CALLS: Record<string, Record<string, Row>> = {
           },
         })),
       ]),
-    "ssm:GetParameter": (d) =>
-      credentialParameters(d).map((resource) => ({ action: "ssm:GetParameter", resource })),
+    "ssm:GetParameters": (d) =>
+      credentialParameters(d).map((resource) => ({ action: "ssm:GetParameters", resource })),
+    "ecs:UpdateService": () => ({
+      notMade: "only with an ECS service to restart; none in these deployments",
+    }),
     "ssm:DeleteParameters": (d) =>
       credentialParameters(d).map((resource) => ({ action: "ssm:DeleteParameters", resource })),
     "ssm:GetParametersByPath": readsNoSettings,
