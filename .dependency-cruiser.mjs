@@ -33,6 +33,8 @@ const FACTS_FOR_LIB = [
   "src/ses/smtp-credentials-contract\\.ts",
   "src/settings/model\\.ts",
   "src/net/hosts\\.ts",
+  "src/transport-needs\\.ts",
+  "src/settings/problems\\.ts",
 ];
 
 const layerRules = SRC_LAYERS.slice(0, -1).map((layer, index) => ({

@@ -21,6 +21,7 @@ export function securityAlertCheckHandler(runtime: Runtime) {
       config: parseSecurityCheckConfig(runtime.env),
       openStore: (location) => openStateStore(location, runtime.dynamodb),
       openTransport: (settings) => runtime.transport(settings),
+      transport: runtime.config.transport,
       logger: runtime.logger,
       deadline: deadlineFrom(context),
     });

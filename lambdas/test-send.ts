@@ -14,6 +14,7 @@ export function createTestSendHandler(runtime: Runtime) {
       sources: runtime.settingsSources,
       deadline: deadlineFrom(context),
       // With the SES API there are no SMTP settings to test: the test email goes the same way.
+      transport: runtime.config.transport,
       ...(runtime.config.transport === "ses-api" ? { apiTransport: runtime.transport } : {}),
     });
     runtime.logger.info(report.ok ? "test email sent" : "test email failed", testSendLogFields(report));

@@ -14,6 +14,11 @@ import {
 } from "../src/constants.ts";
 import { IMPLICIT_TLS_PORTS, SES_SMTP_REGIONS, STARTTLS_PORTS } from "../src/ses/regions.ts";
 import type { ConnectionSecurity, SmtpServerSettings } from "./email-settings-parameters.ts";
+import {
+  DEFAULT_BOUNCE_RATE_THRESHOLD,
+  DEFAULT_COMPLAINT_RATE_THRESHOLD,
+  SES_REVIEW_RATES,
+} from "./monitoring.ts";
 import { DEFAULT_MAX_SEND_RATE } from "./notification-pipeline.ts";
 import { LOG_LEVELS, type LogLevel } from "./private/herald-function.ts";
 import {
@@ -86,6 +91,23 @@ export const CONTEXT_KEYS = {
   },
   deletionProtection: { meaning: "deletion protection of the DynamoDB table", default: "true" },
   logLevel: { meaning: "Powertools log level of every function", default: "INFO" },
+  // Deploy-proofing (issue 17): alarms, existing DNS and SES resources, who may send.
+  bounceRateThreshold: {
+    meaning: "alarm when SES's bounce rate goes above it (below SES's 5% review point)",
+    default: String(DEFAULT_BOUNCE_RATE_THRESHOLD),
+  },
+  complaintRateThreshold: {
+    meaning: "alarm when SES's complaint rate goes above it (below SES's 0.1% review point)",
+    default: String(DEFAULT_COMPLAINT_RATE_THRESHOLD),
+  },
+  notificationSources: {
+    meaning: "comma-separated: the only event `source` values the Notification rule accepts",
+    default: "any source",
+  },
+  restrictPutEvents: {
+    meaning: "bus policy: only principals granted through `grantPutEvents` may put events",
+    default: "false",
+  },
 } as const;
 export type ContextKey = keyof typeof CONTEXT_KEYS;
 
@@ -118,6 +140,11 @@ export interface HeraldConfig {
   readonly previousParameterPrefix?: string;
   readonly deletionProtection: boolean;
   readonly logLevel: LogLevel;
+  // Deploy-proofing (issue 17).
+  readonly bounceRateThreshold: number;
+  readonly complaintRateThreshold: number;
+  readonly notificationSources?: readonly string[];
+  readonly restrictPutEvents: boolean;
 }
 
 /** One refused value. */
@@ -404,6 +431,28 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
     readCredentialsRotation(r, parameterPrefix);
   const deletionProtection = r.boolean("deletionProtection", true);
   const logLevel = r.oneOf("logLevel", LOG_LEVELS, "INFO");
+  const bounceRateThreshold = r.number(
+    "bounceRateThreshold",
+    DEFAULT_BOUNCE_RATE_THRESHOLD,
+    (n) => n > 0 && n < SES_REVIEW_RATES.bounce,
+    `is not a rate above 0 and below SES's review point ${SES_REVIEW_RATES.bounce} (5%), e.g. 0.04`,
+  );
+  const complaintRateThreshold = r.number(
+    "complaintRateThreshold",
+    DEFAULT_COMPLAINT_RATE_THRESHOLD,
+    (n) => n > 0 && n < SES_REVIEW_RATES.complaint,
+    `is not a rate above 0 and below SES's review point ${SES_REVIEW_RATES.complaint} (0.1%), e.g. 0.0005`,
+  );
+  const sourcesText = r.string("notificationSources");
+  const notificationSources = sourcesText
+    ?.split(",")
+    .map((x) => x.trim())
+    .filter((x) => x !== "");
+  for (const source of notificationSources ?? []) {
+    if (!/^[\x21-\x7e]{1,256}$/.test(source))
+      r.fail("notificationSources", source, "is not an event source (printable, no spaces), e.g. my.app");
+  }
+  const restrictPutEvents = r.boolean("restrictPutEvents", false);
 
   if (r.problems.length > 0) {
     throw new HeraldConfigError(
@@ -435,5 +484,9 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
     ...(previousParameterPrefix !== undefined ? { previousParameterPrefix } : {}),
     deletionProtection,
     logLevel,
+    bounceRateThreshold,
+    complaintRateThreshold,
+    ...(notificationSources && notificationSources.length > 0 ? { notificationSources } : {}),
+    restrictPutEvents,
   };
 }

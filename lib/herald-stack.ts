@@ -98,7 +98,11 @@ export class HeraldStack extends Stack {
       maxSendRate: props.maxSendRate,
       eventBus: bus,
       deletionProtection: props.deletionProtection,
+      allowedSources: props.notificationSources,
+      restrictPutEvents: props.restrictPutEvents,
     });
+    // The feedback function publishes NotificationFeedback on the same bus: a granted producer.
+    this.pipeline.grantPutEvents(this.domain.feedback.role);
 
     this.status = new NotificationStatus(this, "Status", {
       ...functionOptions,
@@ -127,6 +131,8 @@ export class HeraldStack extends Stack {
 
     this.monitoring = new Monitoring(this, "Monitoring", {
       adminEmails: props.adminEmails,
+      bounceRateThreshold: props.bounceRateThreshold,
+      complaintRateThreshold: props.complaintRateThreshold,
       notificationQueue: this.pipeline.queue,
       deadLetterQueues: {
         NotificationDeadLetters: this.pipeline.deadLetterQueue,

@@ -2,7 +2,7 @@
 // a dead-letter queue that is not empty, Lambda errors and throttles, the age of the oldest
 // queued notification and SES's bounce and complaint rates; a dashboard of sends, failures,
 // duplicates, queue age, dead letters, bounces, complaints, durations and time to the inbox.
-import { Duration } from "aws-cdk-lib";
+import { ArnFormat, Aws, Duration, Stack } from "aws-cdk-lib";
 import {
   Alarm,
   ComparisonOperator,
@@ -14,7 +14,7 @@ import {
   type IMetric,
 } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
-import { ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { PolicyStatement, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
@@ -32,7 +32,9 @@ import { check, isEmailAddress } from "./private/validate.ts";
 
 /** SES reviews an account at a 5% bounce rate and a 0.1% complaint rate: alarm before that. */
 export const DEFAULT_BOUNCE_RATE_THRESHOLD = 0.04;
-export const DEFAULT_COMPLAINT_RATE_THRESHOLD = 0.001;
+export const DEFAULT_COMPLAINT_RATE_THRESHOLD = 0.0005;
+/** SES's review points: a threshold at or above them alarms too late. */
+export const SES_REVIEW_RATES = { bounce: 0.05, complaint: 0.001 } as const;
 
 /** The send path's metrics (Powertools, dimension `service`), as lambdas/send-notification.ts emits them. */
 const SEND_SERVICE = "herald-send-notification";
@@ -68,13 +70,13 @@ export interface MonitoringProps {
    */
   readonly maxMessageAge?: Duration;
   /**
-   * Alarm when SES's Reputation.BounceRate goes above it.
+   * Alarm when SES's Reputation.BounceRate goes above it (below SES's 5% review point).
    * @default 0.04
    */
   readonly bounceRateThreshold?: number;
   /**
-   * Alarm when SES's Reputation.ComplaintRate goes above it.
-   * @default 0.001
+   * Alarm when SES's Reputation.ComplaintRate goes above it (below SES's 0.1% review point).
+   * @default 0.0005
    */
   readonly complaintRateThreshold?: number;
   /**
@@ -109,20 +111,38 @@ export class Monitoring extends Construct {
       name,
       "bounceRateThreshold",
       bounceRate,
-      bounceRate > 0 && bounceRate < 1,
-      "is not a rate between 0 and 1",
+      bounceRate > 0 && bounceRate < SES_REVIEW_RATES.bounce,
+      `is not a rate above 0 and below SES's review point ${SES_REVIEW_RATES.bounce} (5%), e.g. 0.04`,
     );
     check(
       name,
       "complaintRateThreshold",
       complaintRate,
-      complaintRate > 0 && complaintRate < 1,
-      "is not a rate between 0 and 1",
+      complaintRate > 0 && complaintRate < SES_REVIEW_RATES.complaint,
+      `is not a rate above 0 and below SES's review point ${SES_REVIEW_RATES.complaint} (0.1%), e.g. 0.0005`,
     );
 
     const key = createKey(this, "Key", "encrypts the alarm topic");
-    // CloudWatch publishes alarms to the encrypted topic: it needs the key for that.
-    key.grant(new ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*");
+    // CloudWatch publishes alarms to the encrypted topic: it needs the key for that, for this
+    // account's alarms only (the confused-deputy conditions).
+    const cloudwatch = new ServicePrincipal("cloudwatch.amazonaws.com");
+    const alarmsOfAccount = Stack.of(this).formatArn({
+      service: "cloudwatch",
+      resource: "alarm",
+      resourceName: "*",
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [cloudwatch],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        resources: ["*"],
+        conditions: {
+          StringEquals: { "aws:SourceAccount": Aws.ACCOUNT_ID },
+          ArnLike: { "aws:SourceArn": alarmsOfAccount },
+        },
+      }),
+    );
     this.topic = new Topic(this, "Topic", {
       displayName: "Herald alarms",
       masterKey: key,
@@ -180,6 +200,21 @@ export class Monitoring extends Construct {
         label,
       });
     const functions = Object.entries(props.functions ?? {});
+    // A topic policy replaces SNS's default one: without this statement CloudWatch may not
+    // publish, and no alarm email would ever arrive. Only these alarms, of this account.
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: "CloudWatchAlarmsPublish",
+        principals: [cloudwatch],
+        actions: ["sns:Publish"],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { "aws:SourceAccount": Aws.ACCOUNT_ID },
+          ArnLike: { "aws:SourceArn": this.alarms.map((a) => a.alarmArn) },
+        },
+      }),
+    );
+
     this.dashboard = new Dashboard(this, "Dashboard", {
       ...(props.dashboardName ? { dashboardName: props.dashboardName } : {}),
       widgets: [

@@ -2,10 +2,19 @@
 // rule queues them (SQS, KMS encrypted, TLS only) with a dead-letter queue; send-notification
 // consumes them with partial batch responses, at a concurrency derived from the sending rate;
 // a DynamoDB table holds the idempotency records that make each notification go out once.
-import { Duration, Validations } from "aws-cdk-lib";
+import { Duration, Lazy, Validations } from "aws-cdk-lib";
 import { EventBus, Rule, type IEventBus } from "aws-cdk-lib/aws-events";
 import { SqsQueue } from "aws-cdk-lib/aws-events-targets";
-import { PolicyStatement, type IGrantable } from "aws-cdk-lib/aws-iam";
+import {
+  AnyPrincipal,
+  Effect,
+  PolicyStatement,
+  Role,
+  User,
+  type Grant,
+  type IGrantable,
+  type IPrincipal,
+} from "aws-cdk-lib/aws-iam";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
@@ -13,7 +22,6 @@ import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { MAX_RECEIVE_COUNT, SEND_FUNCTION_TIMEOUT_SECONDS } from "../src/constants.ts";
 import {
-  CONFIGURATION_SET_ENV,
   SEND_RATE_LIMITS,
   DEAD_LETTER_QUEUE_URL_ENV,
   DEFAULT_TRANSPORT,
@@ -28,8 +36,9 @@ import {
 import type { IEmailSettings } from "./email-settings-parameters.ts";
 import { createKey } from "./private/key.ts";
 import { HeraldFunction, type HeraldFunctionOptions } from "./private/herald-function.ts";
-import { createHeraldTable } from "./private/table.ts";
-import { check, checkTransport } from "./private/validate.ts";
+import { wireSending } from "./private/sending.ts";
+import { createHeraldTable, grantItemCalls } from "./private/table.ts";
+import { check, checkTransport, HeraldConfigError } from "./private/validate.ts";
 import type { ISendingIdentity } from "./sending-domain.ts";
 
 /** SES's sending rate for a new production account. */
@@ -98,6 +107,18 @@ export interface NotificationPipelineProps extends HeraldFunctionOptions {
    */
   readonly functionTimeout?: Duration;
   /**
+   * The `source` values the rule accepts (an allowlist of your applications' event sources).
+   * @default - any source
+   */
+  readonly allowedSources?: readonly string[];
+  /**
+   * Adds a bus policy that denies events:PutEvents to every principal not granted through
+   * {@link NotificationPipeline.grantPutEvents} (an IAM policy with `events:PutEvents` on `*`
+   * no longer lets a principal make Herald send mail). Needs a bus this construct can change.
+   * @default false
+   */
+  readonly restrictPutEvents?: boolean;
+  /**
    * Records per batch.
    * @default 10
    */
@@ -120,6 +141,8 @@ export class NotificationPipeline extends Construct {
   readonly sender: HeraldFunction;
   readonly maxConcurrency: number;
   readonly perInstanceRate: number;
+  /** ARNs of the principals granted PutEvents through grantPutEvents. */
+  private readonly producers: string[] = [];
 
   constructor(scope: Construct, id: string, props: NotificationPipelineProps) {
     super(scope, id);
@@ -176,9 +199,32 @@ export class NotificationPipeline extends Construct {
     this.rule = new Rule(this, "Rule", {
       eventBus: this.eventBus,
       description: `Herald: ${NOTIFICATION_DETAIL_TYPE} events -> the send queue`,
-      eventPattern: { detailType: [NOTIFICATION_DETAIL_TYPE] },
+      eventPattern: {
+        detailType: [NOTIFICATION_DETAIL_TYPE],
+        ...(props.allowedSources ? { source: [...props.allowedSources] } : {}),
+      },
       targets: [new SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue })],
     });
+
+    if (props.restrictPutEvents) {
+      if (!(this.eventBus instanceof EventBus)) {
+        throw new HeraldConfigError(
+          "NotificationPipeline: restrictPutEvents needs an EventBus of this app (its policy is changed): pass one, or leave eventBus unset",
+        );
+      }
+      this.eventBus.addToResourcePolicy(
+        new PolicyStatement({
+          sid: "OnlyGrantedProducers",
+          effect: Effect.DENY,
+          principals: [new AnyPrincipal()],
+          actions: ["events:PutEvents"],
+          resources: [this.eventBus.eventBusArn],
+          conditions: {
+            ArnNotEquals: { "aws:PrincipalArn": Lazy.list({ produce: () => this.producers }) },
+          },
+        }),
+      );
+    }
 
     this.table = props.table ?? createHeraldTable(this, "Table", props.deletionProtection ?? true);
 
@@ -196,14 +242,11 @@ export class NotificationPipeline extends Construct {
         [TABLE_NAME_ENV]: this.table.tableName,
         [DEAD_LETTER_QUEUE_URL_ENV]: this.deadLetterQueue.queueUrl,
         [MAX_SEND_RATE_ENV]: String(this.perInstanceRate),
-        ...(props.sendingIdentity
-          ? { [CONFIGURATION_SET_ENV]: props.sendingIdentity.configurationSetName }
-          : {}),
       },
     });
     const role = this.sender.role;
     props.settings.grantRead(role);
-    this.table.grantReadWriteData(role);
+    grantItemCalls(this.table, role);
     // Permanent failures go to the dead-letter queue: SendMessage, and the key to encrypt them.
     this.deadLetterQueue.grant(role, "sqs:SendMessage");
     role.addToPrincipalPolicy(
@@ -212,7 +255,7 @@ export class NotificationPipeline extends Construct {
         resources: [this.encryptionKey.keyArn],
       }),
     );
-    if (transport === "ses-api") props.sendingIdentity?.grantSend(role);
+    wireSending(this.sender, transport, props.sendingIdentity);
     this.sender.function.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize,
@@ -228,9 +271,20 @@ export class NotificationPipeline extends Construct {
     });
   }
 
-  /** Lets a producer put Notification events on the bus. */
-  grantPutEvents(grantee: IGrantable): void {
-    this.eventBus.grantPutEventsTo(grantee);
+  /**
+   * Lets a producer (a role or user of this account) put Notification events on the bus; with
+   * `restrictPutEvents`, only producers granted here may.
+   */
+  grantPutEvents(grantee: IGrantable): Grant {
+    const principal = grantee.grantPrincipal;
+    const arn = principalArn(principal);
+    if (arn === undefined) {
+      throw new HeraldConfigError(
+        "NotificationPipeline.grantPutEvents: give a role or a user (its ARN goes into the bus policy)",
+      );
+    }
+    if (!this.producers.includes(arn)) this.producers.push(arn);
+    return this.eventBus.grantPutEventsTo(grantee);
   }
 
   /** An `aws events put-events` command that sends one Notification (for a README or an output). */
@@ -251,4 +305,11 @@ export function putEventsCommand(busName: string): string {
     { EventBusName: busName, Source: "my.app", DetailType: NOTIFICATION_DETAIL_TYPE, Detail: detail },
   ]);
   return `aws events put-events --entries '${entries}'`;
+}
+
+function principalArn(principal: IPrincipal): string | undefined {
+  if (principal instanceof Role) return principal.roleArn;
+  if (principal instanceof User) return principal.userArn;
+  const arn = (principal as { roleArn?: string }).roleArn;
+  return arn;
 }

@@ -1,7 +1,7 @@
 // The scheduled security-alert check (Mattermost's security update check): an EventBridge
 // Scheduler schedule runs lambdas/security-alert-check.ts, which emails each applicable
 // bulletin from the feed to every administrator once (records in the shared table).
-import { Duration } from "aws-cdk-lib";
+import { Aws, Duration, Stack } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Schedule, ScheduleExpression } from "aws-cdk-lib/aws-scheduler";
@@ -10,7 +10,6 @@ import { Construct } from "constructs";
 import semver from "semver";
 import {
   ADMIN_EMAILS_ENV,
-  CONFIGURATION_SET_ENV,
   DEFAULT_SECURITY_FEED_TIMEOUT_SECONDS,
   DEFAULT_SECURITY_FEED_URL,
   DEFAULT_TRANSPORT,
@@ -26,8 +25,9 @@ import {
 } from "../src/constants.ts";
 import type { IEmailSettings } from "./email-settings-parameters.ts";
 import { HeraldFunction, type HeraldFunctionOptions } from "./private/herald-function.ts";
+import { wireSending } from "./private/sending.ts";
 import { acknowledgeInvokeVersions } from "./private/nag.ts";
-import { createHeraldTable } from "./private/table.ts";
+import { createHeraldTable, grantItemCalls } from "./private/table.ts";
 import {
   check,
   checkTransport,
@@ -95,6 +95,8 @@ export interface SecurityAlertsProps extends HeraldFunctionOptions {
 export class SecurityAlerts extends Construct {
   readonly check: HeraldFunction;
   readonly schedule: Schedule;
+  /** The role EventBridge Scheduler assumes to invoke the check. */
+  readonly schedulerRole: Role;
   readonly table: ITable;
 
   constructor(scope: Construct, id: string, props: SecurityAlertsProps) {
@@ -161,20 +163,29 @@ export class SecurityAlerts extends Construct {
         [ADMIN_EMAILS_ENV]: props.adminEmails.join(","),
         ...(props.productVersion ? { [PRODUCT_VERSION_ENV]: props.productVersion } : {}),
         ...(props.installationId ? { [INSTALLATION_ID_ENV]: props.installationId } : {}),
-        ...(props.sendingIdentity
-          ? { [CONFIGURATION_SET_ENV]: props.sendingIdentity.configurationSetName }
-          : {}),
       },
     });
     const role = this.check.role;
     props.settings.grantRead(role);
-    this.table.grantReadWriteData(role);
-    if (transport === "ses-api") props.sendingIdentity?.grantSend(role);
+    grantItemCalls(this.table, role);
+    wireSending(this.check, transport, props.sendingIdentity);
 
-    const schedulerRole = new Role(this, "SchedulerRole", {
-      assumedBy: new ServicePrincipal("scheduler.amazonaws.com"),
+    const schedulerRole = (this.schedulerRole = new Role(this, "SchedulerRole", {
+      // Only schedules of this account (the confused-deputy conditions).
+      assumedBy: new ServicePrincipal("scheduler.amazonaws.com", {
+        conditions: {
+          StringEquals: { "aws:SourceAccount": Aws.ACCOUNT_ID },
+          ArnLike: {
+            "aws:SourceArn": Stack.of(this).formatArn({
+              service: "scheduler",
+              resource: "schedule",
+              resourceName: "*",
+            }),
+          },
+        },
+      }),
       description: "Herald: EventBridge Scheduler runs the security-alert check",
-    });
+    }));
     this.schedule = new Schedule(this, "Schedule", {
       schedule: ScheduleExpression.expression(expression),
       target: new LambdaInvoke(this.check.function, {

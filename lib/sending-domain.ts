@@ -88,6 +88,8 @@ export class SendingDomain extends Construct implements ISendingIdentity {
   readonly feedback: HeraldFunction;
   /** Feedback events that could not be delivered or processed. */
   readonly feedbackDeadLetterQueue: Queue;
+  /** The rule on the default bus that sends this configuration set's SES events to the feedback Lambda. */
+  readonly feedbackRule: Rule;
 
   constructor(scope: Construct, id: string, props: SendingDomainProps) {
     super(scope, id);
@@ -231,7 +233,7 @@ export class SendingDomain extends Construct implements ISendingIdentity {
         EmailSendingEvent.DELIVERY,
       ],
     });
-    new Rule(this, "FeedbackRule", {
+    this.feedbackRule = new Rule(this, "FeedbackRule", {
       description: `Herald: SES events of configuration set ${this.configurationSetName} -> feedback Lambda`,
       eventPattern: {
         source: ["aws.ses"],

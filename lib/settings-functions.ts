@@ -13,6 +13,7 @@ import {
 import type { IEmailSettings } from "./email-settings-parameters.ts";
 import { HeraldFunction, type HeraldFunctionOptions } from "./private/herald-function.ts";
 import { acknowledgeWildcard } from "./private/nag.ts";
+import { wireSending } from "./private/sending.ts";
 import { check } from "./private/validate.ts";
 import type { ISendingIdentity } from "./sending-domain.ts";
 
@@ -72,6 +73,8 @@ export class SettingsFunctions extends Construct {
       serviceName: "herald-validate-settings",
     });
     for (const fn of [this.testSend, this.validateSettings]) props.settings.grantRead(fn.role);
+    // Test Connection sends as the deployment does: with ses-api, through SES with its grant.
+    wireSending(this.testSend, transport, props.sendingIdentity);
 
     const role = this.validateSettings.role;
     // Sandbox status, quota and sending rate: GetAccount has no resource-level permissions.

@@ -49,12 +49,15 @@ export interface HeraldFunctionProps extends HeraldFunctionOptions {
 }
 
 export class HeraldFunction extends Construct {
+  /** The handler file, relative to the project root. */
+  readonly entry: string;
   readonly function: NodejsFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: HeraldFunctionProps) {
     super(scope, id);
+    this.entry = props.entry;
     this.logGroup = new LogGroup(this, "Logs", {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
     });

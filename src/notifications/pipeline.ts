@@ -5,11 +5,12 @@
  */
 import type { Context, SQSEvent } from "aws-lambda";
 import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/persistence";
-import { SEND_RESPONSE_MARGIN_MS } from "../constants.ts";
+import { SEND_RESPONSE_MARGIN_MS, type Transport } from "../constants.ts";
 import type { RenderNotificationOptions } from "./render-notification.ts";
 import type { Runtime } from "../runtime.ts";
 import type { LoadedSettings } from "../settings/load.ts";
 import { validateLoadedSettings } from "../settings/validate.ts";
+import { blockingErrors } from "../transport-needs.ts";
 import { processNotificationBatch, type BatchResult } from "./batch.ts";
 import { sqsDeadLetterQueue } from "./dead-letter.ts";
 import { dynamoDbPersistence, InMemoryPersistenceLayer } from "./idempotency.ts";
@@ -55,15 +56,9 @@ export interface NotificationPipeline {
   readonly store: string;
 }
 
-// Settings that do not matter when the SES API sends (it needs no SMTP server or login).
-const SMTP_ONLY =
-  /^EmailSettings\.(SMTP|EnableSMTPAuth|ConnectionSecurity|SkipServerCertificateVerification)/;
-
 /** Why no notification can be sent with these settings (errors only), or undefined. */
-export function settingsBlocker(loaded: LoadedSettings, transport: string): string | undefined {
-  const errors = validateLoadedSettings(loaded).problems.filter(
-    (p) => p.severity === "error" && !(transport === "ses-api" && SMTP_ONLY.test(p.setting)),
-  );
+export function settingsBlocker(loaded: LoadedSettings, transport: Transport): string | undefined {
+  const errors = blockingErrors(validateLoadedSettings(loaded).problems, transport);
   if (errors.length === 0) return undefined;
   return errors.map((p) => `${p.setting}: ${p.message} (fix: ${p.fix})`).join("; ");
 }

@@ -16,8 +16,10 @@ import { sanitizeBulletinHtml } from "../security/sanitize.ts";
 import type { BulletinPair, SecurityStateStore } from "../security/state-store.ts";
 import type { LoadedSettings } from "../settings/load.ts";
 import type { HeraldSettings } from "../settings/model.ts";
+import { DEFAULT_TRANSPORT, type Transport } from "../constants.ts";
 import type { Problem } from "../settings/problems.ts";
 import type { SecurityCheckIssue, SecurityCheckSummary } from "../security/summary.ts";
+import { blockingErrors } from "../transport-needs.ts";
 import { validateLoadedSettings } from "../settings/validate.ts";
 
 export type { SecurityCheckIssue, SecurityCheckStage, SecurityCheckSummary } from "../security/summary.ts";
@@ -38,6 +40,11 @@ export interface SecurityCheckInput {
   openStore: (location: StateLocation) => SecurityStateStore;
   /** the mail transport for valid settings (called only when the check runs); the caller closes it */
   openTransport: (settings: HeraldSettings) => MailTransport;
+  /**
+   * HERALD_TRANSPORT: which settings rules apply (with `ses-api`, no SMTP setting blocks the check).
+   * @default "ses-smtp"
+   */
+  transport?: Transport;
   logger: CheckLogger;
   /** epoch ms by which the run must stop claiming and sending (a Lambda's remaining time) */
   deadline?: number;
@@ -67,7 +74,9 @@ export async function runSecurityCheck(input: SecurityCheckInput): Promise<Secur
     input.logger.info("security check skipped", { event: "security-check.skipped", reason: skippedReason });
     return { ...summary, skippedReason };
   }
-  summary.errors.push(...settingsErrors(input.loaded).map(settingsIssue));
+  summary.errors.push(
+    ...settingsErrors(input.loaded, input.transport ?? DEFAULT_TRANSPORT).map(settingsIssue),
+  );
   if (!input.config.ok) summary.errors.push(...input.config.problems.map(configIssue));
   if (summary.errors.length > 0 || !input.config.ok) return finish(input, summary);
   try {
@@ -80,8 +89,8 @@ export async function runSecurityCheck(input: SecurityCheckInput): Promise<Secur
 }
 
 /** Settings that cannot be read, or that no message could be sent with. */
-function settingsErrors(loaded: LoadedSettings): Problem[] {
-  const invalid = validateLoadedSettings(loaded).problems.filter((p) => p.severity === "error");
+function settingsErrors(loaded: LoadedSettings, transport: Transport): Problem[] {
+  const invalid = blockingErrors(validateLoadedSettings(loaded).problems, transport);
   return [...loaded.inputErrors, ...invalid];
 }
 

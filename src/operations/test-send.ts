@@ -4,7 +4,9 @@ import type { MailTransport, SendOutcome } from "../mail/transport.ts";
 import type { HeraldSettings } from "../settings/model.ts";
 import { hasLineBreak, isValidEmailAddress } from "../net/hosts.ts";
 import type { LoadedSettings, LoadSettingsOptions } from "../settings/load.ts";
+import { DEFAULT_TRANSPORT, type Transport } from "../constants.ts";
 import type { Problem } from "../settings/problems.ts";
+import { blockingErrors } from "../transport-needs.ts";
 import { validateLoadedSettings } from "../settings/validate.ts";
 import { configReport } from "../smtp/config-report.ts";
 import { BadRequestError, type PasswordRequiredError, SettingsRefusedError } from "../smtp/errors.ts";
@@ -33,6 +35,11 @@ export interface TestSendOptions {
    * @default a diagnostic SMTP session with the settings
    */
   apiTransport?: (settings: HeraldSettings) => MailTransport;
+  /**
+   * HERALD_TRANSPORT: which settings rules apply (with `ses-api`, no SMTP setting blocks the test).
+   * @default "ses-smtp"
+   */
+  transport?: Transport;
 }
 
 /** The SMTP report, plus what was wrong with the request's settings but did not stop it. */
@@ -75,7 +82,10 @@ async function send(
   effective: LoadedSettings,
   passwordRefusal: PasswordRequiredError | undefined,
 ): Promise<SmtpReport> {
-  const errors = validateLoadedSettings(effective).problems.filter((p) => p.severity === "error");
+  const errors = blockingErrors(
+    validateLoadedSettings(effective).problems,
+    options.transport ?? DEFAULT_TRANSPORT,
+  );
   const refusal = passwordRefusal ?? (errors.length > 0 ? new SettingsRefusedError(errors) : undefined);
   if (refusal) return configReport(refusal);
 

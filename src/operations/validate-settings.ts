@@ -7,6 +7,7 @@ import { sesSmtpEndpointRegion } from "../ses/regions.ts";
 import { defaultSettings, type LoadSettingsOptions } from "../settings/load.ts";
 import type { HeraldSettings } from "../settings/model.ts";
 import type { Problem } from "../settings/problems.ts";
+import { blockingErrors } from "../transport-needs.ts";
 import { validateLoadedSettings, type ValidationResult } from "../settings/validate.ts";
 import type { SmtpReport, SmtpStage } from "../smtp/report.ts";
 import { runSmtpSession } from "../smtp/session.ts";
@@ -87,7 +88,8 @@ export async function validateSettings(
       : await runSmtpSession({ settings: loaded.settings, deadline: options.deadline });
     if (!result.probe.ok) result.problems.push(probeProblem(result.probe));
   }
-  result.valid = !result.problems.some((p) => p.severity === "error");
+  // With ses-api, SMTP settings are reported but do not make the settings invalid.
+  result.valid = blockingErrors(result.problems, options.transport).length === 0;
   // Nothing puts a password here on purpose; a server's or a value's echo is masked.
   return redactSecrets(result, [
     saved.settings.EmailSettings.SMTPPassword,

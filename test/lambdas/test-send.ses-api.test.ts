@@ -37,6 +37,22 @@ describe("test-send with HERALD_TRANSPORT=ses-api", () => {
     expect(stored?.destination.to).toEqual(["you@example.com"]);
   });
 
+  it("SMTP-only settings rules do not block it (TLS with login on and no credentials)", async () => {
+    await ses.clear();
+    const env = {
+      ...sesEnv(),
+      MM_EMAILSETTINGS_CONNECTIONSECURITY: "TLS",
+      MM_EMAILSETTINGS_ENABLESMTPAUTH: "true",
+    };
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+    const report = await invokeTestSend({ to: "you@example.com" });
+    vi.unstubAllEnvs();
+    expect(report).toMatchObject({ ok: true, stage: "done" });
+    const result = await runHerald(["test-send", "--to", "you@example.com", "--json"], env);
+    expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, stage: "done" });
+    expect((await ses.emails()).length).toBe(2);
+  });
+
   it("herald test-send does the same", async () => {
     await ses.clear();
     const result = await runHerald(["test-send", "--to", "you@example.com", "--json"], sesEnv());

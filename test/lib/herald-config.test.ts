@@ -39,7 +39,23 @@ describe("readHeraldContext", () => {
       credentialsGracePeriodSeconds: 86_400,
       deletionProtection: true,
       logLevel: "INFO",
+      bounceRateThreshold: 0.04,
+      complaintRateThreshold: 0.0005,
+      restrictPutEvents: false,
     });
+  });
+
+  it("alarms before SES's review points: a complaint threshold at 0.1% or a bounce threshold at 5% is refused", () => {
+    expect(read({ ...REQUIRED, complaintRateThreshold: "0.0002" }, "eu-west-1").complaintRateThreshold).toBe(
+      0.0002,
+    );
+    const message = problems({ ...REQUIRED, complaintRateThreshold: "0.001", bounceRateThreshold: 0.05 });
+    expect(message).toContain(
+      `complaintRateThreshold "0.001" is not a rate above 0 and below SES's review point 0.001 (0.1%), e.g. 0.0005`,
+    );
+    expect(message).toContain(
+      `bounceRateThreshold "0.05" is not a rate above 0 and below SES's review point`,
+    );
   });
 
   it("reads every key, from strings as -c gives them and from cdk.json's numbers and booleans", () => {

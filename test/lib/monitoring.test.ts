@@ -76,7 +76,7 @@ describe("Monitoring", () => {
       ["AWS/Lambda", "Throttles", "GreaterThanOrEqualToThreshold", 1],
       ["AWS/SQS", "ApproximateAgeOfOldestMessage", "GreaterThanOrEqualToThreshold", 600],
       ["AWS/SES", "Reputation.BounceRate", "GreaterThanThreshold", 0.04],
-      ["AWS/SES", "Reputation.ComplaintRate", "GreaterThanThreshold", 0.001],
+      ["AWS/SES", "Reputation.ComplaintRate", "GreaterThanThreshold", 0.0005], // before SES's 0.1% review
     ]);
     const topic = { Ref: logicalId(s.monitoring.topic) };
     for (const alarm of alarms(s.template)) {

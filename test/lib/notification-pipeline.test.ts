@@ -143,17 +143,9 @@ describe("NotificationPipeline", () => {
 
   it("grants the sender the settings, the table, the queue and the dead-letter queue, and no SES over SMTP", () => {
     expect(allowedActions(s.template, s.pipeline.sender.role)).toEqual([
-      "dynamodb:BatchGetItem",
-      "dynamodb:BatchWriteItem",
-      "dynamodb:ConditionCheckItem",
       "dynamodb:DeleteItem",
-      "dynamodb:DescribeTable",
       "dynamodb:GetItem",
-      "dynamodb:GetRecords",
-      "dynamodb:GetShardIterator",
       "dynamodb:PutItem",
-      "dynamodb:Query",
-      "dynamodb:Scan",
       "dynamodb:UpdateItem",
       "kms:Decrypt",
       "kms:GenerateDataKey",

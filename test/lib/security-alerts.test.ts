@@ -90,17 +90,9 @@ describe("SecurityAlerts", () => {
 
   it("reads the settings and writes the table; nothing else", () => {
     expect(allowedActions(s.template, s.alerts.check.role)).toEqual([
-      "dynamodb:BatchGetItem",
-      "dynamodb:BatchWriteItem",
-      "dynamodb:ConditionCheckItem",
       "dynamodb:DeleteItem",
-      "dynamodb:DescribeTable",
       "dynamodb:GetItem",
-      "dynamodb:GetRecords",
-      "dynamodb:GetShardIterator",
       "dynamodb:PutItem",
-      "dynamodb:Query",
-      "dynamodb:Scan",
       "dynamodb:UpdateItem",
       "kms:Decrypt",
       "logs:CreateLogStream",

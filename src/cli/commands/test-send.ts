@@ -41,7 +41,8 @@ export async function testSendCommand(args: string[], io: CliIo): Promise<number
     const saved = await loadSettingsOrReport(sources, io);
     // As the Lambda does: with the SES API there are no SMTP settings, the email goes that way.
     const apiTransport = runtime.config.transport === "ses-api" ? { apiTransport: runtime.transport } : {};
-    return saved && testSend({ to: values.to }, { sources, saved, ...apiTransport });
+    const transport = runtime.config.transport;
+    return saved && testSend({ to: values.to }, { sources, saved, transport, ...apiTransport });
   })().finally(() => runtime.close());
   if (!report) return EXIT_USAGE;
   if (values.json) printJson(io, report);

@@ -1,0 +1,40 @@
+// What each transport needs, decided once for every function that sends (notifications,
+// test-send, the security check) and for the stack that deploys them: the variables, the IAM
+// actions on the SES identity, and which settings rules apply. lib/ wires functions from it;
+// the handlers filter settings problems with it.
+import { CONFIGURATION_SET_ENV, type Transport } from "./constants.ts";
+import type { Problem } from "./settings/problems.ts";
+
+// Settings that do not matter when the SES API sends (it needs no SMTP server or login).
+const SMTP_ONLY =
+  /^EmailSettings\.(SMTP|EnableSMTPAuth|ConnectionSecurity|SkipServerCertificateVerification)/;
+
+export interface TransportNeeds {
+  /** Variables every sending function needs besides HERALD_TRANSPORT and the prefix. */
+  readonly environment: readonly string[];
+  /** IAM actions on the SES identity and configuration set that the function's role needs. */
+  readonly sesActions: readonly string[];
+  /** Whether the rules of `setting` (e.g. `EmailSettings.SMTPServer`) apply to this transport. */
+  appliesTo(setting: string): boolean;
+}
+
+const SMTP: TransportNeeds = { environment: [], sesActions: [], appliesTo: () => true };
+const NEEDS: Record<Transport, TransportNeeds> = {
+  "ses-smtp": SMTP,
+  smtp: SMTP,
+  "ses-api": {
+    environment: [CONFIGURATION_SET_ENV],
+    sesActions: ["ses:SendEmail", "ses:SendRawEmail"],
+    appliesTo: (setting) => !SMTP_ONLY.test(setting),
+  },
+};
+
+export function transportNeeds(transport: Transport): TransportNeeds {
+  return NEEDS[transport];
+}
+
+/** The errors among `problems` that stop this transport from sending. */
+export function blockingErrors(problems: readonly Problem[], transport: Transport): Problem[] {
+  const needs = transportNeeds(transport);
+  return problems.filter((p) => p.severity === "error" && needs.appliesTo(p.setting));
+}
