@@ -1,6 +1,5 @@
 import MailComposer from "nodemailer/lib/mail-composer";
 import { randomUUID } from "node:crypto";
-import { compile } from "html-to-text";
 import { emailDomain, urlHost } from "../net/hosts.ts";
 import type { HeraldSettings } from "../settings/model.ts";
 import type { OutgoingMessage } from "./message.ts";
@@ -78,7 +77,7 @@ export async function composeMessage(
     ...(content.cc?.length ? { cc: content.cc } : {}),
     ...(content.bcc?.length ? { bcc: content.bcc } : {}),
     subject: headerText(content.subject),
-    text: content.text ?? (content.html ? htmlToText(content.html) : ""),
+    text: content.text ?? (content.html ? await derivedText(content.html) : ""),
     ...(content.html ? { html: content.html } : {}),
     messageId,
     ...(content.inReplyTo ? { inReplyTo: content.inReplyTo } : {}),
@@ -101,12 +100,8 @@ export async function composeMessage(
   return message;
 }
 
-// html-to-text's converter, compiled once on first use: `convert()` recompiles its options
-// on every call, and compiling at import would slow every cold start.
-let toText: ((html: string) => string) | undefined;
-
-/** The text/plain alternative of an HTML body (links kept as "text [url]"). */
-export function htmlToText(html: string): string {
-  toText ??= compile({ wordwrap: 78 });
-  return toText(html);
+/** The text part of an HTML-only message: html-to-text is loaded only when one needs it. */
+async function derivedText(html: string): Promise<string> {
+  const { htmlToText } = await import("./html-to-text.ts");
+  return htmlToText(html);
 }

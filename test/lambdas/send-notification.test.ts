@@ -11,6 +11,7 @@ import {
   NOTIFICATION_KEY_PREFIX,
   notificationIdempotencyConfig,
 } from "../../src/notifications/idempotency.ts";
+import { ALL_AWS_CLIENTS } from "../../src/aws-clients.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
 import { captureStdout } from "../helpers/capture-stdout.ts";
 import { startDynalite, type TestDynamo } from "../helpers/dynalite.ts";
@@ -74,6 +75,7 @@ async function harness(
   servers.push(smtp);
   const table = await dynamo.createTable();
   const runtime = createRuntime({
+    clients: ALL_AWS_CLIENTS,
     serviceName: "herald-send-notification-test",
     env: {
       ...smtpEnv(smtp.port),
@@ -391,6 +393,7 @@ describe("send-notification over SMTP (smtp-server) with idempotency in DynamoDB
       // server takes 3.5 s: past the deadline, A is still sending until the function ends.
       const h = await harness({ dataDelayMs: 3500 });
       const other = createRuntime({
+        clients: ALL_AWS_CLIENTS,
         serviceName: "herald-send-notification-test",
         env: { ...smtpEnv(h.smtp.port), ...dynamo.env(h.table), HERALD_DEAD_LETTER_QUEUE_URL: DLQ_URL },
       });

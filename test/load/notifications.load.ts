@@ -16,6 +16,7 @@ import type { SQSEvent, SQSRecord } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { createSendNotificationHandler } from "../../lambdas/send-notification.ts";
 import { sqsRecord } from "../../src/notifications/batch.ts";
+import { ALL_AWS_CLIENTS } from "../../src/aws-clients.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
 import { startDynalite } from "../helpers/dynalite.ts";
 import { startScriptedSmtpServer } from "../helpers/scripted-smtp.ts";
@@ -103,6 +104,7 @@ async function main(): Promise<number> {
 
     const container = async () => {
       const runtime = createRuntime({
+        clients: ALL_AWS_CLIENTS,
         serviceName: "herald-load",
         env: {
           ...smtpEnv(smtp.port),
