@@ -28,7 +28,7 @@ import {
   type Transport,
 } from "./constants.ts";
 import type { MailTransport } from "./mail/transport.ts";
-import { loadSettings, type LoadedSettings, type LoadSettingsOptions } from "./settings/load.ts";
+import type { LoadedSettings, LoadSettingsOptions } from "./settings/load.ts";
 import type { HeraldSettings } from "./settings/model.ts";
 
 /** The services the runtime makes clients for, as in the SDK's AWS_ENDPOINT_URL_<service>. */
@@ -263,8 +263,11 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     logger,
     metrics,
     settingsSources,
-    loadSettings: (overrides) =>
-      loadSettings(overrides === undefined ? settingsSources : { ...settingsSources, overrides }),
+    // Imported when first called: a handler that reads no settings never loads their sources.
+    async loadSettings(overrides) {
+      const { loadSettings } = await import("./settings/load.ts");
+      return loadSettings(overrides === undefined ? settingsSources : { ...settingsSources, overrides });
+    },
     ses,
     dynamodb: () => client("DYNAMODB", "dynamodb", (DynamoDB) => new DynamoDB(clientConfig("DYNAMODB"))),
     sqs: () => client("SQS", "sqs", (SQS) => new SQS(clientConfig("SQS"))),

@@ -1,4 +1,3 @@
-import MailComposer from "nodemailer/lib/mail-composer";
 import { randomUUID } from "node:crypto";
 import { emailDomain, urlHost } from "../net/hosts.ts";
 import type { HeraldSettings } from "../settings/model.ts";
@@ -70,6 +69,8 @@ export async function composeMessage(
   const replyTo = content.replyTo ?? (email.ReplyToAddress || undefined);
   const headers: Record<string, string> = { "Auto-Submitted": "auto-generated", Precedence: "bulk" };
   for (const [name, value] of Object.entries(content.headers ?? {})) headers[name] = headerText(value);
+  // nodemailer's MIME builder loads with the first message, not at every cold start.
+  const { default: MailComposer } = await import("nodemailer/lib/mail-composer");
   const composer = new MailComposer({
     from: { name: headerText(email.FeedbackName), address: email.FeedbackEmail },
     ...(replyTo ? { replyTo } : {}),
