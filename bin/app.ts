@@ -1,7 +1,8 @@
 // The CDK app: `npx cdk synth` / `npx cdk deploy`, run by Node 24 directly (cdk.json "app").
 // Synthesis needs no AWS credentials and no network: no lookups (the hosted zone comes from its
-// id and name). With a default region (AWS_REGION, a profile's region) the stack is bound to
-// it; without one it is environment-agnostic and CloudFormation checks the region at deploy time.
+// id and name). The stack is bound to CDK_DEFAULT_REGION, which the CDK CLI always sets: AWS_REGION,
+// else the profile's region, else us-east-1 (docs/deploy.md says so). Only `node bin/app.ts` run
+// without it gives an environment-agnostic stack, whose region CloudFormation checks at deploy time.
 import { App, Validations } from "aws-cdk-lib";
 import cdkNag from "cdk-nag";
 import { HeraldConfigError, readHeraldContext } from "../lib/herald-config.ts";

@@ -1,13 +1,22 @@
 // The non-secret email settings as SSM String parameters under the prefix, one per setting,
 // named after the config.json path (`<prefix>/EmailSettings/SMTPServer`), plus the KMS key
 // that encrypts the secret ones (SMTPPassword). Operators may edit the parameters later;
-// warm Lambdas see a change within their settings cache time.
+// warm Lambdas see a change within their settings cache time. A Mattermost container on ECS
+// is bound to the same settings with `bindToMattermost`.
 import { ArnFormat, Aws, Stack } from "aws-cdk-lib";
-import { PolicyStatement, type IGrantable } from "aws-cdk-lib/aws-iam";
+import { Secret, type ContainerDefinition } from "aws-cdk-lib/aws-ecs";
+import { Grant, type IGrantable } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
-import { StringParameter } from "aws-cdk-lib/aws-ssm";
+import { StringParameter, type IParameter } from "aws-cdk-lib/aws-ssm";
 import { Construct, type IConstruct } from "constructs";
-import { DEFAULT_PARAMETER_PREFIX, normalizePrefixPath, parameterName } from "../src/constants.ts";
+import {
+  DEFAULT_PARAMETER_PREFIX,
+  envVarName,
+  normalizePrefixPath,
+  parameterName,
+} from "../src/constants.ts";
+import { SETTINGS_BY_ANY_PATH } from "../src/settings/model.ts";
+import { SMTP_PASSWORD_SETTING, SMTP_USERNAME_SETTING } from "../src/ses/smtp-credentials-contract.ts";
 import { acknowledgeWildcard } from "./private/nag.ts";
 import { createKey } from "./private/key.ts";
 import { check, isEmailAddress, isHttpUrl, prefixProblem } from "./private/validate.ts";
@@ -21,8 +30,22 @@ export interface IEmailSettings {
   readonly parameterPrefix: string;
   /** The key of the SecureString settings; absent: the AWS managed key `aws/ssm`. */
   readonly encryptionKey?: IKey;
-  /** ssm:GetParametersByPath on the prefix and kms:Decrypt (through SSM) on the key. */
-  grantRead(grantee: IGrantable): void;
+  /**
+   * ssm:GetParametersByPath on the prefix and kms:Decrypt (through SSM) on the key: what
+   * any reader of all the settings needs (a Herald function, an EKS external-secrets
+   * operator's role, an EC2 instance role running `herald export`).
+   */
+  grantRead(grantee: IGrantable): Grant;
+}
+
+export interface MattermostBindingOptions {
+  /**
+   * Hand the container SMTPUsername and SMTPPassword (as ECS secrets read from SSM when the
+   * task starts). They must exist under the prefix by then: SmtpCredentials writes them, or
+   * the operator does (SMTPPassword a SecureString encrypted with the settings' key).
+   * @default - true when the settings enable SMTP AUTH (`smtp` given and its `auth` true)
+   */
+  readonly smtpCredentials?: boolean;
 }
 
 /** The SMTP server part of the settings. */
@@ -101,7 +124,7 @@ function grantReadSettings(
   grantee: IGrantable,
   prefix: string,
   key: IKey | undefined,
-): void {
+): Grant {
   const stack = Stack.of(scope);
   const prefixArn = stack.formatArn({
     service: "ssm",
@@ -111,23 +134,25 @@ function grantReadSettings(
   });
   const principal = grantee.grantPrincipal;
   // IAM checks the path itself; `/*` covers what is below it.
-  principal.addToPrincipalPolicy(
-    new PolicyStatement({ actions: ["ssm:GetParametersByPath"], resources: [prefixArn, `${prefixArn}/*`] }),
-  );
+  const read = Grant.addToPrincipal({
+    grantee,
+    actions: ["ssm:GetParametersByPath"],
+    resourceArns: [prefixArn, `${prefixArn}/*`],
+  });
   const viaSsm = { "kms:ViaService": `ssm.${Aws.REGION}.amazonaws.com` };
   // The AWS managed key aws/ssm has no ARN known at synthesis: then any key, but only through
   // SSM and only for parameters under the prefix (SSM passes the parameter ARN as context).
   const anyKey = stack.formatArn({ service: "kms", resource: "key", resourceName: "*" });
-  principal.addToPrincipalPolicy(
-    new PolicyStatement({
-      actions: ["kms:Decrypt"],
-      resources: [key ? key.keyArn : anyKey],
-      conditions: key
-        ? { StringEquals: viaSsm }
-        : { StringEquals: viaSsm, StringLike: { "kms:EncryptionContext:PARAMETER_ARN": `${prefixArn}/*` } },
-    }),
-  );
-  if (!(principal instanceof Construct)) return;
+  const decrypt = Grant.addToPrincipal({
+    grantee,
+    actions: ["kms:Decrypt"],
+    resourceArns: [key ? key.keyArn : anyKey],
+    conditions: key
+      ? { StringEquals: viaSsm }
+      : { StringEquals: viaSsm, StringLike: { "kms:EncryptionContext:PARAMETER_ARN": `${prefixArn}/*` } },
+  });
+  const grant = read.combine(decrypt);
+  if (!(principal instanceof Construct)) return grant;
   acknowledgeWildcard(
     principal,
     `${prefixArn}/*`,
@@ -141,6 +166,7 @@ function grantReadSettings(
         `is limited to calls through SSM for parameters under ${prefix}.`,
     );
   }
+  return grant;
 }
 
 /** The prefix as SSM and IAM want it (`herald/` becomes `/herald`); refuses names SSM would reject. */
@@ -163,8 +189,8 @@ export class EmailSettingsParameters extends Construct implements IEmailSettings
     class Import extends Construct implements IEmailSettings {
       readonly parameterPrefix = prefix;
       readonly encryptionKey = encryptionKey;
-      grantRead(grantee: IGrantable): void {
-        grantReadSettings(this, grantee, prefix, encryptionKey);
+      grantRead(grantee: IGrantable): Grant {
+        return grantReadSettings(this, grantee, prefix, encryptionKey);
       }
     }
     return new Import(scope, id);
@@ -174,6 +200,10 @@ export class EmailSettingsParameters extends Construct implements IEmailSettings
   readonly encryptionKey: IKey;
   /** Every parameter written, by setting path (`EmailSettings.SMTPServer`). */
   readonly parameters: ReadonlyMap<string, StringParameter>;
+  /** The value of each parameter written, by setting path. */
+  private readonly values: ReadonlyMap<string, string>;
+  /** Whether the settings turn SMTP AUTH on (then a binding hands over the credentials). */
+  private readonly smtpAuth: boolean;
 
   constructor(scope: Construct, id: string, props: EmailSettingsParametersProps) {
     super(scope, id);
@@ -250,6 +280,7 @@ export class EmailSettingsParameters extends Construct implements IEmailSettings
       set("EmailSettings.ConnectionSecurity", props.smtp.connectionSecurity);
       set("EmailSettings.EnableSMTPAuth", String(props.smtp.auth ?? props.smtp.connectionSecurity !== ""));
     }
+    this.smtpAuth = values.get("EmailSettings.EnableSMTPAuth") === "true";
     set("ServiceSettings.SiteURL", props.siteUrl);
     set("TeamSettings.SiteName", props.siteName);
 
@@ -265,6 +296,7 @@ export class EmailSettingsParameters extends Construct implements IEmailSettings
       );
     }
     this.parameters = parameters;
+    this.values = values;
   }
 
   /** The names of the parameters this construct wrote. */
@@ -272,7 +304,77 @@ export class EmailSettingsParameters extends Construct implements IEmailSettings
     return [...this.parameters.keys()].map((path) => parameterName(this.parameterPrefix, path));
   }
 
-  grantRead(grantee: IGrantable): void {
-    grantReadSettings(this, grantee, this.parameterPrefix, this.encryptionKey);
+  /**
+   * Read access to every setting under the prefix, for any principal: what a Mattermost host
+   * that is not an ECS task needs to fetch the settings itself.
+   *
+   * @example
+   * // EKS: the role an external-secrets operator assumes (IRSA) syncs the prefix into a
+   * // Kubernetes Secret the Mattermost pod takes as its MM_* environment.
+   * settings.grantRead(externalSecretsRole);
+   * // EC2: the instance role runs `herald export --ssm-prefix /herald --format env
+   * // --include-password --output /etc/mattermost/herald.env` before mattermost.service starts.
+   * settings.grantRead(instanceRole);
+   */
+  grantRead(grantee: IGrantable): Grant {
+    return grantReadSettings(this, grantee, this.parameterPrefix, this.encryptionKey);
   }
+
+  /**
+   * Point a Mattermost container (ECS) at these settings: each setting this construct wrote
+   * as the environment variable Mattermost reads (`MM_EMAILSETTINGS_SMTPSERVER`, ...), and
+   * SMTPUsername and SMTPPassword as secrets ECS reads from SSM when the task starts, so no
+   * credential enters the template. The task's execution role may read exactly those two
+   * parameters and decrypt with the settings' key. After a credentials rotation, restart the
+   * service (a new deployment) so its tasks read the new pair.
+   *
+   * @returns the execution role's grant on the credential parameters (dropped when none)
+   */
+  bindToMattermost(container: ContainerDefinition, options: MattermostBindingOptions = {}): Grant {
+    for (const [path, value] of this.values) container.addEnvironment(mattermostVariable(path), value);
+    const executionRole = container.taskDefinition.obtainExecutionRole();
+    if (!(options.smtpCredentials ?? this.smtpAuth)) {
+      return Grant.drop(executionRole, "the settings do not use SMTP AUTH: no credentials to hand over");
+    }
+    const id = `${container.node.id}Mattermost`;
+    const credentials: Array<[string, IParameter]> = [
+      [
+        SMTP_USERNAME_SETTING,
+        StringParameter.fromStringParameterName(
+          container,
+          `${id}SmtpUsername`,
+          parameterName(this.parameterPrefix, SMTP_USERNAME_SETTING),
+        ),
+      ],
+      [
+        SMTP_PASSWORD_SETTING,
+        StringParameter.fromSecureStringParameterAttributes(container, `${id}SmtpPassword`, {
+          parameterName: parameterName(this.parameterPrefix, SMTP_PASSWORD_SETTING),
+          encryptionKey: this.encryptionKey,
+        }),
+      ],
+    ];
+    const grants: Grant[] = [];
+    for (const [path, parameter] of credentials) {
+      const secret = Secret.fromSsmParameter(parameter);
+      // addSecret grants the execution role read on the parameter (and decrypt on its key);
+      // the grant is kept to be returned.
+      container.addSecret(mattermostVariable(path), {
+        arn: secret.arn,
+        grantRead: (grantee) => {
+          const grant = secret.grantRead(grantee);
+          grants.push(grant);
+          return grant;
+        },
+      });
+    }
+    return grants.reduce((all, grant) => all.combine(grant));
+  }
+}
+
+/** The variable the Mattermost server reads a setting from (its server path, from the registry). */
+function mattermostVariable(path: string): string {
+  const setting = SETTINGS_BY_ANY_PATH.get(path);
+  if (!setting) throw new Error(`${path} is not a setting in src/settings/model.ts`);
+  return envVarName(setting.serverPath);
 }

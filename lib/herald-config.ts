@@ -32,7 +32,7 @@ import { DMARC_POLICIES, type DmarcPolicy } from "./sending-domain.ts";
 
 export { DEFAULT_TRANSPORT, HeraldConfigError, TRANSPORTS, type Transport };
 
-/** Every context key, with what it means and its default: the README's table follows it. */
+/** Every context key, with what it means and its default: the table in docs/deploy.md follows it. */
 export const CONTEXT_KEYS = {
   domain: { meaning: "the sending domain (SES identity)", default: "required" },
   hostedZoneId: {

@@ -4,6 +4,8 @@
  *   config.json  the settings (Mattermost's config.json shape), SMTP password included
  *   ca.pem       the SMTP server's certificate, for NODE_EXTRA_CA_CERTS
  *   env          the variables, one NAME=value a line: `set -a; . .herald-sandbox/env; set +a`
+ *   mattermost-config.json, mattermost.env
+ *                the settings as `herald export` hands them to a Mattermost server
  * Each file is its owner's only (0600); a directory made for them too (0700).
  */
 import { randomBytes } from "node:crypto";
@@ -15,12 +17,21 @@ export interface SandboxFiles {
   config: string;
   ca: string;
   env: string;
+  mattermostConfig: string;
+  mattermostEnv: string;
 }
 
 /** The files in `dir` (absolute paths: the env file names them for any working directory). */
 export function sandboxFiles(directory: string): SandboxFiles {
   const dir = resolve(directory);
-  return { dir, config: join(dir, "config.json"), ca: join(dir, "ca.pem"), env: join(dir, "env") };
+  return {
+    dir,
+    config: join(dir, "config.json"),
+    ca: join(dir, "ca.pem"),
+    env: join(dir, "env"),
+    mattermostConfig: join(dir, "mattermost-config.json"),
+    mattermostEnv: join(dir, "mattermost.env"),
+  };
 }
 
 /** A value as a POSIX shell word, quoted only when it needs to be. */

@@ -15,6 +15,8 @@ import { probeCommand, type ProbeReport } from "../src/cli/commands/probe.ts";
 import { sqsRecord } from "../src/notifications/batch.ts";
 import { ALL_AWS_CLIENTS } from "../src/aws-clients.ts";
 import { createRuntime, type Runtime } from "../src/runtime.ts";
+import type { SandboxFiles } from "./files.ts";
+import { mattermostRoundTrip } from "./mattermost.ts";
 import type { Progress } from "./progress.ts";
 import {
   ADMINS,
@@ -39,6 +41,8 @@ export interface FlowOptions {
   smtpEnv: Record<string, string>;
   /** the same, sending with the SES v2 API (HERALD_TRANSPORT=ses-api) */
   sesEnv: Record<string, string>;
+  /** the settings file, and where the Mattermost step exports it to */
+  files: Pick<SandboxFiles, "config" | "mattermostConfig" | "mattermostEnv">;
   /** "lambda": the handlers' JSON logs on stdout; "cli": quiet. @default "cli" */
   mode?: "lambda" | "cli";
 }
@@ -134,6 +138,8 @@ export async function runFlow(progress: Progress, options: FlowOptions): Promise
         expected: "exit 0: greeting, STARTTLS with a verified certificate, AUTH, login",
       };
     });
+
+    await progress.step("herald export for Mattermost", () => mattermostRoundTrip(options.files));
 
     await progress.step(`test-send { to: ${TEST_RECIPIENT} }`, async () => {
       const before = servers.caught.length;

@@ -48,14 +48,21 @@ function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>${body}</body></html>`;
 }
 
+/** The reason with its reply code in front, once: a server's reply already starts with it. */
+function reasonWithReply(attributes: DeadLetterRecord["attributes"]): string {
+  const reason = attributes.Reason ?? "";
+  const code = attributes.ResponseCode;
+  if (!code || reason.startsWith(`${code} `) || reason.startsWith(`${code}-`)) return reason;
+  return `${code} ${reason}`;
+}
+
 function deadLetterSection(letters: readonly DeadLetterRecord[]): string {
   if (letters.length === 0) return "";
   const rows = letters
     .map(({ attributes: a, receivedAt }) => {
-      const reply = a.ResponseCode ? `${a.ResponseCode} ` : "";
       return (
         `<tr><td>${escapeHtml(a.EventId ?? "-")}</td><td>${escapeHtml(a.ErrorCode ?? "-")}</td>` +
-        `<td>${escapeHtml(reply + (a.Reason ?? ""))}</td><td>${receivedAt.toISOString()}</td></tr>`
+        `<td>${escapeHtml(reasonWithReply(a))}</td><td>${receivedAt.toISOString()}</td></tr>`
       );
     })
     .join("");
@@ -102,11 +109,20 @@ function messagePage(mail: CapturedMail, parsed: ParsedMail): string {
       : "";
   return page(
     parsed.subject ?? "(no subject)",
-    `<p><a href="/">&larr; all messages</a> · <a href="/messages/${encodeURIComponent(mail.id)}/raw">raw</a></p>` +
+    `<p><a href="/">&larr; all messages</a> · <a href="/messages/${encodeURIComponent(mail.id)}/raw">${RAW_LABEL[mail.via]}</a></p>` +
       `<h1>${escapeHtml(parsed.subject ?? "(no subject)")}</h1><table>${headers}</table>${html}` +
       `<h2>Text</h2><pre>${escapeHtml(parsed.text ?? "")}</pre>`,
   );
 }
+
+/**
+ * The raw link's label. The SES emulator keeps what it parsed and exports it again as .eml:
+ * headers and encoding are its own, not the bytes Herald sent to the API.
+ */
+const RAW_LABEL: Record<CapturedMail["via"], string> = {
+  smtp: "raw (as received over SMTP)",
+  "ses-api": "raw (the SES emulator's re-export, not the bytes Herald sent)",
+};
 
 export async function startMailPage(options: MailPageOptions): Promise<MailPage> {
   // Host names this page answers to; set once it listens (no request comes before).

@@ -158,6 +158,7 @@ let allOk = false;
 try {
   allOk = await runFlow(progress, {
     servers: running,
+    files,
     smtpEnv: { ...runtimeEnv, HERALD_TRANSPORT: "smtp" },
     sesEnv: { ...runtimeEnv, HERALD_TRANSPORT: "ses-api" },
     mode: verbose ? "lambda" : "cli",
@@ -186,6 +187,7 @@ const rows: Array<[string, string]> = [
   ["Dead-letter queue", running.deadLetters.queueUrl],
   ["Security feed", `${running.feed.url}/security`],
   ["Settings", `${shown(files.config)}  (variables: ${shown(files.env)})`],
+  ["For Mattermost", `${shown(files.mattermostConfig)}, ${shown(files.mattermostEnv)}  (herald export)`],
 ];
 for (const [name, value] of rows) write(`  ${name.padEnd(21)} ${value}\n`);
 

@@ -13,6 +13,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "check the email settings from every source",
     load: async () => (await import("./commands/validate.ts")).validateCommand,
   },
+  export: {
+    summary: "write the settings for Mattermost: env file, config.json, mmctl",
+    load: async () => (await import("./commands/export.ts")).exportCommand,
+  },
   presets: {
     summary: "list the SMTP provider presets",
     load: async () => (await import("./commands/presets.ts")).presetsCommand,

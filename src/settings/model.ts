@@ -22,6 +22,8 @@ export type SettingKind = "bool" | "string" | "int";
 
 export const DEFAULT_SITE_NAME = "Herald";
 export const DEFAULT_SMTP_SERVER = "localhost";
+/** Mattermost's default sender and Reply-To: a placeholder no real server accepts mail from. */
+export const PLACEHOLDER_ADDRESS = "test@example.com";
 export const DEFAULT_SMTP_PORT = "10025";
 export const DEFAULT_SMTP_TIMEOUT_SECONDS = 10;
 /** An hour: far beyond any real server, and far below setTimeout's limit (about 24.8 days). */
@@ -77,6 +79,11 @@ interface SettingMeta {
    */
   aliases?: readonly string[];
   /**
+   * Where the Mattermost server itself reads the setting, when that is not the documented
+   * path: what `herald export` and the ECS binding write. Also read as an alias.
+   */
+  serverPath?: string;
+  /**
    * The setting decides where the saved SMTP password may be sent: unsaved settings that
    * change it ("change"), or turn it on ("enable"), need the password re-entered.
    */
@@ -94,7 +101,7 @@ const seconds = (defaultValue: number, meta: MetaOf) =>
 /**
  * Every setting, once: its parser, its default (Mattermost's `SetDefaults`, except the
  * neutral SiteName) and what Herald needs to know about it. The TypeScript types, the
- * defaults, the parsing of env/SSM strings, the sanitized view and the README table (checked
+ * defaults, the parsing of env/SSM strings, the sanitized view and the docs/settings.md table (checked
  * by a test) all derive from this.
  *
  * ConnectionSecurity is read as any string and checked by validation, as Mattermost does:
@@ -110,8 +117,8 @@ export const settingsSchema = z.object({
       EnableSignUpWithEmail: flag(true, { description: "carried, not used for sending" }),
       EnableEmailInvitations: flag(false, { description: "carried, not used for sending" }),
       FeedbackName: text("", { description: "display name of the sender" }),
-      FeedbackEmail: text("test@example.com", { description: "sender address (From)" }),
-      ReplyToAddress: text("test@example.com", { description: "Reply-To address" }),
+      FeedbackEmail: text(PLACEHOLDER_ADDRESS, { description: "sender address (From)" }),
+      ReplyToAddress: text(PLACEHOLDER_ADDRESS, { description: "Reply-To address" }),
       FeedbackOrganization: text("", { description: 'footer "Sent by ..."' }),
       SMTPServer: text(DEFAULT_SMTP_SERVER, {
         description: 'SMTP host; "" means the default',
@@ -155,7 +162,7 @@ export const settingsSchema = z.object({
         description: "email security bulletins to the administrators",
         // Documented under EmailSettings (Mattermost's SMTP configuration reference); the
         // server's config model keeps it under ServiceSettings.
-        aliases: ["ServiceSettings.EnableSecurityFixAlert"],
+        serverPath: "ServiceSettings.EnableSecurityFixAlert",
       }),
     })
     .prefault({}),
@@ -178,7 +185,7 @@ export type HeraldSettings = Loaded<z.output<typeof settingsSchema>>;
 export type EmailSettings = HeraldSettings["EmailSettings"];
 export type SectionName = keyof HeraldSettings;
 
-export interface SettingDefinition extends Omit<SettingMeta, "aliases" | "secret"> {
+export interface SettingDefinition extends Omit<SettingMeta, "aliases" | "secret" | "serverPath"> {
   section: SectionName;
   key: string;
   /** "EmailSettings.SMTPServer" */
@@ -187,6 +194,8 @@ export interface SettingDefinition extends Omit<SettingMeta, "aliases" | "secret
   default: boolean | string | number | undefined;
   secret: boolean;
   aliases: readonly string[];
+  /** Where the Mattermost server reads it (config.json path; its MM_* variable follows). */
+  serverPath: string;
   /** Reads one raw value (JSON, or an env/SSM string) into the setting's type. */
   parser: z.ZodType<boolean | string | number>;
   /** "a boolean": what a value that does not parse should have been */
@@ -213,7 +222,8 @@ export const SETTINGS: readonly SettingDefinition[] = SECTIONS.flatMap((section)
       default: defaultValue,
       description: meta.description,
       secret: meta.secret ?? false,
-      aliases: meta.aliases ?? [],
+      aliases: [...(meta.aliases ?? []), ...(meta.serverPath ? [meta.serverPath] : [])],
+      serverPath: meta.serverPath ?? path,
       ...(meta.guardsPassword ? { guardsPassword: meta.guardsPassword } : {}),
       parser: inner,
       expected: KINDS[meta.kind].expected,

@@ -14,7 +14,12 @@ import {
 } from "../ses/regions.ts";
 import type { Origin } from "./layer.ts";
 import type { LoadedSettings } from "./load.ts";
-import { CONNECTION_SECURITY_VALUES, MAX_SMTP_TIMEOUT_SECONDS, type HeraldSettings } from "./model.ts";
+import {
+  CONNECTION_SECURITY_VALUES,
+  MAX_SMTP_TIMEOUT_SECONDS,
+  PLACEHOLDER_ADDRESS,
+  type HeraldSettings,
+} from "./model.ts";
 import type { Problem, Severity } from "./problems.ts";
 import { sanitizeSettings } from "./sanitize.ts";
 
@@ -316,6 +321,21 @@ const clearTextToRemote: Rule = {
   },
 };
 
+const placeholderSender: Rule = {
+  code: "EPLACEHOLDERSENDER",
+  check({ settings, report }) {
+    const email = settings.EmailSettings;
+    if (!email.SendEmailNotifications || email.FeedbackEmail.trim().toLowerCase() !== PLACEHOLDER_ADDRESS)
+      return;
+    report(
+      "EmailSettings.FeedbackEmail",
+      "warning",
+      `FeedbackEmail is still the placeholder ${PLACEHOLDER_ADDRESS}: mail would go out from example.com, which no server lets you send as`,
+      "set FeedbackEmail to an address in your sending domain, e.g. notifications@<your domain>",
+    );
+  },
+};
+
 const alertsNeedEmail: Rule = {
   code: "EALERTSOFF",
   check({ settings, report }) {
@@ -370,6 +390,7 @@ const RULES: readonly Rule[] = [
   port25FromLambda,
   skipVerification,
   clearTextToRemote,
+  placeholderSender,
   alertsNeedEmail,
   sesEndpoint,
 ];

@@ -247,7 +247,11 @@ describe("validate-settings: settings and probe", () => {
   });
 
   it("a typo'd key in the event's settings is a warning naming the likely setting", async () => {
-    useEnv({ MM_EMAILSETTINGS_SMTPSERVER: "127.0.0.1", MM_EMAILSETTINGS_ENABLESMTPAUTH: "false" });
+    useEnv({
+      MM_EMAILSETTINGS_SMTPSERVER: "127.0.0.1",
+      MM_EMAILSETTINGS_ENABLESMTPAUTH: "false",
+      MM_EMAILSETTINGS_FEEDBACKEMAIL: "notifications@example.org",
+    });
     const { result, log } = await invoke({ settings: { EmailSettings: { SMTPServr: "smtp.example.com" } } });
     expect(result.problems).toEqual([
       expect.objectContaining({

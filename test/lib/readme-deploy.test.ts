@@ -1,4 +1,4 @@
-// The README's deploy guide stays true: every context key with its default, every output.
+// The deploy guide (docs/deploy.md) stays true: every context key with its default, every output.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Template } from "aws-cdk-lib/assertions";
@@ -10,13 +10,9 @@ import { newApp, removeOutdirs } from "../helpers/cdk.ts";
 
 afterAll(removeOutdirs);
 
-const readme = readFileSync(join(PROJECT_ROOT, "README.md"), "utf8");
-const deploy = readme.slice(
-  readme.indexOf("## Deploy\n"),
-  readme.indexOf("\n## ", readme.indexOf("## Deploy\n") + 1),
-);
+const deploy = readFileSync(join(PROJECT_ROOT, "docs", "deploy.md"), "utf8");
 
-describe("README deploy guide", () => {
+describe("docs/deploy.md, the deploy guide", () => {
   it.each(Object.entries(CONTEXT_KEYS))(
     "documents the context key %s with its meaning and default",
     (key, doc) => {
@@ -44,14 +40,14 @@ describe("README deploy guide", () => {
 
   it("has each part of the guide", () => {
     for (const heading of [
-      "### Bootstrap and deploy",
-      "### Context keys",
-      "### DNS and DKIM verification",
-      "### Leaving the SES sandbox",
-      "### Testing from the console",
-      "### Rotating the SMTP credentials",
-      "### Teardown",
-      "### Using the constructs in another CDK app",
+      "## Bootstrap and deploy",
+      "## Context keys",
+      "## DNS and DKIM verification",
+      "## Leaving the SES sandbox",
+      "## Testing from the console",
+      "## Rotating the SMTP credentials",
+      "## Teardown",
+      "## Using the constructs in another CDK app",
     ]) {
       expect(deploy).toContain(heading);
     }

@@ -23,6 +23,14 @@ describe("the sandbox mail page", () => {
       envelopeTo: message.to,
       raw: String(message.raw),
     });
+    messages.push({
+      id: "s1",
+      via: "ses-api",
+      receivedAt: new Date(),
+      envelopeFrom: message.from,
+      envelopeTo: message.to,
+      raw: String(message.raw),
+    });
     page = await startMailPage({
       messages: async () => messages,
       deadLetters: () => [
@@ -34,7 +42,18 @@ describe("the sandbox mail page", () => {
             EventId: "n-<1>",
             ErrorCode: "EENVELOPE",
             ResponseCode: "550",
-            Reason: "5.1.1 <x@y> unknown",
+            Reason: "550 5.1.1 <x@y> unknown",
+          },
+        },
+        {
+          messageId: "d2",
+          receivedAt: new Date(),
+          body: "{}",
+          attributes: {
+            EventId: "n-2",
+            ErrorCode: "EMESSAGE",
+            ResponseCode: "554",
+            Reason: "Message rejected",
           },
         },
       ],
@@ -58,6 +77,18 @@ describe("the sandbox mail page", () => {
     expect(body).toContain("<h2>Dead letters</h2>");
     expect(body).toContain(
       "<td>n-&#60;1&#62;</td><td>EENVELOPE</td><td>550 5.1.1 &#60;x@y&#62; unknown</td>",
+    );
+    // The reply code once: in front of a reason that lacks it, never doubled.
+    expect(body).toContain("<td>n-2</td><td>EMESSAGE</td><td>554 Message rejected</td>");
+    expect(body).not.toContain("550 550");
+  });
+
+  it("labels the raw message: SMTP's bytes as received, the SES emulator's as its re-export", async () => {
+    const smtp = await (await fetch(`${page.url}messages/m1`)).text();
+    expect(smtp).toContain('href="/messages/m1/raw">raw (as received over SMTP)</a>');
+    const ses = await (await fetch(`${page.url}messages/s1`)).text();
+    expect(ses).toContain(
+      `href="/messages/s1/raw">raw (the SES emulator's re-export, not the bytes Herald sent)</a>`,
     );
   });
 

@@ -14,6 +14,7 @@ const STEPS = [
   "start the local servers",
   "validate-settings { connect: true }",
   "herald probe",
+  "herald export for Mattermost",
   "test-send { to: you@example.com }",
   "send-notification, SMTP",
   "send-notification, SMTP, redelivered",
@@ -78,6 +79,21 @@ describe("npm start -- --once", () => {
     const env = await readFile(join(run.dir, "env"), "utf8");
     expect(env).toContain(`HERALD_CONFIG_FILE=${join(run.dir, "config.json")}`);
     expect(env).toContain(`NODE_EXTRA_CA_CERTS=${join(run.dir, "ca.pem")}`);
+
+    // what herald export handed to Mattermost: a full config.json with the sandbox's settings
+    // merged in and an env file, both owner-only; the step compared them read back
+    expect(output).toMatch(/For Mattermost +.*mattermost-config\.json, .*mattermost\.env/);
+    const mattermost = JSON.parse(await readFile(join(run.dir, "mattermost-config.json"), "utf8")) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    expect(mattermost.EmailSettings).toMatchObject({ SMTPServer: "127.0.0.1", SMTPPassword: password });
+    expect(mattermost.SqlSettings?.DriverName).toBe("postgres");
+    const mattermostEnv = await readFile(join(run.dir, "mattermost.env"), "utf8");
+    expect(mattermostEnv).toContain(`MM_EMAILSETTINGS_SMTPPASSWORD=${password}`);
+    for (const file of ["mattermost-config.json", "mattermost.env"]) {
+      expect((await stat(join(run.dir, file))).mode & 0o777).toBe(0o600);
+    }
   }, 90_000);
 
   it("a reader that stops early (| head -1) does not crash it: the flow runs on and the exit code is its verdict", async () => {

@@ -57,15 +57,18 @@ export async function probeCommand(args: string[], io: CliIo): Promise<number> {
       formatProbe(
         report,
         `${settings.EmailSettings.SMTPServer}:${settings.EmailSettings.SMTPPort}`,
+        plan.login,
         colorsFor(io),
       ),
     );
   return report.ok ? EXIT_OK : EXIT_FAILED;
 }
 
-function formatProbe(report: ProbeReport, server: string, colors: Colors): string {
+function formatProbe(report: ProbeReport, server: string, triedLogin: boolean, colors: Colors): string {
   let text = formatReport(report, `${server} answered`, colors);
   if (report.login) text += `  login: skipped, ${report.login.reason}\n`;
+  // A probe that tried to log in and ended well got past AUTH: say so, not only by omission.
+  else if (report.ok && triedLogin) text += "  login: accepted\n";
   if (report.problems) text += `Settings that could not be used:\n${formatProblems(report.problems, colors)}`;
   return text;
 }

@@ -6,10 +6,11 @@ import { COMMON_OPTIONS, parseCommandArgs, SETTINGS_OPTIONS } from "../options.t
 import { formatReport } from "../report-format.ts";
 import { openCliRuntime } from "../settings-options.ts";
 
-export const usage = `Usage: herald test-send --to ADDRESS [--config FILE] [--ssm-prefix PREFIX] [--json]
+export const usage = `Usage: herald test-send [--to ADDRESS] [--config FILE] [--ssm-prefix PREFIX] [--json]
 
 Does the test-send Lambda's work ("Test Connection"): sends "[SiteName] Testing Email
-Settings" to ADDRESS with the configured settings and prints the SMTP report.
+Settings" to ADDRESS (without --to, to EmailSettings.FeedbackEmail) with the configured
+settings and prints the SMTP report.
 
 Options:
       --to ADDRESS       recipient (default: EmailSettings.FeedbackEmail)

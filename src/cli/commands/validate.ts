@@ -1,7 +1,9 @@
+import type { Transport } from "../../constants.ts";
+import type { HeraldSettings } from "../../settings/model.ts";
 import { findPreset, presetConfig, PRESETS } from "../../settings/presets.ts";
 import { loadSettings, type LoadSettingsOptions } from "../../settings/load.ts";
 import { validateLoadedSettings } from "../../settings/validate.ts";
-import { colorsFor, formatProblems, plural } from "../format.ts";
+import { colorsFor, formatProblems, plural, printable } from "../format.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printJson, UsageError, type CliIo } from "../io.ts";
 import { COMMON_OPTIONS, parseCommandArgs, SETTINGS_OPTIONS } from "../options.ts";
 import { openCliRuntime } from "../settings-options.ts";
@@ -60,8 +62,20 @@ export async function validateCommand(args: string[], io: CliIo): Promise<number
     const colors = colorsFor(io);
     const verdict = result.valid ? colors.ok("valid") : colors.failed("invalid");
     io.stdout(`Settings ${verdict}: ${plural(errors, "error")}, ${plural(warnings, "warning")}\n`);
+    if (result.valid) io.stdout(`  in effect: ${inEffect(loaded.settings, runtime.config.transport)}\n`);
     io.stdout(formatProblems(result.problems, colors));
   }
   if (loaded.inputErrors.length > 0) return EXIT_USAGE;
   return result.valid ? EXIT_OK : EXIT_FAILED;
+}
+
+/** What a send would use: server, port, security and login, or the SES API; and the sender. */
+function inEffect(settings: HeraldSettings, transport: Transport): string {
+  const email = settings.EmailSettings;
+  const from = `from ${printable(email.FeedbackEmail)}`;
+  if (transport === "ses-api") return `the SES v2 API (HERALD_TRANSPORT=ses-api), ${from}`;
+  const host = email.SMTPServer.includes(":") ? `[${email.SMTPServer}]` : email.SMTPServer;
+  const security = email.ConnectionSecurity === "" ? "no TLS" : email.ConnectionSecurity;
+  const login = email.EnableSMTPAuth ? `login as ${printable(email.SMTPUsername)}` : "no login";
+  return `${printable(host)}:${printable(email.SMTPPort)}, ${security}, ${login}, ${from}`;
 }

@@ -104,7 +104,7 @@ function reportUnknownKeys(
       message: `${path} in ${location} is not a setting Herald knows; it was ignored`,
       fix: suggestion
         ? `did you mean ${suggestion}?`
-        : "use the names in the README's settings table, e.g. EmailSettings.SMTPServer",
+        : "use the names in the settings table of docs/settings.md, e.g. EmailSettings.SMTPServer",
       source,
     });
   }

@@ -1,6 +1,14 @@
 import { envVarName } from "../../constants.ts";
-import { SETTINGS, settingPaths } from "../model.ts";
+import { SECTIONS, SETTINGS, settingPaths } from "../model.ts";
 import { addSettingValues, emptyLayer, type RawValue, type SettingsLayer } from "../layer.ts";
+import type { Problem } from "../problems.ts";
+import { closestName } from "../suggest.ts";
+
+/** Every variable Herald reads: each setting's documented path and its aliases. */
+const KNOWN_NAMES: readonly string[] = SETTINGS.flatMap((def) => settingPaths(def).map(envVarName));
+const KNOWN = new Set(KNOWN_NAMES);
+/** `MM_EMAILSETTINGS_`, ...: the sections Herald reads from. */
+const SECTION_PREFIXES = SECTIONS.map((section) => `MM_${section.toUpperCase()}_`);
 
 /**
  * Mattermost's environment overrides: `MM_` + section + `_` + setting, upper case, for each
@@ -17,5 +25,30 @@ export function readEnvLayer(env: NodeJS.ProcessEnv): SettingsLayer {
     }
     if (given.length > 0) addSettingValues(layer, def, given);
   }
+  layer.problems.push(...unknownVariables(env));
   return layer;
+}
+
+/**
+ * A variable in one of Herald's sections that is not a setting: a typo such as
+ * MM_EMAILSETTINGS_SMTPSERVR would otherwise be ignored without a word (as the same typo in an
+ * event's `settings` is not). A warning, since Mattermost's other settings may share the shell.
+ */
+function unknownVariables(env: NodeJS.ProcessEnv): Problem[] {
+  return Object.keys(env)
+    .filter((name) => SECTION_PREFIXES.some((prefix) => name.startsWith(prefix)) && !KNOWN.has(name))
+    .sort()
+    .map((name) => {
+      const suggestion = closestName(name, KNOWN_NAMES);
+      return {
+        setting: name,
+        severity: "warning",
+        code: "EUNKNOWNSETTING",
+        message: `environment variable ${name} is not a setting Herald reads; it was ignored`,
+        fix: suggestion
+          ? `did you mean ${suggestion}?`
+          : "use the variable names in the settings table of docs/settings.md; ignore this if it is one of Mattermost's own settings",
+        source: "env",
+      };
+    });
 }

@@ -30,13 +30,61 @@ describe("herald CLI", () => {
     expect(result.settings.EmailSettings.SMTPPassword).toBe("*".repeat(32));
   });
 
-  it("valid settings exit 0 with a readable summary", async () => {
+  it("valid settings exit 0 with a readable summary and the server, port and security in effect", async () => {
     const run = await herald(["validate"], {
       MM_EMAILSETTINGS_SMTPSERVER: "127.0.0.1",
       MM_EMAILSETTINGS_SMTPPORT: "2525",
+      MM_EMAILSETTINGS_FEEDBACKEMAIL: "notifications@example.org",
     });
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^Settings valid: 0 errors, 0 warnings/);
+    expect(run.stdout).toBe(
+      "Settings valid: 0 errors, 0 warnings\n" +
+        "  in effect: 127.0.0.1:2525, no TLS, no login, from notifications@example.org\n",
+    );
+    const ses = await herald(["validate", "--config", "examples/mattermost-config.json"], {
+      MM_EMAILSETTINGS_SMTPPASSWORD: "secret",
+    });
+    expect(ses.code).toBe(0);
+    expect(ses.stdout).toMatch(
+      /^ {2}in effect: email-smtp\.eu-west-1\.amazonaws\.com:587, STARTTLS, login as \S+, from \S+@/m,
+    );
+    expect(ses.stdout).not.toContain("secret");
+  });
+
+  it("warns when the sender is still the placeholder test@example.com", async () => {
+    const run = await herald(["validate"], { MM_EMAILSETTINGS_SMTPSERVER: "127.0.0.1" });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Settings valid: 0 errors, 1 warning\n/);
+    expect(run.stdout).toMatch(
+      /warning EmailSettings\.FeedbackEmail \[default\]\n.*still the placeholder test@example\.com/,
+    );
+  });
+
+  it("warns about MM_EMAILSETTINGS_ / MM_SERVICESETTINGS_ variables that are not settings, with the likely one", async () => {
+    const run = await herald(["validate", "--json"], {
+      MM_EMAILSETTINGS_FEEDBACKEMAIL: "notifications@example.org",
+      MM_EMAILSETTINGS_SMTPSERVR: "smtp.example.org",
+      MM_SERVICESETTINGS_LISTENADDRESS: ":8065",
+      MM_OTHERSETTINGS_ANYTHING: "not Herald's section",
+    });
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.problems).toEqual([
+      expect.objectContaining({
+        setting: "MM_EMAILSETTINGS_SMTPSERVR",
+        severity: "warning",
+        code: "EUNKNOWNSETTING",
+        source: "env",
+        fix: "did you mean MM_EMAILSETTINGS_SMTPSERVER?",
+      }),
+      expect.objectContaining({
+        setting: "MM_SERVICESETTINGS_LISTENADDRESS",
+        severity: "warning",
+        fix: expect.stringContaining("Mattermost's own settings"),
+      }),
+    ]);
+    // the typo is ignored: the default server stays in force
+    expect(result.settings.EmailSettings.SMTPServer).toBe("localhost");
   });
 
   it("a bad environment value names the variable", async () => {

@@ -26,9 +26,18 @@ const COMMANDS = [...help.out.stdout.matchAll(/^ {2}([a-z-]+) /gm)].map((match) 
 const VALID = { MM_EMAILSETTINGS_SMTPSERVER: "127.0.0.1", MM_EMAILSETTINGS_SMTPPORT: "2525" };
 
 describe("herald commands", () => {
-  it("lists the seven commands of DESIGN.md section 4", () => {
+  it("lists the seven commands of DESIGN.md section 4, and export (issue 20)", () => {
     expect(COMMANDS.sort()).toEqual(
-      ["presets", "probe", "security-check", "send", "ses-smtp-password", "test-send", "validate"].sort(),
+      [
+        "export",
+        "presets",
+        "probe",
+        "security-check",
+        "send",
+        "ses-smtp-password",
+        "test-send",
+        "validate",
+      ].sort(),
     );
     expect(help.out.stdout).toContain("Exit codes: 0 success, 1 the check or send failed, 2 usage error");
   });

@@ -191,6 +191,7 @@ describe("herald probe", () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/auth methods: PLAIN, LOGIN/);
     expect(human.stdout).toMatch(/login: skipped, EnableSMTPAuth is true but SMTPUsername is empty/);
+    expect(human.stdout).not.toContain("login: accepted");
   });
 
   it("test-send still refuses to connect without credentials", async () => {
@@ -237,6 +238,7 @@ describe("herald probe", () => {
     expect(run.stdout).toMatch(/auth methods: PLAIN, LOGIN/);
     expect(run.stdout).toMatch(/tls: TLSv1\.[23] .*certificate NOT verified, subject localhost/);
     expect(run.stdout).toMatch(/timings: connect [\d.]+ ms, greeting/);
+    expect(run.stdout).toMatch(/^ {2}login: accepted$/m);
     expect(server.messages).toHaveLength(0);
   });
 

@@ -38,6 +38,20 @@ describe("validateLoadedSettings", () => {
     expect(result.valid).toBe(true);
   });
 
+  it("does not mind the placeholder sender while sending is off", async () => {
+    const result = await validate({ FeedbackEmail: "test@example.com", SendEmailNotifications: false });
+    expect(result.problems.map((problem) => problem.code)).not.toContain("EPLACEHOLDERSENDER");
+  });
+
+  it("warns about port 25 for a remote server only: Lambda never reaches a loopback one", async () => {
+    const codes = async (server: string) =>
+      (await validate({ SMTPServer: server, SMTPPort: "25" })).problems.map((problem) => problem.code);
+    expect(await codes("smtp.example.com")).toContain("EPORT25");
+    for (const loopback of ["localhost", "127.0.0.1", "::1"]) {
+      expect(await codes(loopback)).not.toContain("EPORT25");
+    }
+  });
+
   const cases: Array<{
     name: string;
     email?: Record<string, unknown>;
@@ -238,6 +252,13 @@ describe("validateLoadedSettings", () => {
       severity: "warning",
       message: /will not be emailed/,
       source: "default",
+    },
+    {
+      name: "sender still the placeholder",
+      email: { FeedbackEmail: "test@example.com" },
+      setting: "EmailSettings.FeedbackEmail",
+      severity: "warning",
+      message: /still the placeholder test@example\.com/,
     },
     {
       name: "SES endpoint in a region without SMTP",

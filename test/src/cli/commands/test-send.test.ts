@@ -10,6 +10,13 @@ afterEach(async () => {
 });
 
 describe("herald test-send --to", () => {
+  it("is optional: the usage says so and names FeedbackEmail as the default", async () => {
+    const run = await runHerald(["test-send", "--help"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Usage: herald test-send \[--to ADDRESS\] /);
+    expect(run.stdout).toContain("without --to, to EmailSettings.FeedbackEmail");
+  });
+
   it.each([
     [["--to", ""]],
     [["--to", "   "]],
