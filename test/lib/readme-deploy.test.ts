@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { CONTEXT_KEYS, readHeraldContext } from "../../lib/herald-config.ts";
 import { HeraldStack } from "../../lib/herald-stack.ts";
 import { PROJECT_ROOT } from "../../lib/private/bundling.ts";
-import { newApp, removeOutdirs } from "../helpers/cdk.ts";
+import { newApp, removeOutdirs, SYNTH_TIMEOUT_MS } from "../helpers/cdk.ts";
 
 afterAll(removeOutdirs);
 
@@ -21,22 +21,26 @@ describe("docs/deploy.md, the deploy guide", () => {
     },
   );
 
-  it("names every stack output", () => {
-    const app = newApp({ domain: "example.com", adminEmails: "ops@example.com" });
-    const stack = new HeraldStack(app, "Herald", readHeraldContext(app.node));
-    const outputs = Object.keys(Template.fromStack(stack).toJSON().Outputs);
-    for (const name of outputs) {
-      expect(deploy).toContain(/^DomainDkimRecord\d$/.test(name) ? "DomainDkimRecord1..3" : `\`${name}\``);
-    }
-    // ... and names no output that does not exist.
-    const paragraph = deploy.slice(
-      deploy.indexOf("Outputs: "),
-      deploy.indexOf("\n\n", deploy.indexOf("Outputs: ")),
-    );
-    const named = [...paragraph.matchAll(/`([A-Za-z]+)(\.\.3)?`/g)].map((m) => (m[2] ? `${m[1]}1` : m[1]!));
-    expect(named.length).toBeGreaterThan(15);
-    expect(named.filter((name) => !outputs.includes(name))).toEqual([]);
-  });
+  it(
+    "names every stack output",
+    () => {
+      const app = newApp({ domain: "example.com", adminEmails: "ops@example.com" });
+      const stack = new HeraldStack(app, "Herald", readHeraldContext(app.node));
+      const outputs = Object.keys(Template.fromStack(stack).toJSON().Outputs);
+      for (const name of outputs) {
+        expect(deploy).toContain(/^DomainDkimRecord\d$/.test(name) ? "DomainDkimRecord1..3" : `\`${name}\``);
+      }
+      // ... and names no output that does not exist.
+      const paragraph = deploy.slice(
+        deploy.indexOf("Outputs: "),
+        deploy.indexOf("\n\n", deploy.indexOf("Outputs: ")),
+      );
+      const named = [...paragraph.matchAll(/`([A-Za-z]+)(\.\.3)?`/g)].map((m) => (m[2] ? `${m[1]}1` : m[1]!));
+      expect(named.length).toBeGreaterThan(15);
+      expect(named.filter((name) => !outputs.includes(name))).toEqual([]);
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 
   it("has each part of the guide", () => {
     for (const heading of [
