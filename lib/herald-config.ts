@@ -70,6 +70,20 @@ export const CONTEXT_KEYS = {
     default: String(DEFAULT_MAX_SEND_RATE),
   },
   credentialsSerial: { meaning: "change it to rotate the SMTP credentials", default: "1" },
+  credentialsGracePeriod: {
+    meaning:
+      "how long the previous SMTP key stays active after a rotation (`12 hours`, `2 days`; `0`: deleted at once)",
+    default: "1 day",
+  },
+  credentialsRotationInterval: {
+    meaning: "rotate the SMTP credentials on a schedule too (`90 days`)",
+    default: "none: only `credentialsSerial` rotates",
+  },
+  previousParameterPrefix: {
+    meaning:
+      "the `parameterPrefix` before a change, for that one deployment: the old SMTP parameters are removed",
+    default: "none",
+  },
   deletionProtection: { meaning: "deletion protection of the DynamoDB table", default: "true" },
   logLevel: { meaning: "Powertools log level of every function", default: "INFO" },
 } as const;
@@ -96,6 +110,12 @@ export interface HeraldConfig {
   readonly securityCheckSchedule: string;
   readonly maxSendRate: number;
   readonly credentialsSerial: string;
+  /** SMTP credentials: seconds a previous key stays active after a rotation (0: deleted at once). */
+  readonly credentialsGracePeriodSeconds: number;
+  /** SMTP credentials: seconds between scheduled rotations; absent: none. */
+  readonly credentialsRotationIntervalSeconds?: number;
+  /** The prefix before a parameterPrefix change: the SMTP credentials' handler may clean it. */
+  readonly previousParameterPrefix?: string;
   readonly deletionProtection: boolean;
   readonly logLevel: LogLevel;
 }
@@ -212,6 +232,42 @@ function readSmtp(r: Reader, transport: Transport): HeraldConfig["smtp"] {
   if (!["", "TLS", "STARTTLS"].includes(security))
     r.fail("connectionSecurity", securityText, 'is not TLS, STARTTLS or "" (clear text)');
   return { server, port, connectionSecurity: security };
+}
+
+const DURATION_UNITS = { minute: 60, hour: 3600, day: 86_400 } as const;
+
+/** "90 days", "12 hours", "30 minutes" (or "0") in seconds; undefined when it is none of those. */
+function durationSeconds(text: string): number | undefined {
+  if (text === "0") return 0;
+  const match = /^(\d+)\s*(minute|hour|day)s?$/i.exec(text);
+  if (!match) return undefined;
+  return Number(match[1]) * DURATION_UNITS[match[2]!.toLowerCase() as keyof typeof DURATION_UNITS];
+}
+
+/** The SMTP credentials' grace period, scheduled rotation and previous prefix. */
+function readCredentialsRotation(r: Reader, parameterPrefix: string) {
+  const graceText = r.string("credentialsGracePeriod") ?? "1 day";
+  const grace = durationSeconds(graceText);
+  if (grace === undefined)
+    r.fail("credentialsGracePeriod", graceText, 'is not a duration: use e.g. "1 day", "12 hours" or 0');
+  const intervalText = r.string("credentialsRotationInterval");
+  const interval = intervalText === undefined ? undefined : durationSeconds(intervalText);
+  if (intervalText !== undefined && (interval === undefined || interval < 3600 || interval <= (grace ?? 0))) {
+    r.fail(
+      "credentialsRotationInterval",
+      intervalText,
+      `is not a duration of at least an hour and longer than credentialsGracePeriod (${graceText}): use e.g. "90 days"`,
+    );
+  }
+  const previousText = r.string("previousParameterPrefix");
+  const previous = previousText === undefined ? undefined : normalizePrefixPath(previousText);
+  const rule = previous === undefined ? undefined : prefixProblem(previous);
+  if (rule) r.fail("previousParameterPrefix", previousText, rule);
+  return {
+    credentialsGracePeriodSeconds: grace ?? 86_400,
+    ...(interval !== undefined ? { credentialsRotationIntervalSeconds: interval } : {}),
+    ...(previous !== undefined && previous !== parameterPrefix ? { previousParameterPrefix: previous } : {}),
+  };
 }
 
 /**
@@ -344,6 +400,8 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
     "is not a positive number of emails per second (SES's sending rate, e.g. 14)",
   );
   const credentialsSerial = r.string("credentialsSerial") ?? "1";
+  const { credentialsGracePeriodSeconds, credentialsRotationIntervalSeconds, previousParameterPrefix } =
+    readCredentialsRotation(r, parameterPrefix);
   const deletionProtection = r.boolean("deletionProtection", true);
   const logLevel = r.oneOf("logLevel", LOG_LEVELS, "INFO");
 
@@ -372,6 +430,9 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
     securityCheckSchedule,
     maxSendRate,
     credentialsSerial,
+    credentialsGracePeriodSeconds,
+    ...(credentialsRotationIntervalSeconds !== undefined ? { credentialsRotationIntervalSeconds } : {}),
+    ...(previousParameterPrefix !== undefined ? { previousParameterPrefix } : {}),
     deletionProtection,
     logLevel,
   };

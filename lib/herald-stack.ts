@@ -1,7 +1,7 @@
 // Herald's stack: the SES sending domain, the settings in SSM, the SMTP credentials (transport
 // ses-smtp), the notification pipeline, the security-alert check, the console tools
 // (test-send, validate-settings) and the alarms, with outputs that say how to use them.
-import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
+import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
 import { EventBus } from "aws-cdk-lib/aws-events";
 import { HostedZone } from "aws-cdk-lib/aws-route53";
 import type { Construct } from "constructs";
@@ -78,6 +78,13 @@ export class HeraldStack extends Stack {
         sendingIdentity: this.domain,
         senderAddress: props.senderAddress,
         serial: props.credentialsSerial,
+        gracePeriod: Duration.seconds(props.credentialsGracePeriodSeconds ?? 86_400),
+        ...(props.credentialsRotationIntervalSeconds
+          ? { rotationInterval: Duration.seconds(props.credentialsRotationIntervalSeconds) }
+          : {}),
+        ...(props.previousParameterPrefix
+          ? { previousParameterPrefixes: [props.previousParameterPrefix] }
+          : {}),
       });
     }
 

@@ -3,18 +3,25 @@
 // sandbox, the recipients' verified identities), and a custom resource
 // that creates its access key, derives the SES SMTP password and writes SMTPUsername and
 // SMTPPassword (SecureString, customer-managed key) under the settings prefix. A new `serial`
-// rotates them: a new key first, then the old one deleted. The secret never appears in the
-// template, an output, a log or the custom resource's response.
-import { ArnFormat, Aws, CfnRule, CustomResource, Fn, Stack, Token } from "aws-cdk-lib";
+// (or the opt-in `rotationInterval` schedule) rotates them: a new key, proven by an SMTP login
+// to the region's SES endpoint, stored as a pair, and the previous key kept for `gracePeriod`
+// before a scheduled cleanup deletes it. The secret never appears in the template, an output,
+// a log or the custom resource's response.
+import { ArnFormat, Aws, CfnRule, CustomResource, Duration, Fn, Stack, Token } from "aws-cdk-lib";
+import type { IBaseService } from "aws-cdk-lib/aws-ecs";
 import { PolicyStatement, Role, ServicePrincipal, User } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import { Schedule, ScheduleExpression, ScheduleTargetInput } from "aws-cdk-lib/aws-scheduler";
+import { LambdaInvoke } from "aws-cdk-lib/aws-scheduler-targets";
 import { Provider } from "aws-cdk-lib/custom-resources";
 import { Construct } from "constructs";
 import { parameterName } from "../src/constants.ts";
 import {
   SMTP_CREDENTIALS_ATTRIBUTE as ATTRIBUTE,
   SMTP_CREDENTIALS_PROPERTY as PROPERTY,
+  SMTP_CREDENTIALS_TASK_FIELD,
+  type SmtpCredentialsTask,
   SMTP_PASSWORD_SETTING,
   SMTP_USERNAME_SETTING,
 } from "../src/ses/smtp-credentials-contract.ts";
@@ -34,10 +41,36 @@ export interface SmtpCredentialsProps extends HeraldFunctionOptions {
   /** The only From address the user may send as (`ses:FromAddress`): FeedbackEmail. */
   readonly senderAddress: string;
   /**
-   * Change it to rotate the credentials (a new access key, then the old one is deleted).
+   * Change it to rotate the credentials: a new access key, proven by an SMTP login, stored,
+   * then the previous one retired (see `gracePeriod`).
    * @default "1"
    */
   readonly serial?: string;
+  /**
+   * How long the previous access key stays active after a rotation, so that consumers that
+   * read the pair at start (an ECS task, a config file) keep sending until they restart; a
+   * scheduled cleanup then deletes it. `Duration.seconds(0)` deletes it during the rotation.
+   * @default Duration.days(1)
+   */
+  readonly gracePeriod?: Duration;
+  /**
+   * Rotate on a schedule, outside deployments, with the same steps (EventBridge Scheduler).
+   * @default - no scheduled rotation: only a new `serial` rotates
+   */
+  readonly rotationInterval?: Duration;
+  /**
+   * ECS services whose tasks read the pair at start: each rotation forces a new deployment
+   * of them (ecs:UpdateService), so they pick up the new pair within the grace period.
+   * @default - no service is restarted
+   */
+  readonly restartServices?: IBaseService[];
+  /**
+   * Prefixes the settings were under before (when `parameterPrefix` changes): the handler may
+   * remove SMTPUsername and SMTPPassword there. Without it a prefix change is refused, with
+   * this fix, before anything changes. Drop it in the deployment after the change.
+   * @default - none
+   */
+  readonly previousParameterPrefixes?: string[];
   /**
    * The key that encrypts SMTPPassword when `settings` has none.
    * @default - the settings' key, or a new customer-managed key with rotation
@@ -57,8 +90,14 @@ export class SmtpCredentials extends Construct {
   readonly accessKeyId: string;
   readonly usernameParameterName: string;
   readonly passwordParameterName: string;
-  /** The custom resource handler (lambdas/smtp-credentials.ts). */
+  /** The custom resource handler (lambdas/smtp-credentials.ts), which runs the schedules too. */
   readonly handler: HeraldFunction;
+  /** How long a previous key stays active after a rotation. */
+  readonly gracePeriod: Duration;
+  /** The scheduled rotation, when `rotationInterval` is given. */
+  readonly rotationSchedule?: Schedule;
+  /** The hourly cleanup of keys whose grace period ended, when the grace period is not 0. */
+  readonly cleanupSchedule?: Schedule;
 
   constructor(scope: Construct, id: string, props: SmtpCredentialsProps) {
     super(scope, id);
@@ -72,6 +111,18 @@ export class SmtpCredentials extends Construct {
     );
     const serial = props.serial ?? "1";
     check(name, "serial", serial, serial.trim() !== "", "is empty: use any value, and change it to rotate");
+    this.gracePeriod = props.gracePeriod ?? Duration.days(1);
+    const graceSeconds = this.gracePeriod.toSeconds();
+    const interval = props.rotationInterval;
+    if (interval && !Token.isUnresolved(interval.toSeconds())) {
+      check(
+        name,
+        "rotationInterval",
+        interval.toHumanString(),
+        interval.toSeconds() > graceSeconds && interval.toMinutes() >= 60,
+        `must be at least an hour and longer than the grace period (${this.gracePeriod.toHumanString()}), so that a rotation never cuts the previous one's grace short`,
+      );
+    }
     const stack = Stack.of(this);
     this.requireSmtpRegion(stack);
 
@@ -116,6 +167,8 @@ export class SmtpCredentials extends Construct {
       entry: "lambdas/smtp-credentials.ts",
       description: "Herald: SES SMTP credentials custom resource (access key -> SMTPUsername/SMTPPassword)",
       serviceName: "herald-smtp-credentials",
+      // The proof retries the login while IAM propagates the new key (seconds to minutes).
+      timeout: Duration.minutes(5),
       logRetention: props.logRetention,
       logLevel: props.logLevel,
     });
@@ -135,17 +188,24 @@ export class SmtpCredentials extends Construct {
         resourceName: parameter.slice(1),
         arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
       });
+    // Previous prefixes: a prefix change removes the pair there (refused without this grant).
+    const prefixes = [prefix, ...(props.previousParameterPrefixes ?? []).filter((p) => p !== prefix)];
     role.addToPrincipalPolicy(
       new PolicyStatement({
         sid: "WriteCredentials",
-        actions: ["ssm:PutParameter", "ssm:GetParameter", "ssm:DeleteParameters"],
-        resources: [parameterArn(this.usernameParameterName), parameterArn(this.passwordParameterName)],
+        // GetParameters: the pair in use, and the previous values a failed write restores.
+        actions: ["ssm:PutParameter", "ssm:GetParameters", "ssm:DeleteParameters"],
+        resources: prefixes.flatMap((p) => [
+          parameterArn(parameterName(p, SMTP_USERNAME_SETTING)),
+          parameterArn(parameterName(p, SMTP_PASSWORD_SETTING)),
+        ]),
       }),
     );
     role.addToPrincipalPolicy(
       new PolicyStatement({
         sid: "EncryptPassword",
-        actions: ["kms:Encrypt", "kms:GenerateDataKey"],
+        // Decrypt: a failed write puts the previous password back.
+        actions: ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"],
         resources: [this.encryptionKey.keyArn],
         conditions: { StringEquals: { "kms:ViaService": `ssm.${Aws.REGION}.amazonaws.com` } },
       }),
@@ -172,22 +232,88 @@ export class SmtpCredentials extends Construct {
       logGroup: frameworkLogs,
     });
 
+    const services = props.restartServices ?? [];
+    if (services.length > 0) {
+      role.addToPrincipalPolicy(
+        new PolicyStatement({
+          sid: "RestartServices",
+          actions: ["ecs:UpdateService"],
+          resources: services.map((service) => service.serviceArn),
+        }),
+      );
+    }
+    // What the custom resource and the schedules act on (no secret).
+    const properties = {
+      [PROPERTY.userName]: this.user.userName,
+      [PROPERTY.parameterPrefix]: prefix,
+      [PROPERTY.kmsKeyId]: this.encryptionKey.keyArn,
+      [PROPERTY.region]: Aws.REGION,
+      [PROPERTY.gracePeriodSeconds]: String(graceSeconds),
+      ...(services.length > 0
+        ? {
+            [PROPERTY.restartServices]: services.map(
+              (service) => `${service.cluster.clusterArn}|${service.serviceArn}`,
+            ),
+          }
+        : {}),
+    };
+
     const resource = new CustomResource(this, "Resource", {
       serviceToken: provider.serviceToken,
       resourceType: "Custom::HeraldSmtpCredentials",
-      properties: {
-        [PROPERTY.userName]: this.user.userName,
-        [PROPERTY.parameterPrefix]: prefix,
-        [PROPERTY.kmsKeyId]: this.encryptionKey.keyArn,
-        [PROPERTY.region]: Aws.REGION,
-        [PROPERTY.serial]: serial,
-      },
+      properties: { ...properties, [PROPERTY.serial]: serial },
     });
     // The key is deleted before the user on teardown; keep the handler's grants until then.
     resource.node.addDependency(role);
     this.accessKeyId = resource.getAttString(ATTRIBUTE.accessKeyId);
 
     acknowledgeInvokeVersions(frameworkRole, this.handler.function, "The CDK Provider framework");
+
+    if (interval || graceSeconds > 0) {
+      const schedulerRole = new Role(this, "SchedulerRole", {
+        assumedBy: new ServicePrincipal("scheduler.amazonaws.com", {
+          conditions: { StringEquals: { "aws:SourceAccount": Aws.ACCOUNT_ID } },
+        }),
+        description: "Herald: EventBridge Scheduler runs the SMTP credentials rotation and cleanup",
+      });
+      const schedule = (
+        id: string,
+        task: SmtpCredentialsTask,
+        expression: ScheduleExpression,
+        what: string,
+      ) => {
+        const created = new Schedule(this, id, {
+          schedule: expression,
+          target: new LambdaInvoke(this.handler.function, {
+            role: schedulerRole,
+            input: ScheduleTargetInput.fromObject({ [SMTP_CREDENTIALS_TASK_FIELD]: task, properties }),
+            retryAttempts: 2,
+            maxEventAge: Duration.hours(1),
+          }),
+          description: `Herald: ${what}`,
+        });
+        // The first run comes after the deployment that creates the credentials.
+        created.node.addDependency(resource);
+        return created;
+      };
+      if (interval) {
+        this.rotationSchedule = schedule(
+          "RotationSchedule",
+          "rotate",
+          ScheduleExpression.rate(interval),
+          `rotates the SES SMTP credentials every ${interval.toHumanString()}`,
+        );
+      }
+      if (graceSeconds > 0) {
+        this.cleanupSchedule = schedule(
+          "CleanupSchedule",
+          "cleanup",
+          ScheduleExpression.rate(Duration.hours(1)),
+          `deletes a previous SES SMTP access key once its grace period (${this.gracePeriod.toHumanString()}) is over`,
+        );
+      }
+      acknowledgeInvokeVersions(schedulerRole, this.handler.function, "EventBridge Scheduler");
+    }
   }
 
   /** SMTP credentials work only where SES has an SMTP endpoint: checked now, or at deployment. */

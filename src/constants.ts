@@ -73,6 +73,9 @@ export const PRODUCT_VERSION_ENV = "HERALD_PRODUCT_VERSION";
 /** Sent to the security feed as `id`. */
 export const INSTALLATION_ID_ENV = "HERALD_INSTALLATION_ID";
 
+/** Security-alert check: most bulletins emailed in one run (a hostile feed cannot flood). */
+export const SECURITY_MAX_BULLETINS_ENV = "HERALD_SECURITY_MAX_BULLETINS";
+
 /** Comma-separated administrator addresses (security bulletins). */
 export const ADMIN_EMAILS_ENV = "HERALD_ADMIN_EMAILS";
 
@@ -97,6 +100,12 @@ export const MESSAGE_TAG_CATEGORY = "category";
 
 /** Security-alert check: the bulletin feed's default base URL. */
 export const DEFAULT_SECURITY_FEED_URL = "https://securityupdatecheck.mattermost.com";
+
+/**
+ * Security-alert check: default most bulletins emailed per run (to every administrator);
+ * the rest wait for the next runs. A real release rarely has more than a few.
+ */
+export const DEFAULT_SECURITY_MAX_BULLETINS = 10;
 
 /** Security-alert check: default seconds allowed for each feed request, body included. */
 export const DEFAULT_SECURITY_FEED_TIMEOUT_SECONDS = 10;

@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { ECSClient } from "@aws-sdk/client-ecs";
 import type { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { SESv2Client } from "@aws-sdk/client-sesv2";
@@ -32,13 +33,13 @@ import type { LoadedSettings, LoadSettingsOptions } from "./settings/load.ts";
 import type { HeraldSettings } from "./settings/model.ts";
 
 /** The services the runtime makes clients for, as in the SDK's AWS_ENDPOINT_URL_<service>. */
-const AWS_SERVICES = ["SSM", "SESV2", "DYNAMODB", "SQS", "EVENTBRIDGE", "IAM"] as const;
+const AWS_SERVICES = ["SSM", "SESV2", "DYNAMODB", "SQS", "EVENTBRIDGE", "IAM", "ECS"] as const;
 type AwsService = (typeof AWS_SERVICES)[number];
 
 /**
  * The SDK client classes a runtime may construct, by service. Only type imports here: a
  * handler passes the classes it uses, so its bundle holds those clients and no others
- * (`ALL_AWS_CLIENTS` in `./aws-clients.ts` has all six, for the CLI, the sandbox and tests).
+ * (`ALL_AWS_CLIENTS` in `./aws-clients.ts` has all of them, for the CLI, the sandbox and tests).
  */
 export interface AwsClientClasses {
   SSM: typeof SSMClient;
@@ -47,6 +48,7 @@ export interface AwsClientClasses {
   SQS: typeof SQSClient;
   EVENTBRIDGE: typeof EventBridgeClient;
   IAM: typeof IAMClient;
+  ECS: typeof ECSClient;
 }
 
 /** Every AWS call is bounded: no SDK default waits minutes on a silent endpoint. */
@@ -113,6 +115,7 @@ export interface Runtime {
   sqs(): SQSClient;
   eventBridge(): EventBridgeClient;
   iam(): IAMClient;
+  ecs(): ECSClient;
   ssm(): SSMClient;
   /**
    * The mail transport for these settings, per HERALD_TRANSPORT: reused while the settings
@@ -274,6 +277,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     eventBridge: () =>
       client("EVENTBRIDGE", "eventbridge", (EventBridge) => new EventBridge(clientConfig("EVENTBRIDGE"))),
     iam: () => client("IAM", "iam", (IAM) => new IAM(clientConfig("IAM"))),
+    ecs: () => client("ECS", "ecs", (ECS) => new ECS(clientConfig("ECS"))),
     ssm,
     transport(settings) {
       const key = settingsKey(config.transport, settings);

@@ -2,6 +2,7 @@
 // props checks, so that `-c adminEmails=...` and `new Monitoring(..., { adminEmails })` agree.
 import { Token } from "aws-cdk-lib";
 import { DEFAULT_PARAMETER_PREFIX } from "../../src/constants.ts";
+import { isValidEmailAddress } from "../../src/net/hosts.ts";
 
 /** A value a construct or the context refused: names the prop, the rule and the value given. */
 export class HeraldConfigError extends Error {
@@ -22,16 +23,8 @@ export function isDomainName(value: string): boolean {
   return labels.length >= 2 && labels.every(isDnsLabel) && /^[a-z]{2,63}$/i.test(labels.at(-1)!);
 }
 
-/** An address SES and IAM accept: `local@domain`, no display name, no spaces. */
-export function isEmailAddress(value: string): boolean {
-  const at = value.lastIndexOf("@");
-  if (at < 1 || at > 64) return false;
-  const local = value.slice(0, at);
-  return (
-    /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/i.test(local) &&
-    isDomainName(value.slice(at + 1))
-  );
-}
+/** An address SES and IAM accept: Herald's one address rule (src/net/hosts.ts). */
+export const isEmailAddress = isValidEmailAddress;
 
 /** Whether `name` is `domain` itself or one of its subdomains (case-insensitive). */
 export function isWithinDomain(name: string, domain: string): boolean {

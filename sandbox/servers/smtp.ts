@@ -93,6 +93,8 @@ export interface SmtpServerOptions {
    * "535 5.7.8 Authentication credentials invalid". Without it AUTH is not offered at all.
    */
   auth?: { username: string; password: string };
+  /** require AUTH and accept the credentials this returns true for (instead of `auth`) */
+  authorize?: (username: string, password: string) => boolean;
   /** fault injection: reply with this SMTP response at the given stage instead of accepting */
   failAt?: FailAt;
   /** per-recipient fault injection at RCPT TO (after `failAt`, which applies to everyone) */
@@ -151,7 +153,11 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
   const starttls = options.starttls ?? !secure;
   const usesTls = secure || starttls;
   const certificate = usesTls ? (options.certificate ?? (await generateTestCertificate())) : undefined;
-  const { auth, failAt, requireStarttls, authAfterStarttls, onMessage } = options;
+  const { failAt, requireStarttls, authAfterStarttls, onMessage } = options;
+  const fixed = options.auth;
+  const auth =
+    options.authorize ??
+    (fixed ? (u: string, p: string) => u === fixed.username && p === fixed.password : undefined);
   const recipientFaults = recipientFaultsFor(options.recipientFaults ?? []);
 
   const messages: ReceivedMessage[] = [];
@@ -188,7 +194,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
       _session: SMTPServerSession,
       callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void,
     ): void {
-      if (auth && credentials.username === auth.username && credentials.password === auth.password) {
+      if (auth?.(credentials.username ?? "", credentials.password ?? "")) {
         callback(null, { user: credentials.username });
         return;
       }

@@ -1,3 +1,5 @@
+import MailComposer from "nodemailer/lib/mail-composer";
+import { encodeWord } from "nodemailer/lib/mime-funcs";
 import { randomUUID } from "node:crypto";
 import { emailDomain, urlHost } from "../net/hosts.ts";
 import type { HeraldSettings } from "../settings/model.ts";
@@ -35,6 +37,20 @@ export function headerText(value: string): string {
   return value.replace(HEADER_UNSAFE, " ").trim();
 }
 
+/** RFC 5322 2.1.1: at most 998 characters a line; a folded header line is a space and a word. */
+const MAX_FOLDED_WORD = 998 - 1;
+
+/**
+ * The Subject header: as nodemailer writes it, unless one word is too long to fold onto a
+ * line of its own; then as RFC 2047 encoded-words, which split anywhere and fold between.
+ */
+function subjectHeader(subject: string): { subject: string } | { prepared: true; value: string } {
+  const longestWord = Math.max(...subject.split(/\s+/).map((word) => word.length));
+  if (longestWord <= MAX_FOLDED_WORD) return { subject };
+  // Q-encoding writes spaces as "_": the only spaces left separate the encoded-words
+  return { prepared: true, value: encodeWord(subject, "Q", 52).split(" ").join("\r\n ") };
+}
+
 /** The Message-ID "<left@SiteURL host>" for a dot-atom left part. */
 export function messageIdFor(settings: HeraldSettings, left: string): string {
   return `<${left}@${messageIdDomain(settings)}>`;
@@ -67,17 +83,20 @@ export async function composeMessage(
   const email = settings.EmailSettings;
   const messageId = content.messageId ?? messageIdFor(settings, randomUUID());
   const replyTo = content.replyTo ?? (email.ReplyToAddress || undefined);
-  const headers: Record<string, string> = { "Auto-Submitted": "auto-generated", Precedence: "bulk" };
+  const headers: Record<string, string | { prepared: true; value: string }> = {
+    "Auto-Submitted": "auto-generated",
+    Precedence: "bulk",
+  };
   for (const [name, value] of Object.entries(content.headers ?? {})) headers[name] = headerText(value);
-  // nodemailer's MIME builder loads with the first message, not at every cold start.
-  const { default: MailComposer } = await import("nodemailer/lib/mail-composer");
+  const subject = subjectHeader(headerText(content.subject));
+  if ("value" in subject) headers.Subject = subject;
   const composer = new MailComposer({
     from: { name: headerText(email.FeedbackName), address: email.FeedbackEmail },
     ...(replyTo ? { replyTo } : {}),
     to: content.to,
     ...(content.cc?.length ? { cc: content.cc } : {}),
     ...(content.bcc?.length ? { bcc: content.bcc } : {}),
-    subject: headerText(content.subject),
+    ...("subject" in subject ? subject : {}),
     text: content.text ?? (content.html ? await derivedText(content.html) : ""),
     ...(content.html ? { html: content.html } : {}),
     messageId,

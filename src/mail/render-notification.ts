@@ -18,14 +18,19 @@ export interface RenderNotificationOptions {
   date?: Date;
 }
 
+/** The digest form of a Message-ID's left part: "n." and 32 base64url characters. */
+const DIGEST_FORM = /^n\.[A-Za-z0-9_-]{32}$/;
+
 /**
  * The Message-ID's left part, stable per notification id: the id itself when it is a
- * dot-atom (so an event whose threadId names it threads under it), else a digest of it.
+ * dot-atom (so an event whose threadId names it threads under it), else a digest of it;
+ * an id that looks like a digest is digested as well, so two ids never share a Message-ID.
  * A redelivered event keeps its Message-ID, which lets mailbox providers drop a copy that
  * an unacknowledged SMTP reply made us send twice.
  */
 export function notificationMessageIdLeft(id: string): string {
-  if (id.length <= NOTIFICATION_LIMITS.threadIdChars && DOT_ATOM.test(id)) return id;
+  // an id spelled like a digest is digested too: the two forms never meet
+  if (id.length <= NOTIFICATION_LIMITS.threadIdChars && DOT_ATOM.test(id) && !DIGEST_FORM.test(id)) return id;
   return `n.${createHash("sha256").update(id).digest("base64url").slice(0, 32)}`;
 }
 

@@ -1,5 +1,5 @@
 import { BlockList, isIP } from "node:net";
-import { domainToASCII } from "node:url";
+import { domainToASCII, domainToUnicode } from "node:url";
 
 const LOOPBACK_ADDRESSES = new BlockList();
 LOOPBACK_ADDRESSES.addSubnet("127.0.0.0", 8, "ipv4");
@@ -60,16 +60,43 @@ export function urlHost(url: string): string | undefined {
   }
 }
 
-/** A plain mailbox `local@domain.tld` (no display name, no comments). */
+// RFC 5322 dot-atom-text in ASCII (SES takes no SMTPUTF8 local part), at most 64 characters.
+const LOCAL_PART = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+const LETTERS_TLD = /^[a-z]{2,63}$/i;
+const A_LABEL_PREFIX = /^xn--/i;
+
+/** An IDNA A-label ("xn--p1ai"): the prefix and punycode that decodes to a Unicode label. */
+function isALabel(label: string): boolean {
+  return A_LABEL_PREFIX.test(label) && LABEL.test(label) && domainToUnicode(label) !== label.toLowerCase();
+}
+
+/**
+ * A mail domain: two or more RFC 1123 labels whose last one is letters or an IDNA A-label
+ * (`example.xn--p1ai`); internationalized names are checked in their ASCII form
+ * (`пример.рф` is `xn--e1afmkfd.xn--p1ai`). No IP literal, no trailing dot.
+ */
+export function isValidMailDomain(domain: string): boolean {
+  // only letters, digits, hyphens and dots in ASCII; domainToASCII would also percent-decode
+  if (/[\s%\p{Cc}]/u.test(domain)) return false;
+  const ascii = /\P{ASCII}/u.test(domain) ? domainToASCII(domain) : domain;
+  if (ascii === "" || ascii.length > 253) return false;
+  const labels = ascii.split(".");
+  const tld = labels.at(-1) ?? "";
+  return (
+    labels.length >= 2 &&
+    labels.every((label) => LABEL.test(label) && (!A_LABEL_PREFIX.test(label) || isALabel(label))) &&
+    (LETTERS_TLD.test(tld) || isALabel(tld))
+  );
+}
+
+/**
+ * A plain mailbox `local@domain` (no display name, no comments, no quoted local part): the
+ * one address rule, for events, settings and the CDK props alike.
+ */
 export function isValidEmailAddress(address: string): boolean {
   const at = address.lastIndexOf("@");
   if (at <= 0 || at > 64) return false;
-  const local = address.slice(0, at);
-  const domain = address.slice(at + 1);
-  if (!/^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+$/.test(local) || local.startsWith(".") || local.endsWith(".")) {
-    return false;
-  }
-  return domain.includes(".") && isValidHost(domain) && isIP(domain) === 0;
+  return LOCAL_PART.test(address.slice(0, at)) && isValidMailDomain(address.slice(at + 1));
 }
 
 /** The domain part of an address ("" when there is no "@"). */

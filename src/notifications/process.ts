@@ -1,6 +1,6 @@
 /**
- * One record in, exactly one outcome out: parse, claim the id (Powertools idempotency),
- * render, wait for the rate limit, send through the transport port, classify; dead-letter
+ * One record in, exactly one outcome out: parse, wait for the rate limit, claim the id
+ * (Powertools idempotency), render, send through the transport port, classify; dead-letter
  * what can never succeed. Never throws for a record's own failure.
  */
 import type { Context } from "aws-lambda";
@@ -16,6 +16,7 @@ import { renderNotification, type RenderNotificationOptions } from "../mail/rend
 import { SES_ACCOUNT_ERRORS } from "../mail/ses-transport.ts";
 import type { MailTransport, SendOutcome } from "../mail/transport.ts";
 import type { HeraldSettings } from "../settings/model.ts";
+import { ContentRenderError } from "../smtp/errors.ts";
 import { createWorkGate, type WorkGate } from "./concurrency.ts";
 import type { DeadLetterQueue } from "./dead-letter.ts";
 import { NOTIFICATION_KEY_PREFIX, notificationIdempotencyConfig, type SentRecord } from "./idempotency.ts";
@@ -135,6 +136,18 @@ function failureFromOutcome(outcome: SendOutcome): Failure & { kind: "retryable"
   return failure;
 }
 
+/** Rendering depends on the event's content only: a failure is the same on every retry. */
+function renderFailure(error: unknown): Failure & { kind: "permanent" } {
+  const known = error instanceof ContentRenderError;
+  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return {
+    kind: "permanent",
+    code: "ERENDER",
+    reason: known ? error.message : `event: the message cannot be rendered (${detail})`,
+    hint: known ? error.hint : "Check the event's subject, html and text against the event schema.",
+  };
+}
+
 function recipientCount(notification: Notification): number {
   return notification.to.length + (notification.cc?.length ?? 0) + (notification.bcc?.length ?? 0);
 }
@@ -159,7 +172,11 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
   const sendOnce = makeIdempotent(
     async (notification: Notification, attempt: Attempt): Promise<SentRecord> => {
       attempt.ran = true;
-      const message = await renderNotification(deps.settings, notification, deps.render ?? {});
+      const message = await renderNotification(deps.settings, notification, deps.render ?? {}).catch(
+        (error: unknown) => {
+          throw new NotSent(renderFailure(error));
+        },
+      );
       const size = byteLength(message.raw);
       if (size > NOTIFICATION_LIMITS.messageBytes) {
         throw new NotSent({
@@ -168,7 +185,6 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
           reason: `message: the rendered message is ${size} bytes, over the ${NOTIFICATION_LIMITS.messageBytes}-byte (10 MB) limit`,
         });
       }
-      await deps.rateLimiter.acquire(recipientCount(notification));
       if (deps.deadline !== undefined && now() >= deps.deadline) {
         throw new NotSent({
           kind: "retryable",
@@ -316,6 +332,9 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
     const id = notification.id;
     if (!deps.settings.EmailSettings.SendEmailNotifications) return { kind: "disabled", id };
     const attempt: Attempt = { ran: false };
+    // Wait for the rate limit before claiming the id: a claim taken first could outlive its
+    // lease while waiting (60 s without a deadline) and let another run send the id too.
+    await deps.rateLimiter.acquire(recipientCount(notification));
     try {
       const stored = await sendOnce(notification, attempt);
       if (attempt.sent) return attempt.sent;

@@ -5,6 +5,7 @@
  */
 import * as z from "zod";
 import { NOTIFICATION_DETAIL_TYPE } from "../constants.ts";
+import { isValidEmailAddress } from "../net/hosts.ts";
 
 /** The limits of one notification; SES's own limits where it has them. */
 export const NOTIFICATION_LIMITS = {
@@ -18,7 +19,7 @@ export const NOTIFICATION_LIMITS = {
   threadIdChars: 200,
   /** an SES message tag value holds at most 256 characters */
   categoryChars: 256,
-  /** List-Unsubscribe must fit on one header line */
+  /** List-Unsubscribe must fit on one header line: counted percent-encoded, as it is sent */
   unsubscribeUrlChars: 900,
 } as const;
 
@@ -30,7 +31,17 @@ const VISIBLE_CHARACTER = /[^\s\p{Cc}]/u;
 const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 const TAG_VALUE = /^[A-Za-z0-9_-]+$/;
 
-const address = z.email({ error: "must be a plain email address such as someone@example.com" });
+// Herald's one address rule; JSON Schema's "idn-email" says internationalized domains are welcome.
+/** "required: ..." when the field is absent, "must be a string: ..." when it has another type. */
+function requiredString(what: string) {
+  return (issue: { input?: unknown }) =>
+    issue.input === undefined ? `required: ${what}` : `must be a string: ${what}`;
+}
+
+const address = z
+  .string({ error: "must be a plain email address such as someone@example.com" })
+  .refine(isValidEmailAddress, { error: "must be a plain email address such as someone@example.com" })
+  .meta({ format: "idn-email" });
 
 function addressList(field: string, min: number) {
   return z
@@ -43,18 +54,18 @@ function addressList(field: string, min: number) {
 
 const notificationFields = z.strictObject({
   id: z
-    .string({ error: "required: a string that identifies this notification" })
+    .string({ error: requiredString("a string that identifies this notification") })
     .min(1, { error: "must not be empty" })
     .max(NOTIFICATION_LIMITS.idChars, { error: `at most ${NOTIFICATION_LIMITS.idChars} characters` })
     .regex(NO_CONTROL_CHARACTERS, { error: "must not contain control characters (CR, LF, ...)" })
     .describe(
-      "Idempotency key: an event with an id that was already sent is skipped. A dot-atom id (letters, digits, !#$%&'*+-/=?^_`{|}~ and inner dots) is also the Message-ID's left part, so later events can thread under it with threadId.",
+      "Idempotency key: an event with an id that was already sent is skipped. A dot-atom id (letters, digits, !#$%&'*+-/=?^_`{|}~ and inner dots, at most 200 characters, and not spelled like a digest: n. and 32 base64url characters) is also the Message-ID's left part, so later events can thread under it with threadId; any other id gets a digest.",
     ),
   to: addressList("to", 1).describe("recipients; 1 to 50 in all with cc and bcc"),
   cc: addressList("cc", 0).optional(),
   bcc: addressList("bcc", 0).optional().describe("blind copies: in the envelope, never in a header"),
   subject: z
-    .string({ error: "required: the subject line" })
+    .string({ error: requiredString("the subject line") })
     .min(1, { error: "must not be empty", abort: true })
     .max(NOTIFICATION_LIMITS.subjectChars, {
       error: `at most ${NOTIFICATION_LIMITS.subjectChars} characters`,
@@ -92,6 +103,10 @@ const notificationFields = z.strictObject({
       error: `at most ${NOTIFICATION_LIMITS.unsubscribeUrlChars} characters`,
     })
     .regex(PRINTABLE_ASCII, { error: "must be printable ASCII without spaces (percent-encode the rest)" })
+    // the header carries the URL as URL() writes it: " < > { } | ^ ` become three characters each
+    .refine((url) => new URL(url).href.length <= NOTIFICATION_LIMITS.unsubscribeUrlChars, {
+      error: `at most ${NOTIFICATION_LIMITS.unsubscribeUrlChars} characters once percent-encoded (characters such as " < > { } | count three each)`,
+    })
     .optional()
     .describe("one-click unsubscribe (RFC 8058): List-Unsubscribe and List-Unsubscribe-Post"),
 });
@@ -128,7 +143,10 @@ export const eventBridgeEnvelopeSchema = z.looseObject({
   "detail-type": z.literal(NOTIFICATION_DETAIL_TYPE, {
     error: `must be "${NOTIFICATION_DETAIL_TYPE}"`,
   }),
-  detail: z.unknown(),
+  detail: z.unknown().nonoptional({
+    error:
+      'required: the notification (id, to, subject, text or html) in the event\'s "detail"; put the bare notification in the body instead if there is no envelope',
+  }),
 });
 
 /** The contract as JSON Schema (draft 2020-12), as published in examples/. */

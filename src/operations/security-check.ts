@@ -11,7 +11,7 @@ import type {
 import { securityCheckSkipReason } from "../security/enabled.ts";
 import { describeError, FeedMalformedError } from "../security/errors.ts";
 import { fetchBulletinHtml, listBulletins, type Bulletin, type FeedClientOptions } from "../security/feed.ts";
-import { bulletinApplies } from "../security/match.ts";
+import { appliesToProblem, bulletinApplies } from "../security/match.ts";
 import type { BulletinPair, SecurityStateStore } from "../security/state-store.ts";
 import type { LoadedSettings } from "../settings/load.ts";
 import type { HeraldSettings } from "../settings/model.ts";
@@ -38,6 +38,11 @@ export interface SecurityCheckSummary {
   sent: number;
   /** (bulletin, administrator) pairs already sent, or being sent by an overlapping run */
   skipped: number;
+  /**
+   * applicable bulletins not looked at because the run reached its cap
+   * (HERALD_SECURITY_MAX_BULLETINS); later runs send them. Absent when the cap was not reached.
+   */
+  deferred?: number;
   errors: SecurityCheckIssue[];
   /** why the check did not run at all (it is disabled in the settings) */
   skippedReason?: string;
@@ -168,21 +173,40 @@ class Run {
       return this.#fail({ stage: "feed", message: describeError(error) });
     }
     this.#summary.checked = bulletins.length;
+    for (const bulletin of bulletins) {
+      const problem = appliesToProblem(bulletin.applies_to_version);
+      if (problem) this.#fail({ bulletin: bulletin.id, stage: "bulletin", message: problem });
+    }
     const applicable = bulletins.filter((b) =>
       bulletinApplies(b.applies_to_version, this.#config.productVersion),
     );
     this.#summary.applicable = applicable.length;
 
-    for (const bulletin of applicable) {
+    let emailed = 0;
+    for (const [index, bulletin] of applicable.entries()) {
+      if (emailed >= this.#config.maxBulletinsPerRun) return this.#defer(applicable.length - index);
       if (this.#pastDeadline()) {
         return this.#fail({ stage: "deadline", message: "stopped before the invocation's time ran out" });
       }
-      await this.#deliver(bulletin.id);
+      if (await this.#deliver(bulletin.id)) emailed += 1;
     }
   }
 
-  /** Send one bulletin to every administrator who has not had it. */
-  async #deliver(bulletinId: string): Promise<void> {
+  /** The cap is reached: a feed listing thousands of bulletins must not flood the admins. */
+  #defer(deferred: number): void {
+    this.#summary.deferred = deferred;
+    this.#input.logger.warn("security bulletin cap reached: the other bulletins wait for the next runs", {
+      event: "security-check.bulletin-cap",
+      limit: this.#config.maxBulletinsPerRun,
+      deferred,
+    });
+  }
+
+  /**
+   * Send one bulletin to every administrator who has not had it. True when it had someone
+   * to send to (it counts against the run's cap), false when everyone had it.
+   */
+  async #deliver(bulletinId: string): Promise<boolean> {
     const pending: string[] = [];
     for (const admin of this.#config.admins) {
       try {
@@ -192,7 +216,7 @@ class Run {
         this.#fail({ bulletin: bulletinId, admin, stage: "state", message: describeError(error) });
       }
     }
-    if (pending.length === 0) return;
+    if (pending.length === 0) return false;
 
     let html: string;
     try {
@@ -207,19 +231,22 @@ class Run {
         throw new FeedMalformedError(`bulletin ${bulletinId} has nothing left after sanitizing`);
       }
     } catch (error) {
-      return this.#fail({ bulletin: bulletinId, stage: "bulletin", message: describeError(error) });
+      this.#fail({ bulletin: bulletinId, stage: "bulletin", message: describeError(error) });
+      return true;
     }
     for (const admin of pending) {
       if (this.#pastDeadline()) {
-        return this.#fail({
+        this.#fail({
           bulletin: bulletinId,
           admin,
           stage: "deadline",
           message: "stopped before the invocation's time ran out",
         });
+        return true;
       }
       await this.#sendTo({ bulletinId, admin }, html);
     }
+    return true;
   }
 
   /** Claim the pair, send, then record it as sent, or release the claim for the next run. */

@@ -10,7 +10,12 @@ import {
   type PutEventsRequestEntry,
 } from "@aws-sdk/client-eventbridge";
 import { EVENT_SOURCE, FEEDBACK_DETAIL_TYPE, FEEDBACK_METRIC_NAMES } from "../constants.ts";
-import { feedbackFromSesEvent, sesEventSchema, type NotificationFeedback } from "../ses/feedback-event.ts";
+import {
+  feedbackFromSesEvent,
+  feedbackType,
+  sesEventSchema,
+  type NotificationFeedback,
+} from "../ses/feedback-event.ts";
 
 /** PutEvents takes at most 10 entries per call. */
 const PUT_EVENTS_BATCH = 10;
@@ -77,6 +82,20 @@ export async function handleSesFeedback(event: unknown, deps: SesFeedbackDeps): 
   }
   const record = parsed.data;
   const feedback = feedbackFromSesEvent(record);
+  const handled = feedbackType(record.eventType);
+  if (feedback.length === 0 && handled !== undefined) {
+    // a type Herald reports, but nobody to report: SES changed or a record was cut short
+    const missing = (record as Record<string, unknown>)[handled] === undefined;
+    const reason = missing
+      ? `the "${handled}" object is missing: no recipient to report`
+      : `the "${handled}" object lists no recipient`;
+    deps.logger.warn(`SES ${record.eventType} event without its recipients`, {
+      event: "feedback.incomplete",
+      eventType: record.eventType,
+      reason,
+    });
+    return { eventType: record.eventType, recipients: 0, published: 0, ignored: reason };
+  }
   if (feedback.length === 0) {
     deps.logger.info("SES event without feedback for Herald", {
       event: "feedback.ignored",

@@ -1,42 +1,57 @@
-// The SMTP credentials custom resource: an IAM access key for the SES sending user, turned into
-// an SES SMTP username and password and stored in SSM under the settings prefix.
+// The SMTP credentials custom resource and its scheduled tasks: an IAM access key for the SES
+// sending user, turned into an SES SMTP username and password and stored in SSM under the
+// settings prefix (smtp-key-rotation.ts holds the steps).
 //
-// Create: new key, parameters written (the password first). Update with changed properties (a new credentialsSerial,
-// prefix, key or region): a new key and parameters, a new physical id, so CloudFormation then
-// deletes the old resource; that Delete removes the old key only, because the parameters hold
-// the new one by then. A key of the user that CloudFormation no longer tracks (a rotation rolled
-// back) is deleted before the new one is made. Delete: the key and, when they still hold it,
-// the parameters.
+// The physical id is the user's name, so a rotation is an in-place Update: CloudFormation sends
+// no Delete for it, and the handler alone decides when a previous key goes (at once, or after
+// the grace period by the scheduled cleanup). Create and an Update that changes the user,
+// prefix, key, region or serial rotate; an Update that changes the prefix also removes the old
+// parameters, and is refused before anything changes when the function may not (the fix is
+// named). Delete removes every key of the user, whichever rotation made it.
+//
+// Stacks deployed before this scheme have the key id as physical id: an Update that rotates
+// moves them to the user's name, and the Delete CloudFormation then sends for the old id finds
+// the parameters naming another key and leaves everything to the Update.
 //
 // Neither the secret access key nor the password is ever returned, logged or put in an error.
-import {
-  CreateAccessKeyCommand,
-  DeleteAccessKeyCommand,
-  ListAccessKeysCommand,
-  type IAMClient,
-} from "@aws-sdk/client-iam";
-import {
-  DeleteParametersCommand,
-  GetParameterCommand,
-  PutParameterCommand,
-  type SSMClient,
-} from "@aws-sdk/client-ssm";
-import type { Logger } from "@aws-lambda-powertools/logger";
+import { UpdateServiceCommand, type ECSClient } from "@aws-sdk/client-ecs";
 import type { CloudFormationCustomResourceEvent } from "aws-lambda";
 import * as z from "zod";
 import { parameterName } from "../constants.ts";
 import {
   SMTP_CREDENTIALS_ATTRIBUTE as ATTRIBUTE,
   SMTP_CREDENTIALS_PROPERTY as PROPERTY,
+  SMTP_CREDENTIALS_TASK_FIELD,
+  SMTP_CREDENTIALS_TASKS,
   SMTP_PASSWORD_SETTING,
   SMTP_USERNAME_SETTING,
 } from "../ses/smtp-credentials-contract.ts";
-import { sesSmtpPassword } from "../ses/smtp-password.ts";
+import {
+  errorName,
+  isAccessKeyId,
+  readUsername,
+  SmtpCredentialsError,
+  type PairLocation,
+} from "./smtp-credentials-store.ts";
+import {
+  cleanup,
+  removeAll,
+  rotate,
+  type CredentialsTarget,
+  type RotationDeps,
+} from "./smtp-key-rotation.ts";
 
-export interface SmtpCredentialsDeps {
-  iam: IAMClient;
-  ssm: SSMClient;
-  logger: Pick<Logger, "info" | "warn">;
+export { SmtpCredentialsError };
+
+/** An ECS service to restart after a rotation, so that its tasks read the new pair. */
+export interface ServiceToRestart {
+  cluster: string;
+  service: string;
+}
+
+export interface SmtpCredentialsDeps extends RotationDeps {
+  /** forces a new deployment of the service (ecs:UpdateService). @default none: nothing restarted */
+  restartService?: (service: ServiceToRestart) => Promise<void>;
 }
 
 /** What the Provider framework returns to CloudFormation: names and the key id, no secret. */
@@ -45,28 +60,21 @@ export interface SmtpCredentialsResponse {
   Data?: Record<(typeof ATTRIBUTE)[keyof typeof ATTRIBUTE], string>;
 }
 
-/** A step of the custom resource failed; the message names the step, never a secret. */
-export class SmtpCredentialsError extends Error {
-  override name = "SmtpCredentialsError";
-  readonly code: string;
-  readonly hint: string;
-  constructor(code: string, message: string, hint: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-    this.hint = hint;
-  }
-}
-
 const propertiesSchema = z.object({
   [PROPERTY.userName]: z.string().min(1),
   [PROPERTY.parameterPrefix]: z.string().regex(/^\//, "must start with /"),
   [PROPERTY.kmsKeyId]: z.string().min(1),
   [PROPERTY.region]: z.string().min(1),
   [PROPERTY.serial]: z.coerce.string().default(""),
+  // Absent in templates from before the grace period: today's behaviour then.
+  [PROPERTY.gracePeriodSeconds]: z.coerce.number().int().min(0).default(0),
+  [PROPERTY.restartServices]: z
+    .array(z.string().regex(/^[^|]+\|[^|]+$/, "must be <cluster>|<service>"))
+    .default([]),
 });
-type Properties = z.infer<typeof propertiesSchema>;
+export type SmtpCredentialsProperties = z.infer<typeof propertiesSchema>;
 
-function parseProperties(value: unknown): Properties {
+function parseProperties(value: unknown): SmtpCredentialsProperties {
   const parsed = propertiesSchema.safeParse(value);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
@@ -77,219 +85,156 @@ function parseProperties(value: unknown): Properties {
   );
 }
 
-function parameterNames(props: Properties) {
+function locationOf(props: SmtpCredentialsProperties): PairLocation {
+  const prefix = props[PROPERTY.parameterPrefix];
   return {
-    username: parameterName(props[PROPERTY.parameterPrefix], SMTP_USERNAME_SETTING),
-    password: parameterName(props[PROPERTY.parameterPrefix], SMTP_PASSWORD_SETTING),
+    userName: props[PROPERTY.userName],
+    usernameParameter: parameterName(prefix, SMTP_USERNAME_SETTING),
+    passwordParameter: parameterName(prefix, SMTP_PASSWORD_SETTING),
+    kmsKeyId: props[PROPERTY.kmsKeyId],
+    region: props[PROPERTY.region],
   };
 }
 
-/** IAM access key ids are upper-case letters and digits beginning with AKIA (long-term keys). */
-function isAccessKeyId(value: string): boolean {
-  return /^AKIA[A-Z0-9]{12,124}$/.test(value);
+function targetOf(props: SmtpCredentialsProperties): CredentialsTarget {
+  return { ...locationOf(props), gracePeriodMs: props[PROPERTY.gracePeriodSeconds] * 1000 };
 }
 
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : "Error";
+/** Restarts a service through ECS: a new deployment, whose tasks read the settings at start. */
+export function restartEcsService(ecs: ECSClient): NonNullable<SmtpCredentialsDeps["restartService"]> {
+  return async ({ cluster, service }) => {
+    await ecs.send(new UpdateServiceCommand({ cluster, service, forceNewDeployment: true }));
+  };
 }
 
-/** The SDK error's name and message: only for calls whose request and reply hold no secret. */
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-async function createKey(userName: string, deps: SmtpCredentialsDeps) {
-  try {
-    const created = await deps.iam.send(new CreateAccessKeyCommand({ UserName: userName }));
-    const accessKeyId = created.AccessKey?.AccessKeyId;
-    const secretAccessKey = created.AccessKey?.SecretAccessKey;
-    if (accessKeyId && secretAccessKey) return { accessKeyId, secretAccessKey };
-  } catch (error) {
-    throw new SmtpCredentialsError(
-      "ECREATEKEY",
-      `CreateAccessKey for IAM user ${userName} failed (${describe(error)})`,
-      "an IAM user has at most two access keys: delete a stale one, then retry the deployment",
-      { cause: error },
-    );
-  }
-  throw new SmtpCredentialsError("ECREATEKEY", "CreateAccessKey returned no key", "retry the deployment");
-}
-
-async function putUsername(name: string, accessKeyId: string, userName: string, deps: SmtpCredentialsDeps) {
-  try {
-    await deps.ssm.send(
-      new PutParameterCommand({
-        Name: name,
-        Value: accessKeyId,
-        Type: "String",
-        Overwrite: true,
-        Description: `Herald: SES SMTP username (access key id of IAM user ${userName})`,
-      }),
-    );
-  } catch (error) {
-    throw new SmtpCredentialsError(
-      "EPUTPARAMETER",
-      `PutParameter ${name} failed (${describe(error)})`,
-      "check the function's ssm:PutParameter permission on the settings prefix",
-      { cause: error },
-    );
-  }
-}
-
-async function putPassword(name: string, password: string, props: Properties, deps: SmtpCredentialsDeps) {
-  try {
-    await deps.ssm.send(
-      new PutParameterCommand({
-        Name: name,
-        Value: password,
-        Type: "SecureString",
-        KeyId: props[PROPERTY.kmsKeyId],
-        Overwrite: true,
-        Description: `Herald: SES SMTP password for ${props[PROPERTY.region]} (IAM user ${props[PROPERTY.userName]})`,
-      }),
-    );
-  } catch (error) {
-    // An SSM validation message may quote the value it refused: keep only the error's name,
-    // and no cause.
-    throw new SmtpCredentialsError(
-      "EPUTPARAMETER",
-      `PutParameter ${name} (SecureString) failed (${errorName(error)})`,
-      "check ssm:PutParameter on the settings prefix and kms:Encrypt / kms:GenerateDataKey on the key",
-    );
-  }
-}
-
-/** Creates a key, stores its SMTP username and password, and returns the key id. */
-async function createCredentials(
-  props: Properties,
-  deps: SmtpCredentialsDeps,
-): Promise<SmtpCredentialsResponse> {
-  const userName = props[PROPERTY.userName];
-  const names = parameterNames(props);
-  const key = await createKey(userName, deps);
-  try {
-    // The password first: it is the write that can fail on the key (KMS), and a failure then
-    // leaves a rotated pair untouched. The other order would leave the new, deleted key id
-    // beside the old password, and every send would fail to log in.
-    await putPassword(
-      names.password,
-      sesSmtpPassword(key.secretAccessKey, props[PROPERTY.region]),
-      props,
-      deps,
-    );
-    await putUsername(names.username, key.accessKeyId, userName, deps);
-  } catch (error) {
-    // Leave no orphan key behind: the next attempt creates a fresh one.
-    await deleteKey(userName, key.accessKeyId, deps).catch((cleanup: unknown) =>
-      deps.logger.warn("could not delete the new access key after the failure", {
-        event: "smtp-credentials.cleanup-failed",
-        accessKeyId: key.accessKeyId,
-        error: errorName(cleanup),
-      }),
-    );
-    throw error;
-  }
-  deps.logger.info("SMTP credentials stored", {
-    event: "smtp-credentials.created",
-    userName,
-    accessKeyId: key.accessKeyId,
-    parameters: [names.username, names.password],
-    region: props[PROPERTY.region],
+/** The ECS services to restart, as the properties name them. */
+function servicesToRestart(props: SmtpCredentialsProperties): ServiceToRestart[] {
+  return props[PROPERTY.restartServices].map((entry) => {
+    const [cluster, service] = entry.split("|") as [string, string];
+    return { cluster, service };
   });
-  return { PhysicalResourceId: key.accessKeyId, Data: dataFor(key.accessKeyId, props) };
 }
 
-/** Deletes an access key; a key or user that is already gone is fine. */
-async function deleteKey(userName: string, accessKeyId: string, deps: SmtpCredentialsDeps): Promise<void> {
-  try {
-    await deps.iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId }));
-    deps.logger.info("access key deleted", { event: "smtp-credentials.key-deleted", userName, accessKeyId });
-  } catch (error) {
-    if (errorName(error) === "NoSuchEntityException") return;
-    throw new SmtpCredentialsError(
-      "EDELETEKEY",
-      `DeleteAccessKey ${accessKeyId} of IAM user ${userName} failed (${describe(error)})`,
-      "delete the key in the IAM console, then retry",
-      { cause: error },
-    );
+/** The properties whose change needs a new key (the grace period and services do not). */
+const ROTATING = [
+  PROPERTY.userName,
+  PROPERTY.parameterPrefix,
+  PROPERTY.kmsKeyId,
+  PROPERTY.region,
+  PROPERTY.serial,
+];
+
+/**
+ * Restarts the services given after a rotation. A failure is logged, not thrown: the new pair
+ * is stored and proven, and the previous key keeps the service working for the grace period.
+ */
+async function restartServices(props: SmtpCredentialsProperties, deps: SmtpCredentialsDeps): Promise<void> {
+  for (const service of servicesToRestart(props)) {
+    if (!deps.restartService) break;
+    try {
+      await deps.restartService(service);
+      deps.logger.info("service restarted to read the new SMTP credentials", {
+        event: "smtp-credentials.service-restarted",
+        ...service,
+      });
+    } catch (error) {
+      deps.logger.warn(
+        "could not restart a service after the rotation: restart it before the grace period ends",
+        {
+          event: "smtp-credentials.restart-failed",
+          ...service,
+          error: errorName(error),
+        },
+      );
+    }
   }
+}
+
+function dataFor(accessKeyId: string, props: SmtpCredentialsProperties): SmtpCredentialsResponse["Data"] {
+  const location = locationOf(props);
+  return {
+    [ATTRIBUTE.accessKeyId]: accessKeyId,
+    [ATTRIBUTE.usernameParameterName]: location.usernameParameter,
+    [ATTRIBUTE.passwordParameterName]: location.passwordParameter,
+  };
 }
 
 /**
- * Deletes the user's keys other than `current` (the one CloudFormation knows) before a new key
- * is made. There is one only when a rotation is rolled back: the old key still exists (its
- * Delete comes only after a successful update), the parameters hold the new one, and a third
- * key would exceed IAM's limit of two, leaving the stack in UPDATE_ROLLBACK_FAILED.
+ * A prefix change removes the old parameters: checked before anything changes, with a read the
+ * same grant covers, so a function that may not touch them refuses with the fix instead of
+ * failing after the new pair is stored (and leaving the old one behind).
  */
-async function deleteStaleKeys(userName: string, current: string, deps: SmtpCredentialsDeps): Promise<void> {
-  let keys;
-  try {
-    keys = (await deps.iam.send(new ListAccessKeysCommand({ UserName: userName })))?.AccessKeyMetadata ?? [];
-  } catch (error) {
-    throw new SmtpCredentialsError(
-      "ELISTKEYS",
-      `ListAccessKeys of IAM user ${userName} failed (${describe(error)})`,
-      "check the function's iam:ListAccessKeys permission on the SMTP user",
-      { cause: error },
-    );
-  }
-  for (const { AccessKeyId: stale } of keys) {
-    if (stale === undefined || stale === current) continue;
-    deps.logger.info("deleting a key left by a rolled-back rotation", {
-      event: "smtp-credentials.stale-key",
-      userName,
-      accessKeyId: stale,
-    });
-    await deleteKey(userName, stale, deps);
-  }
-}
-
-/** Deletes the two parameters when they still hold `accessKeyId` (not after a rotation). */
-async function deleteParametersOf(
-  accessKeyId: string,
-  props: Properties,
+async function requireAccessToOldPrefix(
+  before: SmtpCredentialsProperties,
+  after: SmtpCredentialsProperties,
   deps: SmtpCredentialsDeps,
 ): Promise<void> {
-  const names = parameterNames(props);
-  let current: string | undefined;
+  const old = locationOf(before);
   try {
-    current = (await deps.ssm.send(new GetParameterCommand({ Name: names.username }))).Parameter?.Value;
+    await readUsername(old, deps);
   } catch (error) {
-    if (errorName(error) === "ParameterNotFound") return;
+    const denied = /AccessDenied/.test(errorName((error as Error).cause));
+    if (!denied) throw error;
     throw new SmtpCredentialsError(
-      "EGETPARAMETER",
-      `GetParameter ${names.username} failed (${describe(error)})`,
-      "check the function's ssm:GetParameter permission on the settings prefix",
-      { cause: error },
+      "EPREFIXCHANGE",
+      `parameterPrefix changed from ${before[PROPERTY.parameterPrefix]} to ${after[PROPERTY.parameterPrefix]}, and this function may not remove ${old.usernameParameter} and ${old.passwordParameter}; nothing was changed`,
+      `deploy again with -c previousParameterPrefix=${before[PROPERTY.parameterPrefix]} (the SmtpCredentials prop previousParameterPrefixes), which lets it remove them; drop it in the deployment after`,
     );
   }
-  if (current !== accessKeyId) {
-    deps.logger.info("parameters hold another key: kept", {
-      event: "smtp-credentials.parameters-kept",
-      accessKeyId,
-      current,
-    });
-    return;
-  }
-  try {
-    await deps.ssm.send(new DeleteParametersCommand({ Names: [names.username, names.password] }));
-  } catch (error) {
-    throw new SmtpCredentialsError(
-      "EDELETEPARAMETER",
-      `DeleteParameters ${names.username}, ${names.password} failed (${describe(error)})`,
-      "check the function's ssm:DeleteParameters permission, or delete them by hand",
-      { cause: error },
-    );
-  }
-  deps.logger.info("parameters deleted", {
-    event: "smtp-credentials.parameters-deleted",
-    parameters: [names.username, names.password],
-  });
 }
 
-/** The properties that, when changed, need a new key (CloudFormation's own ServiceToken aside). */
-function changed(before: Properties, after: Properties): boolean {
-  return (Object.keys(after) as (keyof Properties)[]).some((key) => before[key] !== after[key]);
+async function create(props: SmtpCredentialsProperties, deps: SmtpCredentialsDeps) {
+  const { accessKeyId } = await rotate(targetOf(props), deps);
+  return { PhysicalResourceId: props[PROPERTY.userName], Data: dataFor(accessKeyId, props) };
+}
+
+async function update(
+  event: Extract<CloudFormationCustomResourceEvent, { RequestType: "Update" }>,
+  props: SmtpCredentialsProperties,
+  deps: SmtpCredentialsDeps,
+): Promise<SmtpCredentialsResponse> {
+  const before = parseProperties(event.OldResourceProperties);
+  const changed = ROTATING.filter((key) => before[key] !== props[key]);
+  const prefixChanged = changed.includes(PROPERTY.parameterPrefix);
+  if (prefixChanged) await requireAccessToOldPrefix(before, props, deps);
+  if (changed.length === 0) {
+    const inUse = await readUsername(locationOf(props), deps);
+    return {
+      PhysicalResourceId: event.PhysicalResourceId,
+      Data: dataFor(inUse ?? event.PhysicalResourceId, props),
+    };
+  }
+  deps.logger.info("rotating SMTP credentials", { event: "smtp-credentials.rotating", changed });
+  // A new user is a new resource (CloudFormation's Delete removes the old user's keys); the
+  // same user's pair moves from the old prefix when that changed.
+  const sameUser = before[PROPERTY.userName] === props[PROPERTY.userName];
+  const from = sameUser && prefixChanged ? locationOf(before) : undefined;
+  const target = targetOf(props);
+  const { accessKeyId } = await rotate(target, deps, from ?? target);
+  await restartServices(props, deps);
+  return { PhysicalResourceId: props[PROPERTY.userName], Data: dataFor(accessKeyId, props) };
+}
+
+async function remove(
+  physicalId: string,
+  props: SmtpCredentialsProperties,
+  deps: SmtpCredentialsDeps,
+): Promise<SmtpCredentialsResponse> {
+  const location = locationOf(props);
+  if (isAccessKeyId(physicalId)) {
+    // A physical id from before the user's name: when the parameters name another key, this
+    // Delete follows an Update that rotated, and that Update retired this key already.
+    const inUse = await readUsername(location, deps);
+    if (inUse !== undefined && inUse !== physicalId) {
+      deps.logger.info("parameters hold another key: the rotation retired this one", {
+        event: "smtp-credentials.parameters-kept",
+        accessKeyId: physicalId,
+      });
+      return { PhysicalResourceId: physicalId };
+    }
+  }
+  await removeAll(location, deps);
+  return { PhysicalResourceId: physicalId };
 }
 
 export async function handleSmtpCredentials(
@@ -299,39 +244,51 @@ export async function handleSmtpCredentials(
   const props = parseProperties(event.ResourceProperties);
   switch (event.RequestType) {
     case "Create":
-      return createCredentials(props, deps);
-    case "Update": {
-      const before = parseProperties(event.OldResourceProperties);
-      if (!changed(before, props) && isAccessKeyId(event.PhysicalResourceId)) {
-        return {
-          PhysicalResourceId: event.PhysicalResourceId,
-          Data: dataFor(event.PhysicalResourceId, props),
-        };
-      }
-      // A new physical id: CloudFormation sends Delete for the old key once the update is done.
-      deps.logger.info("rotating SMTP credentials", {
-        event: "smtp-credentials.rotating",
-        previousAccessKeyId: event.PhysicalResourceId,
-      });
-      await deleteStaleKeys(props[PROPERTY.userName], event.PhysicalResourceId, deps);
-      return createCredentials(props, deps);
-    }
-    case "Delete": {
-      const accessKeyId = event.PhysicalResourceId;
-      // A Create that failed has no key: CloudFormation still sends Delete on rollback.
-      if (!isAccessKeyId(accessKeyId)) return { PhysicalResourceId: accessKeyId };
-      await deleteKey(props[PROPERTY.userName], accessKeyId, deps);
-      await deleteParametersOf(accessKeyId, props, deps);
-      return { PhysicalResourceId: accessKeyId };
-    }
+      return create(props, deps);
+    case "Update":
+      return update(event, props, deps);
+    case "Delete":
+      return remove(event.PhysicalResourceId, props, deps);
   }
 }
 
-function dataFor(accessKeyId: string, props: Properties): SmtpCredentialsResponse["Data"] {
-  const names = parameterNames(props);
-  return {
-    [ATTRIBUTE.accessKeyId]: accessKeyId,
-    [ATTRIBUTE.usernameParameterName]: names.username,
-    [ATTRIBUTE.passwordParameterName]: names.password,
-  };
+const taskSchema = z.object({
+  [SMTP_CREDENTIALS_TASK_FIELD]: z.enum(SMTP_CREDENTIALS_TASKS),
+  properties: z.unknown(),
+});
+
+/** Whether an invocation is a scheduled task rather than a CloudFormation event. */
+export function isSmtpCredentialsTask(event: unknown): boolean {
+  return typeof event === "object" && event !== null && SMTP_CREDENTIALS_TASK_FIELD in event;
+}
+
+/** What a scheduled task did (no secret). */
+export interface SmtpCredentialsTaskResult {
+  task: (typeof SMTP_CREDENTIALS_TASKS)[number];
+  accessKeyId?: string;
+  deletedAccessKeyIds?: string[];
+}
+
+/** The scheduled rotation and the grace-period cleanup: the same steps outside deployments. */
+export async function handleSmtpCredentialsTask(
+  event: unknown,
+  deps: SmtpCredentialsDeps,
+): Promise<SmtpCredentialsTaskResult> {
+  const parsed = taskSchema.safeParse(event);
+  if (!parsed.success) {
+    throw new SmtpCredentialsError(
+      "EEVENT",
+      `not an SMTP credentials task: ${SMTP_CREDENTIALS_TASK_FIELD} must be one of ${SMTP_CREDENTIALS_TASKS.join(", ")}`,
+      "the schedules are defined by the SmtpCredentials construct; redeploy rather than editing them",
+    );
+  }
+  const task = parsed.data[SMTP_CREDENTIALS_TASK_FIELD];
+  const props = parseProperties(parsed.data.properties);
+  const target = targetOf(props);
+  if (task === "rotate") {
+    const { accessKeyId } = await rotate(target, deps);
+    await restartServices(props, deps);
+    return { task, accessKeyId };
+  }
+  return { task, deletedAccessKeyIds: await cleanup(target, deps) };
 }

@@ -2,11 +2,13 @@ import semver from "semver";
 import {
   ADMIN_EMAILS_ENV,
   DEFAULT_SECURITY_FEED_TIMEOUT_SECONDS,
+  DEFAULT_SECURITY_MAX_BULLETINS,
   DEFAULT_SECURITY_FEED_URL,
   INSTALLATION_ID_ENV,
   PRODUCT_VERSION_ENV,
   SECURITY_FEED_TIMEOUT_ENV,
   SECURITY_FEED_URL_ENV,
+  SECURITY_MAX_BULLETINS_ENV,
   TABLE_NAME_ENV,
 } from "../constants.ts";
 import { hasLineBreak, isValidEmailAddress } from "../net/hosts.ts";
@@ -26,6 +28,8 @@ export interface SecurityCheckConfig {
   /** administrator addresses, deduplicated (case-insensitively), in the order given */
   admins: string[];
   state: StateLocation;
+  /** most bulletins emailed in one run; the rest wait for later runs. @default DEFAULT_SECURITY_MAX_BULLETINS */
+  maxBulletinsPerRun: number;
 }
 
 /** A configuration value that cannot be used, named by its variable or flag. */
@@ -49,6 +53,7 @@ export interface SecurityCheckFlags {
 }
 
 const MAX_TIMEOUT_SECONDS = 900;
+const MAX_BULLETINS_LIMIT = 1000;
 
 /**
  * Turn the environment (and, for the CLI, flags) into a validated configuration. Reports
@@ -77,6 +82,20 @@ export function parseSecurityCheckConfig(
       source: SECURITY_FEED_TIMEOUT_ENV,
       message: `${describeValue(timeoutText)} is not a number of seconds between 0 and ${MAX_TIMEOUT_SECONDS}`,
       fix: `set ${SECURITY_FEED_TIMEOUT_ENV} to e.g. ${DEFAULT_SECURITY_FEED_TIMEOUT_SECONDS}, or leave it unset`,
+    });
+  }
+
+  const capText = blankToUndefined(env[SECURITY_MAX_BULLETINS_ENV])?.trim();
+  const maxBulletinsPerRun = capText === undefined ? DEFAULT_SECURITY_MAX_BULLETINS : Number(capText);
+  if (
+    !Number.isInteger(maxBulletinsPerRun) ||
+    maxBulletinsPerRun < 1 ||
+    maxBulletinsPerRun > MAX_BULLETINS_LIMIT
+  ) {
+    problems.push({
+      source: SECURITY_MAX_BULLETINS_ENV,
+      message: `${describeValue(capText)} is not a whole number of bulletins between 1 and ${MAX_BULLETINS_LIMIT}`,
+      fix: `set ${SECURITY_MAX_BULLETINS_ENV} to e.g. ${DEFAULT_SECURITY_MAX_BULLETINS}, or leave it unset`,
     });
   }
 
@@ -122,6 +141,7 @@ export function parseSecurityCheckConfig(
       ...(installationId !== undefined ? { installationId } : {}),
       admins,
       state,
+      maxBulletinsPerRun,
     },
   };
 }

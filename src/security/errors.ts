@@ -89,7 +89,9 @@ export type SecurityCheckError =
 export function describeError(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
-    return typeof code === "string" && code !== "" ? `${code}: ${error.message}` : error.message;
+    // Node's own errors already begin with their code ("EACCES: permission denied, open ...")
+    const named = typeof code === "string" && code !== "" && !error.message.startsWith(code);
+    return named ? `${code}: ${error.message}` : error.message;
   }
   return String(error);
 }

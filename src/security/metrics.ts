@@ -6,5 +6,7 @@ export function securityCheckMetrics(summary: SecurityCheckSummary): Array<{ nam
     { name: "SecurityBulletinEmailsSent", value: summary.sent },
     { name: "SecurityCheckErrors", value: summary.errors.length },
     { name: "SecurityCheckFailed", value: summary.errors.length > 0 ? 1 : 0 },
+    // bulletins left for later runs by the per-run cap: above 0, the feed listed unusually many
+    { name: "SecurityBulletinsDeferred", value: summary.deferred ?? 0 },
   ];
 }

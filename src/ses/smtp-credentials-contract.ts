@@ -1,7 +1,8 @@
 /**
- * The contract between the SmtpCredentials construct (lib/) and its custom resource handler
- * (lambdas/smtp-credentials.ts): the resource's property names and the attributes it returns.
- * Import-free, so the CDK side can use it without pulling in runtime code.
+ * The contract between the SmtpCredentials construct (lib/) and its handler
+ * (lambdas/smtp-credentials.ts): the custom resource's property names and the attributes it
+ * returns, and the events of the scheduled tasks (rotation, grace cleanup), which carry the
+ * same properties. Import-free, so the CDK side can use it without pulling in runtime code.
  */
 
 /** ResourceProperties of the custom resource; CloudFormation passes every value as a string. */
@@ -14,8 +15,12 @@ export const SMTP_CREDENTIALS_PROPERTY = {
   kmsKeyId: "KmsKeyId",
   /** the region the SMTP password is derived for (the stack's region) */
   region: "Region",
-  /** change it to rotate: a new access key is created, then the old one deleted */
+  /** change it to rotate: a new access key is created, proven, stored, then the old one retired */
   serial: "Serial",
+  /** seconds the previous key stays active after a rotation (0: deleted at once) */
+  gracePeriodSeconds: "GracePeriodSeconds",
+  /** ECS services restarted after a rotation, each "<cluster ARN>|<service ARN>" */
+  restartServices: "RestartServices",
 } as const;
 
 /** Fn::GetAtt attributes of the custom resource (none of them secret). */
@@ -24,6 +29,11 @@ export const SMTP_CREDENTIALS_ATTRIBUTE = {
   usernameParameterName: "UsernameParameterName",
   passwordParameterName: "PasswordParameterName",
 } as const;
+
+/** The scheduled tasks: the event is `{ [SMTP_CREDENTIALS_TASK_FIELD]: task, properties }`. */
+export const SMTP_CREDENTIALS_TASK_FIELD = "heraldSmtpCredentialsTask";
+export const SMTP_CREDENTIALS_TASKS = ["rotate", "cleanup"] as const;
+export type SmtpCredentialsTask = (typeof SMTP_CREDENTIALS_TASKS)[number];
 
 /** The settings the custom resource writes, as config paths. */
 export const SMTP_USERNAME_SETTING = "EmailSettings.SMTPUsername";

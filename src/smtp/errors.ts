@@ -64,6 +64,22 @@ export class BadRequestError extends HeraldError {
   }
 }
 
+/**
+ * An event's content cannot be rendered (html-to-text overflows its stack on markup nested
+ * thousands deep, ...): the same content fails the same way on every retry.
+ */
+export class ContentRenderError extends HeraldError {
+  override name = "ContentRenderError";
+  readonly stage = "config";
+  readonly code = "ERENDER";
+  /** the event field whose content failed: "html", or "event" when the renderer does not say */
+  readonly field: string;
+  constructor(field: string, reason: string, options: { hint: string; cause?: unknown }) {
+    super(`${field}: ${reason}`, options);
+    this.field = field;
+  }
+}
+
 /** The operation ran into the invocation's deadline and was stopped. */
 export class DeadlineError extends HeraldError {
   override name = "DeadlineError";

@@ -36,6 +36,7 @@ describe("readHeraldContext", () => {
       securityCheckSchedule: "rate(1 day)",
       maxSendRate: 14,
       credentialsSerial: "1",
+      credentialsGracePeriodSeconds: 86_400,
       deletionProtection: true,
       logLevel: "INFO",
     });
@@ -64,6 +65,9 @@ describe("readHeraldContext", () => {
       securityCheckSchedule: "rate(4 hours)",
       maxSendRate: "50",
       credentialsSerial: 3,
+      credentialsGracePeriod: "12 hours",
+      credentialsRotationInterval: "90 days",
+      previousParameterPrefix: "herald",
       deletionProtection: false,
       logLevel: "DEBUG",
     });
@@ -86,12 +90,27 @@ describe("readHeraldContext", () => {
       securityCheckSchedule: "rate(4 hours)",
       maxSendRate: 50,
       credentialsSerial: "3",
+      credentialsGracePeriodSeconds: 43_200,
+      credentialsRotationIntervalSeconds: 90 * 86_400,
+      previousParameterPrefix: "/herald",
       deletionProtection: false,
       logLevel: "DEBUG",
     });
   });
 
   it.each([
+    [
+      { ...REQUIRED, credentialsGracePeriod: "a while" },
+      'credentialsGracePeriod "a while" is not a duration',
+    ],
+    [
+      { ...REQUIRED, credentialsRotationInterval: "12 hours" },
+      'credentialsRotationInterval "12 hours" is not a duration of at least an hour and longer than credentialsGracePeriod (1 day)',
+    ],
+    [
+      { ...REQUIRED, credentialsGracePeriod: 0, credentialsRotationInterval: "30 minutes" },
+      'credentialsRotationInterval "30 minutes" is not a duration of at least an hour',
+    ],
     [{ adminEmails: "ops@example.com" }, "domain is required: add -c domain=example.com"],
     [{ domain: "example.com" }, "adminEmails is required"],
     [{ ...REQUIRED, domain: "exa mple" }, 'domain "exa mple" is not a domain name'],

@@ -79,7 +79,7 @@ describe("HeraldStack (hosted zone, bundled as `cdk synth` bundles it)", () => {
       "AWS::SQS::Queue": 3,
       "AWS::DynamoDB::Table": 1,
       "AWS::Lambda::EventSourceMapping": 1,
-      "AWS::Scheduler::Schedule": 1,
+      "AWS::Scheduler::Schedule": 2, // the security check, the SMTP credentials' grace cleanup
       "AWS::SNS::Topic": 1,
       "AWS::CloudWatch::Dashboard": 1,
       "AWS::KMS::Key": 3, // settings, queues, alarm topic
@@ -223,6 +223,29 @@ describe("HeraldStack variants (unbundled)", () => {
       "DomainDmarcRecord",
     ]);
   });
+
+  it(
+    "hands the credentials keys to SmtpCredentials: grace period, scheduled rotation, previous prefix",
+    () => {
+      const { stack } = synth({
+        ...REQUIRED,
+        credentialsGracePeriod: "0",
+        credentialsRotationInterval: "30 days",
+        parameterPrefix: "/acme",
+        previousParameterPrefix: "/herald",
+      });
+      const credentials = stack.credentials!;
+      expect(credentials.gracePeriod.toSeconds()).toBe(0);
+      expect(credentials.cleanupSchedule).toBeUndefined();
+      expect(credentials.rotationSchedule).toBeDefined();
+      const template = Template.fromStack(stack);
+      const ssm = statementsOf(template, credentials.handler.role).find((st) =>
+        [st.Action].flat().includes("ssm:DeleteParameters"),
+      )!;
+      expect(flat(ssm.Resource)).toContain("parameter/herald/EmailSettings/SMTPUsername");
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 
   it("transport ses-api: no SMTP credentials or SMTP settings, SES grants for the sender and the check", () => {
     const { stack, template } = synth({ ...REQUIRED, transport: "ses-api", productVersion: "9.11.2" });

@@ -1,10 +1,12 @@
 // SmtpCredentials alone in a fresh stack: the sending user, the custom resource and its
 // handler's permissions, rotation by serial, the region rule, and no secret in the template.
-import { Template } from "aws-cdk-lib/assertions";
+import { Match, Template } from "aws-cdk-lib/assertions";
 import { afterAll, describe, expect, it } from "vitest";
 import { EmailSettingsParameters } from "../../lib/email-settings-parameters.ts";
 import { SendingDomain } from "../../lib/sending-domain.ts";
-import { SmtpCredentials } from "../../lib/smtp-credentials.ts";
+import { Duration } from "aws-cdk-lib";
+import { Cluster, FargateService } from "aws-cdk-lib/aws-ecs";
+import { SmtpCredentials, type SmtpCredentialsProps } from "../../lib/smtp-credentials.ts";
 import { SMTP_CREDENTIALS_PROPERTY } from "../../src/ses/smtp-credentials-contract.ts";
 import {
   actions,
@@ -23,17 +25,44 @@ import {
 
 afterAll(removeOutdirs);
 
-function build(options: { region?: string; serial?: string } = {}) {
-  const stack = freshStack(options.region ? { region: options.region } : undefined);
+function build(
+  options: { region?: string; serial?: string } & Partial<
+    Pick<SmtpCredentialsProps, "gracePeriod" | "rotationInterval" | "previousParameterPrefixes">
+  > & { withService?: boolean } = {},
+) {
+  const { region, serial, withService, ...rest } = options;
+  const stack = freshStack(region ? { region } : undefined);
   const settings = EmailSettingsParameters.fromParameterPrefix(stack, "Settings", "/herald");
   const domain = new SendingDomain(stack, "Domain", { domain: "example.com" });
+  const service = withService
+    ? FargateService.fromFargateServiceAttributes(stack, "Chat", {
+        serviceArn: "arn:aws:ecs:eu-central-1:123456789012:service/chat/mattermost",
+        cluster: Cluster.fromClusterArn(
+          stack,
+          "Cluster",
+          "arn:aws:ecs:eu-central-1:123456789012:cluster/chat",
+        ),
+      })
+    : undefined;
   const credentials = new SmtpCredentials(stack, "Credentials", {
     settings,
     sendingIdentity: domain,
     senderAddress: "notifications@example.com",
-    ...(options.serial ? { serial: options.serial } : {}),
+    ...(serial ? { serial } : {}),
+    ...(service ? { restartServices: [service] } : {}),
+    ...rest,
   });
   return { stack, domain, credentials, template: Template.fromStack(stack) };
+}
+
+function schedules(template: Template) {
+  return Object.values(template.findResources("AWS::Scheduler::Schedule")).map(
+    (r) =>
+      r.Properties as {
+        ScheduleExpression: string;
+        Target: { Input: string; RoleArn: unknown; Arn: unknown };
+      },
+  );
 }
 
 function customResource(template: Template) {
@@ -84,7 +113,12 @@ describe("SmtpCredentials", () => {
     expect(JSON.stringify(s.template.toJSON())).not.toMatch(/SecretAccessKey/);
     const props = customResource(s.template);
     expect(Object.keys(props).sort()).toEqual(
-      ["ServiceToken", ...Object.values(SMTP_CREDENTIALS_PROPERTY)].sort(),
+      [
+        "ServiceToken",
+        ...Object.values(SMTP_CREDENTIALS_PROPERTY).filter(
+          (p) => p !== SMTP_CREDENTIALS_PROPERTY.restartServices,
+        ),
+      ].sort(),
     );
     expect(props).toMatchObject({
       UserName: { Ref: logicalId(s.credentials.user) },
@@ -92,6 +126,7 @@ describe("SmtpCredentials", () => {
       KmsKeyId: { "Fn::GetAtt": [logicalId(s.credentials.encryptionKey), "Arn"] },
       Region: { Ref: "AWS::Region" },
       Serial: "1",
+      GracePeriodSeconds: "86400",
     });
     expect(s.credentials.usernameParameterName).toBe("/herald/EmailSettings/SMTPUsername");
     expect(s.credentials.passwordParameterName).toBe("/herald/EmailSettings/SMTPPassword");
@@ -106,13 +141,14 @@ describe("SmtpCredentials", () => {
     expect(allowedActions(s.template, role)).toEqual([
       "iam:CreateAccessKey",
       "iam:DeleteAccessKey",
-      "iam:ListAccessKeys", // a rolled-back rotation's extra key is found and deleted
+      "iam:ListAccessKeys", // which keys exist: room within IAM's two, grace cleanup, Delete of all
+      "kms:Decrypt", // a failed write restores the previous password
       "kms:Encrypt",
       "kms:GenerateDataKey",
       "logs:CreateLogStream",
       "logs:PutLogEvents",
       "ssm:DeleteParameters",
-      "ssm:GetParameter",
+      "ssm:GetParameters",
       "ssm:PutParameter",
     ]);
     const statements = statementsOf(s.template, role);
@@ -125,6 +161,88 @@ describe("SmtpCredentials", () => {
     ]);
     const kms = statements.find((st) => actions(st).includes("kms:Encrypt"))!;
     expect(flat(kms.Condition?.StringEquals?.["kms:ViaService"])).toBe("ssm.${AWS::Region}.amazonaws.com");
+  });
+
+  it("gives its handler five minutes: the login proof waits for IAM's propagation", () => {
+    s.template.hasResourceProperties("AWS::Lambda::Function", {
+      Description: Match.stringLikeRegexp("SMTP credentials"),
+      Timeout: 300,
+    });
+  });
+
+  it("by default keeps the previous key a day and cleans up hourly through EventBridge Scheduler, with no secret in the input", () => {
+    const [cleanup, ...others] = schedules(s.template);
+    expect(others).toEqual([]);
+    expect(cleanup!.ScheduleExpression).toBe("rate(1 hour)");
+    const input = JSON.parse(flat(cleanup!.Target.Input)) as { properties: Record<string, string> };
+    expect(input).toMatchObject({
+      heraldSmtpCredentialsTask: "cleanup",
+      properties: { ParameterPrefix: "/herald", GracePeriodSeconds: "86400", Region: "${AWS::Region}" },
+    });
+    expect(Object.keys(input.properties).sort()).toEqual([
+      "GracePeriodSeconds",
+      "KmsKeyId",
+      "ParameterPrefix",
+      "Region",
+      "UserName",
+    ]);
+    expect(s.credentials.cleanupSchedule).toBeDefined();
+    expect(s.credentials.rotationSchedule).toBeUndefined();
+    const trust = Object.values(s.template.findResources("AWS::IAM::Role")).find((r) =>
+      JSON.stringify(r).includes("scheduler.amazonaws.com"),
+    )!;
+    expect(trust.Properties.AssumeRolePolicyDocument.Statement[0].Condition).toEqual({
+      StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } },
+    });
+  });
+
+  it("with a grace period of 0: no schedule and no scheduler role (today's behaviour)", () => {
+    const none = build({ gracePeriod: Duration.seconds(0) });
+    expect(customResource(none.template).GracePeriodSeconds).toBe("0");
+    none.template.resourceCountIs("AWS::Scheduler::Schedule", 0);
+    expect(JSON.stringify(none.template.toJSON())).not.toContain("scheduler.amazonaws.com");
+  });
+
+  it("rotates on a schedule when asked, restarts the services given, and stays nag-clean", () => {
+    const scheduled = build({ rotationInterval: Duration.days(30), withService: true });
+    const rotation = schedules(scheduled.template).find((sc) => flat(sc.Target.Input).includes('"rotate"'))!;
+    expect(rotation.ScheduleExpression).toBe("rate(30 days)");
+    expect(flat(rotation.Target.Input)).toContain(
+      "arn:aws:ecs:eu-central-1:123456789012:cluster/chat|arn:aws:ecs:eu-central-1:123456789012:service/chat/mattermost",
+    );
+    expect(customResource(scheduled.template).RestartServices).toEqual([
+      "arn:aws:ecs:eu-central-1:123456789012:cluster/chat|arn:aws:ecs:eu-central-1:123456789012:service/chat/mattermost",
+    ]);
+    const ecs = statementsOf(scheduled.template, scheduled.credentials.handler.role).find((st) =>
+      actions(st).includes("ecs:UpdateService"),
+    )!;
+    expect(resources(ecs)).toEqual(["arn:aws:ecs:eu-central-1:123456789012:service/chat/mattermost"]);
+    expect(nagFindings(scheduled.stack)).toEqual([]);
+    expect(JSON.stringify(scheduled.template.toJSON())).not.toMatch(
+      /SecretAccessKey|SMTPPassword"?:\s*"[^/]/,
+    );
+  });
+
+  it("refuses a rotation interval under an hour or within the grace period", () => {
+    expect(() => build({ rotationInterval: Duration.hours(12) })).toThrow(
+      /SmtpCredentials: rotationInterval "12 hours" must be at least an hour and longer than the grace period \(1 day\)/,
+    );
+    expect(() => build({ rotationInterval: Duration.minutes(30), gracePeriod: Duration.seconds(0) })).toThrow(
+      /rotationInterval "30 minutes"/,
+    );
+  });
+
+  it("covers the previous prefix's pair when the prefix changes (a clean move, not an orphan and an AccessDenied)", () => {
+    const moved = build({ previousParameterPrefixes: ["/old"] });
+    const ssm = statementsOf(moved.template, moved.credentials.handler.role).find((st) =>
+      actions(st).includes("ssm:DeleteParameters"),
+    )!;
+    expect(resources(ssm).sort()).toEqual([
+      `${ARN}:ssm:${REGION_ACCOUNT}:parameter/herald/EmailSettings/SMTPPassword`,
+      `${ARN}:ssm:${REGION_ACCOUNT}:parameter/herald/EmailSettings/SMTPUsername`,
+      `${ARN}:ssm:${REGION_ACCOUNT}:parameter/old/EmailSettings/SMTPPassword`,
+      `${ARN}:ssm:${REGION_ACCOUNT}:parameter/old/EmailSettings/SMTPUsername`,
+    ]);
   });
 
   it("runs the Provider framework with a role of its own: no AWS managed policy", () => {

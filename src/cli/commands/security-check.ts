@@ -74,6 +74,9 @@ export function formatSummary(summary: SecurityCheckSummary): string {
     `security check: ${summary.checked} bulletin(s) listed, ${summary.applicable} for this version, ` +
       `${summary.sent} email(s) sent, ${summary.skipped} already sent or in progress`,
   ];
+  if (summary.deferred) {
+    lines.push(`${summary.deferred} bulletin(s) left for the next runs (HERALD_SECURITY_MAX_BULLETINS)`);
+  }
   if (summary.errors.length > 0) {
     lines.push(`${summary.errors.length} error(s):`);
     for (const error of summary.errors) {

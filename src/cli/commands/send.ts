@@ -111,7 +111,12 @@ function describeFailure(where: string, outcome: RecordOutcome): string | undefi
   if (outcome.kind !== "retryable" && outcome.kind !== "permanent") return undefined;
   const id = outcome.id !== undefined ? ` (id ${printable(outcome.id)})` : "";
   const hint = outcome.hint ? `\n      hint: ${outcome.hint}` : "";
-  return `  ${outcome.kind.padEnd(9)} ${where}${id}: ${printable(outcome.reason)}${hint}\n`;
+  // the Lambda's SQS retry would keep it; a CLI run does not: say so, or the event is lost unseen
+  const lost =
+    outcome.kind === "permanent" && outcome.deadLetter === "failed"
+      ? "\n      NOT on the dead-letter queue: the queue refused it; keep the event and send it again"
+      : "";
+  return `  ${outcome.kind.padEnd(9)} ${where}${id}: ${printable(outcome.reason)}${hint}${lost}\n`;
 }
 
 export function formatSendSummary(s: SendSummary): string {

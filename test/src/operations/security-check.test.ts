@@ -14,6 +14,7 @@ import {
   type SecurityCheckSummary,
 } from "../../../src/operations/security-check.ts";
 import { parseSecurityCheckConfig, type StateLocation } from "../../../src/security/config.ts";
+import { securityCheckMetrics } from "../../../src/security/metrics.ts";
 import { openStateStore } from "../../../src/security/open-store.ts";
 import { loadSettings } from "../../../src/settings/load.ts";
 import { startDynalite, type TestDynamo } from "../../helpers/dynalite.ts";
@@ -241,6 +242,22 @@ describe("security check: the feed", () => {
     expect(s.smtp.messages).toHaveLength(0);
   });
 
+  it("reports a bulletin whose range has an empty || alternative, naming the field, and sends nothing for it", async () => {
+    const s = await setup({
+      bulletins: [{ id: "MMSA-empty-or", applies_to_version: ">=9.0.0 <9.0.5 ||" }, BULLETINS[0]!],
+    });
+    const summary = await s.run();
+    expect(summary).toMatchObject({ checked: 2, applicable: 1, sent: 2 });
+    expect(summary.errors).toEqual([
+      {
+        bulletin: "MMSA-empty-or",
+        stage: "bulletin",
+        message: expect.stringMatching(/^applies_to_version ">=9.0.0 <9.0.5 \|\|" has an empty alternative/),
+      },
+    ]);
+    expect(await deliveries(s.smtp)).toEqual(["ops@example.com Exact", "sec@example.com Exact"]);
+  });
+
   it("does nothing, without errors, when no bulletin applies", async () => {
     const s = await setup({ bulletins: [BULLETINS[2]!, BULLETINS[3]!] });
     expect(await s.run()).toEqual({ checked: 2, applicable: 0, sent: 0, skipped: 0, errors: [] });
@@ -393,5 +410,58 @@ describe("security check: when it does not run", () => {
     expect(summary.errors.map((e) => e.stage)).toContain("deadline");
     expect(s.smtp.messages).toHaveLength(0);
     expect(await s.run()).toMatchObject({ sent: 4, errors: [] });
+  });
+});
+
+describe("security check: a hostile feed", () => {
+  // 40 applicable bulletins would be 80 emails to two administrators in one run
+  const many: FeedEntry[] = Array.from({ length: 40 }, (_, i) => ({
+    id: `MMSA-${i}`,
+    applies_to_version: "9.11.2",
+  }));
+  const bodies = Object.fromEntries(many.map((b) => [b.id, `<h1>B${b.id.slice(5)}</h1>`]));
+
+  it("emails at most 10 bulletins a run, warns and counts the rest, and sends those on later runs", async () => {
+    const s = await setup({ bulletins: many });
+    for (const [id, body] of Object.entries(bodies)) s.feed.bodies.set(id, body);
+    const first = await s.run();
+    expect(first).toEqual({ checked: 40, applicable: 40, sent: 20, skipped: 0, deferred: 30, errors: [] });
+    expect(s.smtp.messages).toHaveLength(20);
+    expect(s.logs).toContainEqual(
+      expect.objectContaining({
+        level: "warn",
+        attributes: expect.objectContaining({
+          event: "security-check.bulletin-cap",
+          limit: 10,
+          deferred: 30,
+        }),
+      }),
+    );
+    expect(securityCheckMetrics(first)).toContainEqual({ name: "SecurityBulletinsDeferred", value: 30 });
+    // the next run sends the next ten (the sent ones do not count against the cap)
+    expect(await s.run()).toMatchObject({ sent: 20, skipped: 20, deferred: 20 });
+    expect(s.smtp.messages).toHaveLength(40);
+  });
+
+  it("takes its cap from HERALD_SECURITY_MAX_BULLETINS", async () => {
+    const s = await setup({ bulletins: many, env: { HERALD_SECURITY_MAX_BULLETINS: "3" } });
+    for (const [id, body] of Object.entries(bodies)) s.feed.bodies.set(id, body);
+    expect(await s.run()).toMatchObject({ sent: 6, deferred: 37, errors: [] });
+  });
+});
+
+describe("security check: messages", () => {
+  it("names a state file error's code once (EISDIR: ..., not EISDIR: EISDIR: ...)", async () => {
+    const s = await setup();
+    const summary = await s.run({
+      openStore: () => openStateStore({ kind: "file", path: dir }, () => dynamo.client),
+    });
+    expect(summary.errors).toEqual([
+      expect.objectContaining({
+        stage: "state",
+        message: expect.stringMatching(/EISDIR: illegal operation/),
+      }),
+    ]);
+    expect(summary.errors[0]!.message).not.toMatch(/EISDIR: EISDIR/);
   });
 });

@@ -23,6 +23,7 @@ describe("parseSecurityCheckConfig", () => {
         productVersion: "9.11.2",
         admins: ["ops@example.com"],
         state: { kind: "dynamodb", tableName: "herald" },
+        maxBulletinsPerRun: 10,
       },
     });
   });
@@ -34,8 +35,10 @@ describe("parseSecurityCheckConfig", () => {
       HERALD_SECURITY_FEED_TIMEOUT: "2.5",
       HERALD_INSTALLATION_ID: "abc-123",
       HERALD_ADMIN_EMAILS: " ops@example.com, sec@example.com ,,OPS@example.com",
+      HERALD_SECURITY_MAX_BULLETINS: "25",
     });
     expect(parsed.ok && parsed.config).toMatchObject({
+      maxBulletinsPerRun: 25,
       feedUrl: "http://127.0.0.1:8080/feed",
       feedTimeoutMs: 2500,
       installationId: "abc-123",
@@ -72,6 +75,8 @@ describe("parseSecurityCheckConfig", () => {
     ["HERALD_SECURITY_FEED_TIMEOUT", { HERALD_SECURITY_FEED_TIMEOUT: "0" }, /seconds/],
     ["HERALD_SECURITY_FEED_TIMEOUT", { HERALD_SECURITY_FEED_TIMEOUT: "ten" }, /seconds/],
     ["HERALD_INSTALLATION_ID", { HERALD_INSTALLATION_ID: "has space" }, /printable/],
+    ["HERALD_SECURITY_MAX_BULLETINS", { HERALD_SECURITY_MAX_BULLETINS: "0" }, /whole number/],
+    ["HERALD_SECURITY_MAX_BULLETINS", { HERALD_SECURITY_MAX_BULLETINS: "2.5" }, /whole number/],
     ["HERALD_TABLE_NAME", { HERALD_TABLE_NAME: "" }, /record sent bulletins/],
   ])("names %s when it is wrong (%o)", (source, env, message) => {
     const found = problems({ ...minimal, ...env });

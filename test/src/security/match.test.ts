@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bulletinApplies } from "../../../src/security/match.ts";
+import { appliesToProblem, bulletinApplies } from "../../../src/security/match.ts";
 
 describe("bulletinApplies", () => {
   it.each([
@@ -27,7 +27,20 @@ describe("bulletinApplies", () => {
     ["not a version", "9.11.2", false],
     ["latest", "9.11.2", false],
     ["9.11.2.1", "9.11.2", false],
+    // an empty alternative would make semver match every version
+    [">=9.0.0 <9.0.5 ||", "9.11.2", false],
+    ["||", "9.11.2", false],
+    ["|| 1.0.0", "9.11.2", false],
+    ["1.0.0 || || 2.0.0", "9.11.2", false],
   ])("%j applies to %s: %s", (appliesTo, version, expected) => {
     expect(bulletinApplies(appliesTo, version)).toBe(expected);
+  });
+
+  it.each([">=9.0.0 <9.0.5 ||", "||", " || 9.0.0"])("names applies_to_version for %j", (appliesTo) => {
+    expect(appliesToProblem(appliesTo)).toMatch(/^applies_to_version .* empty alternative/);
+  });
+
+  it.each(["9.11.2", "<=8.1.0 || >=9.11.0", "not a version"])("finds no range problem in %j", (appliesTo) => {
+    expect(appliesToProblem(appliesTo)).toBeUndefined();
   });
 });

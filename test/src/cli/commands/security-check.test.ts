@@ -193,4 +193,16 @@ describe("formatSummary", () => {
     expect(text).toContain("550 \\u001b[2Jno\\r\\nfaked: line");
     expect(text.trimEnd().split("\n")).toHaveLength(3);
   });
+
+  it("says how many bulletins the per-run cap left for the next runs", () => {
+    const text = formatSummary({
+      checked: 40,
+      applicable: 40,
+      sent: 20,
+      skipped: 0,
+      deferred: 30,
+      errors: [],
+    });
+    expect(text).toContain("30 bulletin(s) left for the next runs (HERALD_SECURITY_MAX_BULLETINS)");
+  });
 });

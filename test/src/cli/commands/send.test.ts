@@ -7,6 +7,7 @@ import { readEvents } from "../../../../src/cli/commands/send.ts";
 import { startDynalite, type TestDynamo } from "../../../helpers/dynalite.ts";
 import { projectRoot, runHerald, type HeraldRun } from "../../../helpers/run-herald.ts";
 import { startScriptedSmtpServer, type ScriptedSmtpServer } from "../../../helpers/scripted-smtp.ts";
+import { closedPort } from "../../../helpers/smtp-servers.ts";
 
 const samples = join(projectRoot, "examples/notifications.ndjson");
 let smtp: ScriptedSmtpServer;
@@ -102,6 +103,32 @@ describe("herald send", () => {
     );
     expect(run.stderr).toMatch(/permanent line 4 \(id cli-gone\): 550 5\.1\.1 user unknown/);
     expect(run.stderr).toContain("permanent line 5: invalid event: event: must be JSON");
+  });
+
+  it("says when a permanent failure is NOT on the dead-letter queue because the queue refused it", async () => {
+    const events = await file(
+      "dlq.ndjson",
+      JSON.stringify({ id: "cli-dlq", to: ["not-an-address"], subject: "s", text: "t" }),
+    );
+    const port = await closedPort();
+    const refused = await runHerald(
+      ["send", "--events", events],
+      env({
+        HERALD_DEAD_LETTER_QUEUE_URL: `http://127.0.0.1:${port}/000000000000/herald-dlq`,
+        AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${port}`,
+        AWS_REGION: "us-east-1",
+        AWS_ACCESS_KEY_ID: "test",
+        AWS_SECRET_ACCESS_KEY: "test",
+        AWS_MAX_ATTEMPTS: "1",
+      }),
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /permanent item 1 \(id cli-dlq\): invalid event: .*\n\s+NOT on the dead-letter queue: the queue refused it/,
+    );
+    const none = await runHerald(["send", "--events", events], env());
+    // without a queue (a plain CLI run) nothing was to be dead-lettered: no such line
+    expect(none.stderr).not.toContain("dead-letter");
   });
 
   it("reads a JSON array from stdin with -", async () => {
