@@ -31,7 +31,7 @@ import { newApp, removeOutdirs, SYNTH_TIMEOUT_MS } from "../../helpers/cdk.ts";
 import { startDynalite, type TestDynamo } from "../../helpers/dynalite.ts";
 import { startFeedServer, type TestFeedServer } from "../../helpers/feed-server.ts";
 import { startLocalSes, type LocalSes } from "../../helpers/ses-local.ts";
-import { startSmtpServer, type TestSmtpServer } from "../../helpers/smtp-servers.ts";
+import { closedPort, startSmtpServer, type TestSmtpServer } from "../../helpers/smtp-servers.ts";
 import { notification, smtpEnv, sqsEvent } from "../../lambdas/send-notification.fixtures.ts";
 
 const HANDLERS = [
@@ -272,7 +272,8 @@ describe("the deployed bundles", () => {
     expect(putEvents.join()).toContain("herald-bus");
   });
 
-  it("smtp-credentials answers the Delete of a Create that made no key", async () => {
+  it("smtp-credentials runs up to its first IAM call (no IAM emulator: a closed loopback port)", async () => {
+    const port = await closedPort();
     const out = await invoke(
       "smtp-credentials",
       {
@@ -280,9 +281,14 @@ describe("the deployed bundles", () => {
         PhysicalResourceId: "create-failed",
         ResourceProperties: { UserName: "u", ParameterPrefix: "/herald", KmsKeyId: "k", Region: "eu-west-1" },
       },
-      KEYS,
+      {
+        ...KEYS,
+        AWS_ENDPOINT_URL_IAM: `http://127.0.0.1:${port}`,
+        AWS_ENDPOINT_URL_SSM: `http://127.0.0.1:${port}`,
+        AWS_ENDPOINT_URL_ECS: `http://127.0.0.1:${port}`,
+      },
     );
-    expect(out).toEqual({ result: { PhysicalResourceId: "create-failed" } });
+    expect(out.error).toMatch(/SmtpCredentialsError: .*IAM.*ECONNREFUSED/);
   });
 });
 
