@@ -1,6 +1,6 @@
 /**
- * Bundle-size guard (run by .ci/run): builds every Lambda as the stack does and fails when a
- * bundle is more than 10% larger than the size committed in bench/bundle-sizes.json, or when
+ * Bundle-size guard (run by .ci/run): builds every Lambda as the stack does and fails when what
+ * its cold start loads (the entry and the chunks it imports statically) is more than 10% larger than the size committed in bench/bundle-sizes.json, or when
  * a Lambda has no committed size yet.
  *
  *   npx node bench/bundle-guard.ts            check (exit 1 on a violation)

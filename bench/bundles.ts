@@ -1,12 +1,12 @@
 /**
  * The Lambdas' production bundles, built exactly as the stack builds them (esbuild's API with
- * lib/private/bundling.ts's ESBUILD_OPTIONS), and what each dependency costs in them (from
+ * lib/private/bundling.ts's handlerBuildOptions: an entry and its code-split chunks), and what each dependency costs in them (from
  * esbuild's metafile). Shared by the cold-path benchmark and the bundle-size guard.
  */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { build, type Metafile } from "esbuild";
-import { BUNDLE_FILE, ESBUILD_OPTIONS, PROJECT_ROOT } from "../lib/private/bundling.ts";
+import { BUNDLE_FILE, handlerBuildOptions, PROJECT_ROOT } from "../lib/private/bundling.ts";
 
 export const LAMBDAS_DIR = join(PROJECT_ROOT, "lambdas");
 
@@ -15,9 +15,11 @@ export interface LambdaBundle {
   name: string;
   /** absolute path of the written bundle (absent when built without writing) */
   file?: string;
-  /** size of the JavaScript bundle (the source map is not counted: it is not loaded unless asked) */
+  /** what every cold start loads: the entry and the chunks it imports statically (no maps) */
   bytes: number;
-  /** size of the source map next to it */
+  /** the chunks loaded on first use only (a transport, html-to-text, sanitize-html, ...) */
+  lazyBytes: number;
+  /** the source maps of all of them */
   mapBytes: number;
   metafile: Metafile;
 }
@@ -31,35 +33,43 @@ export function lambdaNames(): string[] {
 }
 
 /**
- * Bundle one Lambda. With `outdir`, the bundle is written to `<outdir>/<name>/index.mjs` (the
- * name NodejsFunction gives it) so that it can be run; without, it stays in memory.
+ * Bundle one Lambda. With `outdir`, the bundle is written to `<outdir>/<name>/index.mjs` with
+ * its chunks beside it (as in the function's asset) so that it can be run; without, it stays
+ * in memory.
  */
 export async function buildLambda(name: string, outdir?: string): Promise<LambdaBundle> {
-  const outfile = join(outdir ?? join(PROJECT_ROOT, ".bench-bundles"), name, BUNDLE_FILE);
+  const dir = join(outdir ?? join(PROJECT_ROOT, ".bench-bundles"), name);
   const result = await build({
-    entryPoints: [join(LAMBDAS_DIR, `${name}.ts`)],
-    outfile,
-    metafile: true,
+    ...handlerBuildOptions(`lambdas/${name}.ts`, dir),
     write: outdir !== undefined,
-    ...ESBUILD_OPTIONS,
-    // readonly arrays in the shared constant; esbuild wants mutable ones
-    mainFields: [...ESBUILD_OPTIONS.mainFields],
-    external: [...ESBUILD_OPTIONS.external],
-    absWorkingDir: PROJECT_ROOT,
   });
-  let bytes = 0;
-  let mapBytes = 0;
-  for (const [path, output] of Object.entries(result.metafile.outputs)) {
-    if (path.endsWith(".map")) mapBytes += output.bytes;
-    else bytes += output.bytes;
+  const metafile = result.metafile!;
+  const partial: LambdaBundle = { name, bytes: 0, lazyBytes: 0, mapBytes: 0, metafile };
+  const atStart = new Set(startupOutputs(partial));
+  for (const [path, output] of Object.entries(metafile.outputs)) {
+    if (path.endsWith(".map")) partial.mapBytes += output.bytes;
+    else if (atStart.has(path)) partial.bytes += output.bytes;
+    else partial.lazyBytes += output.bytes;
   }
-  return {
-    name,
-    ...(outdir !== undefined ? { file: outfile } : {}),
-    bytes,
-    mapBytes,
-    metafile: result.metafile,
+  return { ...partial, ...(outdir !== undefined ? { file: join(dir, BUNDLE_FILE) } : {}) };
+}
+
+/**
+ * The output files a cold start loads: the entry and the chunks it imports statically (esbuild
+ * puts code shared by the entry and a lazy chunk in a chunk of its own, imported by both).
+ */
+export function startupOutputs(bundle: LambdaBundle): string[] {
+  const outputs = bundle.metafile.outputs;
+  const entry = Object.keys(outputs).find((path) => path.endsWith(`/${BUNDLE_FILE}`));
+  const seen = new Set<string>();
+  const visit = (path: string | undefined) => {
+    if (path === undefined || seen.has(path) || !outputs[path]) return;
+    seen.add(path);
+    for (const imported of outputs[path]!.imports)
+      if (imported.kind === "import-statement") visit(imported.path);
   };
+  visit(entry);
+  return [...seen];
 }
 
 export interface DependencyCost {

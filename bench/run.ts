@@ -11,6 +11,7 @@ import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { coldAnchorsMarkdown, measureColdAnchors, type ColdAnchorResult } from "./cold-anchors.ts";
 import { runColdPath } from "./cold-start.ts";
 import { runExperiments } from "./experiments.ts";
 import { runFailFast } from "./fail-fast.ts";
@@ -75,7 +76,10 @@ async function main(): Promise<number> {
     loadAtEnd: 0,
   };
 
+  let anchors: ColdAnchorResult | undefined;
   if (wanted("cold")) {
+    log("cold path: each Lambda's CPU at import against anchors (a) and (b) built now");
+    anchors = await measureColdAnchors(Math.max(3, Math.ceil(size.coldRuns / 2)));
     log("cold path: bundling and importing each Lambda");
     results.cold = await runColdPath({ runs: size.coldRuns, log });
     log("cold path: what was tried (zod import styles, html-to-text)");
@@ -101,10 +105,13 @@ async function main(): Promise<number> {
   results.loadAtEnd = os.loadavg()[0] ?? 0;
 
   const table = rows(results);
-  process.stdout.write(`\n${consoleTable(table)}\n\n`);
+  const anchorSection = anchors
+    ? `\n## Cold import against anchors (issue 19)\n\n${coldAnchorsMarkdown(anchors)}\n`
+    : "";
+  process.stdout.write(`\n${consoleTable(table)}\n${anchorSection}\n`);
   if (!values["no-write"]) {
     const file = join(PROJECT_ROOT, "BENCHMARKS.md");
-    writeFileSync(file, markdown(results));
+    writeFileSync(file, markdown(results) + anchorSection);
     log(`wrote ${file}`);
   }
   const failed = table.filter((row) => row.holds === false).length;

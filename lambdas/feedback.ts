@@ -2,6 +2,8 @@
 // bounce, complaint, delivery, reject and delivery-delay events, logged, counted and published
 // as NotificationFeedback events on Herald's bus; with HERALD_TABLE_NAME, also each
 // notification's status record (Send and RenderingFailure events too). Throws only when publishing failed (retried).
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
@@ -9,7 +11,10 @@ import { handleSesFeedback } from "../src/operations/ses-feedback.ts";
 import { createRuntime } from "../src/runtime.ts";
 import { openStatusStore } from "../src/status/open.ts";
 
-const runtime = createRuntime({ serviceName: "herald-feedback" });
+const runtime = createRuntime({
+  serviceName: "herald-feedback",
+  clients: { EVENTBRIDGE: EventBridgeClient, DYNAMODB: DynamoDBClient },
+});
 const status = openStatusStore(runtime);
 
 export const handler = middy((event: unknown) =>

@@ -1,5 +1,6 @@
 // "Did they get it?" from the Lambda console: event { "id": "..." } -> the notification's status
 // record (per recipient: state, when, why). Reads status items only; never sends anything.
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { describeEventIssues, eventObject, notificationStatusEventSchema } from "../src/lambda/events.ts";
@@ -27,4 +28,6 @@ export function createNotificationStatusHandler(runtime: Runtime) {
   return middy(lookUp).use(injectLambdaContext(runtime.logger, { logEvent: false }));
 }
 
-export const handler = createNotificationStatusHandler(createRuntime({ serviceName: "herald-status" }));
+export const handler = createNotificationStatusHandler(
+  createRuntime({ serviceName: "herald-status", clients: { DYNAMODB: DynamoDBClient } }),
+);

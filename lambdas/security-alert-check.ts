@@ -1,6 +1,8 @@
 // Scheduled security-alert check (Mattermost's security update check): reads the bulletin
 // feed and emails each bulletin for this product version to every administrator, once.
 // Returns the summary { checked, applicable, sent, skipped, errors }; never throws.
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SSMClient } from "@aws-sdk/client-ssm";
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
@@ -36,5 +38,9 @@ export function securityAlertCheckHandler(runtime: Runtime) {
 }
 
 export const handler = securityAlertCheckHandler(
-  createRuntime({ serviceName: "herald-security-alert-check" }),
+  createRuntime({
+    serviceName: "herald-security-alert-check",
+    // the ses-api transport loads its SES client on first send
+    clients: { SSM: SSMClient, DYNAMODB: DynamoDBClient },
+  }),
 );

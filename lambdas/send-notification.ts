@@ -1,5 +1,8 @@
 // Notifications from SQS (fed by an EventBridge rule for detail-type "Notification"): each
 // record is sent once, retried (batchItemFailures) or dead-lettered with its reason.
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { SSMClient } from "@aws-sdk/client-ssm";
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
@@ -34,5 +37,9 @@ export function createSendNotificationHandler(runtime: Runtime, options: Pipelin
 }
 
 export const handler = createSendNotificationHandler(
-  createRuntime({ serviceName: "herald-send-notification" }),
+  createRuntime({
+    serviceName: "herald-send-notification",
+    // the ses-api transport loads its SES client on first send
+    clients: { SSM: SSMClient, DYNAMODB: DynamoDBClient, SQS: SQSClient },
+  }),
 );

@@ -2,6 +2,9 @@
 // Create / Update / Delete the IAM access key and its SMTPUsername / SMTPPassword parameters)
 // and the scheduled tasks (rotation, grace-period cleanup) that run the same steps outside
 // deployments. The event is never logged; nothing returned holds a secret.
+import { ECSClient } from "@aws-sdk/client-ecs";
+import { IAMClient } from "@aws-sdk/client-iam";
+import { SSMClient } from "@aws-sdk/client-ssm";
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { CloudFormationCustomResourceEvent, Context } from "aws-lambda";
@@ -16,7 +19,10 @@ import {
 } from "../src/operations/smtp-credentials.ts";
 import { createRuntime } from "../src/runtime.ts";
 
-const runtime = createRuntime({ serviceName: "herald-smtp-credentials" });
+const runtime = createRuntime({
+  serviceName: "herald-smtp-credentials",
+  clients: { IAM: IAMClient, SSM: SSMClient, ECS: ECSClient },
+});
 
 /** Time kept back from the invocation's for the reply to CloudFormation. */
 const REPLY_MARGIN_MS = 5_000;

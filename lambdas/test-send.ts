@@ -1,5 +1,6 @@
 // Test Connection: send `[SiteName] Testing Email Settings` with the saved settings.
 // Console test event: { "to": "you@example.com" }. Returns the SMTP report, never throws.
+import { SSMClient } from "@aws-sdk/client-ssm";
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { Context } from "aws-lambda";
@@ -24,4 +25,10 @@ export function createTestSendHandler(runtime: Runtime) {
   return middy(testSend).use(injectLambdaContext(runtime.logger, { logEvent: false }));
 }
 
-export const handler = createTestSendHandler(createRuntime({ serviceName: "herald-test-send" }));
+export const handler = createTestSendHandler(
+  createRuntime({
+    serviceName: "herald-test-send",
+    // the ses-api transport loads its SES client on first send
+    clients: { SSM: SSMClient },
+  }),
+);

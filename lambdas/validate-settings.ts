@@ -1,6 +1,8 @@
 // Validate the saved settings (optionally with unsaved ones over them), check the SES
 // account when the transport is SES, and optionally probe the server.
 // Console test event: { "connect": true }.
+import { SESv2Client } from "@aws-sdk/client-sesv2";
+import { SSMClient } from "@aws-sdk/client-ssm";
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { Context } from "aws-lambda";
@@ -30,5 +32,8 @@ export function createValidateSettingsHandler(runtime: Runtime) {
 }
 
 export const handler = createValidateSettingsHandler(
-  createRuntime({ serviceName: "herald-validate-settings" }),
+  createRuntime({
+    serviceName: "herald-validate-settings",
+    clients: { SSM: SSMClient, SESV2: SESv2Client },
+  }),
 );

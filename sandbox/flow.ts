@@ -13,6 +13,7 @@ import { createTestSendHandler } from "../lambdas/test-send.ts";
 import { createValidateSettingsHandler } from "../lambdas/validate-settings.ts";
 import { probeCommand, type ProbeReport } from "../src/cli/commands/probe.ts";
 import { sqsRecord } from "../src/notifications/batch.ts";
+import { ALL_AWS_CLIENTS } from "../src/aws-clients.ts";
 import { createRuntime, type Runtime } from "../src/runtime.ts";
 import type { SandboxFiles } from "./files.ts";
 import type { NotificationOutcomes } from "./mail-page/outcomes.ts";
@@ -113,8 +114,13 @@ export async function runFlow(progress: Progress, options: FlowOptions): Promise
   const { servers } = options;
   const mode = options.mode ?? "cli";
   const runtimes: Runtime[] = [
-    createRuntime({ env: options.smtpEnv, serviceName: "herald-sandbox", mode }),
-    createRuntime({ env: options.sesEnv, serviceName: "herald-sandbox-ses-api", mode }),
+    createRuntime({ env: options.smtpEnv, serviceName: "herald-sandbox", mode, clients: ALL_AWS_CLIENTS }),
+    createRuntime({
+      env: options.sesEnv,
+      serviceName: "herald-sandbox-ses-api",
+      mode,
+      clients: ALL_AWS_CLIENTS,
+    }),
   ];
   const [smtpRuntime, sesRuntime] = runtimes as [Runtime, Runtime];
   const validateSettings = createValidateSettingsHandler(smtpRuntime);

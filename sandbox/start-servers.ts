@@ -110,7 +110,10 @@ export async function startSandboxServers(
       deadLetters: () => late.deadLetters?.letters ?? [],
       outcomes: () => outcomes.entries,
       // the flow sets the source when its status store exists; before that, no status is known
-      statusOf: async (id) => (await late.servers?.statusSource?.(id)) as Record<string, unknown> | undefined,
+      statusOf: async (id) =>
+        // a status the store cannot read (the flow's runtime closed) is shown as not known
+        (await late.servers?.statusSource?.(id)?.catch(() => undefined)) as
+          Record<string, unknown> | undefined,
       clear: async () => {
         caught.length = 0;
         sesCache.clear();

@@ -4,13 +4,13 @@
  * one per run; operations receive what they need from it.
  */
 import { createHash } from "node:crypto";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { ECSClient } from "@aws-sdk/client-ecs";
-import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
-import { IAMClient } from "@aws-sdk/client-iam";
-import { SESv2Client } from "@aws-sdk/client-sesv2";
-import { SQSClient } from "@aws-sdk/client-sqs";
-import { SSMClient } from "@aws-sdk/client-ssm";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { ECSClient } from "@aws-sdk/client-ecs";
+import type { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import type { IAMClient } from "@aws-sdk/client-iam";
+import type { SESv2Client } from "@aws-sdk/client-sesv2";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { SSMClient } from "@aws-sdk/client-ssm";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import {
@@ -31,15 +31,29 @@ import {
   type Transport,
   type UnknownOutcomePolicy,
 } from "./constants.ts";
-import { createSesTransport } from "./mail/ses-transport.ts";
-import { createSmtpTransport } from "./mail/smtp-transport.ts";
-import type { MailTransport } from "./mail/transport.ts";
-import { loadSettings, type LoadedSettings, type LoadSettingsOptions } from "./settings/load.ts";
+import { SES_SEND_TIMEOUT_MS, type MailTransport } from "./mail/transport.ts";
+import { smtpSendBoundMs } from "./smtp/options.ts";
+import type { LoadedSettings, LoadSettingsOptions } from "./settings/load.ts";
 import type { HeraldSettings } from "./settings/model.ts";
 
 /** The services the runtime makes clients for, as in the SDK's AWS_ENDPOINT_URL_<service>. */
 const AWS_SERVICES = ["SSM", "SESV2", "DYNAMODB", "SQS", "EVENTBRIDGE", "IAM", "ECS"] as const;
 type AwsService = (typeof AWS_SERVICES)[number];
+
+/**
+ * The SDK client classes a runtime may construct, by service. Only type imports here: a
+ * handler passes the classes it uses, so its bundle holds those clients and no others
+ * (`ALL_AWS_CLIENTS` in `./aws-clients.ts` has all of them, for the CLI, the sandbox and tests).
+ */
+export interface AwsClientClasses {
+  SSM: typeof SSMClient;
+  SESV2: typeof SESv2Client;
+  DYNAMODB: typeof DynamoDBClient;
+  SQS: typeof SQSClient;
+  EVENTBRIDGE: typeof EventBridgeClient;
+  IAM: typeof IAMClient;
+  ECS: typeof ECSClient;
+}
 
 /** Every AWS call is bounded: no SDK default waits minutes on a silent endpoint. */
 const AWS_CONNECT_TIMEOUT_MS = 3_000;
@@ -61,6 +75,12 @@ export interface RuntimeOptions {
   configFile?: string;
   /** SSM prefix over HERALD_PARAMETER_PREFIX (the CLI's --ssm-prefix). */
   parameterPrefix?: string;
+  /**
+   * The client classes this runtime may construct; asking for another fails, naming it. The
+   * SES v2 client of the `ses-api` transport is loaded on first send when it is not given.
+   * @default none
+   */
+  clients?: Partial<AwsClientClasses>;
 }
 
 /** The HERALD_* variables the send path needs, parsed once. */
@@ -224,22 +244,30 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   });
   // Clients are made on first use (a handler that never sends never loads SES) and kept
   // for the container's life; close() destroys them.
+  const classes: Partial<AwsClientClasses> = { ...options.clients };
   const clients = new Map<string, { destroy(): void }>();
-  const client = <T extends { destroy(): void }>(key: string, make: () => T): T => {
-    let existing = clients.get(key) as T | undefined;
+  const client = <S extends AwsService>(
+    service: S,
+    key: string,
+    make: (Client: AwsClientClasses[S]) => InstanceType<AwsClientClasses[S]>,
+  ): InstanceType<AwsClientClasses[S]> => {
+    let existing = clients.get(key) as InstanceType<AwsClientClasses[S]> | undefined;
     if (!existing) {
-      existing = make();
+      const Client = classes[service];
+      if (!Client) throw missingClient(service, serviceName);
+      existing = make(Client as AwsClientClasses[S]);
       clients.set(key, existing);
     }
     return existing;
   };
-  const ssm = () => client("ssm", () => new SSMClient(clientConfig("SSM")));
+  const ssm = () => client("SSM", "ssm", (SSM) => new SSM(clientConfig("SSM")));
   const ses = (clientRegion = region ?? "us-east-1") =>
     client(
+      "SESV2",
       `ses:${clientRegion}`,
       // One attempt: the SDK must not resend a SendEmail that SES may have stored (a 5xx or a
       // timeout after the request left); the pipeline's unknown-outcome policy decides.
-      () => new SESv2Client({ ...clientConfig("SESV2", clientRegion), maxAttempts: 1 }),
+      (SES) => new SES({ ...clientConfig("SESV2", clientRegion), maxAttempts: 1 }),
     );
 
   const prefix = nonEmpty(options.parameterPrefix) ?? nonEmpty(env[PARAMETER_PREFIX_ENV]);
@@ -247,7 +275,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const settingsSources: LoadSettingsOptions = {
     env: { ...env },
     ...(configFile ? { configFile } : {}),
-    ...(prefix ? { ssm: { prefix, client: ssm() } } : {}),
+    // A handler that reads no settings is not given the SSM client.
+    ...(prefix && classes.SSM ? { ssm: { prefix, client: ssm() } } : {}),
   };
 
   let current: { key: string; transport: MailTransport } | undefined;
@@ -259,30 +288,46 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     logger,
     metrics,
     settingsSources,
-    loadSettings: (overrides) =>
-      loadSettings(overrides === undefined ? settingsSources : { ...settingsSources, overrides }),
+    // Imported when first called: a handler that reads no settings never loads their sources.
+    async loadSettings(overrides) {
+      const { loadSettings } = await import("./settings/load.ts");
+      return loadSettings(overrides === undefined ? settingsSources : { ...settingsSources, overrides });
+    },
     ses,
-    dynamodb: () => client("dynamodb", () => new DynamoDBClient(clientConfig("DYNAMODB"))),
-    sqs: () => client("sqs", () => new SQSClient(clientConfig("SQS"))),
-    eventBridge: () => client("eventbridge", () => new EventBridgeClient(clientConfig("EVENTBRIDGE"))),
-    iam: () => client("iam", () => new IAMClient(clientConfig("IAM"))),
-    ecs: () => client("ecs", () => new ECSClient(clientConfig("ECS"))),
+    dynamodb: () => client("DYNAMODB", "dynamodb", (DynamoDB) => new DynamoDB(clientConfig("DYNAMODB"))),
+    sqs: () => client("SQS", "sqs", (SQS) => new SQS(clientConfig("SQS"))),
+    eventBridge: () =>
+      client("EVENTBRIDGE", "eventbridge", (EventBridge) => new EventBridge(clientConfig("EVENTBRIDGE"))),
+    iam: () => client("IAM", "iam", (IAM) => new IAM(clientConfig("IAM"))),
+    ecs: () => client("ECS", "ecs", (ECS) => new ECS(clientConfig("ECS"))),
     ssm,
     transport(settings) {
       const key = settingsKey(config.transport, settings);
       if (current?.key === key) return current.transport;
       void current?.transport.close();
+      // Each transport's code (nodemailer's pool, or the SES client) is loaded on first send:
+      // a bundle split into chunks starts without the one this function does not use.
       const transport =
         config.transport === "ses-api"
-          ? createSesTransport({
-              client: ses(),
-              ...(config.configurationSet ? { configurationSetName: config.configurationSet } : {}),
+          ? loadedOnFirstUse("ses-api", SES_SEND_TIMEOUT_MS, async () => {
+              const [{ createSesTransport }, sdk] = await Promise.all([
+                import("./mail/ses-transport.ts"),
+                classes.SESV2 ? undefined : import("@aws-sdk/client-sesv2"),
+              ]);
+              classes.SESV2 ??= sdk?.SESv2Client;
+              return createSesTransport({
+                client: ses(),
+                ...(config.configurationSet ? { configurationSetName: config.configurationSet } : {}),
+              });
             })
-          : createSmtpTransport({
-              settings,
-              ...(config.transport === "ses-smtp"
-                ? { sesHeaders: { configurationSet: config.configurationSet } }
-                : {}),
+          : loadedOnFirstUse("smtp", smtpSendBoundMs(settings), async () => {
+              const { createSmtpTransport } = await import("./mail/smtp-transport.ts");
+              return createSmtpTransport({
+                settings,
+                ...(config.transport === "ses-smtp"
+                  ? { sesHeaders: { configurationSet: config.configurationSet } }
+                  : {}),
+              });
             });
       current = { key, transport };
       return transport;
@@ -292,6 +337,34 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       current = undefined;
       for (const made of clients.values()) made.destroy();
       clients.clear();
+    },
+  };
+}
+
+function missingClient(service: AwsService, serviceName: string): RuntimeConfigError {
+  return new RuntimeConfigError(
+    `${serviceName} was not built with the ${service} client`,
+    `pass the SDK's client class in createRuntime({ clients: { ${service}: ... } }) where this runtime is made`,
+  );
+}
+
+/** A transport whose module is imported on its first send (once; close() before that is free). */
+function loadedOnFirstUse(
+  kind: MailTransport["kind"],
+  sendBoundMs: number,
+  load: () => Promise<MailTransport>,
+): MailTransport {
+  let loading: Promise<MailTransport> | undefined;
+  return {
+    kind,
+    // known before the module loads: the pipeline checks it against the time left first
+    sendBoundMs,
+    async send(message, options) {
+      loading ??= load();
+      return (await loading).send(message, options);
+    },
+    async close() {
+      if (loading) await (await loading).close();
     },
   };
 }

@@ -1,10 +1,10 @@
-// How every Herald Lambda is bundled: the one definition shared by the stack (NodejsFunction,
-// local esbuild, no Docker) and the benchmarks (esbuild's own API with the same options).
-// Only type imports: the benchmarks can load this file without loading aws-cdk-lib.
-import { dirname } from "node:path";
+// How every Herald Lambda is bundled: the one definition shared by the stack (Code.fromAsset
+// with local bundling through esbuild's API, no Docker) and the benchmarks and guard.
+// No aws-cdk-lib here: the benchmarks load this file without it (the CDK side is
+// ./handler-code.ts).
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { BundlingOptions } from "aws-cdk-lib/aws-lambda-nodejs";
-import type { BuildOptions } from "esbuild";
+import { buildSync, type BuildOptions, type BuildResult, type Metafile } from "esbuild";
 
 /** The repository root: handlers, package-lock.json and tsconfig.json live here. */
 export const PROJECT_ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
@@ -13,13 +13,19 @@ export const PROJECT_ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.ur
 export const ESM_REQUIRE_BANNER =
   "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
-/** The file the bundle is written to, as NodejsFunction names it for ESM. */
+/** The file Lambda loads (handler `index.handler`); the chunks it imports sit beside it. */
 export const BUNDLE_FILE = "index.mjs";
 
+/** Where the code-split chunks go, relative to the asset directory. */
+export const CHUNKS_DIR = "chunks";
+
 /**
- * The esbuild options, in esbuild's API terms (`esbuild.build({ entryPoints, outfile, ...ESBUILD_OPTIONS })`):
- * Node 24 ESM, minified, with source maps, and everything bundled, the AWS SDK included
- * (the SDK version we tested travels with the code, rather than the runtime's copy).
+ * The esbuild options, in esbuild's API terms: Node 24 ESM, minified, with source maps, and
+ * everything bundled, the AWS SDK included (the SDK version we tested travels with the code,
+ * rather than the runtime's copy). Code splitting: what a handler imports with `await
+ * import()` (a transport, html-to-text, sanitize-html, the SES client) goes to chunks that
+ * load on first use, so a cold start loads only the entry. NodejsFunction cannot do this (it
+ * always passes --outfile, which esbuild refuses with splitting).
  */
 export const ESBUILD_OPTIONS = {
   bundle: true,
@@ -33,19 +39,30 @@ export const ESBUILD_OPTIONS = {
   sourcesContent: false,
   external: [],
   logLevel: "warning",
+  splitting: true,
+  entryNames: "index",
+  chunkNames: `${CHUNKS_DIR}/[name]-[hash]`,
+  outExtension: { ".js": ".mjs" },
 } satisfies BuildOptions;
 
-/** The same options as NodejsFunction's `bundling` (it runs the local esbuild with them). */
-export const LAMBDA_BUNDLING: BundlingOptions = {
-  forceDockerBundling: false,
-  format: ESBUILD_OPTIONS.format as NonNullable<BundlingOptions["format"]>,
-  target: ESBUILD_OPTIONS.target,
-  mainFields: [...ESBUILD_OPTIONS.mainFields],
-  banner: ESBUILD_OPTIONS.banner.js,
-  minify: ESBUILD_OPTIONS.minify,
-  sourceMap: ESBUILD_OPTIONS.sourcemap,
-  sourcesContent: ESBUILD_OPTIONS.sourcesContent,
-  bundleAwsSDK: true,
-  externalModules: ESBUILD_OPTIONS.external,
-  logLevel: ESBUILD_OPTIONS.logLevel as NonNullable<BundlingOptions["logLevel"]>,
-};
+/** The full build options for one handler written to `outdir` (`index.mjs` and its chunks). */
+export function handlerBuildOptions(entry: string, outdir: string): BuildOptions {
+  return {
+    ...ESBUILD_OPTIONS,
+    // readonly arrays in the shared constant; esbuild wants mutable ones
+    mainFields: [...ESBUILD_OPTIONS.mainFields],
+    external: [...ESBUILD_OPTIONS.external],
+    entryPoints: [join(PROJECT_ROOT, entry)],
+    outdir,
+    absWorkingDir: PROJECT_ROOT,
+    metafile: true,
+  };
+}
+
+/**
+ * Bundle one handler (a path relative to the project root) into `outdir`, synchronously: CDK
+ * constructs build their assets during synthesis, which cannot wait on a promise.
+ */
+export function bundleHandlerSync(entry: string, outdir: string): BuildResult & { metafile: Metafile } {
+  return buildSync(handlerBuildOptions(entry, outdir)) as BuildResult & { metafile: Metafile };
+}

@@ -1,16 +1,14 @@
-// One Herald handler as a Lambda: bundled by the local esbuild with the shared options, Node 24
+// One Herald handler as a Lambda: bundled by the local esbuild with chunks (handler-code.ts), Node 24
 // on arm64, its own log group with retention, its own role (no AWS managed policy: it may write
 // only to its log group), Powertools service name, log level and metrics namespace.
-import { join } from "node:path";
 import { Duration } from "aws-cdk-lib";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
-import { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
+import { Architecture, Function as LambdaFunction, Runtime } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { METRICS_NAMESPACE } from "../../src/constants.ts";
-import { LAMBDA_BUNDLING, PROJECT_ROOT } from "./bundling.ts";
+import { HANDLER, handlerCode } from "./handler-code.ts";
 
 /** Powertools log levels. */
 export const LOG_LEVELS = ["DEBUG", "INFO", "WARN", "ERROR", "CRITICAL", "SILENT"] as const;
@@ -51,7 +49,7 @@ export interface HeraldFunctionProps extends HeraldFunctionOptions {
 export class HeraldFunction extends Construct {
   /** The handler file, relative to the project root. */
   readonly entry: string;
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
 
@@ -73,11 +71,9 @@ export class HeraldFunction extends Construct {
         resources: [this.logGroup.logGroupArn],
       }),
     );
-    this.function = new NodejsFunction(this, "Function", {
-      entry: join(PROJECT_ROOT, props.entry),
-      handler: "handler",
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, "package-lock.json"),
+    this.function = new LambdaFunction(this, "Function", {
+      code: handlerCode(props.entry),
+      handler: HANDLER,
       description: props.description,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
@@ -94,7 +90,6 @@ export class HeraldFunction extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: "--enable-source-maps",
       },
-      bundling: LAMBDA_BUNDLING,
     });
   }
 }

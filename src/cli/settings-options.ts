@@ -1,3 +1,4 @@
+import { ALL_AWS_CLIENTS } from "../aws-clients.ts";
 import { createRuntime, RuntimeConfigError, type Runtime } from "../runtime.ts";
 import { type CliIo, UsageError } from "./io.ts";
 
@@ -17,6 +18,7 @@ export function openCliRuntime(
       env: io.env,
       mode: "cli",
       serviceName,
+      clients: ALL_AWS_CLIENTS,
       ...(values.config !== undefined ? { configFile: values.config } : {}),
       ...(values["ssm-prefix"] !== undefined ? { parameterPrefix: values["ssm-prefix"] } : {}),
     });

@@ -1,9 +1,7 @@
 import MailComposer from "nodemailer/lib/mail-composer";
 import { encodeWord } from "nodemailer/lib/mime-funcs";
 import { randomUUID } from "node:crypto";
-import { compile } from "html-to-text";
 import { emailDomain, urlHost } from "../net/hosts.ts";
-import { ContentRenderError } from "../smtp/errors.ts";
 import type { HeraldSettings } from "../settings/model.ts";
 import type { OutgoingMessage } from "./message.ts";
 
@@ -99,7 +97,7 @@ export async function composeMessage(
     ...(content.cc?.length ? { cc: content.cc } : {}),
     ...(content.bcc?.length ? { bcc: content.bcc } : {}),
     ...("subject" in subject ? subject : {}),
-    text: content.text ?? (content.html ? htmlToText(content.html) : ""),
+    text: content.text ?? (content.html ? await derivedText(content.html) : ""),
     ...(content.html ? { html: content.html } : {}),
     messageId,
     ...(content.inReplyTo ? { inReplyTo: content.inReplyTo } : {}),
@@ -122,24 +120,8 @@ export async function composeMessage(
   return message;
 }
 
-// html-to-text's converter, compiled once on first use: `convert()` recompiles its options
-// on every call, and compiling at import would slow every cold start.
-let toText: ((html: string) => string) | undefined;
-
-/**
- * The text/plain alternative of an HTML body (links kept as "text [url]"). Throws a
- * ContentRenderError naming `html` when it cannot be converted (html-to-text recurses per
- * nesting level: a few thousand nested tags overflow the stack).
- */
-export function htmlToText(html: string): string {
-  toText ??= compile({ wordwrap: 78 });
-  try {
-    return toText(html);
-  } catch (error) {
-    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    throw new ContentRenderError("html", `cannot be converted to the text/plain part (${detail})`, {
-      hint: "Send a text part with the event, or flatten the HTML (nesting thousands of elements deep).",
-      cause: error,
-    });
-  }
+/** The text part of an HTML-only message: html-to-text is loaded only when one needs it. */
+async function derivedText(html: string): Promise<string> {
+  const { htmlToText } = await import("./html-to-text.ts");
+  return htmlToText(html);
 }

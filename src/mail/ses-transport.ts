@@ -1,7 +1,13 @@
 import { SendEmailCommand, type SESv2Client } from "@aws-sdk/client-sesv2";
 import { classifySmtpError, type SmtpErrorLike } from "../smtp/classify.ts";
 import type { OutgoingMessage } from "./message.ts";
-import { remainingMs, type MailTransport, type SendOptions, type SendOutcome } from "./transport.ts";
+import {
+  remainingMs,
+  SES_SEND_TIMEOUT_MS,
+  type MailTransport,
+  type SendOptions,
+  type SendOutcome,
+} from "./transport.ts";
 
 export interface SesTransportOptions {
   client: SESv2Client;
@@ -105,7 +111,7 @@ export function tagValue(value: string): string {
  * the event destination. Never throws.
  */
 export function createSesTransport(options: SesTransportOptions): MailTransport {
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.timeoutMs ?? SES_SEND_TIMEOUT_MS;
   return {
     kind: "ses-api",
     sendBoundMs: timeoutMs,

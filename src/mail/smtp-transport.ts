@@ -5,7 +5,12 @@ import type { HeraldSettings } from "../settings/model.ts";
 import { classifySmtpError, type SmtpErrorLike } from "../smtp/classify.ts";
 import { checkBeforeConnecting } from "../smtp/preflight.ts";
 import { redactSecrets } from "../smtp/redact.ts";
-import { smtpConnectionOptions, stageTimeoutMs } from "../smtp/options.ts";
+import {
+  SMTP_STAGES_PER_MESSAGE,
+  smtpConnectionOptions,
+  smtpSendBoundMs,
+  stageTimeoutMs,
+} from "../smtp/options.ts";
 import type { OutgoingMessage } from "./message.ts";
 import { tagValue } from "./ses-transport.ts";
 import { remainingMs, type MailTransport, type SendOptions, type SendOutcome } from "./transport.ts";
@@ -61,7 +66,8 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
   const { settings } = options;
   const email = settings.EmailSettings;
   const stageMs = stageTimeoutMs(settings);
-  const perMessageMs = stageMs * (options.stagesPerMessage ?? 3);
+  const stagesPerMessage = options.stagesPerMessage ?? SMTP_STAGES_PER_MESSAGE;
+  const perMessageMs = stageMs * stagesPerMessage;
   const poolOptions: SMTPPool.Options = {
     ...smtpConnectionOptions(settings),
     pool: true,
@@ -142,7 +148,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
 
   return {
     kind: "smtp",
-    sendBoundMs: perMessageMs + stageMs,
+    sendBoundMs: smtpSendBoundMs(settings, stagesPerMessage),
     // Nothing puts the password in an outcome on purpose; a server's echo of it is masked.
     async send(message, sendOptions) {
       const sending = send(message, sendOptions);

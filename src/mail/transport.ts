@@ -62,3 +62,6 @@ export interface MailTransport {
 export function remainingMs(deadline: number | undefined): number {
   return deadline === undefined ? Number.POSITIVE_INFINITY : Math.max(deadline - Date.now(), 0);
 }
+
+/** How long one SES API send may take by default (the request's whole timeout). */
+export const SES_SEND_TIMEOUT_MS = 10_000;

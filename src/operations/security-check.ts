@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { composeMessage, htmlToText, prefixedSubject } from "../mail/compose.ts";
+import { composeMessage, prefixedSubject } from "../mail/compose.ts";
 import type { OutgoingMessage } from "../mail/message.ts";
 import type { MailTransport, SendOutcome } from "../mail/transport.ts";
 import type {
@@ -12,7 +12,6 @@ import { securityCheckSkipReason } from "../security/enabled.ts";
 import { describeError, FeedMalformedError } from "../security/errors.ts";
 import { fetchBulletinHtml, listBulletins, type Bulletin, type FeedClientOptions } from "../security/feed.ts";
 import { appliesToProblem, bulletinApplies } from "../security/match.ts";
-import { sanitizeBulletinHtml } from "../security/sanitize.ts";
 import type { BulletinPair, SecurityStateStore } from "../security/state-store.ts";
 import type { LoadedSettings } from "../settings/load.ts";
 import type { HeraldSettings } from "../settings/model.ts";
@@ -203,6 +202,11 @@ class Run {
 
     let html: string;
     try {
+      // Loaded only when a bulletin is to be sent: most scheduled checks find none.
+      const [{ sanitizeBulletinHtml }, { htmlToText }] = await Promise.all([
+        import("../security/sanitize.ts"),
+        import("../mail/html-to-text.ts"),
+      ]);
       html = sanitizeBulletinHtml(await fetchBulletinHtml(this.#feed(), bulletinId));
       // an empty email would be recorded as sent and never retried
       if (htmlToText(html).trim() === "") {

@@ -9,6 +9,20 @@ export function stageTimeoutMs(settings: HeraldSettings): number {
   return (Number.isInteger(seconds) && seconds > 0 ? seconds : 10) * 1000;
 }
 
+/** SMTP stages one pooled message may take (connection, envelope, data) before it is stopped. */
+export const SMTP_STAGES_PER_MESSAGE = 3;
+
+/**
+ * The longest one pooled SMTP send may take: its stages, then the reply to the final dot,
+ * which is awaited within one more stage and never cut short.
+ */
+export function smtpSendBoundMs(
+  settings: HeraldSettings,
+  stagesPerMessage = SMTP_STAGES_PER_MESSAGE,
+): number {
+  return stageTimeoutMs(settings) * (stagesPerMessage + 1);
+}
+
 /** The EHLO name: the host of SiteURL when set (nodemailer falls back to the machine's name). */
 export function ehloName(settings: HeraldSettings): string | undefined {
   return urlHost(settings.ServiceSettings.SiteURL);

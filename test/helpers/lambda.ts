@@ -8,6 +8,7 @@ import { createTestSendHandler } from "../../lambdas/test-send.ts";
 import { createValidateSettingsHandler } from "../../lambdas/validate-settings.ts";
 import type { TestSendReport } from "../../src/operations/test-send.ts";
 import type { ValidateSettingsResult } from "../../src/operations/validate-settings.ts";
+import { ALL_AWS_CLIENTS } from "../../src/aws-clients.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
 
 export function lambdaContext(remainingMs = 60_000, functionName = "herald-test"): Context {
@@ -29,7 +30,7 @@ export function lambdaContext(remainingMs = 60_000, functionName = "herald-test"
 }
 
 async function withRuntime<T>(serviceName: string, use: (runtime: Runtime) => Promise<T>): Promise<T> {
-  const runtime = createRuntime({ env: process.env, serviceName });
+  const runtime = createRuntime({ env: process.env, serviceName, clients: ALL_AWS_CLIENTS });
   try {
     return await use(runtime);
   } finally {

@@ -3,6 +3,7 @@
 import type { Context } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { securityAlertCheckHandler } from "../../lambdas/security-alert-check.ts";
+import { ALL_AWS_CLIENTS } from "../../src/aws-clients.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
 import { captureStdout } from "../helpers/capture-stdout.ts";
 import { startDynalite, type TestDynamo } from "../../sandbox/servers/dynalite.ts";
@@ -75,7 +76,11 @@ async function environment(overrides: Record<string, string> = {}): Promise<Reco
 }
 
 async function invoke(env: Record<string, string>, context = lambdaContext()) {
-  const runtime = createRuntime({ env, serviceName: "herald-security-alert-check" });
+  const runtime = createRuntime({
+    env,
+    serviceName: "herald-security-alert-check",
+    clients: ALL_AWS_CLIENTS,
+  });
   runtimes.push(runtime);
   const handler = securityAlertCheckHandler(runtime);
   // Powertools writes WARN and ERROR lines to stderr; CloudWatch gets both streams.

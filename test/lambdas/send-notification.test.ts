@@ -12,6 +12,7 @@ import {
   NOTIFICATION_KEY_PREFIX,
   notificationIdempotencyConfig,
 } from "../../src/notifications/idempotency.ts";
+import { ALL_AWS_CLIENTS } from "../../src/aws-clients.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
 import { captureStdout } from "../helpers/capture-stdout.ts";
 import { startDynalite, type TestDynamo } from "../../sandbox/servers/dynalite.ts";
@@ -75,6 +76,7 @@ async function harness(
   servers.push(smtp);
   const table = await dynamo.createTable();
   const runtime = createRuntime({
+    clients: ALL_AWS_CLIENTS,
     serviceName: "herald-send-notification-test",
     env: {
       ...smtpEnv(smtp.port),
@@ -387,6 +389,7 @@ describe("send-notification over SMTP (smtp-server) with idempotency in DynamoDB
       const timeout = { MM_EMAILSETTINGS_SMTPSERVERTIMEOUT: "2" };
       const h = await harness({ dataDelayMs: 1500, env: timeout });
       const other = createRuntime({
+        clients: ALL_AWS_CLIENTS,
         serviceName: "herald-send-notification-test",
         env: {
           ...smtpEnv(h.smtp.port, timeout),

@@ -19,6 +19,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { createSendNotificationHandler } from "../../lambdas/send-notification.ts";
 import { MAX_RECEIVE_COUNT } from "../../src/constants.ts";
 import { sqsRecord } from "../../src/notifications/batch.ts";
+import { ALL_AWS_CLIENTS } from "../../src/aws-clients.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
 import { startDynalite } from "../../sandbox/servers/dynalite.ts";
 import { startScriptedSmtpServer } from "../helpers/scripted-smtp.ts";
@@ -114,6 +115,7 @@ async function main(): Promise<number> {
 
     const container = async () => {
       const runtime = createRuntime({
+        clients: ALL_AWS_CLIENTS,
         serviceName: "herald-load",
         env: {
           ...smtpEnv(smtp.port),

@@ -1,3 +1,4 @@
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { composeMessage } from "../../src/mail/compose.ts";
 import { createRuntime, RuntimeConfigError, runtimeConfigFrom } from "../../src/runtime.ts";
@@ -111,6 +112,18 @@ describe("runtime", () => {
       ServiceSettings: { SiteURL: "https://chat.example.com" },
     });
     expect(runtime.transport(changed)).not.toBe(first);
+    await runtime.close();
+  });
+
+  it("constructs only the clients it was given, and names a missing one", async () => {
+    const runtime = createRuntime({
+      env: { AWS_REGION: "eu-west-1" },
+      serviceName: "herald-feedback",
+      clients: { SQS: SQSClient },
+    });
+    expect(runtime.sqs()).toBeInstanceOf(SQSClient);
+    expect(() => runtime.dynamodb()).toThrow(RuntimeConfigError);
+    expect(() => runtime.dynamodb()).toThrow("herald-feedback was not built with the DYNAMODB client");
     await runtime.close();
   });
 

@@ -1,62 +1,313 @@
-// One bundling definition: esbuild's API with ESBUILD_OPTIONS (what the benchmarks build) makes
-// exactly the bundle NodejsFunction makes with LAMBDA_BUNDLING (what the stack deploys).
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+// The stack deploys each handler as esbuild's split bundle (index.mjs and its chunks), and
+// every bundle runs from its asset directory, read-only as in Lambda: each handler is imported
+// and invoked in its own Node process against loopback servers, so a chunk that fails to load
+// (a missing file, a bad relative path, a `require` the banner does not provide) fails here.
+import { execFile } from "node:child_process";
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Stack } from "aws-cdk-lib";
-import { build } from "esbuild";
+import { Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BUNDLE_FILE,
-  ESBUILD_OPTIONS,
-  LAMBDA_BUNDLING,
-  PROJECT_ROOT,
+  bundleHandlerSync,
+  CHUNKS_DIR,
+  ESM_REQUIRE_BANNER,
 } from "../../../lib/private/bundling.ts";
 import { HeraldFunction } from "../../../lib/private/herald-function.ts";
 import { newApp, removeOutdirs, SYNTH_TIMEOUT_MS } from "../../helpers/cdk.ts";
+import { startDynalite, type TestDynamo } from "../../../sandbox/servers/dynalite.ts";
+import { startFeedServer, type TestFeedServer } from "../../../sandbox/servers/feed.ts";
+import { startLocalSes, type LocalSes } from "../../../sandbox/servers/ses.ts";
+import { closedPort, startSmtpServer, type TestSmtpServer } from "../../helpers/smtp-servers.ts";
+import { notification, smtpEnv, sqsEvent } from "../../lambdas/send-notification.fixtures.ts";
 
-const ENTRY = "lambdas/validate-settings.ts";
-const scratch = mkdtempSync(join(tmpdir(), "herald-esbuild-"));
+const HANDLERS = [
+  "feedback",
+  "security-alert-check",
+  "notification-status",
+  "send-notification",
+  "smtp-credentials",
+  "test-send",
+  "validate-settings",
+] as const;
+type HandlerName = (typeof HANDLERS)[number];
+
+const NOBODY = 65534;
+const scratch = mkdtempSync(join(tmpdir(), "herald-bundles-"));
+/** Per handler: the read-only copy of its asset directory and the function's environment. */
+const deployed = new Map<HandlerName, { dir: string; env: Record<string, string> }>();
+
+beforeAll(() => {
+  chmodSync(scratch, 0o755);
+  const app = newApp({}, { bundle: true });
+  const stack = new Stack(app, "Bundles");
+  for (const name of HANDLERS) {
+    new HeraldFunction(stack, name, {
+      entry: `lambdas/${name}.ts`,
+      description: name,
+      serviceName: `herald-${name}`,
+    });
+  }
+  const assembly = app.synth();
+  const template = Template.fromStack(stack).toJSON() as {
+    Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  };
+  for (const name of HANDLERS) {
+    const [, fn] = Object.entries(template.Resources).find(
+      ([id, r]) => r.Type === "AWS::Lambda::Function" && id.startsWith(name.replace(/-/g, "")),
+    )!;
+    const key = (fn.Properties.Code as { S3Key: string }).S3Key;
+    const asset = join(assembly.directory, `asset.${key.replace(/\.zip$/, "")}`);
+    const dir = join(scratch, name);
+    cpSync(asset, dir, { recursive: true });
+    readOnly(dir);
+    const env = (fn.Properties.Environment as { Variables: Record<string, string> }).Variables;
+    deployed.set(name, { dir, env });
+    expect(fn.Properties.Handler).toBe("index.handler");
+  }
+}, SYNTH_TIMEOUT_MS);
+
 afterAll(() => {
   removeOutdirs();
+  writable(scratch);
   rmSync(scratch, { recursive: true, force: true });
 });
 
-describe("the shared bundling options", () => {
-  let cdkBundle: string;
-  let esbuildBundle: string;
+function readOnly(path: string): void {
+  if (statSync(path).isDirectory()) {
+    for (const entry of readdirSync(path)) readOnly(join(path, entry));
+    chmodSync(path, 0o555);
+  } else chmodSync(path, 0o444);
+}
+
+function writable(path: string): void {
+  if (!existsSync(path)) return;
+  chmodSync(path, statSync(path).isDirectory() ? 0o755 : 0o644);
+  if (statSync(path).isDirectory()) for (const entry of readdirSync(path)) writable(join(path, entry));
+}
+
+// The child imports the bundle as Lambda's runtime would and writes what the handler returned.
+const INVOKER = `
+import { writeFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+const [bundle, event, out] = process.argv.slice(1);
+const end = Date.now() + 30000;
+const context = { functionName: "herald", awsRequestId: "r-1", invokedFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:herald", getRemainingTimeInMillis: () => end - Date.now() };
+try {
+  const { handler } = await import(pathToFileURL(bundle).href);
+  writeFileSync(out, JSON.stringify({ result: (await handler(JSON.parse(event), context)) ?? null }));
+} catch (error) {
+  writeFileSync(out, JSON.stringify({ error: String(error?.stack ?? error) }));
+}
+`;
+
+async function invoke(
+  name: HandlerName,
+  event: unknown,
+  env: Record<string, string>,
+): Promise<{ result?: Record<string, unknown>; error?: string }> {
+  const { dir, env: functionEnv } = deployed.get(name)!;
+  const outDir = mkdtempSync(join(tmpdir(), "herald-invoke-"));
+  chmodSync(outDir, 0o777);
+  const out = join(outDir, "result.json");
+  await new Promise<void>((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ["--input-type=module", "-e", INVOKER, join(dir, BUNDLE_FILE), JSON.stringify(event), out],
+      {
+        // the function's own variables (NODE_OPTIONS, Powertools), then the test's
+        env: {
+          PATH: process.env.PATH,
+          ...functionEnv,
+          AWS_REGION: "eu-west-1",
+          POWERTOOLS_LOG_LEVEL: "SILENT",
+          ...env,
+        },
+        cwd: dir,
+        timeout: 60_000,
+        // Lambda runs as an unprivileged user; root would ignore the read-only modes.
+        ...(process.getuid?.() === 0 ? { uid: NOBODY, gid: NOBODY } : {}),
+      },
+      (error, _stdout, stderr) =>
+        error ? reject(new Error(`${name}: ${error.message}\n${stderr}`)) : resolve(),
+    );
+  });
+  return JSON.parse(readFileSync(out, "utf8")) as { result?: Record<string, unknown>; error?: string };
+}
+
+const KEYS = { AWS_ACCESS_KEY_ID: "AKIAEXAMPLE", AWS_SECRET_ACCESS_KEY: "secret" };
+
+describe("the deployed bundles", () => {
+  let smtp: TestSmtpServer;
+  let ses: LocalSes;
+  let dynamo: TestDynamo;
+  let feed: TestFeedServer;
+  let eventBridge: Server;
+  const putEvents: string[] = [];
   beforeAll(async () => {
-    const app = newApp({}, { bundle: true });
-    const stack = new Stack(app, "Bundling");
-    new HeraldFunction(stack, "Fn", { entry: ENTRY, description: "d", serviceName: "herald-test" });
-    app.synth();
-    const [dir] = readdirSync(app.outdir).filter((name) => existsSync(join(app.outdir, name, BUNDLE_FILE)));
-    cdkBundle = readFileSync(join(app.outdir, dir!, BUNDLE_FILE), "utf8");
-    const outfile = join(scratch, BUNDLE_FILE);
-    await build({
-      ...ESBUILD_OPTIONS,
-      entryPoints: [join(PROJECT_ROOT, ENTRY)],
-      outfile,
-      absWorkingDir: PROJECT_ROOT,
+    smtp = await startSmtpServer({ starttls: false });
+    ses = await startLocalSes();
+    dynamo = await startDynalite();
+    feed = await startFeedServer({
+      bulletins: [{ id: "MMSA-1", applies_to_version: "9.11.2" }],
+      bodies: { "MMSA-1": "<p>Upgrade <script>x()</script>now</p>" },
     });
-    esbuildBundle = readFileSync(outfile, "utf8");
-  }, SYNTH_TIMEOUT_MS);
-
-  it("produce the same bundle through esbuild's API as through NodejsFunction", () => {
-    expect(esbuildBundle.length).toBeGreaterThan(10_000);
-    expect(esbuildBundle).toBe(cdkBundle);
+    // No local EventBridge exists: a loopback endpoint that accepts PutEvents.
+    eventBridge = createServer((request, response) => {
+      let body = "";
+      request.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      request.on("end", () => {
+        putEvents.push(body);
+        response.setHeader("content-type", "application/x-amz-json-1.1");
+        response.end(JSON.stringify({ FailedEntryCount: 0, Entries: [{ EventId: "e-1" }] }));
+      });
+    });
+    await new Promise<void>((resolve) => eventBridge.listen(0, "127.0.0.1", resolve));
+  }, 60_000);
+  afterAll(async () => {
+    await smtp?.close();
+    await ses?.close();
+    await dynamo?.close();
+    await feed?.close();
+    eventBridge?.close();
   });
 
-  it("are the deployment's: Node 24 ESM, minified, SDK bundled, the createRequire banner", () => {
-    expect(LAMBDA_BUNDLING).toMatchObject({
-      format: "esm",
-      target: "node24",
-      minify: true,
-      bundleAwsSDK: true,
-      externalModules: [],
-      forceDockerBundling: false,
-      banner: ESBUILD_OPTIONS.banner.js,
-    });
-    expect(cdkBundle.startsWith("import { createRequire } from 'module';")).toBe(true);
+  it("are split: an entry file and chunks, the createRequire banner in each", () => {
+    for (const name of HANDLERS) {
+      const { dir } = deployed.get(name)!;
+      const chunks = readdirSync(join(dir, CHUNKS_DIR)).filter((file) => file.endsWith(".mjs"));
+      expect(chunks.length, name).toBeGreaterThan(0);
+      for (const file of [BUNDLE_FILE, ...chunks.map((chunk) => join(CHUNKS_DIR, chunk))]) {
+        expect(readFileSync(join(dir, file), "utf8").startsWith(ESM_REQUIRE_BANNER), file).toBe(true);
+      }
+    }
   });
+
+  it("are what esbuild's API builds with the shared options (what the benchmarks measure)", () => {
+    const out = join(mkdtempSync(join(tmpdir(), "herald-esbuild-")), "out");
+    bundleHandlerSync("lambdas/validate-settings.ts", out);
+    const { dir } = deployed.get("validate-settings")!;
+    expect(readFileSync(join(out, BUNDLE_FILE), "utf8")).toBe(readFileSync(join(dir, BUNDLE_FILE), "utf8"));
+    expect(readdirSync(join(out, CHUNKS_DIR)).sort()).toEqual(readdirSync(join(dir, CHUNKS_DIR)).sort());
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it("send-notification sends over SMTP (html-to-text and nodemailer chunks) and over the SES API", async () => {
+    smtp.messages.length = 0;
+    const overSmtp = await invoke("send-notification", sqsEvent(notification("n-1")), smtpEnv(smtp.port));
+    expect(overSmtp).toEqual({ result: { batchItemFailures: [] } });
+    expect(smtp.messages.map((m) => m.raw.toString())).toEqual([expect.stringContaining("Hello Bob")]);
+
+    await ses.clear();
+    const overApi = await invoke("send-notification", sqsEvent(notification("n-2")), {
+      ...smtpEnv(smtp.port),
+      ...KEYS,
+      HERALD_TRANSPORT: "ses-api",
+      AWS_ENDPOINT_URL_SESV2: ses.endpoint,
+    });
+    expect(overApi).toEqual({ result: { batchItemFailures: [] } });
+    expect((await ses.emails()).map((e) => e.subject)).toEqual(["Notification n-2"]);
+  });
+
+  it("test-send sends the test email over SMTP", async () => {
+    smtp.messages.length = 0;
+    const { result } = await invoke("test-send", { to: "ops@example.com" }, smtpEnv(smtp.port));
+    expect(result).toMatchObject({ ok: true });
+    expect(smtp.messages).toHaveLength(1);
+  });
+
+  it("validate-settings validates and probes the server", async () => {
+    const { result } = await invoke("validate-settings", { connect: true }, smtpEnv(smtp.port));
+    expect(result).toMatchObject({ valid: true });
+  });
+
+  it("security-alert-check sanitizes the bulletin (sanitize-html chunk) and emails it", async () => {
+    smtp.messages.length = 0;
+    const { result } = await invoke(
+      "security-alert-check",
+      {},
+      {
+        ...smtpEnv(smtp.port),
+        ...dynamo.env(await dynamo.createTable()),
+        HERALD_SECURITY_FEED_URL: feed.url,
+        HERALD_PRODUCT_VERSION: "9.11.2",
+        HERALD_ADMIN_EMAILS: "ops@example.com",
+      },
+    );
+    expect(result).toMatchObject({ sent: 1, errors: [] });
+    expect(smtp.messages[0]!.raw.toString()).not.toContain("<script>");
+  });
+
+  it("feedback publishes a bounce on the bus", async () => {
+    const { result } = await invoke(
+      "feedback",
+      {
+        "detail-type": "Email Bounced",
+        source: "aws.ses",
+        detail: {
+          eventType: "Bounce",
+          mail: { messageId: "m-1", destination: ["a@example.net"], tags: { id: ["n-42"] } },
+          bounce: { bounceType: "Permanent", bouncedRecipients: [{ emailAddress: "a@example.net" }] },
+        },
+      },
+      {
+        ...KEYS,
+        HERALD_EVENT_BUS_NAME: "herald-bus",
+        AWS_ENDPOINT_URL_EVENTBRIDGE: `http://127.0.0.1:${(eventBridge.address() as { port: number }).port}`,
+      },
+    );
+    expect(result).toMatchObject({ published: 1 });
+    expect(putEvents.join()).toContain("herald-bus");
+  });
+
+  it("notification-status reads the table (an unknown id)", async () => {
+    const { result } = await invoke(
+      "notification-status",
+      { id: "never-sent" },
+      { ...KEYS, ...dynamo.env(await dynamo.createTable()) },
+    );
+    expect(result).toMatchObject({
+      found: false,
+      id: "never-sent",
+      error: expect.stringContaining("no status record"),
+    });
+  });
+
+  it("smtp-credentials runs up to its first IAM call (no IAM emulator: a closed loopback port)", async () => {
+    const port = await closedPort();
+    const out = await invoke(
+      "smtp-credentials",
+      {
+        RequestType: "Delete",
+        PhysicalResourceId: "create-failed",
+        ResourceProperties: { UserName: "u", ParameterPrefix: "/herald", KmsKeyId: "k", Region: "eu-west-1" },
+      },
+      {
+        ...KEYS,
+        AWS_ENDPOINT_URL_IAM: `http://127.0.0.1:${port}`,
+        AWS_ENDPOINT_URL_SSM: `http://127.0.0.1:${port}`,
+        AWS_ENDPOINT_URL_ECS: `http://127.0.0.1:${port}`,
+      },
+    );
+    expect(out.error).toMatch(/SmtpCredentialsError: .*IAM.*ECONNREFUSED/);
+  });
+});
+
+// The scratch copy is read-only: nothing may write beside the bundle at run time.
+it.runIf(process.getuid?.() !== 0)("the asset copies are read-only", () => {
+  const { dir } = deployed.get("send-notification")!;
+  expect(() => writeFileSync(join(dir, "x"), "")).toThrow(/EACCES|EPERM/);
 });

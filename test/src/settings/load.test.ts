@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { GetParametersByPathCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ALL_AWS_CLIENTS } from "../../../src/aws-clients.ts";
 import { createRuntime } from "../../../src/runtime.ts";
 import { loadSettings } from "../../../src/settings/load.ts";
 import { validateLoadedSettings } from "../../../src/settings/validate.ts";
@@ -74,7 +75,10 @@ describe("loadSettings precedence: defaults < preset < file < SSM < env < overri
       JSON.stringify({ EmailSettings: { SMTPServer: "named.example.com" } }),
     );
     // The runtime resolves the two variables into sources, as a Lambda or the CLI does.
-    const runtime = createRuntime({ env: { HERALD_CONFIG_FILE: file, HERALD_PARAMETER_PREFIX: "/team" } });
+    const runtime = createRuntime({
+      env: { HERALD_CONFIG_FILE: file, HERALD_PARAMETER_PREFIX: "/team" },
+      clients: ALL_AWS_CLIENTS,
+    });
     const loaded = await runtime.loadSettings();
     await runtime.close();
     expect(loaded.settings.EmailSettings.SMTPServer).toBe("named.example.com");
