@@ -17,7 +17,7 @@ import {
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Stack } from "aws-cdk-lib";
+import { Duration, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -28,6 +28,7 @@ import {
 } from "../../../lib/private/bundling.ts";
 import { HeraldFunction } from "../../../lib/private/herald-function.ts";
 import { newApp, removeOutdirs, SYNTH_TIMEOUT_MS } from "../../helpers/cdk.ts";
+import { SEND_FUNCTION_TIMEOUT_SECONDS } from "../../../src/constants.ts";
 import { startDynalite, type TestDynamo } from "../../../sandbox/servers/dynalite.ts";
 import { startFeedServer, type TestFeedServer } from "../../../sandbox/servers/feed.ts";
 import { startLocalSes, type LocalSes } from "../../../sandbox/servers/ses.ts";
@@ -48,7 +49,7 @@ type HandlerName = (typeof HANDLERS)[number];
 const NOBODY = 65534;
 const scratch = mkdtempSync(join(tmpdir(), "herald-bundles-"));
 /** Per handler: the read-only copy of its asset directory and the function's environment. */
-const deployed = new Map<HandlerName, { dir: string; env: Record<string, string> }>();
+const deployed = new Map<HandlerName, { dir: string; env: Record<string, string>; timeoutMs: number }>();
 
 beforeAll(() => {
   chmodSync(scratch, 0o755);
@@ -59,6 +60,8 @@ beforeAll(() => {
       entry: `lambdas/${name}.ts`,
       description: name,
       serviceName: `herald-${name}`,
+      // the pipeline's function gets the stack's send timeout (its sends must fit in it)
+      ...(name === "send-notification" ? { timeout: Duration.seconds(SEND_FUNCTION_TIMEOUT_SECONDS) } : {}),
     });
   }
   const assembly = app.synth();
@@ -75,7 +78,8 @@ beforeAll(() => {
     cpSync(asset, dir, { recursive: true });
     readOnly(dir);
     const env = (fn.Properties.Environment as { Variables: Record<string, string> }).Variables;
-    deployed.set(name, { dir, env });
+    // the invocation gets the deployed function's time, as Lambda gives it
+    deployed.set(name, { dir, env, timeoutMs: Number(fn.Properties.Timeout ?? 3) * 1000 });
     expect(fn.Properties.Handler).toBe("index.handler");
   }
 }, SYNTH_TIMEOUT_MS);
@@ -103,8 +107,8 @@ function writable(path: string): void {
 const INVOKER = `
 import { writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-const [bundle, event, out] = process.argv.slice(1);
-const end = Date.now() + 30000;
+const [bundle, event, out, timeoutMs] = process.argv.slice(1);
+const end = Date.now() + Number(timeoutMs);
 const context = { functionName: "herald", awsRequestId: "r-1", invokedFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:herald", getRemainingTimeInMillis: () => end - Date.now() };
 try {
   const { handler } = await import(pathToFileURL(bundle).href);
@@ -119,14 +123,22 @@ async function invoke(
   event: unknown,
   env: Record<string, string>,
 ): Promise<{ result?: Record<string, unknown>; error?: string }> {
-  const { dir, env: functionEnv } = deployed.get(name)!;
+  const { dir, env: functionEnv, timeoutMs } = deployed.get(name)!;
   const outDir = mkdtempSync(join(tmpdir(), "herald-invoke-"));
   chmodSync(outDir, 0o777);
   const out = join(outDir, "result.json");
   await new Promise<void>((resolve, reject) => {
     execFile(
       process.execPath,
-      ["--input-type=module", "-e", INVOKER, join(dir, BUNDLE_FILE), JSON.stringify(event), out],
+      [
+        "--input-type=module",
+        "-e",
+        INVOKER,
+        join(dir, BUNDLE_FILE),
+        JSON.stringify(event),
+        out,
+        String(timeoutMs),
+      ],
       {
         // the function's own variables (NODE_OPTIONS, Powertools), then the test's
         env: {
@@ -137,7 +149,7 @@ async function invoke(
           ...env,
         },
         cwd: dir,
-        timeout: 60_000,
+        timeout: timeoutMs + 30_000,
         // Lambda runs as an unprivileged user; root would ignore the read-only modes.
         ...(process.getuid?.() === 0 ? { uid: NOBODY, gid: NOBODY } : {}),
       },
