@@ -6,7 +6,12 @@ import { Code, Function as LambdaFunction, Runtime } from "aws-cdk-lib/aws-lambd
 import { Queue } from "aws-cdk-lib/aws-sqs";
 import { afterAll, describe, expect, it } from "vitest";
 import { Monitoring } from "../../lib/monitoring.ts";
-import { FEEDBACK_METRIC_NAMES } from "../../src/constants.ts";
+import {
+  BOUNCE_CATEGORY_DIMENSION,
+  DELAY_TYPE_DIMENSION,
+  FEEDBACK_METRIC_NAMES,
+  STATUS_METRIC_NAMES,
+} from "../../src/constants.ts";
 import { METRIC } from "../../src/notifications/process.ts";
 import { freshStack, logicalId, nagFindings, removeOutdirs, warningsAndErrors } from "../helpers/cdk.ts";
 
@@ -119,6 +124,34 @@ describe("Monitoring", () => {
     }
     expect(body).toContain('\\"service\\",\\"herald-send-notification\\"');
     expect(body).toContain('\\"service\\",\\"herald-feedback\\"');
+  });
+
+  it("draws the time to the inbox as p50 and p99, and bounces and delays per category", () => {
+    const [dashboard] = Object.values(s.template.findResources("AWS::CloudWatch::Dashboard"));
+    // the body is a join of strings and references: the references become placeholders
+    const parts = (dashboard!.Properties.DashboardBody as { "Fn::Join": [string, unknown[]] })["Fn::Join"][1];
+    const body = JSON.parse(parts.map((part) => (typeof part === "string" ? part : "REF")).join("")) as {
+      widgets: { properties: { metrics?: unknown[][] } }[];
+    };
+    const metrics = body.widgets.flatMap((widget) => widget.properties.metrics ?? []);
+    const drawn = (metric: string, service: string, stat: string) =>
+      metrics.some((line) => {
+        const options = line.at(-1) as { stat?: string };
+        return line.includes(metric) && line.includes(service) && options.stat === stat;
+      });
+    // each latency from the function that emits it: the sender times SES's acceptance, the
+    // feedback function the delivery
+    for (const stat of ["p50", "p99"]) {
+      expect(drawn(STATUS_METRIC_NAMES.timeToAccept, "herald-send-notification", stat), stat).toBe(true);
+      expect(drawn(STATUS_METRIC_NAMES.timeToDelivery, "herald-feedback", stat), stat).toBe(true);
+    }
+    const searches = metrics.map((line) => JSON.stringify(line)).filter((line) => line.includes("SEARCH("));
+    for (const [metric, dimension] of [
+      [STATUS_METRIC_NAMES.bouncesByCategory, BOUNCE_CATEGORY_DIMENSION],
+      [STATUS_METRIC_NAMES.delaysByType, DELAY_TYPE_DIMENSION],
+    ]) {
+      expect(searches.some((line) => line.includes(dimension) && line.includes(metric))).toBe(true);
+    }
   });
 
   it("passes cdk-nag (its own resources; the queues and function here are fixtures) and raises no CDK warning", () => {
