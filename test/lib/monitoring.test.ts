@@ -149,7 +149,7 @@ describe("Monitoring", () => {
     for (const [metric, dimension] of [
       [STATUS_METRIC_NAMES.bouncesByCategory, BOUNCE_CATEGORY_DIMENSION],
       [STATUS_METRIC_NAMES.delaysByType, DELAY_TYPE_DIMENSION],
-    ]) {
+    ] as const) {
       expect(searches.some((line) => line.includes(dimension) && line.includes(metric))).toBe(true);
     }
   });
