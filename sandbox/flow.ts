@@ -312,8 +312,19 @@ export async function runFlow(progress: Progress, options: FlowOptions): Promise
       // Three more over SES, then the events SES would publish: deliveries for most, a bounce
       // for one, a delay and then the delivery for another, through the real feedback operation.
       const bodies = STATUS_NOTIFICATIONS.map((n, i) => record(`ses-status-${i}`, eventBridgeBody(n)));
+      const storedBefore = (await servers.ses.emails()).length;
       const failures = failuresOf(
         await sendOverSes({ Records: bodies }, invocation("herald-send-notification")),
+      );
+      // the mail page names each message's notification, its outcome and (below) its status
+      recordOutcomes(
+        servers.outcomes,
+        STATUS_NOTIFICATIONS.map((n, i): [string, SentEvent] => [`ses-status-${i}`, n]),
+        {
+          failures,
+          letters: [],
+          sentTo: (await servers.ses.emails()).slice(storedBefore).flatMap((m) => m.destination.to),
+        },
       );
       const feedback = sandboxFeedback(sesRuntime);
       servers.statusSource = (id) => feedback.store.read(id);

@@ -173,7 +173,7 @@ describe("npm start", () => {
 
     // what the page's script shows (test/sandbox/browser.test.ts reads the page itself)
     const state = (await (await fetch(`${url}api/state`)).json()) as {
-      messages: Array<{ subject: string; via: string }>;
+      messages: Array<{ id: string; subject: string; via: string; notification?: { id: string } }>;
       deadLetters: Array<{ eventId: string; reason: string }>;
     };
     const subjects = state.messages.map((m) => m.subject);
@@ -183,6 +183,18 @@ describe("npm start", () => {
       "ses-api",
     );
     expect(state.deadLetters.find((d) => d.eventId === "sandbox-invite-nobody")?.reason).toMatch(/^550 /);
+
+    // beside an SES message, its delivery status as the status record holds it (fed SES events)
+    const sesIds = state.messages.filter((m) => m.via === "ses-api" && m.notification).map((m) => m.id);
+    const details = await Promise.all(
+      sesIds.map(
+        async (id) => (await (await fetch(`${url}api/messages/${id}`)).json()) as { status?: unknown },
+      ),
+    );
+    const states = details.flatMap(
+      (d) => (d.status as { recipients?: Array<{ state: string }> } | undefined)?.recipients ?? [],
+    );
+    expect(states.map((r) => r.state)).toEqual(expect.arrayContaining(["delivered", "bounced"]));
 
     // the CLI in another terminal reaches the same servers through the env file
     const probe = await new Promise<{ code: number; stdout: string }>((resolve) => {
