@@ -5,6 +5,7 @@ import type { SQSEvent } from "aws-lambda";
 import { createSendNotificationHandler } from "../../lambdas/send-notification.ts";
 import { createRuntime } from "../../src/runtime.ts";
 import { lambdaContext } from "../lambdas/send-notification.fixtures.ts";
+import { ALL_AWS_CLIENTS } from "../../src/aws-clients.ts";
 
 interface Invocation {
   invocation: number;
@@ -12,7 +13,7 @@ interface Invocation {
   remainingMs: number;
 }
 
-const runtime = createRuntime({ serviceName: "herald-faults", env: process.env });
+const runtime = createRuntime({ serviceName: "herald-faults", env: process.env, clients: ALL_AWS_CLIENTS });
 const handler = createSendNotificationHandler(runtime);
 process.on("message", (message: Invocation) => {
   void handler(message.event, lambdaContext(message.remainingMs)).then(

@@ -13,6 +13,7 @@ import {
   notificationIdempotencyConfig,
 } from "../../src/notifications/idempotency.ts";
 import { ALL_AWS_CLIENTS } from "../../src/aws-clients.ts";
+import { STATUS_KEY_PREFIX } from "../../src/constants.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
 import { captureStdout } from "../helpers/capture-stdout.ts";
 import { startDynalite, type TestDynamo } from "../../sandbox/servers/dynalite.ts";
@@ -101,11 +102,14 @@ async function harness(
         .map(String);
       return { failures, output, messageIds: event.Records.map((r) => r.messageId) };
     },
+    /** The idempotency records (the status records share the table, under their own prefix). */
     async records() {
       const { Items = [] } = await dynamo.client.send(
         new ScanCommand({ TableName: table, ConsistentRead: true }),
       );
-      return Items.map((item) => unmarshall(item));
+      return Items.map((item) => unmarshall(item)).filter(
+        (item) => !String(item.id).startsWith(STATUS_KEY_PREFIX),
+      );
     },
   };
 }

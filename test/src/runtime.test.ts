@@ -1,3 +1,4 @@
+import { SESv2Client } from "@aws-sdk/client-sesv2";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { composeMessage } from "../../src/mail/compose.ts";
@@ -46,7 +47,7 @@ describe("runtime configuration", () => {
   });
 
   it("makes one attempt per SES call: the SDK never resends a SendEmail SES may have stored", async () => {
-    const runtime = createRuntime({ env: { AWS_REGION: "eu-west-1" } });
+    const runtime = createRuntime({ env: { AWS_REGION: "eu-west-1" }, clients: { SESV2: SESv2Client } });
     expect(await runtime.ses().config.maxAttempts()).toBe(1);
     await runtime.close();
   });

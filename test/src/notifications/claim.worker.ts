@@ -7,6 +7,7 @@ import { createRuntime } from "../../../src/runtime.ts";
 import { dynamoDbPersistence } from "../../../src/notifications/idempotency.ts";
 import { createNotificationProcessor } from "../../../src/notifications/process.ts";
 import type { RateLimiter } from "../../../src/notifications/rate-limiter.ts";
+import { ALL_AWS_CLIENTS } from "../../../src/aws-clients.ts";
 
 const offset = Number(process.env.CLOCK_OFFSET_MS ?? "0");
 const realNow = Date.now.bind(Date);
@@ -24,7 +25,11 @@ const rateLimiter: RateLimiter = {
   },
 };
 
-const runtime = createRuntime({ serviceName: "herald-claim-worker", env: process.env });
+const runtime = createRuntime({
+  serviceName: "herald-claim-worker",
+  env: process.env,
+  clients: ALL_AWS_CLIENTS,
+});
 const { settings } = await runtime.loadSettings();
 const processor = createNotificationProcessor({
   settings,

@@ -20,6 +20,7 @@ import { startDynalite, type TestDynamo } from "../../../sandbox/servers/dynalit
 import { startLocalSes, type LocalSes } from "../../../sandbox/servers/ses.ts";
 import { startScriptedSmtpServer } from "../../helpers/scripted-smtp.ts";
 import { lambdaContext, notification, smtpEnv, sqsEvent } from "../../lambdas/send-notification.fixtures.ts";
+import { ALL_AWS_CLIENTS } from "../../../src/aws-clients.ts";
 
 const eventBridge = mockClient(EventBridgeClient);
 let dynamo: TestDynamo;
@@ -51,7 +52,11 @@ beforeEach(() => {
 });
 
 function runtimeFor(env: Record<string, string>): Runtime {
-  const runtime = createRuntime({ serviceName: "herald-status-test", env: { ...dynamo.env(table), ...env } });
+  const runtime = createRuntime({
+    serviceName: "herald-status-test",
+    env: { ...dynamo.env(table), ...env },
+    clients: ALL_AWS_CLIENTS,
+  });
   runtimes.push(runtime);
   return runtime;
 }
