@@ -18,6 +18,20 @@ const SERVICE_OF_PACKAGE: Record<string, string> = {
   "client-ecs": "ecs",
 };
 
+/** @aws-sdk/lib-dynamodb's document commands, and the DynamoDB action each one calls. */
+const DOCUMENT_COMMANDS: Record<string, string> = {
+  Get: "GetItem",
+  Put: "PutItem",
+  Update: "UpdateItem",
+  Delete: "DeleteItem",
+  Query: "Query",
+  Scan: "Scan",
+  BatchGet: "BatchGetItem",
+  BatchWrite: "BatchWriteItem",
+  TransactGet: "TransactGetItems",
+  TransactWrite: "TransactWriteItems",
+};
+
 /** Powertools utilities that make AWS calls of their own, and the actions they need. */
 const LIBRARY_CALLS: Record<string, string[]> = {
   // @aws-lambda-powertools/idempotency/dynamodb: get, conditional put, update, delete of one item.
@@ -51,13 +65,24 @@ export async function sourceFiles(entry: string): Promise<string[]> {
 export function callsInSource(source: string): string[] {
   const calls = new Set<string>();
   const serviceOfName = new Map<string, string>();
+  const documentNames = new Set<string>();
   for (const m of source.matchAll(/import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*"@aws-sdk\/([a-z0-9-]+)"/g)) {
+    if (m[2] === "lib-dynamodb") {
+      for (const name of (m[1] ?? "").split(",")) documentNames.add(name.trim().replace(/^type\s+/, ""));
+      continue;
+    }
     const service = SERVICE_OF_PACKAGE[m[2] ?? ""];
     if (!service) continue;
     for (const name of (m[1] ?? "").split(","))
       serviceOfName.set(name.trim().replace(/^type\s+/, ""), service);
   }
   for (const m of source.matchAll(/new\s+([A-Z][A-Za-z0-9]*)Command\s*\(/g)) {
+    if (documentNames.has(`${m[1]}Command`)) {
+      const action = DOCUMENT_COMMANDS[m[1] ?? ""];
+      if (!action) throw new Error(`new ${m[1]}Command: not in DOCUMENT_COMMANDS (@aws-sdk/lib-dynamodb)`);
+      calls.add(`dynamodb:${action}`);
+      continue;
+    }
     const service = serviceOfName.get(`${m[1]}Command`);
     if (!service) throw new Error(`new ${m[1]}Command: its client package is not in SERVICE_OF_PACKAGE`);
     calls.add(`${service}:${m[1]}`);

@@ -8,7 +8,12 @@ import { runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
 import { beforeAll, afterAll, describe, expect, it } from "vitest";
 import type { HeraldStack } from "../../lib/herald-stack.ts";
 import { HeraldFunction } from "../../lib/private/herald-function.ts";
-import { EVENT_SOURCE, FEEDBACK_DETAIL_TYPE, type Transport } from "../../src/constants.ts";
+import {
+  EVENT_SOURCE,
+  FEEDBACK_DETAIL_TYPE,
+  STATUS_KEY_PREFIX,
+  type Transport,
+} from "../../src/constants.ts";
 import { logicalId, removeOutdirs, SYNTH_TIMEOUT_MS } from "../helpers/cdk.ts";
 import { ACCOUNT, ResolvedTemplate } from "../helpers/resolved-template.ts";
 import { awsCallsOf } from "../helpers/sdk-calls.ts";
@@ -87,6 +92,16 @@ const readSettings: Row = (d) => [
 const item =
   (action: string): Row =>
   (d) => [{ action: `dynamodb:${action}`, resource: table(d) }];
+/** One status record's item (`status#<id>`): the only items the status functions may touch. */
+const statusItem =
+  (action: string): Row =>
+  (d) => [
+    {
+      action: `dynamodb:${action}`,
+      resource: table(d),
+      context: { "dynamodb:LeadingKeys": [`${STATUS_KEY_PREFIX}n-1`] },
+    },
+  ];
 /** The SES v2 SendEmail of transport ses-api: identity and configuration set, from the sender. */
 const sendThroughSes: Row = (d) =>
   d.transport === "ses-api"
@@ -149,6 +164,14 @@ const CALLS: Record<string, Record<string, Row>> = {
         context: { "events:source": EVENT_SOURCE, "events:detail-type": FEEDBACK_DETAIL_TYPE },
       },
     ],
+    "dynamodb:GetItem": statusItem("GetItem"),
+    "dynamodb:UpdateItem": statusItem("UpdateItem"),
+    "ssm:GetParametersByPath": readsNoSettings,
+    "ses:SendEmail": sendsNoMail,
+  },
+  "lambdas/notification-status.ts": {
+    "dynamodb:GetItem": statusItem("GetItem"),
+    "dynamodb:UpdateItem": () => ({ notMade: "the status store's write path; this function only reads" }),
     "ssm:GetParametersByPath": readsNoSettings,
     "ses:SendEmail": sendsNoMail,
   },
@@ -272,6 +295,27 @@ describe.each(["hosted zone", "ses-api"] as const)("IAM simulation (%s)", (varia
       ]),
     );
     expect(lines).toEqual(allowedAll(lines));
+  });
+
+  it("lets the status function read status items only: no other item, no write, no scan", async () => {
+    const reader = heraldFunctions(d.stack).find((fn) => fn.entry === "lambdas/notification-status.ts")!;
+    const lines = await decisions(
+      d,
+      asRole(d, reader, [
+        {
+          action: "dynamodb:GetItem",
+          resource: table(d),
+          context: { "dynamodb:LeadingKeys": ["notification#n-1"] },
+        },
+        ...["UpdateItem", "PutItem", "DeleteItem"].map((a) => ({
+          action: `dynamodb:${a}`,
+          resource: table(d),
+          context: { "dynamodb:LeadingKeys": [`${STATUS_KEY_PREFIX}n-1`] },
+        })),
+        { action: "dynamodb:Scan", resource: table(d) },
+      ]),
+    );
+    expect(lines.filter((l) => !l.endsWith("Denied"))).toEqual([]);
   });
 
   it("denies a function another prefix's settings and another domain's identity", async () => {

@@ -49,7 +49,8 @@ it.each(["Bounce", "Complaint"])(
 );
 
 it("still notes an event type Herald does not handle at info level", async () => {
-  const { logs } = run({ eventType: "Open", mail });
+  const { summary, logs } = run({ eventType: "Open", mail });
+  await summary;
   expect(logs).toEqual([
     expect.objectContaining({
       level: "info",
