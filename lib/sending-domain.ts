@@ -6,7 +6,7 @@
 import { Duration, Stack, Validations } from "aws-cdk-lib";
 import { EventBus, Rule, type IEventBus } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
-import { PolicyStatement, type IGrantable } from "aws-cdk-lib/aws-iam";
+import { Grant, type IGrantable } from "aws-cdk-lib/aws-iam";
 import type { IHostedZone } from "aws-cdk-lib/aws-route53";
 import {
   ConfigurationSet,
@@ -41,7 +41,7 @@ export interface ISendingIdentity {
    * ses:SendEmail and ses:SendRawEmail on the identity and the configuration set (and, for the
    * SES sandbox, on verified recipient identities, from the domain's addresses only).
    */
-  grantSend(grantee: IGrantable): void;
+  grantSend(grantee: IGrantable): Grant;
 }
 
 export interface SendingDomainProps extends HeraldFunctionOptions {
@@ -255,24 +255,23 @@ export class SendingDomain extends Construct implements ISendingIdentity {
     });
   }
 
-  grantSend(grantee: IGrantable): void {
-    const principal = grantee.grantPrincipal;
-    principal.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ["ses:SendEmail", "ses:SendRawEmail"],
-        resources: [this.emailIdentityArn, this.configurationSetArn],
-      }),
-    );
+  grantSend(grantee: IGrantable): Grant {
+    const actions = ["ses:SendEmail", "ses:SendRawEmail"];
+    const throughDomain = Grant.addToPrincipal({
+      grantee,
+      actions,
+      resourceArns: [this.emailIdentityArn, this.configurationSetArn],
+    });
     // In the SES sandbox, SES also authorizes the send on each recipient's verified identity;
     // only from an address of the domain.
     const anyIdentity = Stack.of(this).formatArn({ service: "ses", resource: "identity", resourceName: "*" });
-    principal.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ["ses:SendEmail", "ses:SendRawEmail"],
-        resources: [anyIdentity],
-        conditions: { StringLike: { "ses:FromAddress": `*@${this.domain}` } },
-      }),
-    );
+    const toVerifiedRecipients = Grant.addToPrincipal({
+      grantee,
+      actions,
+      resourceArns: [anyIdentity],
+      conditions: { StringLike: { "ses:FromAddress": `*@${this.domain}` } },
+    });
+    const principal = grantee.grantPrincipal;
     if (principal instanceof Construct) {
       acknowledgeWildcard(
         principal,
@@ -281,5 +280,6 @@ export class SendingDomain extends Construct implements ISendingIdentity {
           `statement allows sending only from addresses of ${this.domain} (ses:FromAddress).`,
       );
     }
+    return throughDomain.combine(toVerifiedRecipients);
   }
 }

@@ -208,7 +208,12 @@ describe("SendingDomain", () => {
     const stack = freshStack();
     const domain = new SendingDomain(stack, "D", { domain: "example.com" });
     const sender = new Role(stack, "Sender", { assumedBy: new ServicePrincipal("lambda.amazonaws.com") });
-    domain.grantSend(sender);
+    const grant = domain.grantSend(sender);
+    expect(grant.success).toBe(true);
+    expect(grant.principalStatements.map((st) => st.toJSON().Action)).toEqual([
+      ["ses:SendEmail", "ses:SendRawEmail"],
+      ["ses:SendEmail", "ses:SendRawEmail"],
+    ]);
     const [statement] = statementsOf(Template.fromStack(stack), sender).filter((st) => !st.Condition);
     expect(statement!.Action).toEqual(["ses:SendEmail", "ses:SendRawEmail"]);
     expect(resources(statement!).sort()).toEqual([
