@@ -276,9 +276,11 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
         };
         return record;
       }
+      // The message's Date, kept with the record: a later round re-renders the same message.
+      const messageDate = round.firstSentAt ?? (deps.render?.date ?? new Date(now())).toISOString();
       const rendered = await renderNotification(deps.settings, notification, {
         ...deps.render,
-        ...(round.firstSentAt ? { date: new Date(round.firstSentAt) } : {}),
+        date: new Date(messageDate),
       }).catch((error: unknown) => {
         throw new NotSent(renderFailure(error));
       });
@@ -365,7 +367,7 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
         rejected: outcome.rejected.length,
         sentAt,
         settled: settled(round.recipients.filter((address) => !deferred.includes(address))),
-        firstSentAt: round.firstSentAt ?? sentAt,
+        firstSentAt: messageDate,
       };
       if (outcome.providerMessageId !== undefined) record.providerMessageId = outcome.providerMessageId;
       attempt.record = record;
