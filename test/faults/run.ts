@@ -20,20 +20,11 @@ import { startSmtpServer, type SmtpServerOptions } from "../../sandbox/servers/s
 import { smtpEnv } from "../lambdas/send-notification.fixtures.ts";
 import { startSesFaultProxy, startTcpProxy, type TcpProxy } from "./proxies.ts";
 import { runQueue, type SimulatorOptions } from "./sqs-simulator.ts";
+import { seededRandom } from "../helpers/seeded-random.ts";
 
 /** mulberry32: a seeded generator, so a failing run can be repeated (FAULTS_SEED). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const seed = Number(process.env.FAULTS_SEED ?? Date.now() % 100_000);
-const rand = random(seed);
+const rand = seededRandom(seed);
 
 /** SMTPServerTimeout 1 s: a send's bound is 4 s; the function's timeout leaves it room. */
 const SMTP_FUNCTION_TIMEOUT_MS = 8_000;

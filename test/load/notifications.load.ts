@@ -24,6 +24,7 @@ import { createRuntime, type Runtime } from "../../src/runtime.ts";
 import { startDynalite } from "../../sandbox/servers/dynalite.ts";
 import { startScriptedSmtpServer } from "../helpers/scripted-smtp.ts";
 import { DLQ_URL, lambdaContext, smtpEnv } from "../lambdas/send-notification.fixtures.ts";
+import { seededRandom } from "../helpers/seeded-random.ts";
 
 const EVENTS = Number(process.env.LOAD_EVENTS ?? 10_000);
 const BATCH_SIZE = 10;
@@ -38,19 +39,9 @@ const MAX_RECEIVES = MAX_RECEIVE_COUNT;
 const REDELIVERY_DELAY_MS = 50;
 
 /** mulberry32: a seeded generator, so a failing run can be repeated. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const seed = Number(process.env.LOAD_SEED ?? Date.now() % 100_000);
-const rand = random(seed);
+const rand = seededRandom(seed);
 // Powertools reads these itself: no EMF lines on this script's output.
 process.env.POWERTOOLS_METRICS_DISABLED = "true";
 process.env.AWS_ACCESS_KEY_ID ??= "test";
