@@ -141,6 +141,7 @@ export class HeraldStack extends Stack {
       settings: this.settings,
       transport: props.transport,
       sendingIdentity: this.domain,
+      senderAddress: props.senderAddress,
     });
 
     this.monitoring = new Monitoring(this, "Monitoring", {
