@@ -9,10 +9,19 @@ import {
   DEFAULT_SECURITY_FEED_URL,
   DEFAULT_TRANSPORT,
   normalizePrefixPath,
+  SEND_RESERVE_MS,
   TRANSPORTS,
   type Transport,
 } from "../src/constants.ts";
+import {
+  LAMBDA_MAX_TIMEOUT_SECONDS,
+  MAX_DEPLOYABLE_STAGE_SECONDS,
+  SEND_STAGE_COUNT,
+  SEND_START_WINDOW_SECONDS,
+  sendFunctionTimeoutSeconds,
+} from "../src/send-timing.ts";
 import { IMPLICIT_TLS_PORTS, SES_SMTP_REGIONS, STARTTLS_PORTS } from "../src/ses/regions.ts";
+import { MAX_SMTP_TIMEOUT_SECONDS } from "../src/settings/model.ts";
 import type { ConnectionSecurity, SmtpServerSettings } from "./email-settings-parameters.ts";
 import {
   DEFAULT_BOUNCE_RATE_THRESHOLD,
@@ -62,6 +71,10 @@ export const CONTEXT_KEYS = {
     default: "587 (`smtp`), 465 (`ses-smtp`)",
   },
   connectionSecurity: { meaning: '`TLS`, `STARTTLS` or `""` (transport `smtp`)', default: "STARTTLS" },
+  smtpServerTimeout: {
+    meaning: `SMTPServerTimeout, seconds per SMTP stage; the send function's timeout follows it (at most ${MAX_DEPLOYABLE_STAGE_SECONDS})`,
+    default: "the settings' default (10): a 60 s send function",
+  },
   parameterPrefix: { meaning: "SSM prefix of the settings", default: DEFAULT_PARAMETER_PREFIX },
   mailFromSubdomain: { meaning: "custom MAIL FROM domain `<sub>.<domain>`", default: "bounce" },
   dmarcPolicy: { meaning: "`_dmarc` policy: `none`, `quarantine` or `reject`", default: "none" },
@@ -227,6 +240,29 @@ class Reader {
 
 const isPort = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
 
+/** SMTPServerTimeout to write, when given: a send must fit a Lambda timeout. */
+function readSmtpTimeout(r: Reader): { timeoutSeconds?: number } {
+  const text = r.string("smtpServerTimeout");
+  if (text === undefined) return {};
+  const seconds = Number(text);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_SMTP_TIMEOUT_SECONDS) {
+    r.fail(
+      "smtpServerTimeout",
+      text,
+      `is not a whole number of seconds from 1 to ${MAX_SMTP_TIMEOUT_SECONDS}`,
+    );
+    return {};
+  }
+  if (seconds > MAX_DEPLOYABLE_STAGE_SECONDS) {
+    r.fail(
+      "smtpServerTimeout",
+      text,
+      `needs a send function timeout of ${sendFunctionTimeoutSeconds(seconds)} s (${SEND_STAGE_COUNT} x ${seconds} s for one send, ${SEND_RESERVE_MS / 1000} s to finish, ${SEND_START_WINDOW_SECONDS} s to start sends), more than Lambda's ${LAMBDA_MAX_TIMEOUT_SECONDS} s: use at most ${MAX_DEPLOYABLE_STAGE_SECONDS}`,
+    );
+  }
+  return { timeoutSeconds: seconds };
+}
+
 function readSmtp(r: Reader, transport: Transport): HeraldConfig["smtp"] {
   const server = r.string("smtpServer");
   const portText = r.string("smtpPort");
@@ -236,6 +272,7 @@ function readSmtp(r: Reader, transport: Transport): HeraldConfig["smtp"] {
       ["smtpServer", server],
       ["smtpPort", portText],
       ["connectionSecurity", securityText],
+      ["smtpServerTimeout", r.string("smtpServerTimeout")],
     ] as const) {
       if (value !== undefined)
         r.fail(key, value, "is not used by transport ses-api (it sends through the SES API)");
@@ -264,7 +301,7 @@ function readSmtp(r: Reader, transport: Transport): HeraldConfig["smtp"] {
         `does not match SES SMTP port ${port}, which needs ${security}`,
       );
     }
-    return { port, connectionSecurity: security };
+    return { port, connectionSecurity: security, ...readSmtpTimeout(r) };
   }
   if (server === undefined)
     r.problems.push({
@@ -276,7 +313,7 @@ function readSmtp(r: Reader, transport: Transport): HeraldConfig["smtp"] {
   const security = (securityText === "PLAIN" ? "" : (securityText ?? "STARTTLS")) as ConnectionSecurity;
   if (!["", "TLS", "STARTTLS"].includes(security))
     r.fail("connectionSecurity", securityText, 'is not TLS, STARTTLS or "" (clear text)');
-  return { server, port, connectionSecurity: security };
+  return { server, port, connectionSecurity: security, ...readSmtpTimeout(r) };
 }
 
 const DURATION_UNITS = { minute: 60, hour: 3600, day: 86_400 } as const;

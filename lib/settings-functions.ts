@@ -7,6 +7,7 @@ import {
   ALLOWED_SENDER_ENV,
   DEFAULT_TRANSPORT,
   PARAMETER_PREFIX_ENV,
+  SEND_TIMEOUT_ENV,
   TRANSPORT_ENV,
   TRANSPORTS,
   type Transport,
@@ -39,6 +40,12 @@ export interface SettingsFunctionsProps extends HeraldFunctionOptions {
    * @default - FeedbackEmail is not checked against the deployment
    */
   readonly senderAddress?: string;
+  /**
+   * The send-notification function's timeout. validate-settings then warns when one SMTP send
+   * (4 x SMTPServerTimeout and a reserve) cannot fit it: no notification would start.
+   * @default - not checked
+   */
+  readonly sendTimeout?: Duration;
   /**
    * Timeout of each function. An SMTP operation stops one second before it, so keep it above
    * SMTPServerTimeout.
@@ -91,6 +98,9 @@ export class SettingsFunctions extends Construct {
     }[transportNeeds(transport).allowedSender];
     if (allowedSender !== undefined && props.senderAddress !== undefined)
       this.validateSettings.function.addEnvironment(ALLOWED_SENDER_ENV, allowedSender);
+    if (props.sendTimeout && transportNeeds(transport).appliesTo("EmailSettings.SMTPServerTimeout")) {
+      this.validateSettings.function.addEnvironment(SEND_TIMEOUT_ENV, String(props.sendTimeout.toSeconds()));
+    }
 
     const role = this.validateSettings.role;
     // Sandbox status, quota and sending rate: GetAccount has no resource-level permissions.

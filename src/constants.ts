@@ -56,6 +56,9 @@ export const CONFIGURATION_SET_ENV = "HERALD_CONFIGURATION_SET";
  */
 export const ALLOWED_SENDER_ENV = "HERALD_ALLOWED_SENDER";
 
+/** The send-notification function's timeout, in seconds (settings validation checks a send fits). */
+export const SEND_TIMEOUT_ENV = "HERALD_SEND_TIMEOUT_SECONDS";
+
 /** Emails per second per function instance. */
 export const MAX_SEND_RATE_ENV = "HERALD_MAX_SEND_RATE";
 

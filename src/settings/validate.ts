@@ -12,6 +12,12 @@ import {
   STARTTLS_PORTS,
   sesSmtpEndpointRegion,
 } from "../ses/regions.ts";
+import {
+  MAX_DEPLOYABLE_STAGE_SECONDS,
+  maxStageSecondsFor,
+  SEND_STAGE_COUNT,
+  sendNeedsSeconds,
+} from "../send-timing.ts";
 import { maySendAs, type DeploymentFacts } from "./deployment.ts";
 import type { Origin } from "./layer.ts";
 import type { LoadedSettings } from "./load.ts";
@@ -355,6 +361,23 @@ const senderIsDeployed: Rule = {
   },
 };
 
+const sendFitsTimeout: Rule = {
+  code: "ESENDBOUNDTOOLONG",
+  check({ settings, deployment, report, from }) {
+    const timeout = deployment.sendTimeoutSeconds;
+    const stage = settings.EmailSettings.SMTPServerTimeout;
+    if (timeout === undefined || !Number.isInteger(stage) || stage <= 0) return;
+    const needs = sendNeedsSeconds(stage);
+    if (needs <= timeout) return;
+    report(
+      "EmailSettings.SMTPServerTimeout",
+      "warning",
+      `SMTPServerTimeout ${stage}${from("EmailSettings.SMTPServerTimeout")}: one send may take ${SEND_STAGE_COUNT} x ${stage} s + ${needs - SEND_STAGE_COUNT * stage} s = ${needs} s, more than the send function's timeout (${timeout} s), so no notification would ever start`,
+      `use at most ${maxStageSecondsFor(timeout)} seconds, or deploy with -c smtpServerTimeout=${stage} if the stack can fit it (the send function's timeout follows it, up to ${MAX_DEPLOYABLE_STAGE_SECONDS} s)`,
+    );
+  },
+};
+
 const alertsNeedEmail: Rule = {
   code: "EALERTSOFF",
   check({ settings, report }) {
@@ -411,6 +434,7 @@ const RULES: readonly Rule[] = [
   clearTextToRemote,
   placeholderSender,
   senderIsDeployed,
+  sendFitsTimeout,
   alertsNeedEmail,
   sesEndpoint,
 ];
