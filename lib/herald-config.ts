@@ -42,7 +42,8 @@ import {
   prefixProblem,
 } from "./private/validate.ts";
 import { DEFAULT_SECURITY_CHECK_SCHEDULE } from "./security-alerts.ts";
-import { DMARC_POLICIES, type DmarcPolicy } from "./sending-domain.ts";
+import { DMARC_POLICIES, FEEDBACK_EVENTS, type DmarcPolicy } from "./sending-domain.ts";
+import type { EmailSendingEvent } from "aws-cdk-lib/aws-ses";
 
 export { DEFAULT_TRANSPORT, HeraldConfigError, TRANSPORTS, type Transport };
 
@@ -121,6 +122,11 @@ export const CONTEXT_KEYS = {
     meaning: "bus policy: only principals granted through `grantPutEvents` may put events",
     default: "false",
   },
+  feedbackEvents: {
+    meaning:
+      "comma-separated SES events routed to feedback (`send`, `renderingFailure`, `bounce`, `complaint`, `reject`, `deliveryDelay`, `delivery`): each costs an invocation",
+    default: "all seven: Herald uses each",
+  },
   existingIdentity: {
     meaning: "an SES identity already verified in the region (the domain or a parent): used, not created",
     default: "none: Herald creates the domain identity",
@@ -174,6 +180,8 @@ export interface HeraldConfig {
   readonly existingIdentity?: string;
   /** The name of an SES configuration set that already exists. */
   readonly existingConfigurationSet?: string;
+  /** The SES events routed to feedback; absent: every one Herald uses. */
+  readonly feedbackEvents?: readonly EmailSendingEvent[];
   /** `_dmarc.<domain>` already exists: Herald keeps it. */
   readonly existingDmarc: boolean;
 }
@@ -350,6 +358,22 @@ function readCredentialsRotation(r: Reader, parameterPrefix: string) {
     ...(interval !== undefined ? { credentialsRotationIntervalSeconds: interval } : {}),
     ...(previous !== undefined && previous !== parameterPrefix ? { previousParameterPrefix: previous } : {}),
   };
+}
+
+/** The SES events to route to feedback, when the key narrows them. */
+function readFeedbackEvents(r: Reader): EmailSendingEvent[] | undefined {
+  const text = r.string("feedbackEvents");
+  if (text === undefined) return undefined;
+  const names = text
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x !== "");
+  if (names.length === 0) r.fail("feedbackEvents", text.replace(/\s/g, ""), "holds no event");
+  const known: readonly string[] = FEEDBACK_EVENTS;
+  for (const event of names) {
+    if (!known.includes(event)) r.fail("feedbackEvents", event, `is not one of ${known.join(", ")}`);
+  }
+  return names as EmailSendingEvent[];
 }
 
 /** SES resources and a DMARC record that already exist: used or kept, not created. */
@@ -535,6 +559,7 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
       r.fail("notificationSources", source, "is not an event source (printable, no spaces), e.g. my.app");
   }
   const restrictPutEvents = r.boolean("restrictPutEvents", false);
+  const feedbackEvents = readFeedbackEvents(r);
 
   if (r.problems.length > 0) {
     throw new HeraldConfigError(
@@ -573,5 +598,6 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
     ...(existingIdentity !== undefined ? { existingIdentity } : {}),
     ...(existingConfigurationSet !== undefined ? { existingConfigurationSet } : {}),
     existingDmarc,
+    ...(feedbackEvents && feedbackEvents.length > 0 ? { feedbackEvents } : {}),
   };
 }

@@ -70,6 +70,7 @@ export class HeraldStack extends Stack {
             ),
           }
         : {}),
+      feedbackEvents: props.feedbackEvents,
       feedbackEventBus: bus,
     });
 

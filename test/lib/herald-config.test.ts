@@ -245,6 +245,19 @@ describe("readHeraldContext", () => {
     );
   });
 
+  it("reads feedbackEvents (default: every event Herald uses), refusing an unknown one", () => {
+    expect(read(REQUIRED)).not.toHaveProperty("feedbackEvents");
+    expect(read({ ...REQUIRED, feedbackEvents: "bounce, complaint,reject" }).feedbackEvents).toEqual([
+      "bounce",
+      "complaint",
+      "reject",
+    ]);
+    expect(problems({ ...REQUIRED, feedbackEvents: "bounce,open" })).toContain(
+      'feedbackEvents "open" is not one of send, renderingFailure, bounce, complaint, reject, deliveryDelay, delivery',
+    );
+    expect(problems({ ...REQUIRED, feedbackEvents: " , " })).toContain('feedbackEvents "," holds no event');
+  });
+
   it("refuses, for transport ses-smtp, a region with no SES SMTP endpoint", () => {
     expect(problems(REQUIRED, "cn-north-1")).toContain('region "cn-north-1" has no SES SMTP endpoint');
     expect(read({ ...REQUIRED, transport: "ses-api" }, "cn-north-1").transport).toBe("ses-api");
