@@ -365,6 +365,10 @@ describe("bin/app.ts", () => {
       const run = await app({ ...REQUIRED, ...ZONE });
       expect(run.stderr).not.toMatch(/AwsSolutions|Error/);
       expect(run.code).toBe(0);
+      // The region the CDK CLI chose (us-east-1 when nothing is configured) is said, not silent.
+      expect(run.stderr).toContain(
+        "Herald: stack region eu-west-1 (the CDK CLI's: AWS_REGION, else the profile's region, else us-east-1)",
+      );
     },
     SYNTH_TIMEOUT_MS,
   );
