@@ -47,100 +47,218 @@ import type { EmailSendingEvent } from "aws-cdk-lib/aws-ses";
 
 export { DEFAULT_TRANSPORT, HeraldConfigError, TRANSPORTS, type Transport };
 
-/** Every context key, with what it means and its default: the table in docs/deploy.md follows it. */
+/** `a`, `b` or `c`, for the values a key accepts. */
+function codeList(values: readonly string[]): string {
+  const quoted = values.map((v) => `\`${v}\``);
+  return `${quoted.slice(0, -1).join(", ")} or ${quoted.at(-1)}`;
+}
+
+/** One deployment key, as docs/deploy.md shows it. */
+export interface ContextKeyDoc {
+  /** what it sets */
+  readonly meaning: string;
+  /** the values it takes (the rule the reader checks) */
+  readonly accepts: string;
+  /** what applies without it */
+  readonly default: string;
+}
+
+/**
+ * The deployment keys' registry, as src/settings/model.ts is the settings': each key's meaning,
+ * what it accepts and its default. The readers below check each rule; the table in
+ * docs/deploy.md is rendered from this list (contextKeysTable) and a test keeps them equal.
+ */
 export const CONTEXT_KEYS = {
-  domain: { meaning: "the sending domain (SES identity)", default: "required" },
+  domain: {
+    accepts: "a domain name, e.g. example.com",
+    meaning: "the sending domain (SES identity)",
+    default: "required",
+  },
   hostedZoneId: {
+    accepts: "`Z` and capital letters and digits",
     meaning: "Route 53 public zone id: DNS records are created in it",
     default: "none: records are outputs",
   },
-  hostedZoneName: { meaning: "that zone's name (the domain or a parent of it)", default: "none" },
-  senderAddress: { meaning: "FeedbackEmail, in `domain`", default: "notifications@<domain>" },
-  senderName: { meaning: "FeedbackName", default: '""' },
-  adminEmails: { meaning: "comma-separated: security bulletins and alarm emails", default: "required" },
-  siteUrl: { meaning: "SiteURL: EHLO name and Message-ID domain", default: "none" },
-  siteName: { meaning: "SiteName: subject prefix `[SiteName]`", default: "the settings' default (Herald)" },
+  hostedZoneName: {
+    accepts: "a domain name containing `domain`; with `hostedZoneId`",
+    meaning: "that zone's name (the domain or a parent of it)",
+    default: "none",
+  },
+  senderAddress: {
+    accepts: "an email address in `domain`",
+    meaning: "FeedbackEmail, in `domain`",
+    default: "notifications@<domain>",
+  },
+  senderName: {
+    accepts: "text without line breaks",
+    meaning: "FeedbackName",
+    default: '""',
+  },
+  adminEmails: {
+    accepts: "email addresses, comma-separated",
+    meaning: "comma-separated: security bulletins and alarm emails",
+    default: "required",
+  },
+  siteUrl: {
+    accepts: "an http(s) URL",
+    meaning: "SiteURL: EHLO name and Message-ID domain",
+    default: "none",
+  },
+  siteName: {
+    accepts: "text without line breaks",
+    meaning: "SiteName: subject prefix `[SiteName]`",
+    default: "the settings' default (Herald)",
+  },
   productVersion: {
+    accepts: "MAJOR.MINOR.PATCH, e.g. 9.11.2",
     meaning: "version the security-alert check matches bulletins against",
     default: "none: check disabled",
   },
-  securityFeedUrl: { meaning: "security bulletin feed", default: DEFAULT_SECURITY_FEED_URL },
-  transport: { meaning: "`ses-smtp`, `smtp` or `ses-api`", default: DEFAULT_TRANSPORT },
-  smtpServer: { meaning: "SMTPServer (transport `smtp`)", default: "required for `smtp`" },
+  securityFeedUrl: {
+    accepts: "an http(s) URL",
+    meaning: "security bulletin feed",
+    default: DEFAULT_SECURITY_FEED_URL,
+  },
+  transport: {
+    accepts: codeList(TRANSPORTS),
+    meaning: "`ses-smtp`, `smtp` or `ses-api`",
+    default: DEFAULT_TRANSPORT,
+  },
+  smtpServer: {
+    accepts: "a host name or IP address; `smtp` only",
+    meaning: "SMTPServer (transport `smtp`)",
+    default: "required for `smtp`",
+  },
   smtpPort: {
+    accepts: "`smtp`: 1 to 65535; `ses-smtp`: 465, 2465, 587, 2587 or 25; not `ses-api`",
     meaning: "SMTPPort (`smtp`; or an SES SMTP port for `ses-smtp`)",
     default: "587 (`smtp`), 465 (`ses-smtp`)",
   },
-  connectionSecurity: { meaning: '`TLS`, `STARTTLS` or `""` (transport `smtp`)', default: "STARTTLS" },
+  connectionSecurity: {
+    accepts: '`TLS`, `STARTTLS`, `""` or `PLAIN`; `ses-smtp`: the port\'s; not `ses-api`',
+    meaning: '`TLS`, `STARTTLS` or `""` (transport `smtp`)',
+    default: "STARTTLS",
+  },
   smtpServerTimeout: {
+    accepts: `whole seconds, 1 to ${MAX_DEPLOYABLE_STAGE_SECONDS}; not \`ses-api\``,
     meaning: `SMTPServerTimeout, seconds per SMTP stage; the send function's timeout follows it (at most ${MAX_DEPLOYABLE_STAGE_SECONDS})`,
     default: "the settings' default (10): a 60 s send function",
   },
-  parameterPrefix: { meaning: "SSM prefix of the settings", default: DEFAULT_PARAMETER_PREFIX },
-  mailFromSubdomain: { meaning: "custom MAIL FROM domain `<sub>.<domain>`", default: "bounce" },
-  dmarcPolicy: { meaning: "`_dmarc` policy: `none`, `quarantine` or `reject`", default: "none" },
-  dmarcReportEmail: { meaning: "DMARC aggregate reports (`rua`)", default: "none" },
+  parameterPrefix: {
+    accepts: "an SSM path, not under `/aws` or `/ssm`",
+    meaning: "SSM prefix of the settings",
+    default: DEFAULT_PARAMETER_PREFIX,
+  },
+  mailFromSubdomain: {
+    accepts: "a DNS label",
+    meaning: "custom MAIL FROM domain `<sub>.<domain>`",
+    default: "bounce",
+  },
+  dmarcPolicy: {
+    accepts: `${codeList(DMARC_POLICIES)}; not with \`existingDmarc\``,
+    meaning: "`_dmarc` policy: `none`, `quarantine` or `reject`",
+    default: "none",
+  },
+  dmarcReportEmail: {
+    accepts: "an email address; not with `existingDmarc`",
+    meaning: "DMARC aggregate reports (`rua`)",
+    default: "none",
+  },
   securityCheckSchedule: {
+    accepts: "`rate(...)` or `cron(...)`",
     meaning: "EventBridge Scheduler `rate(...)` or `cron(...)`",
     default: DEFAULT_SECURITY_CHECK_SCHEDULE,
   },
   maxSendRate: {
+    accepts: "a positive number",
     meaning: "emails per second across all senders: SES's sending rate (SQS concurrency, per-function limit)",
     default: String(DEFAULT_MAX_SEND_RATE),
   },
-  credentialsSerial: { meaning: "change it to rotate the SMTP credentials", default: "1" },
+  credentialsSerial: {
+    accepts: "any text",
+    meaning: "change it to rotate the SMTP credentials",
+    default: "1",
+  },
   credentialsGracePeriod: {
+    accepts: "`<n> minutes`, `hours`, `days`, or `0`",
     meaning:
       "how long the previous SMTP key stays active after a rotation (`12 hours`, `2 days`; `0`: deleted at once)",
     default: "1 day",
   },
   credentialsRotationInterval: {
+    accepts: "a duration of at least an hour, longer than the grace period",
     meaning: "rotate the SMTP credentials on a schedule too (`90 days`)",
     default: "none: only `credentialsSerial` rotates",
   },
   previousParameterPrefix: {
+    accepts: "an SSM path",
     meaning:
       "the `parameterPrefix` before a change, for that one deployment: the old SMTP parameters are removed",
     default: "none",
   },
-  deletionProtection: { meaning: "deletion protection of the DynamoDB table", default: "true" },
-  logLevel: { meaning: "Powertools log level of every function", default: "INFO" },
+  deletionProtection: {
+    accepts: "`true` or `false`",
+    meaning: "deletion protection of the DynamoDB table",
+    default: "true",
+  },
+  logLevel: {
+    accepts: codeList(LOG_LEVELS),
+    meaning: "Powertools log level of every function",
+    default: "INFO",
+  },
   // Deploy-proofing (issue 17): alarms, existing DNS and SES resources, who may send.
   bounceRateThreshold: {
+    accepts: `above 0, below ${SES_REVIEW_RATES.bounce}`,
     meaning: "alarm when SES's bounce rate goes above it (below SES's 5% review point)",
     default: String(DEFAULT_BOUNCE_RATE_THRESHOLD),
   },
   complaintRateThreshold: {
+    accepts: `above 0, below ${SES_REVIEW_RATES.complaint}`,
     meaning: "alarm when SES's complaint rate goes above it (below SES's 0.1% review point)",
     default: String(DEFAULT_COMPLAINT_RATE_THRESHOLD),
   },
   notificationSources: {
+    accepts: "event sources (printable, no spaces), comma-separated",
     meaning: "comma-separated: the only event `source` values the Notification rule accepts",
     default: "any source",
   },
   restrictPutEvents: {
+    accepts: "`true` or `false`",
     meaning: "bus policy: only principals granted through `grantPutEvents` may put events",
     default: "false",
   },
   feedbackEvents: {
+    accepts: "those event names, comma-separated",
     meaning:
       "comma-separated SES events routed to feedback (`send`, `renderingFailure`, `bounce`, `complaint`, `reject`, `deliveryDelay`, `delivery`): each costs an invocation",
     default: "all seven: Herald uses each",
   },
   existingIdentity: {
+    accepts: "the domain or a parent of it",
     meaning: "an SES identity already verified in the region (the domain or a parent): used, not created",
     default: "none: Herald creates the domain identity",
   },
   existingConfigurationSet: {
+    accepts: "letters, digits, `_` and `-`, up to 64",
     meaning: "an SES configuration set that already exists: Herald adds its event destination to it",
     default: "none: Herald creates one",
   },
   existingDmarc: {
+    accepts: "`true` or `false`",
     meaning: "`true`: `_dmarc.<domain>` already exists and is kept (no DMARC record created or output)",
     default: "false",
   },
-} as const;
+} as const satisfies Record<string, ContextKeyDoc>;
 export type ContextKey = keyof typeof CONTEXT_KEYS;
+
+/** The docs/deploy.md table of context keys, one row per key, in the registry's order. */
+export function contextKeysTable(): string {
+  const rows = Object.entries(CONTEXT_KEYS).map(
+    ([key, doc]: [string, ContextKeyDoc]) =>
+      `| \`${key}\` | ${doc.meaning} | ${doc.accepts} | ${doc.default} |`,
+  );
+  return ["| key | meaning | accepts | default |", "|---|---|---|---|", ...rows].join("\n");
+}
 
 /** The configuration HeraldStack takes; bin/app.ts reads it from the context. */
 export interface HeraldConfig {
