@@ -520,19 +520,23 @@ function readExistingResources(r: Reader, domain: string | undefined) {
   };
 }
 
-/**
- * Reads and checks the context. `region` is the deployment region when known (CDK_DEFAULT_REGION):
- * transport ses-smtp needs one with an SES SMTP endpoint. Throws one error listing every problem.
- */
-export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: string): HeraldConfig {
-  const r = new Reader(node);
-  const domainText = r.required("domain", "example.com");
-  const domainName = domainText?.toLowerCase().replace(/\.$/, "");
-  if (domainName !== undefined && !isDomainName(domainName))
-    r.fail("domain", domainText, "is not a domain name, e.g. example.com");
-  // Rules that depend on the domain are checked only against a valid one.
-  const domain = domainName !== undefined && isDomainName(domainName) ? domainName : undefined;
+/** Keeps only the fields that have a value (optional config fields are absent, not undefined). */
+function present<T extends Record<string, unknown>>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
 
+/** The sending domain; undefined when missing or invalid (rules that depend on it then wait). */
+function readDomain(r: Reader): string | undefined {
+  const text = r.required("domain", "example.com");
+  const name = text?.toLowerCase().replace(/\.$/, "");
+  if (name === undefined) return undefined;
+  if (isDomainName(name)) return name;
+  r.fail("domain", text, "is not a domain name, e.g. example.com");
+  return undefined;
+}
+
+/** The Route 53 zone: both keys or neither, the zone containing the domain. */
+function readHostedZone(r: Reader, domain: string | undefined): Pick<HeraldConfig, "hostedZone"> {
   const hostedZoneId = r.string("hostedZoneId");
   const zoneName = r.string("hostedZoneName")?.toLowerCase().replace(/\.$/, "");
   if ((hostedZoneId === undefined) !== (zoneName === undefined)) {
@@ -558,7 +562,11 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
       `does not contain the domain ${domain}: use the domain's zone or a parent zone`,
     );
   }
+  return hostedZoneId && zoneName ? { hostedZone: { hostedZoneId, zoneName } } : {};
+}
 
+/** FeedbackEmail (in the domain) and FeedbackName. */
+function readSender(r: Reader, domain: string | undefined) {
   const senderAddress = r.string("senderAddress") ?? (domain ? `notifications@${domain}` : "");
   if (domain !== undefined) {
     if (!isEmailAddress(senderAddress))
@@ -574,12 +582,20 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
   const senderName = r.string("senderName");
   if (senderName !== undefined && /[\r\n]/.test(senderName))
     r.fail("senderName", senderName, "must not contain line breaks");
+  return { senderAddress, ...present({ senderName }) };
+}
 
-  const adminText = r.required("adminEmails", "ops@example.com,oncall@example.com");
-  const adminEmails = (adminText ?? "")
+/** A comma-separated list of values, each trimmed, empty ones dropped. */
+function list(text: string | undefined): string[] {
+  return (text ?? "")
     .split(",")
-    .map((a) => a.trim())
-    .filter((a) => a !== "");
+    .map((x) => x.trim())
+    .filter((x) => x !== "");
+}
+
+function readAdminEmails(r: Reader): readonly string[] {
+  const text = r.required("adminEmails", "ops@example.com,oncall@example.com");
+  const adminEmails = list(text);
   for (const address of adminEmails) {
     if (!isEmailAddress(address))
       r.fail(
@@ -588,9 +604,12 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
         "is not an email address (a comma-separated list, e.g. ops@example.com,oncall@example.com)",
       );
   }
-  if (adminText !== undefined && adminEmails.length === 0)
-    r.fail("adminEmails", adminText, "holds no address");
+  if (text !== undefined && adminEmails.length === 0) r.fail("adminEmails", text, "holds no address");
+  return adminEmails;
+}
 
+/** SiteURL, SiteName and what the security-alert check matches and reads. */
+function readSite(r: Reader) {
   const siteUrl = r.string("siteUrl");
   if (siteUrl !== undefined && !isHttpUrl(siteUrl))
     r.fail("siteUrl", siteUrl, "is not an http(s) URL, e.g. https://chat.example.com");
@@ -603,7 +622,19 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
   }
   const securityFeedUrl = r.string("securityFeedUrl") ?? DEFAULT_SECURITY_FEED_URL;
   if (!isHttpUrl(securityFeedUrl)) r.fail("securityFeedUrl", securityFeedUrl, "is not an http(s) URL");
+  const securityCheckSchedule = r.string("securityCheckSchedule") ?? DEFAULT_SECURITY_CHECK_SCHEDULE;
+  if (!isScheduleExpression(securityCheckSchedule)) {
+    r.fail(
+      "securityCheckSchedule",
+      securityCheckSchedule,
+      'is not a schedule expression: use e.g. "rate(1 day)", "rate(4 hours)" or "cron(0 8 * * ? *)"',
+    );
+  }
+  return { ...present({ siteUrl, siteName, productVersion }), securityFeedUrl, securityCheckSchedule };
+}
 
+/** The transport, its SMTP settings, and (ses-smtp) a region with an SES SMTP endpoint. */
+function readTransport(r: Reader, region: string | undefined) {
   const transport = r.oneOf("transport", TRANSPORTS, DEFAULT_TRANSPORT);
   const smtp = readSmtp(r, transport);
   if (
@@ -618,12 +649,19 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
       "has no SES SMTP endpoint, which transport ses-smtp needs: deploy to another region (e.g. eu-west-1, us-east-1) or use -c transport=ses-api",
     );
   }
+  return { transport, ...present({ smtp }) };
+}
 
-  const prefixText = r.string("parameterPrefix") ?? DEFAULT_PARAMETER_PREFIX;
-  const parameterPrefix = normalizePrefixPath(prefixText);
-  const prefixRule = prefixProblem(parameterPrefix);
-  if (prefixRule) r.fail("parameterPrefix", prefixText, prefixRule);
+function readParameterPrefix(r: Reader): string {
+  const text = r.string("parameterPrefix") ?? DEFAULT_PARAMETER_PREFIX;
+  const prefix = normalizePrefixPath(text);
+  const rule = prefixProblem(prefix);
+  if (rule) r.fail("parameterPrefix", text, rule);
+  return prefix;
+}
 
+/** The MAIL FROM subdomain and the DMARC record Herald writes. */
+function readDnsRecords(r: Reader) {
   const mailFromSubdomain = r.string("mailFromSubdomain") ?? "bounce";
   if (!isDnsLabel(mailFromSubdomain))
     r.fail(
@@ -635,87 +673,86 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
   const dmarcReportEmail = r.string("dmarcReportEmail");
   if (dmarcReportEmail !== undefined && !isEmailAddress(dmarcReportEmail))
     r.fail("dmarcReportEmail", dmarcReportEmail, "is not an email address");
-  const { existingIdentity, existingConfigurationSet, existingDmarc } = readExistingResources(r, domain);
-  const securityCheckSchedule = r.string("securityCheckSchedule") ?? DEFAULT_SECURITY_CHECK_SCHEDULE;
-  if (!isScheduleExpression(securityCheckSchedule)) {
-    r.fail(
-      "securityCheckSchedule",
-      securityCheckSchedule,
-      'is not a schedule expression: use e.g. "rate(1 day)", "rate(4 hours)" or "cron(0 8 * * ? *)"',
-    );
-  }
-  const maxSendRate = r.number(
-    "maxSendRate",
-    DEFAULT_MAX_SEND_RATE,
-    (n) => Number.isFinite(n) && n > 0,
-    "is not a positive number of emails per second (SES's sending rate, e.g. 14)",
-  );
-  const credentialsSerial = r.string("credentialsSerial") ?? "1";
-  const { credentialsGracePeriodSeconds, credentialsRotationIntervalSeconds, previousParameterPrefix } =
-    readCredentialsRotation(r, parameterPrefix);
-  const deletionProtection = r.boolean("deletionProtection", true);
-  const logLevel = r.oneOf("logLevel", LOG_LEVELS, "INFO");
-  const bounceRateThreshold = r.number(
-    "bounceRateThreshold",
-    DEFAULT_BOUNCE_RATE_THRESHOLD,
-    (n) => n > 0 && n < SES_REVIEW_RATES.bounce,
-    `is not a rate above 0 and below SES's review point ${SES_REVIEW_RATES.bounce} (5%), e.g. 0.04`,
-  );
-  const complaintRateThreshold = r.number(
-    "complaintRateThreshold",
-    DEFAULT_COMPLAINT_RATE_THRESHOLD,
-    (n) => n > 0 && n < SES_REVIEW_RATES.complaint,
-    `is not a rate above 0 and below SES's review point ${SES_REVIEW_RATES.complaint} (0.1%), e.g. 0.0005`,
-  );
-  const sourcesText = r.string("notificationSources");
-  const notificationSources = sourcesText
-    ?.split(",")
-    .map((x) => x.trim())
-    .filter((x) => x !== "");
-  for (const source of notificationSources ?? []) {
+  return { mailFromSubdomain, dmarcPolicy, ...present({ dmarcReportEmail }) };
+}
+
+/** The SES alarms' thresholds, below SES's review points. */
+function readAlarmThresholds(r: Reader) {
+  return {
+    bounceRateThreshold: r.number(
+      "bounceRateThreshold",
+      DEFAULT_BOUNCE_RATE_THRESHOLD,
+      (n) => n > 0 && n < SES_REVIEW_RATES.bounce,
+      `is not a rate above 0 and below SES's review point ${SES_REVIEW_RATES.bounce} (5%), e.g. 0.04`,
+    ),
+    complaintRateThreshold: r.number(
+      "complaintRateThreshold",
+      DEFAULT_COMPLAINT_RATE_THRESHOLD,
+      (n) => n > 0 && n < SES_REVIEW_RATES.complaint,
+      `is not a rate above 0 and below SES's review point ${SES_REVIEW_RATES.complaint} (0.1%), e.g. 0.0005`,
+    ),
+  };
+}
+
+/** Who may make Herald send: the rule's sources and the bus policy. */
+function readProducers(r: Reader) {
+  const notificationSources = list(r.string("notificationSources"));
+  for (const source of notificationSources) {
     if (!/^[\x21-\x7e]{1,256}$/.test(source))
       r.fail("notificationSources", source, "is not an event source (printable, no spaces), e.g. my.app");
   }
-  const restrictPutEvents = r.boolean("restrictPutEvents", false);
-  const feedbackEvents = readFeedbackEvents(r);
+  return {
+    ...(notificationSources.length > 0 ? { notificationSources } : {}),
+    restrictPutEvents: r.boolean("restrictPutEvents", false),
+  };
+}
 
+/** The send path's rate, the table's protection and the functions' log level. */
+function readOperations(r: Reader) {
+  return {
+    maxSendRate: r.number(
+      "maxSendRate",
+      DEFAULT_MAX_SEND_RATE,
+      (n) => Number.isFinite(n) && n > 0,
+      "is not a positive number of emails per second (SES's sending rate, e.g. 14)",
+    ),
+    deletionProtection: r.boolean("deletionProtection", true),
+    logLevel: r.oneOf("logLevel", LOG_LEVELS, "INFO"),
+  };
+}
+
+/**
+ * Reads and checks the context, one step per group of keys. `region` is the deployment region
+ * when known (CDK_DEFAULT_REGION): transport ses-smtp needs one with an SES SMTP endpoint.
+ * Throws one error listing every problem.
+ */
+export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: string): HeraldConfig {
+  const r = new Reader(node);
+  const domain = readDomain(r);
+  const parameterPrefix = readParameterPrefix(r);
+  const feedbackEvents = readFeedbackEvents(r);
+  const config: HeraldConfig = {
+    domain: domain ?? "",
+    ...readHostedZone(r, domain),
+    ...readSender(r, domain),
+    adminEmails: readAdminEmails(r),
+    ...readSite(r),
+    ...readTransport(r, region),
+    parameterPrefix,
+    ...readDnsRecords(r),
+    ...readExistingResources(r, domain),
+    credentialsSerial: r.string("credentialsSerial") ?? "1",
+    ...readCredentialsRotation(r, parameterPrefix),
+    ...readOperations(r),
+    ...readAlarmThresholds(r),
+    ...readProducers(r),
+    ...(feedbackEvents && feedbackEvents.length > 0 ? { feedbackEvents } : {}),
+  };
   if (r.problems.length > 0) {
     throw new HeraldConfigError(
       `Herald's deployment configuration has ${r.problems.length} problem(s) (cdk.json context or -c key=value):\n` +
         r.problems.map((p) => `  - ${p.message}`).join("\n"),
     );
   }
-  return {
-    domain: domain ?? "",
-    ...(hostedZoneId && zoneName ? { hostedZone: { hostedZoneId, zoneName } } : {}),
-    senderAddress,
-    ...(senderName !== undefined ? { senderName } : {}),
-    adminEmails,
-    ...(siteUrl !== undefined ? { siteUrl } : {}),
-    ...(siteName !== undefined ? { siteName } : {}),
-    ...(productVersion !== undefined ? { productVersion } : {}),
-    securityFeedUrl,
-    transport,
-    ...(smtp ? { smtp } : {}),
-    parameterPrefix,
-    mailFromSubdomain,
-    dmarcPolicy,
-    ...(dmarcReportEmail !== undefined ? { dmarcReportEmail } : {}),
-    securityCheckSchedule,
-    maxSendRate,
-    credentialsSerial,
-    credentialsGracePeriodSeconds,
-    ...(credentialsRotationIntervalSeconds !== undefined ? { credentialsRotationIntervalSeconds } : {}),
-    ...(previousParameterPrefix !== undefined ? { previousParameterPrefix } : {}),
-    deletionProtection,
-    logLevel,
-    bounceRateThreshold,
-    complaintRateThreshold,
-    ...(notificationSources && notificationSources.length > 0 ? { notificationSources } : {}),
-    restrictPutEvents,
-    ...(existingIdentity !== undefined ? { existingIdentity } : {}),
-    ...(existingConfigurationSet !== undefined ? { existingConfigurationSet } : {}),
-    existingDmarc,
-    ...(feedbackEvents && feedbackEvents.length > 0 ? { feedbackEvents } : {}),
-  };
+  return config;
 }
