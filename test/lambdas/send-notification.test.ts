@@ -204,6 +204,34 @@ describe("send-notification over SMTP (smtp-server) with idempotency in DynamoDB
     expect(h.smtp.messages).toHaveLength(1);
   });
 
+  it("when every recipient is refused, settles the 5xx ones for good and retries only the 4xx ones", async () => {
+    const tried: string[] = [];
+    let laterRefusals = 0;
+    const h = await harness({
+      rcpt: (address) => {
+        tried.push(address);
+        if (address === "gone@example.com") return { code: 550, message: "5.1.1 user unknown" };
+        if (address === "later@example.com" && laterRefusals++ === 0)
+          return { code: 451, message: "4.3.0 Try again later" };
+        return undefined;
+      },
+    });
+    const event = notification("mixed-1", { to: ["gone@example.com", "later@example.com"] });
+    const first = await h.invoke(event);
+    expect(first.failures).toEqual(["0"]);
+    expect(h.smtp.messages).toHaveLength(0);
+    expect(metricTotal(first.output, "RejectedRecipients")).toBe(1);
+    expect(metricTotal(first.output, "DeferredRecipients")).toBe(1);
+    expect(deadLetters()).toEqual([]);
+    const second = await h.invoke(event);
+    expect(second.failures).toEqual([]);
+    expect(h.smtp.messages.map((m) => m.to)).toEqual([["later@example.com"]]);
+    // the 5xx recipient was asked once: settled for good, never retried
+    expect(tried.filter((address) => address === "gone@example.com")).toHaveLength(1);
+    expect((await h.invoke(event)).failures).toEqual([]);
+    expect(h.smtp.messages).toHaveLength(1);
+  });
+
   it.each<[string, SmtpReply]>([
     ["421 service not available", { code: 421, message: "4.3.2 Service shutting down" }],
     ["454 throttling", { code: 454, message: "4.7.0 Throttling failure: Maximum sending rate exceeded." }],

@@ -278,6 +278,32 @@ describe("pooled SMTP transport", () => {
     }
   });
 
+  it("when every recipient is refused, still tells the temporary refusals from the permanent ones", async () => {
+    const server = await startScriptedSmtpServer({
+      rcpt: (address) =>
+        address.startsWith("later")
+          ? { code: 452, message: "4.2.2 Mailbox full" }
+          : { code: 550, message: "5.1.1 No such user" },
+    });
+    try {
+      const settings = await settingsFor({ SMTPServer: LOOPBACK, SMTPPort: String(server.port) });
+      const transport = createSmtpTransport({ settings });
+      const outcome = await transport.send(
+        await message(settings, ["never@example.com", "later@example.com"]),
+      );
+      await transport.close();
+      expect(outcome).toMatchObject({
+        ok: false,
+        accepted: [],
+        rejected: ["never@example.com"],
+        deferred: ["later@example.com"],
+      });
+      expect(outcome.deferredReason).toMatch(/452/);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("leaves no socket open after close", async () => {
     const server = await startSmtpServer({ starttls: false });
     try {
