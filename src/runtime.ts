@@ -31,6 +31,7 @@ import {
   type Transport,
   type UnknownOutcomePolicy,
 } from "./constants.ts";
+import { HeraldError } from "./errors.ts";
 import { SES_SEND_TIMEOUT_MS, type MailTransport } from "./mail/transport.ts";
 import { smtpSendBoundMs } from "./smtp/options.ts";
 import type { LoadedSettings, LoadSettingsOptions } from "./settings/load.ts";
@@ -132,13 +133,12 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export class RuntimeConfigError extends Error {
+export class RuntimeConfigError extends HeraldError {
   override name = "RuntimeConfigError";
   readonly code = "ERUNTIMECONFIG";
-  readonly hint: string;
+  declare readonly hint: string;
   constructor(message: string, hint: string) {
-    super(message);
-    this.hint = hint;
+    super(message, { hint });
   }
 }
 
