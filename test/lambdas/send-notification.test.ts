@@ -32,7 +32,8 @@ const servers: Array<{ close(): Promise<void> }> = [];
 
 beforeAll(async () => {
   dynamo = await startDynalite();
-  // The SDK's default credential chain reads these (the runtime passes endpoints, not keys).
+  // A runtime uses the keys and region of the env it is given (dynalite's here); a client that
+  // falls back to the SDK's default chain (the mocked SQS client) reads these from process.env.
   vi.stubEnv("AWS_ACCESS_KEY_ID", "test");
   vi.stubEnv("AWS_SECRET_ACCESS_KEY", "test");
   vi.stubEnv("AWS_REGION", "us-east-1");

@@ -1,7 +1,7 @@
 // The mail transport port's two adapters against real local servers: smtp-server for the
 // pooled SMTP adapter, aws-ses-v2-local for the SES v2 adapter.
 import net from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { composeMessage } from "../../../src/mail/compose.ts";
 import { createSesTransport, sesErrorAsSmtp, sesOutcomeUnknown } from "../../../src/mail/ses-transport.ts";
 import { createSmtpTransport } from "../../../src/mail/smtp-transport.ts";
@@ -185,6 +185,34 @@ describe("pooled SMTP transport", () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(clientSocketsTo(server.port)).toEqual([]);
       expect((await sending).ok).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("close() also waits for and closes a send that starts while it waits: no pool outlives it", async () => {
+    let arrived!: () => void;
+    const firstArrived = new Promise<void>((resolve) => (arrived = resolve));
+    const server = await startSmtpServer({
+      onMessage: () => arrived(),
+      // holds the first send in flight (after its final dot) while close() waits for it
+      afterData: (received) => (received.to[0] === "first@example.com" ? 300 : undefined),
+    });
+    try {
+      const settings = await settingsFor({ SMTPServer: LOOPBACK, SMTPPort: String(server.port) });
+      const transport = createSmtpTransport({ settings });
+      const [first, second] = [
+        await message(settings, ["first@example.com"]),
+        await message(settings, ["second@example.com"]),
+      ];
+      const sendingFirst = transport.send(first);
+      await firstArrived;
+      const closing = transport.close();
+      const sendingSecond = transport.send(second);
+      await closing;
+      expect([(await sendingFirst).ok, (await sendingSecond).ok]).toEqual([true, true]);
+      // every connection of the transport ends: the second send's too
+      await vi.waitFor(() => expect(server.openConnections).toBe(0), { timeout: 5000 });
     } finally {
       await server.close();
     }
