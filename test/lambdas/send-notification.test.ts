@@ -17,11 +17,7 @@ import { STATUS_KEY_PREFIX } from "../../src/constants.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
 import { captureStdout } from "../helpers/capture-stdout.ts";
 import { startDynalite, type TestDynamo } from "../../sandbox/servers/dynalite.ts";
-import {
-  startScriptedSmtpServer,
-  type ScriptedSmtpServer,
-  type SmtpReply,
-} from "../helpers/scripted-smtp.ts";
+import { startSmtpServer, type SmtpReply, type TestSmtpServer } from "../../sandbox/servers/smtp.ts";
 import { startLocalSes, type LocalSes } from "../../sandbox/servers/ses.ts";
 import { DLQ_URL, lambdaContext, notification, smtpEnv, sqsEvent } from "./send-notification.fixtures.ts";
 
@@ -55,7 +51,7 @@ afterEach(async () => {
 });
 
 interface Harness {
-  smtp: ScriptedSmtpServer;
+  smtp: TestSmtpServer;
   table: string;
   runtime: Runtime;
   invoke(...bodies: unknown[]): Promise<{ failures: string[]; output: string; messageIds: string[] }>;
@@ -70,10 +66,12 @@ async function harness(
     env?: Record<string, string>;
   } = {},
 ): Promise<Harness> {
-  const smtp = await startScriptedSmtpServer({
-    ...(options.rcpt ? { rcpt: options.rcpt } : {}),
-    ...(options.data ? { data: options.data } : {}),
-    ...(options.dataDelayMs ? { dataDelayMs: options.dataDelayMs } : {}),
+  const { dataDelayMs } = options;
+  const smtp = await startSmtpServer({
+    starttls: false,
+    ...(options.rcpt ? { recipientReply: options.rcpt } : {}),
+    ...(options.data ? { dataReply: options.data } : {}),
+    ...(dataDelayMs ? { afterData: () => dataDelayMs } : {}),
   });
   servers.push(smtp);
   const table = await dynamo.createTable();
