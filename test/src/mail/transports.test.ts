@@ -307,8 +307,9 @@ describe("pooled SMTP transport", () => {
   });
 
   it("when every recipient is refused, still tells the temporary refusals from the permanent ones", async () => {
-    const server = await startScriptedSmtpServer({
-      rcpt: (address) =>
+    const server = await startSmtpServer({
+      starttls: false,
+      recipientReply: (address) =>
         address.startsWith("later")
           ? { code: 452, message: "4.2.2 Mailbox full" }
           : { code: 550, message: "5.1.1 No such user" },
