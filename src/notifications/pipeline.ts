@@ -92,7 +92,7 @@ export function createNotificationPipeline(
     (config.tableName
       ? dynamoDbPersistence(runtime.dynamodb(), config.tableName, () => callsEndAt)
       : new InMemoryPersistenceLayer());
-  const statusStore = options.status ?? openStatusStore(runtime);
+  const statusStore = options.status ?? openStatusStore(runtime, () => callsEndAt);
   const status = statusStore
     ? createStatusRecorder({ store: statusStore, transport: config.transport, logger, metrics })
     : undefined;
