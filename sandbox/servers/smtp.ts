@@ -117,10 +117,13 @@ export interface SmtpServerOptions {
   recipientReply?: (address: string) => { code: number; message: string } | undefined;
   /**
    * Fault hook after the final dot, once the message is kept (the server has committed it):
-   * "reset" drops the connection with a TCP reset instead of replying; a number of
-   * milliseconds delays the 250 reply; undefined replies at once.
+   * "reset" drops the connection with a TCP reset instead of replying, "close" closes it
+   * (FIN) without a reply; a number of milliseconds delays the 250 reply; a reply refuses the
+   * message instead (e.g. 451 at the end of DATA; it is not kept); undefined replies at once.
    */
-  afterData?: (message: ReceivedMessage) => "reset" | number | undefined;
+  afterData?: (
+    message: ReceivedMessage,
+  ) => "reset" | "close" | number | { code: number; message: string } | undefined;
 }
 
 /** the server's name in the greeting and EHLO reply */
@@ -263,12 +266,18 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
         if (typeof user === "string") {
           message.authUser = user;
         }
+        const fault = afterData?.(message);
+        if (typeof fault === "object") {
+          callback(smtpError(fault.code, fault.message));
+          return;
+        }
         messages.push(message);
         onMessage?.(message);
-        const fault = afterData?.(message);
-        if (fault === "reset") {
+        if (fault === "reset" || fault === "close") {
           for (const connection of smtp.connections) {
-            if (connection.id === session.id) connection._socket.resetAndDestroy();
+            if (connection.id !== session.id) continue;
+            if (fault === "reset") connection._socket.resetAndDestroy();
+            else connection._socket.destroy();
           }
           return;
         }
