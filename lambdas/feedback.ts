@@ -7,12 +7,13 @@ import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import { SERVICE_NAMES } from "../src/constants.ts";
 import { handleSesFeedback } from "../src/operations/ses-feedback.ts";
 import { createRuntime } from "../src/runtime.ts";
 import { openStatusStore } from "../src/status/open.ts";
 
 const runtime = createRuntime({
-  serviceName: "herald-feedback",
+  serviceName: SERVICE_NAMES.feedback,
   clients: { EVENTBRIDGE: EventBridgeClient, DYNAMODB: DynamoDBClient },
 });
 const status = openStatusStore(runtime);

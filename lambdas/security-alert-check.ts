@@ -8,6 +8,7 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { Context } from "aws-lambda";
+import { SERVICE_NAMES } from "../src/constants.ts";
 import { deadlineFrom } from "../src/lambda/context.ts";
 import { runSecurityCheck, type SecurityCheckSummary } from "../src/operations/security-check.ts";
 import { createRuntime, type Runtime } from "../src/runtime.ts";
@@ -39,7 +40,7 @@ export function securityAlertCheckHandler(runtime: Runtime) {
 
 export const handler = securityAlertCheckHandler(
   createRuntime({
-    serviceName: "herald-security-alert-check",
+    serviceName: SERVICE_NAMES.securityAlertCheck,
     // the ses-api transport loads its SES client on first send
     clients: { SSM: SSMClient, DYNAMODB: DynamoDBClient },
   }),

@@ -17,10 +17,11 @@ import {
   type SmtpCredentialsResponse,
   type SmtpCredentialsTaskResult,
 } from "../src/operations/smtp-credentials.ts";
+import { SERVICE_NAMES } from "../src/constants.ts";
 import { createRuntime } from "../src/runtime.ts";
 
 const runtime = createRuntime({
-  serviceName: "herald-smtp-credentials",
+  serviceName: SERVICE_NAMES.smtpCredentials,
   clients: { IAM: IAMClient, SSM: SSMClient, ECS: ECSClient },
 });
 
