@@ -17,7 +17,7 @@ import { securityCheckMetrics } from "../src/security/metrics.ts";
 import { openStateStore } from "../src/security/open-store.ts";
 
 /** The handler for a runtime (tests build one from their own environment). */
-export function securityAlertCheckHandler(runtime: Runtime) {
+export function createSecurityAlertCheckHandler(runtime: Runtime) {
   const check = async (_event: unknown, context?: Context): Promise<SecurityCheckSummary> => {
     const summary = await runSecurityCheck({
       loaded: await runtime.loadSettings(),
@@ -38,7 +38,7 @@ export function securityAlertCheckHandler(runtime: Runtime) {
     .use(logMetrics(runtime.metrics));
 }
 
-export const handler = securityAlertCheckHandler(
+export const handler = createSecurityAlertCheckHandler(
   createRuntime({
     serviceName: SERVICE_NAMES.securityAlertCheck,
     // the ses-api transport loads its SES client on first send
