@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { text } from "node:stream/consumers";
+import { describeError } from "../../errors.ts";
 import { sqsRecord } from "../../notifications/batch.ts";
 import { summarize, type RecordOutcome, type SendSummary } from "../../notifications/outcome.ts";
 import { createNotificationPipeline } from "../../notifications/pipeline.ts";
@@ -81,8 +82,9 @@ async function readInput(path: string, io: CliIo): Promise<string> {
     return await text(stdin);
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new UsageError(`cannot read the events from ${path === "-" ? "stdin" : path}: ${reason}`);
+    throw new UsageError(
+      `cannot read the events from ${path === "-" ? "stdin" : path}: ${describeError(error)}`,
+    );
   }
 }
 
