@@ -140,7 +140,14 @@ describe("startSmtpServer", () => {
     expect(info.accepted).toEqual([TO]);
     expect(server.connections).toBe(1);
     expect(server.messages).toEqual([
-      { from: FROM, to: [TO], raw: MESSAGE, secure: true, authUser: CREDENTIALS.username },
+      {
+        from: FROM,
+        to: [TO],
+        raw: MESSAGE,
+        secure: true,
+        authUser: CREDENTIALS.username,
+        receivedAt: expect.any(Number),
+      },
     ]);
   });
 
@@ -169,7 +176,9 @@ describe("startSmtpServer", () => {
     expect(greeting).toBe("220 smtp.herald.test ESMTP herald test server\r\n");
 
     await deliver(server.port);
-    expect(server.messages).toEqual([{ from: FROM, to: [TO], raw: MESSAGE, secure: false }]);
+    expect(server.messages).toEqual([
+      { from: FROM, to: [TO], raw: MESSAGE, secure: false, receivedAt: expect.any(Number) },
+    ]);
   });
 
   it("refuses STARTTLS entirely when starttls is false", async () => {
@@ -313,7 +322,9 @@ describe("raw fault servers", () => {
     const err = await failure(deliver(server.port, { client: { socketTimeout: 300 } }));
     expect(err.code).toBe("ETIMEDOUT");
     expect(err.timeoutType).toBe("SOCKET_TIMEOUT");
-    expect(server.messages).toEqual([{ from: FROM, to: [TO], raw: MESSAGE, secure: false }]);
+    expect(server.messages).toEqual([
+      { from: FROM, to: [TO], raw: MESSAGE, secure: false, receivedAt: expect.any(Number) },
+    ]);
   });
 
   it("trickling server: the EHLO reply dribbles in for longer than the socket timeout, which never fires", async () => {

@@ -209,7 +209,13 @@ export function startStallInDataServer(): Promise<TestSmtpServer> {
       if (end >= 0) {
         state = "stalled";
         const body = data.slice(2, end + 2).replace(/^\.\./gm, ".");
-        raw.messages.push({ from, to, raw: Buffer.from(body, "latin1").toString("utf8"), secure: false });
+        raw.messages.push({
+          from,
+          to,
+          raw: Buffer.from(body, "latin1").toString("utf8"),
+          secure: false,
+          receivedAt: Date.now(),
+        });
       }
     });
   });

@@ -17,11 +17,7 @@ import { STATUS_KEY_PREFIX } from "../../src/constants.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
 import { captureStdout } from "../helpers/capture-stdout.ts";
 import { startDynalite, type TestDynamo } from "../../sandbox/servers/dynalite.ts";
-import {
-  startScriptedSmtpServer,
-  type ScriptedSmtpServer,
-  type SmtpReply,
-} from "../helpers/scripted-smtp.ts";
+import { startSmtpServer, type SmtpReply, type TestSmtpServer } from "../../sandbox/servers/smtp.ts";
 import { startLocalSes, type LocalSes } from "../../sandbox/servers/ses.ts";
 import { DLQ_URL, lambdaContext, notification, smtpEnv, sqsEvent } from "./send-notification.fixtures.ts";
 
@@ -55,7 +51,7 @@ afterEach(async () => {
 });
 
 interface Harness {
-  smtp: ScriptedSmtpServer;
+  smtp: TestSmtpServer;
   table: string;
   runtime: Runtime;
   invoke(...bodies: unknown[]): Promise<{ failures: string[]; output: string; messageIds: string[] }>;
@@ -70,10 +66,12 @@ async function harness(
     env?: Record<string, string>;
   } = {},
 ): Promise<Harness> {
-  const smtp = await startScriptedSmtpServer({
-    ...(options.rcpt ? { rcpt: options.rcpt } : {}),
-    ...(options.data ? { data: options.data } : {}),
-    ...(options.dataDelayMs ? { dataDelayMs: options.dataDelayMs } : {}),
+  const { dataDelayMs } = options;
+  const smtp = await startSmtpServer({
+    starttls: false,
+    ...(options.rcpt ? { recipientReply: options.rcpt } : {}),
+    ...(options.data ? { dataReply: options.data } : {}),
+    ...(dataDelayMs ? { afterData: () => dataDelayMs } : {}),
   });
   servers.push(smtp);
   const table = await dynamo.createTable();
@@ -202,6 +200,34 @@ describe("send-notification over SMTP (smtp-server) with idempotency in DynamoDB
     expect(second.failures).toEqual([]);
     const third = await h.invoke(notification("retry-1"));
     expect(third.failures).toEqual([]);
+    expect(h.smtp.messages).toHaveLength(1);
+  });
+
+  it("when every recipient is refused, settles the 5xx ones for good and retries only the 4xx ones", async () => {
+    const tried: string[] = [];
+    let laterRefusals = 0;
+    const h = await harness({
+      rcpt: (address) => {
+        tried.push(address);
+        if (address === "gone@example.com") return { code: 550, message: "5.1.1 user unknown" };
+        if (address === "later@example.com" && laterRefusals++ === 0)
+          return { code: 451, message: "4.3.0 Try again later" };
+        return undefined;
+      },
+    });
+    const event = notification("mixed-1", { to: ["gone@example.com", "later@example.com"] });
+    const first = await h.invoke(event);
+    expect(first.failures).toEqual(["0"]);
+    expect(h.smtp.messages).toHaveLength(0);
+    expect(metricTotal(first.output, "RejectedRecipients")).toBe(1);
+    expect(metricTotal(first.output, "DeferredRecipients")).toBe(1);
+    expect(deadLetters()).toEqual([]);
+    const second = await h.invoke(event);
+    expect(second.failures).toEqual([]);
+    expect(h.smtp.messages.map((m) => m.to)).toEqual([["later@example.com"]]);
+    // the 5xx recipient was asked once: settled for good, never retried
+    expect(tried.filter((address) => address === "gone@example.com")).toHaveLength(1);
+    expect((await h.invoke(event)).failures).toEqual([]);
     expect(h.smtp.messages).toHaveLength(1);
   });
 

@@ -8,7 +8,6 @@ import { createSmtpTransport } from "../../../src/mail/smtp-transport.ts";
 import { loadSettings } from "../../../src/settings/load.ts";
 import type { HeraldSettings } from "../../../src/settings/model.ts";
 import { startLocalSes, type LocalSes } from "../../../sandbox/servers/ses.ts";
-import { startScriptedSmtpServer } from "../../helpers/scripted-smtp.ts";
 import { LOOPBACK, startSmtpServer, startStallInDataServer } from "../../helpers/smtp-servers.ts";
 
 async function settingsFor(email: Record<string, unknown>): Promise<HeraldSettings> {
@@ -175,7 +174,7 @@ describe("pooled SMTP transport", () => {
   });
 
   it("close() during a delivery lets it finish and resolves only once its socket is gone", async () => {
-    const server = await startScriptedSmtpServer({ dataDelayMs: 600 });
+    const server = await startSmtpServer({ starttls: false, afterData: () => 600 });
     try {
       const settings = await settingsFor({ SMTPServer: LOOPBACK, SMTPPort: String(server.port) });
       const transport = createSmtpTransport({ settings });
@@ -219,7 +218,7 @@ describe("pooled SMTP transport", () => {
   });
 
   it("never stops a transmitted message at its deadline: a slow DATA reply is awaited within the stage timeout", async () => {
-    const server = await startScriptedSmtpServer({ dataDelayMs: 600 });
+    const server = await startSmtpServer({ starttls: false, afterData: () => 600 });
     try {
       const settings = await settingsFor({
         SMTPServer: LOOPBACK,
@@ -279,8 +278,9 @@ describe("pooled SMTP transport", () => {
   });
 
   it("splits refusals into temporary (deferred) and permanent (rejected) when others accepted", async () => {
-    const server = await startScriptedSmtpServer({
-      rcpt: (address) =>
+    const server = await startSmtpServer({
+      starttls: false,
+      recipientReply: (address) =>
         address.startsWith("later")
           ? { code: 451, message: "4.3.0 Try again later" }
           : address.startsWith("never")
@@ -301,6 +301,33 @@ describe("pooled SMTP transport", () => {
         deferred: ["later@example.com"],
       });
       expect(outcome.deferredReason).toMatch(/451/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("when every recipient is refused, still tells the temporary refusals from the permanent ones", async () => {
+    const server = await startSmtpServer({
+      starttls: false,
+      recipientReply: (address) =>
+        address.startsWith("later")
+          ? { code: 452, message: "4.2.2 Mailbox full" }
+          : { code: 550, message: "5.1.1 No such user" },
+    });
+    try {
+      const settings = await settingsFor({ SMTPServer: LOOPBACK, SMTPPort: String(server.port) });
+      const transport = createSmtpTransport({ settings });
+      const outcome = await transport.send(
+        await message(settings, ["never@example.com", "later@example.com"]),
+      );
+      await transport.close();
+      expect(outcome).toMatchObject({
+        ok: false,
+        accepted: [],
+        rejected: ["never@example.com"],
+        deferred: ["later@example.com"],
+      });
+      expect(outcome.deferredReason).toMatch(/452/);
     } finally {
       await server.close();
     }

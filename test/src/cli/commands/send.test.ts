@@ -8,17 +8,17 @@ import { readEvents } from "../../../../src/cli/commands/send.ts";
 import { runCli } from "../../../../src/cli/main.ts";
 import { startDynalite, type TestDynamo } from "../../../../sandbox/servers/dynalite.ts";
 import { projectRoot, runHerald, type HeraldRun } from "../../../helpers/run-herald.ts";
-import { startScriptedSmtpServer, type ScriptedSmtpServer } from "../../../helpers/scripted-smtp.ts";
-import { closedPort } from "../../../helpers/smtp-servers.ts";
+import { closedPort, startSmtpServer, type TestSmtpServer } from "../../../helpers/smtp-servers.ts";
 
 const samples = join(projectRoot, "examples/notifications.ndjson");
-let smtp: ScriptedSmtpServer;
+let smtp: TestSmtpServer;
 let dynamo: TestDynamo;
 let dir: string;
 
 beforeAll(async () => {
-  smtp = await startScriptedSmtpServer({
-    rcpt: (address) =>
+  smtp = await startSmtpServer({
+    starttls: false,
+    recipientReply: (address) =>
       address === "gone@example.com" ? { code: 550, message: "5.1.1 user unknown" } : undefined,
   });
   dynamo = await startDynalite();
