@@ -138,9 +138,10 @@ export interface SmtpServerOptions {
   /**
    * Fault hook after the final dot, once the message is kept (the server has committed it):
    * "reset" drops the connection with a TCP reset instead of replying; a number of
-   * milliseconds delays the 250 reply; undefined replies at once.
+   * milliseconds delays the 250 reply; a promise holds it until it settles (a test's barrier);
+   * undefined replies at once.
    */
-  afterData?: (message: ReceivedMessage) => "reset" | number | undefined;
+  afterData?: (message: ReceivedMessage) => "reset" | number | Promise<unknown> | undefined;
 }
 
 /** the server's name in the greeting and EHLO reply */
@@ -303,6 +304,10 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
           for (const connection of smtp.connections) {
             if (connection.id === session.id) connection._socket.resetAndDestroy();
           }
+          return;
+        }
+        if (fault instanceof Promise) {
+          void fault.finally(() => callback());
           return;
         }
         if (typeof fault !== "number") return callback();
