@@ -108,6 +108,18 @@ export const CONTEXT_KEYS = {
     meaning: "bus policy: only principals granted through `grantPutEvents` may put events",
     default: "false",
   },
+  existingIdentity: {
+    meaning: "an SES identity already verified in the region (the domain or a parent): used, not created",
+    default: "none: Herald creates the domain identity",
+  },
+  existingConfigurationSet: {
+    meaning: "an SES configuration set that already exists: Herald adds its event destination to it",
+    default: "none: Herald creates one",
+  },
+  existingDmarc: {
+    meaning: "`true`: `_dmarc.<domain>` already exists and is kept (no DMARC record created or output)",
+    default: "false",
+  },
 } as const;
 export type ContextKey = keyof typeof CONTEXT_KEYS;
 
@@ -145,6 +157,12 @@ export interface HeraldConfig {
   readonly complaintRateThreshold: number;
   readonly notificationSources?: readonly string[];
   readonly restrictPutEvents: boolean;
+  /** The name of an SES identity that already exists (the domain or a parent of it). */
+  readonly existingIdentity?: string;
+  /** The name of an SES configuration set that already exists. */
+  readonly existingConfigurationSet?: string;
+  /** `_dmarc.<domain>` already exists: Herald keeps it. */
+  readonly existingDmarc: boolean;
 }
 
 /** One refused value. */
@@ -297,6 +315,32 @@ function readCredentialsRotation(r: Reader, parameterPrefix: string) {
   };
 }
 
+/** SES resources and a DMARC record that already exist: used or kept, not created. */
+function readExistingResources(r: Reader, domain: string | undefined) {
+  const identity = r.string("existingIdentity")?.toLowerCase().replace(/\.$/, "");
+  if (identity !== undefined && domain !== undefined && !isWithinDomain(domain, identity))
+    r.fail("existingIdentity", identity, `is not the domain ${domain} or a parent of it`);
+  const configurationSet = r.string("existingConfigurationSet");
+  if (configurationSet !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(configurationSet)) {
+    r.fail(
+      "existingConfigurationSet",
+      configurationSet,
+      "is not a configuration set name (letters, digits, _ and -, up to 64)",
+    );
+  }
+  const existingDmarc = r.boolean("existingDmarc", false);
+  for (const key of ["dmarcPolicy", "dmarcReportEmail"] as const) {
+    const value = r.string(key);
+    if (existingDmarc && value !== undefined)
+      r.fail(key, value, "is not used with existingDmarc true (the existing _dmarc record is kept)");
+  }
+  return {
+    ...(identity !== undefined ? { existingIdentity: identity } : {}),
+    ...(configurationSet !== undefined ? { existingConfigurationSet: configurationSet } : {}),
+    existingDmarc,
+  };
+}
+
 /**
  * Reads and checks the context. `region` is the deployment region when known (CDK_DEFAULT_REGION):
  * transport ses-smtp needs one with an SES SMTP endpoint. Throws one error listing every problem.
@@ -412,6 +456,7 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
   const dmarcReportEmail = r.string("dmarcReportEmail");
   if (dmarcReportEmail !== undefined && !isEmailAddress(dmarcReportEmail))
     r.fail("dmarcReportEmail", dmarcReportEmail, "is not an email address");
+  const { existingIdentity, existingConfigurationSet, existingDmarc } = readExistingResources(r, domain);
   const securityCheckSchedule = r.string("securityCheckSchedule") ?? DEFAULT_SECURITY_CHECK_SCHEDULE;
   if (!isScheduleExpression(securityCheckSchedule)) {
     r.fail(
@@ -488,5 +533,8 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
     complaintRateThreshold,
     ...(notificationSources && notificationSources.length > 0 ? { notificationSources } : {}),
     restrictPutEvents,
+    ...(existingIdentity !== undefined ? { existingIdentity } : {}),
+    ...(existingConfigurationSet !== undefined ? { existingConfigurationSet } : {}),
+    existingDmarc,
   };
 }

@@ -4,6 +4,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
 import { EventBus } from "aws-cdk-lib/aws-events";
 import { HostedZone } from "aws-cdk-lib/aws-route53";
+import { ConfigurationSet, EmailIdentity } from "aws-cdk-lib/aws-ses";
 import type { Construct } from "constructs";
 import { EmailSettingsParameters } from "./email-settings-parameters.ts";
 import type { HeraldConfig } from "./herald-config.ts";
@@ -52,8 +53,21 @@ export class HeraldStack extends Stack {
       domain: props.domain,
       hostedZone,
       mailFromSubdomain: props.mailFromSubdomain,
-      dmarcPolicy: props.dmarcPolicy,
-      dmarcReportEmail: props.dmarcReportEmail,
+      ...(props.existingDmarc
+        ? { existingDmarc: true }
+        : { dmarcPolicy: props.dmarcPolicy, dmarcReportEmail: props.dmarcReportEmail }),
+      ...(props.existingIdentity
+        ? { identity: EmailIdentity.fromEmailIdentityName(this, "Identity", props.existingIdentity) }
+        : {}),
+      ...(props.existingConfigurationSet
+        ? {
+            configurationSet: ConfigurationSet.fromConfigurationSetName(
+              this,
+              "ConfigurationSet",
+              props.existingConfigurationSet,
+            ),
+          }
+        : {}),
       feedbackEventBus: bus,
     });
 

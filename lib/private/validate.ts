@@ -2,11 +2,13 @@
 // props checks, so that `-c adminEmails=...` and `new Monitoring(..., { adminEmails })` agree.
 import { Token } from "aws-cdk-lib";
 import { DEFAULT_PARAMETER_PREFIX } from "../../src/constants.ts";
+import { HeraldError } from "../../src/errors.ts";
 import { isValidEmailAddress } from "../../src/net/hosts.ts";
 
 /** A value a construct or the context refused: names the prop, the rule and the value given. */
-export class HeraldConfigError extends Error {
+export class HeraldConfigError extends HeraldError {
   override name = "HeraldConfigError";
+  readonly code = "EDEPLOYCONFIG";
 }
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;

@@ -1,3 +1,5 @@
+import { HeraldError } from "../errors.ts";
+
 /** What a CLI command may touch: its output streams and environment (swapped in tests). */
 export interface CliIo {
   stdout(text: string): void;
@@ -13,8 +15,9 @@ export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
 /** A mistake in how the command was called; printed with the command's usage, exit 2. */
-export class UsageError extends Error {
+export class UsageError extends HeraldError {
   override name = "UsageError";
+  readonly code = "EUSAGE";
 }
 
 export function printJson(io: CliIo, value: unknown): void {

@@ -343,7 +343,10 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
         };
         return record;
       }
-      if (!outcome.ok) throw new NotSent(failureFromOutcome(outcome));
+      // Every recipient refused, some of them for good: those are settled (logged and
+      // counted), the others are retried; only a refusal of everyone for now retries it whole.
+      const settledSome = outcome.ok || (outcome.deferred?.length && outcome.rejected.length > 0);
+      if (!settledSome) throw new NotSent(failureFromOutcome(outcome));
       const deferred = outcome.deferred ?? [];
       const sent: Sent = {
         kind: "sent",
@@ -449,7 +452,8 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
     const base = { id: outcome.id, sqsMessageId: record.messageId };
     switch (outcome.kind) {
       case "sent":
-        metrics.addMetric(METRIC.sent, MetricUnit.Count, 1);
+        // nobody has it yet when every recipient refused it (some for now, some for good)
+        if (outcome.accepted > 0 || outcome.unknown) metrics.addMetric(METRIC.sent, MetricUnit.Count, 1);
         logger.info("notification sent", {
           ...base,
           event: "notification.sent",

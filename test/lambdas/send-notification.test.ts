@@ -28,7 +28,8 @@ const servers: Array<{ close(): Promise<void> }> = [];
 
 beforeAll(async () => {
   dynamo = await startDynalite();
-  // The SDK's default credential chain reads these (the runtime passes endpoints, not keys).
+  // A runtime uses the keys and region of the env it is given (dynalite's here); a client that
+  // falls back to the SDK's default chain (the mocked SQS client) reads these from process.env.
   vi.stubEnv("AWS_ACCESS_KEY_ID", "test");
   vi.stubEnv("AWS_SECRET_ACCESS_KEY", "test");
   vi.stubEnv("AWS_REGION", "us-east-1");
@@ -199,6 +200,34 @@ describe("send-notification over SMTP (smtp-server) with idempotency in DynamoDB
     expect(second.failures).toEqual([]);
     const third = await h.invoke(notification("retry-1"));
     expect(third.failures).toEqual([]);
+    expect(h.smtp.messages).toHaveLength(1);
+  });
+
+  it("when every recipient is refused, settles the 5xx ones for good and retries only the 4xx ones", async () => {
+    const tried: string[] = [];
+    let laterRefusals = 0;
+    const h = await harness({
+      rcpt: (address) => {
+        tried.push(address);
+        if (address === "gone@example.com") return { code: 550, message: "5.1.1 user unknown" };
+        if (address === "later@example.com" && laterRefusals++ === 0)
+          return { code: 451, message: "4.3.0 Try again later" };
+        return undefined;
+      },
+    });
+    const event = notification("mixed-1", { to: ["gone@example.com", "later@example.com"] });
+    const first = await h.invoke(event);
+    expect(first.failures).toEqual(["0"]);
+    expect(h.smtp.messages).toHaveLength(0);
+    expect(metricTotal(first.output, "RejectedRecipients")).toBe(1);
+    expect(metricTotal(first.output, "DeferredRecipients")).toBe(1);
+    expect(deadLetters()).toEqual([]);
+    const second = await h.invoke(event);
+    expect(second.failures).toEqual([]);
+    expect(h.smtp.messages.map((m) => m.to)).toEqual([["later@example.com"]]);
+    // the 5xx recipient was asked once: settled for good, never retried
+    expect(tried.filter((address) => address === "gone@example.com")).toHaveLength(1);
+    expect((await h.invoke(event)).failures).toEqual([]);
     expect(h.smtp.messages).toHaveLength(1);
   });
 

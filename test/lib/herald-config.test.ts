@@ -42,6 +42,7 @@ describe("readHeraldContext", () => {
       bounceRateThreshold: 0.04,
       complaintRateThreshold: 0.0005,
       restrictPutEvents: false,
+      existingDmarc: false,
     });
   });
 
@@ -192,6 +193,42 @@ describe("readHeraldContext", () => {
     [{ ...REQUIRED, domain: { name: "example.com" } }, 'domain {"name":"example.com"} must be a string'],
   ])("refuses %j: %s", (context, message) => {
     expect(problems(context)).toContain(message);
+  });
+
+  it("reads an existing identity, configuration set and DMARC record to keep", () => {
+    const config = read({
+      ...REQUIRED,
+      domain: "mail.example.com",
+      senderAddress: "n@mail.example.com",
+      existingIdentity: "Example.com",
+      existingConfigurationSet: "mail",
+      existingDmarc: "true",
+    });
+    expect(config).toMatchObject({
+      existingIdentity: "example.com",
+      existingConfigurationSet: "mail",
+      existingDmarc: true,
+    });
+    expect(read(REQUIRED)).toMatchObject({ existingDmarc: false });
+    expect(read(REQUIRED)).not.toHaveProperty("existingIdentity");
+  });
+
+  it.each([
+    [
+      { existingIdentity: "example.org" },
+      'existingIdentity "example.org" is not the domain example.com or a parent of it',
+    ],
+    [
+      { existingConfigurationSet: "my set" },
+      'existingConfigurationSet "my set" is not a configuration set name',
+    ],
+    [{ existingDmarc: "yes" }, 'existingDmarc "yes" is not true or false'],
+    [
+      { existingDmarc: "true", dmarcPolicy: "reject" },
+      'dmarcPolicy "reject" is not used with existingDmarc true (the existing _dmarc record is kept)',
+    ],
+  ])("refuses existing resources given as %j", (context, message) => {
+    expect(problems({ ...REQUIRED, ...context })).toContain(message);
   });
 
   it("refuses, for transport ses-smtp, a region with no SES SMTP endpoint", () => {

@@ -247,6 +247,24 @@ describe("HeraldStack variants (unbundled)", () => {
     SYNTH_TIMEOUT_MS,
   );
 
+  it("existing SES identity, configuration set and DMARC record: used and kept, none created", () => {
+    const { stack, template } = synth({
+      ...REQUIRED,
+      ...ZONE,
+      existingIdentity: "example.com",
+      existingConfigurationSet: "mail",
+      existingDmarc: "true",
+    });
+    template.resourceCountIs("AWS::SES::EmailIdentity", 0);
+    template.resourceCountIs("AWS::SES::ConfigurationSet", 0);
+    template.resourceCountIs("AWS::Route53::RecordSet", 0);
+    template.resourceCountIs("AWS::SES::ConfigurationSetEventDestination", 1);
+    expect(stack.domain.configurationSetName).toBe("mail");
+    expect(flat(stack.domain.emailIdentityArn)).toContain(":identity/example.com");
+    expect(outputs(template).ConfigurationSetName).toBe("mail");
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
   it("transport ses-api: no SMTP credentials or SMTP settings, SES grants for the sender and the check", () => {
     const { stack, template } = synth({ ...REQUIRED, transport: "ses-api", productVersion: "9.11.2" });
     expect(stack.credentials).toBeUndefined();

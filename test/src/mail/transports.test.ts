@@ -221,6 +221,33 @@ describe("pooled SMTP transport", () => {
     }
   });
 
+  it("close() also waits for and closes a send that starts while it waits: no pool outlives it", async () => {
+    // holds the first send in flight (after its final dot) while close() waits for it
+    const held = heldReply();
+    const server = await startSmtpServer({
+      afterData: (received) => (received.to[0] === "first@example.com" ? held.hold() : undefined),
+    });
+    try {
+      const settings = await settingsFor({ SMTPServer: LOOPBACK, SMTPPort: String(server.port) });
+      const transport = createSmtpTransport({ settings });
+      const [first, second] = [
+        await message(settings, ["first@example.com"]),
+        await message(settings, ["second@example.com"]),
+      ];
+      const sendingFirst = transport.send(first);
+      await held.reached;
+      const closing = transport.close();
+      const sendingSecond = transport.send(second);
+      held.release();
+      await closing;
+      expect([(await sendingFirst).ok, (await sendingSecond).ok]).toEqual([true, true]);
+      // every connection of the transport ends: the second send's too
+      await ioUntil(() => server.openConnections === 0);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("never stops a transmitted message at its deadline: a slow DATA reply is awaited within the stage timeout", async () => {
     const held = heldReply();
     const server = await startSmtpServer({
@@ -318,6 +345,33 @@ describe("pooled SMTP transport", () => {
         deferred: ["later@example.com"],
       });
       expect(outcome.deferredReason).toMatch(/451/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("when every recipient is refused, still tells the temporary refusals from the permanent ones", async () => {
+    const server = await startSmtpServer({
+      starttls: false,
+      recipientReply: (address) =>
+        address.startsWith("later")
+          ? { code: 452, message: "4.2.2 Mailbox full" }
+          : { code: 550, message: "5.1.1 No such user" },
+    });
+    try {
+      const settings = await settingsFor({ SMTPServer: LOOPBACK, SMTPPort: String(server.port) });
+      const transport = createSmtpTransport({ settings });
+      const outcome = await transport.send(
+        await message(settings, ["never@example.com", "later@example.com"]),
+      );
+      await transport.close();
+      expect(outcome).toMatchObject({
+        ok: false,
+        accepted: [],
+        rejected: ["never@example.com"],
+        deferred: ["later@example.com"],
+      });
+      expect(outcome.deferredReason).toMatch(/452/);
     } finally {
       await server.close();
     }

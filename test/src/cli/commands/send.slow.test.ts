@@ -131,6 +131,23 @@ describe("herald send", () => {
     expect(none.stderr).not.toContain("dead-letter");
   });
 
+  it("says it has no region for the SES API instead of sending through us-east-1", async () => {
+    const port = await closedPort();
+    const run = await runHerald(
+      ["send", "--events", samples],
+      env({
+        HERALD_TRANSPORT: "ses-api",
+        // were a region guessed, the sends would go here (a closed loopback port), not to AWS
+        AWS_ENDPOINT_URL_SESV2: `http://127.0.0.1:${port}`,
+        AWS_ACCESS_KEY_ID: "test",
+        AWS_SECRET_ACCESS_KEY: "test",
+      }),
+    );
+    expect(run.stderr).toContain("herald send: no AWS region");
+    expect(run.stderr).toContain("set AWS_REGION");
+    expect(run.code).toBe(2);
+  });
+
   it("reads a JSON array from stdin with -", async () => {
     const events = [{ id: "cli-stdin", to: ["bob@example.com"], subject: "From stdin", text: "t" }];
     const child = spawn(join(projectRoot, "node_modules/.bin/herald"), ["send", "--events", "-", "--json"], {
