@@ -296,6 +296,26 @@ export function startStallInStarttlsHandshakeServer(): Promise<RawTestServer> {
   });
 }
 
+/**
+ * A reply to the final dot that a server holds until the test releases it: pass `hold` as the
+ * server's `afterData`; `reached` resolves once the server holds a reply (the message was
+ * transmitted and kept).
+ */
+export function heldReply(): { hold: () => Promise<void>; reached: Promise<void>; release: () => void } {
+  let reach!: () => void;
+  let release!: () => void;
+  const reached = new Promise<void>((resolve) => (reach = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  return {
+    reached,
+    release,
+    hold: () => {
+      reach();
+      return released;
+    },
+  };
+}
+
 /** A 127.0.0.1 port with nothing listening on it (bound to port 0, read, closed). */
 export async function closedPort(): Promise<number> {
   const server = net.createServer();

@@ -14,27 +14,12 @@ import {
   startSmtpServer,
   startStallInDataServer,
   startTricklingEhloServer,
+  heldReply,
 } from "../../helpers/smtp-servers.ts";
 
 afterEach(() => {
   vi.useRealTimers();
 });
-
-/** A reply to the final dot the server holds until the test releases it; `reached` once it holds. */
-function heldReply() {
-  let reach!: () => void;
-  let release!: () => void;
-  const reached = new Promise<void>((resolve) => (reach = resolve));
-  const released = new Promise<void>((resolve) => (release = resolve));
-  return {
-    reached,
-    release,
-    hold: () => {
-      reach();
-      return released;
-    },
-  };
-}
 
 async function settingsFor(email: Record<string, unknown>): Promise<HeraldSettings> {
   const loaded = await loadSettings({
