@@ -56,7 +56,7 @@ function cpuOf(args: string[], env: Record<string, string>): number {
   return cpu;
 }
 
-async function bundle(entry: string, outdir: string, keepNames = false): Promise<string> {
+export async function bundle(entry: string, outdir: string, keepNames = false): Promise<string> {
   await build({
     ...handlerBuildOptions(entry, outdir),
     ...(keepNames ? { minifyIdentifiers: false, keepNames: true, sourcemap: false } : {}),
