@@ -29,6 +29,7 @@ const SRC_LAYERS = [
  */
 const FACTS_FOR_LIB = [
   "src/constants\\.ts",
+  "src/errors\\.ts",
   "src/ses/regions\\.ts",
   "src/ses/smtp-credentials-contract\\.ts",
   "src/settings/model\\.ts",

@@ -6,6 +6,7 @@ import { SSMClient } from "@aws-sdk/client-ssm";
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { Context } from "aws-lambda";
+import { SERVICE_NAMES } from "../src/constants.ts";
 import { deadlineFrom } from "../src/lambda/context.ts";
 import {
   validateSettingsEvent,
@@ -35,7 +36,7 @@ export function createValidateSettingsHandler(runtime: Runtime) {
 
 export const handler = createValidateSettingsHandler(
   createRuntime({
-    serviceName: "herald-validate-settings",
+    serviceName: SERVICE_NAMES.validateSettings,
     clients: { SSM: SSMClient, SESV2: SESv2Client },
   }),
 );

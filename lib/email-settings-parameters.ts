@@ -15,14 +15,18 @@ import {
   normalizePrefixPath,
   parameterName,
 } from "../src/constants.ts";
-import { MAX_SMTP_TIMEOUT_SECONDS, SETTINGS_BY_ANY_PATH } from "../src/settings/model.ts";
+import {
+  MAX_SMTP_TIMEOUT_SECONDS,
+  SETTINGS_BY_ANY_PATH,
+  type ConnectionSecurity,
+} from "../src/settings/model.ts";
 import { SMTP_PASSWORD_SETTING, SMTP_USERNAME_SETTING } from "../src/ses/smtp-credentials-contract.ts";
 import { acknowledgeWildcard } from "./private/nag.ts";
 import { createKey } from "./private/key.ts";
 import { check, isEmailAddress, isHttpUrl, prefixProblem } from "./private/validate.ts";
 
 /** ConnectionSecurity values (Mattermost's): "" is clear text and is not written (the default). */
-export type ConnectionSecurity = "" | "TLS" | "STARTTLS";
+export type { ConnectionSecurity };
 
 /** Where the settings live and how to read them: what every Herald function needs. */
 export interface IEmailSettings {

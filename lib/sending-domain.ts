@@ -26,7 +26,7 @@ import {
 } from "aws-cdk-lib/aws-ses";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { EVENT_BUS_NAME_ENV } from "../src/constants.ts";
+import { EVENT_BUS_NAME_ENV, SERVICE_NAMES } from "../src/constants.ts";
 import { createRecords, outputRecords, type DnsRecord } from "./private/dns-records.ts";
 import { acknowledgeWildcard } from "./private/nag.ts";
 import { HeraldFunction, type HeraldFunctionOptions } from "./private/herald-function.ts";
@@ -265,7 +265,7 @@ export class SendingDomain extends Construct implements ISendingIdentity {
       entry: "lambdas/feedback.ts",
       description:
         "Herald: SES bounces, complaints, rejects, delays and deliveries -> NotificationFeedback events",
-      serviceName: "herald-feedback",
+      serviceName: SERVICE_NAMES.feedback,
       logRetention: props.logRetention,
       logLevel: props.logLevel,
       environment: bus ? { [EVENT_BUS_NAME_ENV]: bus.eventBusName } : {},

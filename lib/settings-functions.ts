@@ -8,9 +8,10 @@ import {
   DEFAULT_TRANSPORT,
   PARAMETER_PREFIX_ENV,
   SEND_TIMEOUT_ENV,
+  SERVICE_NAMES,
+  type Transport,
   TRANSPORT_ENV,
   TRANSPORTS,
-  type Transport,
 } from "../src/constants.ts";
 import { transportNeeds } from "../src/transport-needs.ts";
 import type { IEmailSettings } from "./email-settings-parameters.ts";
@@ -80,13 +81,13 @@ export class SettingsFunctions extends Construct {
       ...common,
       entry: "lambdas/test-send.ts",
       description: "Herald Test Connection: sends a test email with the saved settings",
-      serviceName: "herald-test-send",
+      serviceName: SERVICE_NAMES.testSend,
     });
     this.validateSettings = new HeraldFunction(this, "ValidateSettings", {
       ...common,
       entry: "lambdas/validate-settings.ts",
       description: "Herald: validates the saved settings, checks SES, optionally probes the server",
-      serviceName: "herald-validate-settings",
+      serviceName: SERVICE_NAMES.validateSettings,
     });
     for (const fn of [this.testSend, this.validateSettings]) props.settings.grantRead(fn.role);
     // Test Connection sends as the deployment does: with ses-api, through SES with its grant.

@@ -70,6 +70,23 @@ export const MAX_SEND_RATE_ENV = "HERALD_MAX_SEND_RATE";
  */
 export const SEND_RATE_LIMITS = { min: 0.001, max: 100_000 } as const;
 
+/** HERALD_MAX_SEND_RATE when unset, and the stack's maxSendRate default: a new production SES account's rate. */
+export const DEFAULT_MAX_SEND_RATE = 14;
+
+/**
+ * Each function's Powertools service name: its log lines' `service` and its metrics' `service`
+ * dimension, which the dashboard and alarms (lib/monitoring.ts) select by.
+ */
+export const SERVICE_NAMES = {
+  sendNotification: "herald-send-notification",
+  feedback: "herald-feedback",
+  status: "herald-status",
+  testSend: "herald-test-send",
+  validateSettings: "herald-validate-settings",
+  securityAlertCheck: "herald-security-alert-check",
+  smtpCredentials: "herald-smtp-credentials",
+} as const;
+
 /** Base URL of the security bulletin feed. */
 export const SECURITY_FEED_URL_ENV = "HERALD_SECURITY_FEED_URL";
 

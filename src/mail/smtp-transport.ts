@@ -160,9 +160,10 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
       }
     },
     async close(): Promise<void> {
+      // A send may start while close() waits: it uses the same pool and is waited for too.
+      while (inFlight.size > 0) await Promise.allSettled(inFlight);
       const closing = pool;
       pool = undefined;
-      await Promise.allSettled(inFlight);
       closing?.close();
     },
   };
@@ -202,7 +203,7 @@ function failure(message: OutgoingMessage, error: unknown, fallbackStage: "conne
   const decisive =
     rejected.find((e) => (e.responseCode ?? 0) >= 400 && (e.responseCode ?? 0) < 500) ?? rejected[0] ?? error;
   const { stage, error: info, hint } = classifySmtpError(decisive, fallbackStage);
-  return {
+  const outcome: SendOutcome = {
     ok: false,
     messageId: message.messageId,
     accepted: [],
@@ -211,6 +212,17 @@ function failure(message: OutgoingMessage, error: unknown, fallbackStage: "conne
     error: info,
     ...(hint ? { hint } : {}),
   };
+  // Every recipient refused, some for now and some for good: the caller settles the 5xx ones
+  // and retries only the 4xx ones.
+  const temporary = rejected.filter((e) => isTemporary(e.responseCode));
+  const deferred = temporary.flatMap((e) => (e.recipient ? [e.recipient] : []));
+  if (deferred.length > 0 && deferred.length < rejected.length) {
+    outcome.rejected = message.to.filter((address) => !deferred.includes(address));
+    outcome.deferred = deferred;
+    const reason = temporary[0]?.response ?? temporary[0]?.message;
+    if (reason !== undefined) outcome.deferredReason = reason;
+  }
+  return outcome;
 }
 
 /** The SES SMTP interface's headers, before the rendered ones (header order is free). */

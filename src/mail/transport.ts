@@ -5,7 +5,9 @@ import type { OutgoingMessage } from "./message.ts";
  * What happened to one message. `ok` when at least one recipient accepted it; recipients the
  * server refused for good (5xx) are listed in `rejected`, those it refused for now (4xx) in
  * `deferred` (the caller sends to them again later). On failure, `error` is classified by the
- * one classifier: `error.retryable` decides retry versus dead letter, unless `unknown`.
+ * one classifier: `error.retryable` decides retry versus dead letter, unless `unknown`. When
+ * every recipient was refused, some for now and some for good, the failure lists both too:
+ * the caller settles the `rejected` ones and sends to the `deferred` ones again.
  */
 export interface SendOutcome {
   ok: boolean;
@@ -54,7 +56,10 @@ export interface MailTransport {
    */
   readonly sendBoundMs: number;
   send(message: OutgoingMessage, options?: SendOptions): Promise<SendOutcome>;
-  /** Close pooled connections; the transport is not used afterwards. */
+  /**
+   * Let the sends under way finish (a send that starts meanwhile too), then close pooled
+   * connections: once it resolves no connection of this transport is open.
+   */
   close(): Promise<void>;
 }
 

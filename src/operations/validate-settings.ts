@@ -11,7 +11,7 @@ import type { Problem } from "../settings/problems.ts";
 import { blockingErrors } from "../transport-needs.ts";
 import { validateLoadedSettings, type ValidationResult } from "../settings/validate.ts";
 import type { SmtpReport, SmtpStage } from "../smtp/report.ts";
-import { runSmtpSession } from "../smtp/session.ts";
+import { runSmtpSession } from "../smtp/session-on-demand.ts";
 import { configReport } from "../smtp/config-report.ts";
 import { redactSecrets } from "../smtp/redact.ts";
 import { loadWithOverrides } from "./overrides.ts";

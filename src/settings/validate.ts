@@ -23,6 +23,7 @@ import type { Origin } from "./layer.ts";
 import type { LoadedSettings } from "./load.ts";
 import {
   CONNECTION_SECURITY_VALUES,
+  isConnectionSecurity,
   MAX_SMTP_TIMEOUT_SECONDS,
   PLACEHOLDER_ADDRESS,
   type HeraldSettings,
@@ -115,11 +116,11 @@ const connectionSecurityIsKnown: Rule = {
   blocks: "connection",
   check({ settings, report, from }) {
     const security = settings.EmailSettings.ConnectionSecurity;
-    if (CONNECTION_SECURITY_VALUES.includes(security)) return;
+    if (isConnectionSecurity(security)) return;
     report(
       "EmailSettings.ConnectionSecurity",
       "error",
-      `ConnectionSecurity ${JSON.stringify(security)}${from("EmailSettings.ConnectionSecurity")} is not one of "", "TLS", "STARTTLS"`,
+      `ConnectionSecurity ${JSON.stringify(security)}${from("EmailSettings.ConnectionSecurity")} is not one of ${CONNECTION_SECURITY_VALUES.map((v) => JSON.stringify(v)).join(", ")}`,
       'use "TLS" for implicit TLS (ports 465/2465), "STARTTLS" for ports 587/25/2587, or "" for none',
     );
   },
