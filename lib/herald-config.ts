@@ -243,6 +243,12 @@ export const CONTEXT_KEYS = {
     meaning: "an SES configuration set that already exists: Herald adds its event destination to it",
     default: "none: Herald creates one",
   },
+  alarmTopicArn: {
+    accepts: "an SNS topic ARN",
+    meaning:
+      "an existing SNS topic for the alarms (its policy must let CloudWatch publish); `adminEmails` are subscribed to it",
+    default: "none: Herald creates an encrypted topic",
+  },
   existingDmarc: {
     accepts: "`true` or `false`",
     meaning: "`true`: `_dmarc.<domain>` already exists and is kept (no DMARC record created or output)",
@@ -300,6 +306,8 @@ export interface HeraldConfig {
   readonly existingConfigurationSet?: string;
   /** The SES events routed to feedback; absent: every one Herald uses. */
   readonly feedbackEvents?: readonly EmailSendingEvent[];
+  /** An existing SNS topic for the alarms. */
+  readonly alarmTopicArn?: string;
   /** `_dmarc.<domain>` already exists: Herald keeps it. */
   readonly existingDmarc: boolean;
 }
@@ -694,6 +702,14 @@ function readAlarmThresholds(r: Reader) {
   };
 }
 
+/** An existing alarm topic, by ARN. */
+function readAlarmTopic(r: Reader): Pick<HeraldConfig, "alarmTopicArn"> {
+  const arn = r.string("alarmTopicArn");
+  if (arn !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(arn))
+    r.fail("alarmTopicArn", arn, "is not an SNS topic ARN, e.g. arn:aws:sns:eu-west-1:111111111111:alarms");
+  return present({ alarmTopicArn: arn });
+}
+
 /** Who may make Herald send: the rule's sources and the bus policy. */
 function readProducers(r: Reader) {
   const notificationSources = list(r.string("notificationSources"));
@@ -745,6 +761,7 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
     ...readCredentialsRotation(r, parameterPrefix),
     ...readOperations(r),
     ...readAlarmThresholds(r),
+    ...readAlarmTopic(r),
     ...readProducers(r),
     ...(feedbackEvents && feedbackEvents.length > 0 ? { feedbackEvents } : {}),
   };
