@@ -14,6 +14,7 @@ import {
   type ValidateSettingsResult,
 } from "../src/operations/validate-settings.ts";
 import { createRuntime, type Runtime } from "../src/runtime.ts";
+import { deploymentFactsFrom } from "../src/settings/deployment.ts";
 
 /** The handler for a runtime (tests build one from their own environment). */
 export function createValidateSettingsHandler(runtime: Runtime) {
@@ -24,6 +25,7 @@ export function createValidateSettingsHandler(runtime: Runtime) {
       region: runtime.region,
       sesClient: runtime.ses,
       deadline: deadlineFrom(context),
+      deployment: deploymentFactsFrom(runtime.env),
     });
     runtime.logger.info(result.valid ? "settings valid" : "settings invalid", validationLogFields(result));
     return result;

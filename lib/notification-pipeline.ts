@@ -21,6 +21,7 @@ import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { MAX_RECEIVE_COUNT, SEND_FUNCTION_TIMEOUT_SECONDS, SERVICE_NAMES } from "../src/constants.ts";
+import { LAMBDA_MAX_TIMEOUT_SECONDS } from "../src/send-timing.ts";
 import {
   SEND_RATE_LIMITS,
   DEAD_LETTER_QUEUE_URL_ENV,
@@ -167,6 +168,13 @@ export class NotificationPipeline extends Construct {
       "is not an integer from 1 to 10",
     );
     const timeout = props.functionTimeout ?? Duration.seconds(SEND_FUNCTION_TIMEOUT_SECONDS);
+    check(
+      name,
+      "functionTimeout",
+      `${timeout.toSeconds()} s`,
+      timeout.toSeconds() <= LAMBDA_MAX_TIMEOUT_SECONDS,
+      `is more than Lambda's ${LAMBDA_MAX_TIMEOUT_SECONDS} s: lower SMTPServerTimeout (a send takes 4 of them)`,
+    );
     ({ maxConcurrency: this.maxConcurrency, perInstanceRate: this.perInstanceRate } =
       sendingConcurrency(maxSendRate));
     // Each instance gets HERALD_MAX_SEND_RATE = perInstanceRate, which the runtime checks at start.

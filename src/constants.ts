@@ -50,6 +50,15 @@ export const DEAD_LETTER_QUEUE_URL_ENV = "HERALD_DEAD_LETTER_QUEUE_URL";
 /** SES configuration set for SES sends: the API's parameter, or a header over SES SMTP. */
 export const CONFIGURATION_SET_ENV = "HERALD_CONFIGURATION_SET";
 
+/**
+ * The sender the deployment lets this function send as: an address (transport ses-smtp: the
+ * SMTP user may send only as it) or a domain (ses-api: any address in it). Absent: no limit.
+ */
+export const ALLOWED_SENDER_ENV = "HERALD_ALLOWED_SENDER";
+
+/** The send-notification function's timeout, in seconds (settings validation checks a send fits). */
+export const SEND_TIMEOUT_ENV = "HERALD_SEND_TIMEOUT_SECONDS";
+
 /** Emails per second per function instance. */
 export const MAX_SEND_RATE_ENV = "HERALD_MAX_SEND_RATE";
 

@@ -195,15 +195,21 @@ describe("herald send", () => {
         cwd: projectRoot,
         env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, TERM: "dumb", ...env() },
       });
+      const prompt = /reading notification events from standard input .*Ctrl-D/;
       let shown = "";
-      child.stdout.setEncoding("utf8").on("data", (chunk: string) => (shown += chunk));
-      // end the input (Ctrl-D on an empty line) after a moment
-      const ctrlD = setTimeout(() => child.stdin.write("\u0004"), 1500);
+      let ended = false;
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+        shown += chunk;
+        // once it says it reads, end the input (Ctrl-D on an empty line)
+        if (!ended && prompt.test(shown)) {
+          ended = true;
+          child.stdin.write("\u0004");
+        }
+      });
       const timer = setTimeout(() => child.kill(), 15_000);
       const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-      clearTimeout(ctrlD);
       clearTimeout(timer);
-      expect(shown).toMatch(/reading notification events from standard input .*Ctrl-D/);
+      expect(shown).toMatch(prompt);
       expect(code).toBe(0);
     },
     20_000,
