@@ -97,7 +97,7 @@ export function claimFailure(id: string, error: unknown): Retryable {
   const detail = describeError(error);
   const cause =
     error instanceof IdempotencyPersistenceLayerError && error.cause instanceof Error
-      ? ` (${error.cause.name}: ${error.cause.message})`
+      ? ` (${describeError(error.cause)})`
       : "";
   return {
     kind: "retryable",
