@@ -35,6 +35,7 @@ const FACTS_FOR_LIB = [
   "src/settings/model\\.ts",
   "src/net/hosts\\.ts",
   "src/transport-needs\\.ts",
+  "src/send-timing\\.ts",
   "src/settings/problems\\.ts",
 ];
 

@@ -15,6 +15,8 @@ import { SecurityAlerts } from "./security-alerts.ts";
 import { SendingDomain } from "./sending-domain.ts";
 import { SettingsFunctions } from "./settings-functions.ts";
 import { SmtpCredentials } from "./smtp-credentials.ts";
+import { sendFunctionTimeoutSeconds } from "../src/send-timing.ts";
+import { DEFAULT_SMTP_TIMEOUT_SECONDS } from "../src/settings/model.ts";
 
 export type HeraldStackProps = StackProps & HeraldConfig;
 
@@ -68,6 +70,7 @@ export class HeraldStack extends Stack {
             ),
           }
         : {}),
+      feedbackEvents: props.feedbackEvents,
       feedbackEventBus: bus,
     });
 
@@ -76,8 +79,14 @@ export class HeraldStack extends Stack {
           server: props.smtp.server ?? `email-smtp.${this.region}.amazonaws.com`,
           port: props.smtp.port,
           connectionSecurity: props.smtp.connectionSecurity,
+          timeoutSeconds: props.smtp.timeoutSeconds,
         }
       : undefined;
+    // The functions that hold SMTP sessions are sized from the SMTPServerTimeout written here.
+    const stageSeconds = props.smtp?.timeoutSeconds;
+    const sendTimeout = Duration.seconds(
+      sendFunctionTimeoutSeconds(stageSeconds ?? DEFAULT_SMTP_TIMEOUT_SECONDS),
+    );
     this.settings = new EmailSettingsParameters(this, "Settings", {
       parameterPrefix: props.parameterPrefix,
       senderAddress: props.senderAddress,
@@ -110,6 +119,7 @@ export class HeraldStack extends Stack {
       transport: props.transport,
       sendingIdentity: this.domain,
       maxSendRate: props.maxSendRate,
+      functionTimeout: sendTimeout,
       eventBus: bus,
       deletionProtection: props.deletionProtection,
       allowedSources: props.notificationSources,
@@ -141,6 +151,10 @@ export class HeraldStack extends Stack {
       settings: this.settings,
       transport: props.transport,
       sendingIdentity: this.domain,
+      senderAddress: props.senderAddress,
+      sendTimeout,
+      // One stage and the report fit (a probe or test send is cut at the invocation's end anyway).
+      ...(stageSeconds !== undefined ? { timeout: Duration.seconds(Math.max(30, stageSeconds + 5)) } : {}),
     });
 
     this.monitoring = new Monitoring(this, "Monitoring", {

@@ -26,13 +26,29 @@ import {
 } from "aws-cdk-lib/aws-ses";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { EVENT_BUS_NAME_ENV } from "../src/constants.ts";
+import { EVENT_BUS_NAME_ENV, SERVICE_NAMES } from "../src/constants.ts";
 import { createRecords, outputRecords, type DnsRecord } from "./private/dns-records.ts";
 import { acknowledgeWildcard } from "./private/nag.ts";
 import { HeraldFunction, type HeraldFunctionOptions } from "./private/herald-function.ts";
 import { check, isDnsLabel, isDomainName, isEmailAddress, isWithinDomain } from "./private/validate.ts";
 
 export const DMARC_POLICIES = ["none", "quarantine", "reject"] as const;
+
+/**
+ * The SES events Herald uses: send and rendering failure feed the status records only; bounce,
+ * complaint, reject, delay and delivery are counted and published as NotificationFeedback.
+ * Each routed event costs a feedback invocation (and, but for send and rendering failure, a
+ * PutEvents): delivery events, one per delivered email, are most of them.
+ */
+export const FEEDBACK_EVENTS = [
+  EmailSendingEvent.SEND,
+  EmailSendingEvent.RENDERING_FAILURE,
+  EmailSendingEvent.BOUNCE,
+  EmailSendingEvent.COMPLAINT,
+  EmailSendingEvent.REJECT,
+  EmailSendingEvent.DELIVERY_DELAY,
+  EmailSendingEvent.DELIVERY,
+] as const;
 export type DmarcPolicy = (typeof DMARC_POLICIES)[number];
 
 /** What sending through SES needs to know about a domain; SendingDomain implements it. */
@@ -93,6 +109,13 @@ export interface SendingDomainProps extends HeraldFunctionOptions {
    */
   readonly existingDmarc?: boolean;
   /**
+   * The SES events routed to the feedback function. Fewer events cost less (a delivery event is
+   * an invocation and a PutEvents per delivered email) but leave the status records and
+   * NotificationFeedback without them.
+   * @default FEEDBACK_EVENTS - every event Herald uses
+   */
+  readonly feedbackEvents?: readonly EmailSendingEvent[];
+  /**
    * The bus NotificationFeedback events are published on.
    * @default - the account's default event bus
    */
@@ -142,6 +165,8 @@ export class SendingDomain extends Construct implements ISendingIdentity {
       if (props.existingDmarc && props[key] !== undefined)
         check(name, key, props[key], false, "is not used with existingDmarc (the existing record is kept)");
     }
+    const feedbackEvents = props.feedbackEvents ?? FEEDBACK_EVENTS;
+    check(name, "feedbackEvents", feedbackEvents, feedbackEvents.length > 0, "holds no event");
     const identityName = props.identity?.emailIdentityName;
     if (identityName !== undefined && !Token.isUnresolved(identityName)) {
       check(
@@ -240,7 +265,7 @@ export class SendingDomain extends Construct implements ISendingIdentity {
       entry: "lambdas/feedback.ts",
       description:
         "Herald: SES bounces, complaints, rejects, delays and deliveries -> NotificationFeedback events",
-      serviceName: "herald-feedback",
+      serviceName: SERVICE_NAMES.feedback,
       logRetention: props.logRetention,
       logLevel: props.logLevel,
       environment: bus ? { [EVENT_BUS_NAME_ENV]: bus.eventBusName } : {},
@@ -251,16 +276,7 @@ export class SendingDomain extends Construct implements ISendingIdentity {
 
     const feedbackDestination = {
       destination: EventDestination.eventBus(defaultBus),
-      events: [
-        // Send and RenderingFailure feed the status records only (nothing is published for them)
-        EmailSendingEvent.SEND,
-        EmailSendingEvent.RENDERING_FAILURE,
-        EmailSendingEvent.BOUNCE,
-        EmailSendingEvent.COMPLAINT,
-        EmailSendingEvent.REJECT,
-        EmailSendingEvent.DELIVERY_DELAY,
-        EmailSendingEvent.DELIVERY,
-      ],
+      events: [...feedbackEvents],
     };
     if (this.configurationSet instanceof ConfigurationSet)
       this.configurationSet.addEventDestination("Feedback", feedbackDestination);

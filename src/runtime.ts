@@ -17,6 +17,7 @@ import {
   CONFIG_FILE_ENV,
   CONFIGURATION_SET_ENV,
   DEAD_LETTER_QUEUE_URL_ENV,
+  DEFAULT_MAX_SEND_RATE,
   DEFAULT_TRANSPORT,
   EVENT_BUS_NAME_ENV,
   MAX_SEND_RATE_ENV,
@@ -100,9 +101,6 @@ export interface RuntimeConfig {
   /** HERALD_UNKNOWN_OUTCOME: a send that may or may not have arrived. @default "at-least-once" */
   unknownOutcome: UnknownOutcomePolicy;
 }
-
-/** A new production SES account's sending rate. */
-export const DEFAULT_MAX_SEND_RATE = 14;
 
 export interface Runtime {
   /** The environment this runtime was built from (a copy: later changes are not seen). */

@@ -68,6 +68,23 @@ export function check(construct: string, prop: string, value: unknown, ok: boole
   throw new HeraldConfigError(`${construct}: ${prop}${given} ${rule}`);
 }
 
+/**
+ * The administrators' addresses (alarm emails, security bulletins): at least one, each a
+ * plain address. The one check behind Monitoring's and SecurityAlerts' `adminEmails`.
+ */
+export function checkAdminEmails(construct: string, addresses: readonly string[]): void {
+  check(
+    construct,
+    "adminEmails",
+    addresses,
+    addresses.length > 0,
+    "is empty: give at least one administrator address",
+  );
+  for (const address of addresses) {
+    check(construct, "adminEmails", address, isEmailAddress(address), "is not an email address");
+  }
+}
+
 /** Why SSM would refuse a normalized settings prefix (`/herald`), or undefined when it is fine. */
 export function prefixProblem(prefix: string): string | undefined {
   if (!/^(\/[A-Za-z0-9_.-]+)+$/.test(prefix)) {

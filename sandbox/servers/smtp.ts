@@ -137,11 +137,12 @@ export interface SmtpServerOptions {
   dataReply?: (message: ReceivedMessage) => SmtpReply | undefined;
   /**
    * Fault hook after the final dot, once the message is kept (the server has committed it):
-   * "reset" drops the connection with a TCP reset instead of replying; a number of
-   * milliseconds delays the 250 reply; a promise holds it until it settles (a test's barrier);
-   * undefined replies at once.
+   * "reset" drops the connection with a TCP reset instead of replying, "close" closes it
+   * (FIN) without a reply; a number of milliseconds delays the 250 reply; a promise holds it
+   * until it settles (a test's barrier); undefined replies at once. (A refusal at the end of
+   * DATA, not kept, is `dataReply`.)
    */
-  afterData?: (message: ReceivedMessage) => "reset" | number | Promise<unknown> | undefined;
+  afterData?: (message: ReceivedMessage) => "reset" | "close" | number | Promise<unknown> | undefined;
 }
 
 /** the server's name in the greeting and EHLO reply */
@@ -300,9 +301,11 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
         messages.push(message);
         onMessage?.(message);
         const fault = afterData?.(message);
-        if (fault === "reset") {
+        if (fault === "reset" || fault === "close") {
           for (const connection of smtp.connections) {
-            if (connection.id === session.id) connection._socket.resetAndDestroy();
+            if (connection.id !== session.id) continue;
+            if (fault === "reset") connection._socket.resetAndDestroy();
+            else connection._socket.destroy();
           }
           return;
         }

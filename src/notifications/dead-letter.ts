@@ -1,4 +1,7 @@
 import { SendMessageCommand, type MessageAttributeValue, type SQSClient } from "@aws-sdk/client-sqs";
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { Failure, Permanent } from "./outcome.ts";
+import type { EventProblem } from "./parse.ts";
 
 /** A permanent failure on its way to the dead-letter queue: the original body and why. */
 export interface DeadLetter {
@@ -64,4 +67,43 @@ export function sqsDeadLetterQueue(client: SQSClient, queueUrl: string): DeadLet
       );
     },
   };
+}
+
+/**
+ * The dead-letter step: a permanent failure goes to the queue with its reason (and, when
+ * others already got the message, the recipients it is for). A queue that refuses it, or no
+ * queue at all, leaves the record for SQS's redelivery instead: nothing is lost.
+ */
+export async function deadLetterRecord(
+  queue: DeadLetterQueue | undefined,
+  logger: Pick<Logger, "error">,
+  record: { messageId: string; body: string },
+  failure: Failure,
+  options: { problems?: EventProblem[]; recipients?: string[] } = {},
+): Promise<Permanent> {
+  const permanent: Permanent = { ...failure, kind: "permanent", deadLetter: "none" };
+  if (options.problems) permanent.problems = options.problems;
+  if (!queue) return permanent;
+  try {
+    await queue.send({
+      body: record.body,
+      reason: failure.reason,
+      code: failure.code,
+      sourceMessageId: record.messageId,
+      ...(failure.id !== undefined ? { eventId: failure.id } : {}),
+      ...(failure.responseCode !== undefined ? { responseCode: failure.responseCode } : {}),
+      ...(failure.stage !== undefined ? { stage: failure.stage } : {}),
+      ...(options.recipients !== undefined ? { recipients: options.recipients } : {}),
+    });
+    permanent.deadLetter = "sent";
+  } catch (error) {
+    permanent.deadLetter = "failed";
+    logger.error("dead-letter queue refused a permanent failure; the record will be delivered again", {
+      event: "notification.dead-letter-failed",
+      id: failure.id,
+      sqsMessageId: record.messageId,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
+  }
+  return permanent;
 }

@@ -16,7 +16,8 @@ import { sqsDeadLetterQueue } from "./dead-letter.ts";
 import { dynamoDbPersistence, InMemoryPersistenceLayer } from "./idempotency.ts";
 import type { RecordOutcome } from "./outcome.ts";
 import { parseNotificationEvent } from "./parse.ts";
-import { createNotificationProcessor, type MetricsSink, type NotificationProcessor } from "./process.ts";
+import { createNotificationProcessor, type NotificationProcessor } from "./process.ts";
+import type { MetricsSink } from "./report.ts";
 import { createRateLimiter } from "./rate-limiter.ts";
 import { createStatusRecorder } from "./status-recorder.ts";
 import { openStatusStore } from "../status/open.ts";
@@ -92,7 +93,7 @@ export function createNotificationPipeline(
     (config.tableName
       ? dynamoDbPersistence(runtime.dynamodb(), config.tableName, () => callsEndAt)
       : new InMemoryPersistenceLayer());
-  const statusStore = options.status ?? openStatusStore(runtime);
+  const statusStore = options.status ?? openStatusStore(runtime, () => callsEndAt);
   const status = statusStore
     ? createStatusRecorder({ store: statusStore, transport: config.transport, logger, metrics })
     : undefined;

@@ -1,49 +1,34 @@
 /**
- * One record in, exactly one outcome out: parse, wait for the rate limit, claim the id
- * (Powertools idempotency), render, send through the transport port, classify; dead-letter
- * what can never succeed. Never throws for a record's own failure.
+ * One record in, exactly one outcome out, in named steps (Powertools BatchProcessor style: a
+ * small processRecord, success and failure handled apart): parse; then, round by round, wait
+ * for the rate limit, claim (Powertools idempotency), render, size check, deadline check,
+ * send, classify (round.ts); dead-letter what can never succeed (dead-letter.ts); log and
+ * count (report.ts). Never throws for a record's own failure.
  */
-import { createHash } from "node:crypto";
 import type { Context } from "aws-lambda";
-import {
-  IdempotencyAlreadyInProgressError,
-  IdempotencyPersistenceLayerError,
-  makeIdempotent,
-} from "@aws-lambda-powertools/idempotency";
 import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/persistence";
-import {
-  MAX_RECEIVE_COUNT,
-  SEND_RESERVE_MS,
-  SEND_RESPONSE_MARGIN_MS,
-  type UnknownOutcomePolicy,
-} from "../constants.ts";
+import { MAX_RECEIVE_COUNT, SEND_RESPONSE_MARGIN_MS, type UnknownOutcomePolicy } from "../constants.ts";
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { MetricUnit } from "@aws-lambda-powertools/metrics";
-import { renderNotification, type RenderNotificationOptions } from "./render-notification.ts";
-import { SES_ACCOUNT_ERRORS } from "../mail/ses-transport.ts";
-import type { OutgoingMessage } from "../mail/message.ts";
-import type { MailTransport, SendOutcome } from "../mail/transport.ts";
+import type { RenderNotificationOptions } from "./render-notification.ts";
+import type { MailTransport } from "../mail/transport.ts";
 import type { HeraldSettings } from "../settings/model.ts";
-import { ContentRenderError } from "../smtp/errors.ts";
+import { claimFailure, NotSent } from "./classify-send.ts";
 import { createWorkGate, type WorkGate } from "./concurrency.ts";
-import type { DeadLetterQueue } from "./dead-letter.ts";
+import { deadLetterRecord, type DeadLetterQueue } from "./dead-letter.ts";
 import { NOTIFICATION_KEY_PREFIX, notificationIdempotencyConfig, type SentRecord } from "./idempotency.ts";
-import type { Failure, Permanent, RecordOutcome, Retryable, Sent } from "./outcome.ts";
-import { describeProblems, parseNotificationEvent, type EventProblem } from "./parse.ts";
+import type { Failure, RecordOutcome, Sent } from "./outcome.ts";
+import { describeProblems, parseNotificationEvent } from "./parse.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
-import { NOTIFICATION_LIMITS, type Notification } from "./schema.ts";
-
-/** Metric names (EMF, namespace Herald). */
-export const METRIC = {
-  sent: "Sent",
-  duplicate: "Duplicate",
-  retryable: "Retryable",
-  permanent: "Permanent",
-  sendLatency: "SendLatency",
-  rejectedRecipients: "RejectedRecipients",
-  deferredRecipients: "DeferredRecipients",
-  unknownOutcome: "UnknownOutcome",
-} as const;
+import { reportOutcome, reportUnknown, type MetricsSink } from "./report.ts";
+import {
+  allRecipients,
+  createRoundSender,
+  recipientDigest,
+  roundKey,
+  type Attempt,
+  type Round,
+} from "./round.ts";
+import type { Notification } from "./schema.ts";
 
 /** How many sends of one batch run at once. @default */
 export const DEFAULT_SEND_CONCURRENCY = 4;
@@ -53,11 +38,6 @@ const DEFAULT_IN_PROGRESS_MS = 60_000;
 
 /** How long a failed completing write is retried when there is no invocation deadline (CLI). */
 const DEFAULT_COMPLETE_RETRY_MS = 5_000;
-
-/** Where counts and latencies go: Powertools Metrics (EMF), or nothing in the CLI. */
-export interface MetricsSink {
-  addMetric(name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): unknown;
-}
 
 /** The status record's port: told each record's outcome (see status-recorder.ts). */
 export interface StatusRecorder {
@@ -112,108 +92,6 @@ export interface NotificationProcessor {
   process(record: NotificationRecord): Promise<RecordOutcome>;
 }
 
-type SendFailure = Failure & { kind: "retryable" | "permanent"; unknown?: boolean };
-
-/** A send that did not happen, carried out of the idempotent function (which releases the id). */
-class NotSent extends Error {
-  override name = "NotSent";
-  readonly failure: SendFailure;
-  constructor(failure: SendFailure) {
-    super(failure.reason);
-    this.failure = failure;
-  }
-}
-
-interface Attempt {
-  /** set when this call ran the send (not a stored result) */
-  ran: boolean;
-  sent?: Sent;
-  /** what the idempotency record is to hold, for a completing write retried by hand */
-  record?: SentRecord;
-}
-
-/**
- * One round of a notification: round 0 sends to every recipient; a later round (on a later
- * receive) to those a server refused for now. Each round is claimed and completed as its
- * own idempotency record, whose `settled` list says who is done.
- */
-interface Round {
-  notification: Notification;
-  index: number;
-  /** envelope recipients of this round */
-  recipients: string[];
-  /** digests of the recipients settled in earlier rounds */
-  settled: string[];
-  /** round 0's send time: later rounds keep its Date header */
-  firstSentAt?: string;
-  /** at-most-once and a claim taken over from a dead invocation: complete without sending */
-  completeUnknown?: boolean;
-}
-
-/** A recipient as the record keeps it: a digest, not the address (no PII at rest). */
-export function recipientDigest(address: string): string {
-  return createHash("sha256").update(address.toLowerCase()).digest("base64url").slice(0, 16);
-}
-
-/** Round 0's key is the event id, as it always was; later rounds add a line feed (never in an id). */
-function roundKey(id: string, index: number): { id: string } {
-  return { id: index === 0 ? id : `${id}\n${index}` };
-}
-
-function allRecipients(notification: Notification): string[] {
-  return [...notification.to, ...(notification.cc ?? []), ...(notification.bcc ?? [])];
-}
-
-/**
- * Failures on the way to the server, before MAIL FROM (a refused login, a certificate, a
- * closed port), and SES account states: every message would fail the same way, so they are
- * not this message's fault. The record is retried; the queue's redrive policy and the alarms
- * take over if it lasts (a credential rotation must not dead-letter every notification).
- */
-const TRANSPORT_STAGES: ReadonlySet<string> = new Set([
-  "config",
-  "connect",
-  "tls",
-  "greeting",
-  "ehlo",
-  "starttls",
-  "auth",
-]);
-
-function failureFromOutcome(outcome: SendOutcome): SendFailure {
-  const error = outcome.error;
-  // an adapter that failed without saying why gets another chance rather than a dead letter
-  const retryable =
-    (error?.retryable ?? true) ||
-    TRANSPORT_STAGES.has(outcome.stage ?? "") ||
-    SES_ACCOUNT_ERRORS.has(error?.code ?? "");
-  const failure: SendFailure = {
-    kind: retryable ? "retryable" : "permanent",
-    code: error?.code ?? "ESEND",
-    reason: error?.response ?? error?.message ?? "the transport did not accept the message",
-  };
-  if (error?.responseCode !== undefined) failure.responseCode = error.responseCode;
-  if (outcome.stage !== undefined) failure.stage = outcome.stage;
-  if (outcome.hint !== undefined) failure.hint = outcome.hint;
-  return failure;
-}
-
-/** Rendering depends on the event's content only: a failure is the same on every retry. */
-function renderFailure(error: unknown): Failure & { kind: "permanent" } {
-  const known = error instanceof ContentRenderError;
-  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return {
-    kind: "permanent",
-    code: "ERENDER",
-    reason: known ? error.message : `event: the message cannot be rendered (${detail})`,
-    hint: known ? error.hint : "Check the event's subject, html and text against the event schema.",
-  };
-}
-
-function byteLength(raw: Buffer | string): number {
-  return typeof raw === "string" ? Buffer.byteLength(raw) : raw.length;
-}
-
 export function createNotificationProcessor(deps: NotificationDeps): NotificationProcessor {
   const now = deps.now ?? Date.now;
   const { logger, metrics } = deps;
@@ -233,151 +111,30 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
   /** When the last store call, send reply and completing write must be over. */
   const workEnd = () =>
     deps.invocationEnd === undefined ? undefined : deps.invocationEnd - SEND_RESPONSE_MARGIN_MS;
+  const isLastReceive = (record: NotificationRecord) => (record.receiveCount ?? 1) >= maxReceiveCount;
 
-  const countUnknown = (id: string, why: string, extra: Record<string, unknown> = {}) => {
-    metrics.addMetric(METRIC.unknownOutcome, MetricUnit.Count, 1);
-    logger.warn("the server may or may not have this notification", {
-      event: "notification.unknown-outcome",
-      id,
-      why,
-      policy,
-      ...extra,
-    });
-  };
+  const unknown = (id: string, why: string, extra: Record<string, unknown> = {}) =>
+    reportUnknown(logger, metrics, { id, why, policy, ...extra });
 
-  const sendRound = makeIdempotent(
-    async (_key: { id: string }, round: Round, attempt: Attempt): Promise<SentRecord> => {
-      attempt.ran = true;
-      const { notification } = round;
-      const settled = (addresses: readonly string[]) => [
-        ...round.settled,
-        ...addresses.map((address) => recipientDigest(address)),
-      ];
-      if (round.completeUnknown) {
-        // at-most-once: the dead invocation may have sent it; never send it a second time.
-        const record: SentRecord = {
-          messageId: "",
-          accepted: 0,
-          rejected: 0,
-          sentAt: new Date(now()).toISOString(),
-          settled: settled(round.recipients),
-          unknown: true,
-        };
-        attempt.record = record;
-        attempt.sent = {
-          kind: "sent",
-          id: notification.id,
-          messageId: "",
-          accepted: 0,
-          rejected: [],
-          latencyMs: 0,
-          recorded: true,
-          unknown: true,
-        };
-        return record;
-      }
-      // The message's Date, kept with the record: a later round re-renders the same message.
-      const messageDate = round.firstSentAt ?? (deps.render?.date ?? new Date(now())).toISOString();
-      const rendered = await renderNotification(deps.settings, notification, {
-        ...deps.render,
-        date: new Date(messageDate),
-      }).catch((error: unknown) => {
-        throw new NotSent(renderFailure(error));
-      });
-      const size = byteLength(rendered.raw);
-      if (size > NOTIFICATION_LIMITS.messageBytes) {
-        throw new NotSent({
-          kind: "permanent",
-          code: "EMESSAGESIZE",
-          reason: `message: the rendered message is ${size} bytes, over the ${NOTIFICATION_LIMITS.messageBytes}-byte (10 MB) limit`,
-        });
-      }
-      // The same message; its envelope goes to this round's recipients only.
-      const message: OutgoingMessage = { ...rendered, to: round.recipients };
-      const transport = deps.transport();
-      // A send starts only when its whole bound fits before the invocation ends (with the
-      // completing write and the response after it): a transmitted message is never aborted.
-      const end = workEnd();
-      const tooLate =
-        (deps.deadline !== undefined && now() >= deps.deadline) ||
-        (end !== undefined && now() + transport.sendBoundMs + SEND_RESERVE_MS > end);
-      if (tooLate) {
-        throw new NotSent({
-          kind: "retryable",
-          code: "EDEADLINE",
-          reason: `not sent: less time is left in the invocation than one send may take (${transport.sendBoundMs} ms); the record is delivered again`,
-        });
-      }
-      const started = now();
-      const outcome = await transport.send(
-        message,
-        end === undefined ? {} : { deadline: end - SEND_RESERVE_MS },
-      );
-      const latencyMs = now() - started;
-      metrics.addMetric(METRIC.sendLatency, MetricUnit.Milliseconds, latencyMs);
-      if (!outcome.ok && outcome.unknown) {
-        const failure = failureFromOutcome(outcome);
-        countUnknown(notification.id, failure.reason, { code: failure.code, stage: failure.stage });
-        if (policy === "at-least-once") {
-          throw new NotSent({ ...failure, kind: "retryable", code: "EUNKNOWN", unknown: true });
-        }
-        const record: SentRecord = {
-          messageId: outcome.messageId,
-          accepted: 0,
-          rejected: 0,
-          sentAt: new Date(now()).toISOString(),
-          settled: settled(round.recipients),
-          unknown: true,
-          ...(round.firstSentAt ? { firstSentAt: round.firstSentAt } : {}),
-        };
-        attempt.record = record;
-        attempt.sent = {
-          kind: "sent",
-          id: notification.id,
-          messageId: outcome.messageId,
-          accepted: 0,
-          rejected: [],
-          latencyMs,
-          recorded: true,
-          unknown: true,
-        };
-        return record;
-      }
-      // Every recipient refused, some of them for good: those are settled (logged and
-      // counted), the others are retried; only a refusal of everyone for now retries it whole.
-      const settledSome = outcome.ok || (outcome.deferred?.length && outcome.rejected.length > 0);
-      if (!settledSome) throw new NotSent(failureFromOutcome(outcome));
-      const deferred = outcome.deferred ?? [];
-      const sent: Sent = {
-        kind: "sent",
-        id: notification.id,
-        messageId: outcome.messageId,
-        accepted: outcome.accepted.length,
-        rejected: outcome.rejected,
-        latencyMs,
-        recorded: true,
-      };
-      if (deferred.length > 0) {
-        sent.deferred = deferred;
-        if (outcome.deferredReason !== undefined) sent.deferredReason = outcome.deferredReason;
-      }
-      if (outcome.providerMessageId !== undefined) sent.providerMessageId = outcome.providerMessageId;
-      attempt.sent = sent;
-      const sentAt = new Date(now()).toISOString();
-      const record: SentRecord = {
-        messageId: outcome.messageId,
-        accepted: outcome.accepted.length,
-        rejected: outcome.rejected.length,
-        sentAt,
-        settled: settled(round.recipients.filter((address) => !deferred.includes(address))),
-        firstSentAt: messageDate,
-      };
-      if (outcome.providerMessageId !== undefined) record.providerMessageId = outcome.providerMessageId;
-      attempt.record = record;
-      return record;
-    },
-    { persistenceStore: deps.persistence, config, keyPrefix: NOTIFICATION_KEY_PREFIX },
-  );
+  const sendRound = createRoundSender({
+    settings: deps.settings,
+    transport: deps.transport,
+    persistence: deps.persistence,
+    config,
+    ...(deps.render ? { render: deps.render } : {}),
+    ...(deps.deadline !== undefined ? { deadline: deps.deadline } : {}),
+    workEnd,
+    now,
+    policy,
+    metrics,
+    unknown,
+  });
+
+  const deadLetter = (
+    record: NotificationRecord,
+    failure: Failure,
+    options: Parameters<typeof deadLetterRecord>[4] = {},
+  ) => deadLetterRecord(deps.deadLetters, logger, record, failure, options);
 
   /**
    * The completing write failed after a send: try it again while the invocation has time,
@@ -415,179 +172,96 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
     }
   };
 
-  const deadLetter = async (
+  /**
+   * Claim step: wait for the rate limit, then run the round under its claim (a claim taken
+   * first could outlive its lease while waiting, 60 s without a deadline, and let another run
+   * send it too). A claim taken over from a dead invocation is an unknown outcome first.
+   */
+  const claimAndSend = async (
     record: NotificationRecord,
-    failure: Failure,
-    problems?: EventProblem[],
-    recipients?: string[],
-  ): Promise<Permanent> => {
-    const permanent: Permanent = { ...failure, kind: "permanent", deadLetter: "none" };
-    if (problems) permanent.problems = problems;
-    if (!deps.deadLetters) return permanent;
-    try {
-      await deps.deadLetters.send({
-        body: record.body,
-        reason: failure.reason,
-        code: failure.code,
-        sourceMessageId: record.messageId,
-        ...(failure.id !== undefined ? { eventId: failure.id } : {}),
-        ...(failure.responseCode !== undefined ? { responseCode: failure.responseCode } : {}),
-        ...(failure.stage !== undefined ? { stage: failure.stage } : {}),
-        ...(recipients !== undefined ? { recipients } : {}),
-      });
-      permanent.deadLetter = "sent";
-    } catch (error) {
-      permanent.deadLetter = "failed";
-      logger.error("dead-letter queue refused a permanent failure; the record will be delivered again", {
-        event: "notification.dead-letter-failed",
-        id: failure.id,
+    round: Round,
+    attempt: Attempt,
+  ): Promise<SentRecord | undefined> => {
+    const key = roundKey(round.notification.id, round.index);
+    if (((record.receiveCount ?? 1) > 1 || round.index > 0) && (await takenOver(key))) {
+      unknown(round.notification.id, "a claim taken over from an invocation that ended while it held it", {
+        round: round.index,
         sqsMessageId: record.messageId,
-        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
       });
+      if (policy === "at-most-once") round.completeUnknown = true;
     }
-    return permanent;
+    await deps.rateLimiter.acquire(round.recipients.length);
+    return sendRound(key, round, attempt);
   };
 
-  const report = (outcome: RecordOutcome, record: NotificationRecord): RecordOutcome => {
-    const base = { id: outcome.id, sqsMessageId: record.messageId };
-    switch (outcome.kind) {
-      case "sent":
-        // nobody has it yet when every recipient refused it (some for now, some for good)
-        if (outcome.accepted > 0 || outcome.unknown) metrics.addMetric(METRIC.sent, MetricUnit.Count, 1);
-        logger.info("notification sent", {
-          ...base,
-          event: "notification.sent",
-          messageId: outcome.messageId,
-          providerMessageId: outcome.providerMessageId,
-          accepted: outcome.accepted,
-          latencyMs: outcome.latencyMs,
-        });
-        if (outcome.rejected.length > 0) {
-          metrics.addMetric(METRIC.rejectedRecipients, MetricUnit.Count, outcome.rejected.length);
-          logger.warn("some recipients were refused; the others got the message", {
-            ...base,
-            event: "notification.recipients-rejected",
-            rejectedRecipients: outcome.rejected,
-          });
-        }
-        if (outcome.deferred?.length) {
-          metrics.addMetric(METRIC.deferredRecipients, MetricUnit.Count, outcome.deferred.length);
-          logger.warn("some recipients refused it for now; they get it on a later receive", {
-            ...base,
-            event: "notification.recipients-deferred",
-            deferredRecipients: outcome.deferred.length,
-            reason: outcome.deferredReason,
-            deadLetter: outcome.deadLetter,
-          });
-        }
-        if (!outcome.recorded) {
-          logger.error("sent, but the idempotency record could not be completed", {
-            ...base,
-            event: "notification.record-failed",
-          });
-        }
-        break;
-      case "duplicate":
-        metrics.addMetric(METRIC.duplicate, MetricUnit.Count, 1);
-        logger.info("duplicate notification skipped: this id was already sent", {
-          ...base,
-          event: "notification.duplicate",
-          providerMessageId: outcome.providerMessageId,
-        });
-        break;
-      case "disabled":
-        logger.info("SendEmailNotifications is false: notification acknowledged, not sent", {
-          ...base,
-          event: "notification.disabled",
-        });
-        break;
-      case "retryable":
-        metrics.addMetric(METRIC.retryable, MetricUnit.Count, 1);
-        logger.warn("notification not sent; it will be retried", {
-          ...base,
-          event: "notification.retryable",
-          code: outcome.code,
-          responseCode: outcome.responseCode,
-          stage: outcome.stage,
-          reason: outcome.reason,
-          hint: outcome.hint,
-          unknown: outcome.unknown,
-        });
-        break;
-      case "permanent":
-        metrics.addMetric(METRIC.permanent, MetricUnit.Count, 1);
-        logger.error("notification failed permanently", {
-          ...base,
-          event: "notification.permanent",
-          code: outcome.code,
-          responseCode: outcome.responseCode,
-          stage: outcome.stage,
-          reason: outcome.reason,
-          hint: outcome.hint,
-          deadLetter: outcome.deadLetter,
-        });
-        break;
-    }
-    return outcome;
+  /**
+   * Success handling: a round that sent. Recipients refused for now get it on a later
+   * receive; on the last one they are dead-lettered with the server's reason.
+   */
+  const onSent = async (record: NotificationRecord, sent: Sent): Promise<RecordOutcome> => {
+    if (!sent.deferred?.length || !isLastReceive(record)) return sent;
+    const letter = await deadLetter(
+      record,
+      {
+        id: sent.id,
+        code: "EDEFERRED",
+        reason: `still refused for now after ${maxReceiveCount} receives: ${sent.deferredReason ?? "temporary refusal"}`,
+      },
+      { recipients: sent.deferred },
+    );
+    return { ...sent, deadLetter: letter.deadLetter };
   };
 
-  const sendValid = async (
+  /**
+   * Failure handling: a round that sent nothing is retried, or dead-lettered when it never
+   * can succeed or when this is the last receive (SQS would move it on without a reason).
+   */
+  const onFailure = async (
+    record: NotificationRecord,
+    id: string,
+    error: unknown,
+    pending: string[],
+  ): Promise<RecordOutcome> => {
+    if (!(error instanceof NotSent)) return claimFailure(id, error);
+    const failure = { ...error.failure, id };
+    if (failure.kind === "permanent") return deadLetter(record, failure);
+    if (isLastReceive(record)) {
+      return deadLetter(
+        record,
+        { ...failure, reason: `not sent after ${maxReceiveCount} receives: ${failure.reason}` },
+        { recipients: pending },
+      );
+    }
+    return { ...failure, kind: "retryable" };
+  };
+
+  /** Walks the rounds: stored ones say who is settled; the first one not stored is sent now. */
+  const sendRounds = async (
     record: NotificationRecord,
     notification: Notification,
   ): Promise<RecordOutcome> => {
     const id = notification.id;
-    if (!deps.settings.EmailSettings.SendEmailNotifications) return { kind: "disabled", id };
-    const redelivered = (record.receiveCount ?? 1) > 1;
     const everyone = allRecipients(notification);
     let recipients = everyone;
     let settled: string[] = [];
     let firstSentAt: string | undefined;
     let providerMessageId: string | undefined;
-    // Walk the rounds: stored ones say who is settled; the first one not stored is sent now.
     for (let index = 0; index <= maxReceiveCount; index++) {
-      const key = roundKey(id, index);
       const round: Round = { notification, index, recipients, settled };
       if (firstSentAt !== undefined) round.firstSentAt = firstSentAt;
-      if ((redelivered || index > 0) && (await takenOver(key))) {
-        countUnknown(id, "a claim taken over from an invocation that ended while it held it", {
-          round: index,
-          sqsMessageId: record.messageId,
-        });
-        if (policy === "at-most-once") round.completeUnknown = true;
-      }
       const attempt: Attempt = { ran: false };
       let stored: SentRecord | undefined;
-      // Wait for the rate limit before claiming the round: a claim taken first could outlive
-      // its lease while waiting (60 s without a deadline) and let another run send it too.
-      await deps.rateLimiter.acquire(recipients.length);
       try {
-        stored = await sendRound(key, round, attempt);
+        stored = await claimAndSend(record, round, attempt);
       } catch (error) {
         if (attempt.record && attempt.sent) {
           // Sent, then the record could not be completed: write it again while time is left.
-          const recorded = await completeAgain(key, attempt.record);
+          const recorded = await completeAgain(roundKey(id, index), attempt.record);
           return { ...attempt.sent, recorded };
         }
-        return failed(record, id, error, recipients);
+        return onFailure(record, id, error, recipients);
       }
-      if (attempt.sent) {
-        const sent = attempt.sent;
-        if (!sent.deferred?.length) return sent;
-        // Some recipients refused it for now: a later receive sends to them, the last one
-        // dead-letters them with the server's reason.
-        if ((record.receiveCount ?? 1) < maxReceiveCount) return sent;
-        const letter = await deadLetter(
-          record,
-          {
-            id,
-            code: "EDEFERRED",
-            reason: `still refused for now after ${maxReceiveCount} receives: ${sent.deferredReason ?? "temporary refusal"}`,
-          },
-          undefined,
-          sent.deferred,
-        );
-        return { ...sent, deadLetter: letter.deadLetter };
-      }
+      if (attempt.sent) return onSent(record, attempt.sent);
       // Stored: move on to the recipients this round left for later, if any.
       providerMessageId = stored?.providerMessageId ?? providerMessageId;
       // A record from before rounds (no `settled`) settled everyone.
@@ -596,9 +270,7 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
       const done = new Set(settled);
       recipients = everyone.filter((address) => !done.has(recipientDigest(address)));
       if (recipients.length === 0) {
-        const duplicate: RecordOutcome = { kind: "duplicate", id };
-        if (providerMessageId !== undefined) duplicate.providerMessageId = providerMessageId;
-        return duplicate;
+        return { kind: "duplicate", id, ...(providerMessageId !== undefined ? { providerMessageId } : {}) };
       }
     }
     return {
@@ -609,66 +281,33 @@ export function createNotificationProcessor(deps: NotificationDeps): Notificatio
     };
   };
 
-  /** A round that sent nothing: retried, dead-lettered, or (on the last receive) dead-lettered with its reason. */
-  const failed = async (
-    record: NotificationRecord,
-    id: string,
-    error: unknown,
-    pending: string[],
-  ): Promise<RecordOutcome> => {
-    if (error instanceof NotSent) {
-      const failure = { ...error.failure, id };
-      if (failure.kind === "permanent") return deadLetter(record, failure);
-      const retryable: Retryable = { ...failure, kind: "retryable" };
-      // The last receive: SQS would move it on without a reason; say why, and for whom.
-      if ((record.receiveCount ?? 1) >= maxReceiveCount) {
-        return deadLetter(
-          record,
-          { ...failure, reason: `not sent after ${maxReceiveCount} receives: ${failure.reason}` },
-          undefined,
-          pending,
-        );
-      }
-      return retryable;
-    }
-    if (error instanceof IdempotencyAlreadyInProgressError) {
-      return {
-        kind: "retryable",
-        id,
-        code: "EINPROGRESS",
-        reason: "another invocation is sending this id right now; the record is delivered again later",
+  /** processRecord: parse, send (one id at a time), then the status record and the log/metrics step. */
+  const processRecord = async (record: NotificationRecord): Promise<RecordOutcome> => {
+    const parsed = parseNotificationEvent(record.body);
+    if (!parsed.ok) {
+      const failure: Failure = {
+        code: "EEVENT",
+        reason: `invalid event: ${describeProblems(parsed.problems)}`,
       };
+      if (parsed.id !== undefined) failure.id = parsed.id;
+      const invalid = reportOutcome(
+        logger,
+        metrics,
+        await deadLetter(record, failure, { problems: parsed.problems }),
+        record.messageId,
+      );
+      await deps.status?.record(invalid, record);
+      return invalid;
     }
-    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    const cause =
-      error instanceof IdempotencyPersistenceLayerError && error.cause instanceof Error
-        ? ` (${error.cause.name}: ${error.cause.message})`
-        : "";
-    return {
-      kind: "retryable",
-      id,
-      code: error instanceof IdempotencyPersistenceLayerError ? "EIDEMPOTENCY" : "EINTERNAL",
-      reason: `${detail}${cause}`,
-    };
+    const notification = parsed.notification;
+    const outcome = await gate.run(notification.id, () =>
+      deps.settings.EmailSettings.SendEmailNotifications
+        ? sendRounds(record, notification)
+        : Promise.resolve<RecordOutcome>({ kind: "disabled", id: notification.id }),
+    );
+    await deps.status?.record(outcome, record, notification);
+    return reportOutcome(logger, metrics, outcome, record.messageId);
   };
 
-  return {
-    async process(record) {
-      const parsed = parseNotificationEvent(record.body);
-      if (!parsed.ok) {
-        const failure: Failure = {
-          code: "EEVENT",
-          reason: `invalid event: ${describeProblems(parsed.problems)}`,
-        };
-        if (parsed.id !== undefined) failure.id = parsed.id;
-        const invalid = report(await deadLetter(record, failure, parsed.problems), record);
-        await deps.status?.record(invalid, record);
-        return invalid;
-      }
-      const notification = parsed.notification;
-      const outcome = await gate.run(notification.id, () => sendValid(record, notification));
-      await deps.status?.record(outcome, record, notification);
-      return report(outcome, record);
-    },
-  };
+  return { process: processRecord };
 }

@@ -11,7 +11,8 @@ import { describeError } from "../errors.ts";
 import type { RecipientUpdate } from "../status/record.ts";
 import type { PipelineAttempt, StatusStore } from "../status/store.ts";
 import type { RecordOutcome } from "./outcome.ts";
-import type { MetricsSink, StatusRecorder } from "./process.ts";
+import type { StatusRecorder } from "./process.ts";
+import type { MetricsSink } from "./report.ts";
 import type { Notification } from "./schema.ts";
 
 export type { StatusRecorder } from "./process.ts";

@@ -5,8 +5,15 @@ import { createStatusStore, type StatusStore } from "./store.ts";
 
 export function openStatusStore(
   runtime: Pick<Runtime, "config" | "env" | "dynamodb">,
+  /** epoch ms at which its calls are aborted (the invocation's end less a margin) */
+  callsEndAt?: () => number | undefined,
 ): StatusStore | undefined {
   const tableName = runtime.config.tableName;
   if (tableName === undefined) return undefined;
-  return createStatusStore({ client: runtime.dynamodb(), tableName, ...statusConfigFrom(runtime.env) });
+  return createStatusStore({
+    client: runtime.dynamodb(),
+    tableName,
+    ...statusConfigFrom(runtime.env),
+    ...(callsEndAt ? { callsEndAt } : {}),
+  });
 }

@@ -25,6 +25,11 @@ export interface StatusStoreOptions extends StatusConfig {
   tableName: string;
   /** @default Date.now */
   now?: () => number;
+  /**
+   * epoch ms at which every call is aborted (the invocation's end less a margin), so a hung
+   * table cannot hold the handler past its invocation. @default none (the client's own timeouts)
+   */
+  callsEndAt?: () => number | undefined;
 }
 
 /** What the pipeline knows after one attempt at a notification. */
@@ -86,6 +91,10 @@ export function createStatusStore(options: StatusStoreOptions): StatusStore {
     marshallOptions: { removeUndefinedValues: true },
   });
   const now = options.now ?? Date.now;
+  const bound = () => {
+    const end = options.callsEndAt?.();
+    return end === undefined ? {} : { abortSignal: AbortSignal.timeout(Math.max(end - Date.now(), 0)) };
+  };
   const expiry = (sentAt: number) => Math.floor(sentAt / 1000) + options.retentionSeconds;
   const stored = (address: string) => storedAddress(address, options.addresses);
 
@@ -121,6 +130,7 @@ export function createStatusStore(options: StatusStoreOptions): StatusStore {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
+        bound(),
       );
       return true;
     } catch (error) {
@@ -167,6 +177,7 @@ export function createStatusStore(options: StatusStoreOptions): StatusStore {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
+        bound(),
       );
       await Promise.all(
         (attempt.updates ?? []).map((update) => putRecipient(attempt.id, update, attempt.at)),
@@ -186,6 +197,7 @@ export function createStatusStore(options: StatusStoreOptions): StatusStore {
     async read(id) {
       const { Item: item } = await documents.send(
         new GetCommand({ TableName: options.tableName, Key: { id: statusKey(id) }, ConsistentRead: true }),
+        bound(),
       );
       // TTL deletes expired items within days, not at once: an expired one is already gone.
       if (!item || typeof item[A.expiration] !== "number" || item[A.expiration] * 1000 <= now()) {

@@ -33,11 +33,18 @@ export interface SimulatorOptions {
   deliverTwice?: boolean;
   /** called with each line a worker prints (its JSON logs) */
   onLog?: (line: string) => void;
+  /** ends the run early: every container is killed, the messages left stay unsettled */
+  signal?: AbortSignal;
+  /** called when an invocation has ended: returned, or killed (by a fault or its timeout) */
+  onInvocationEnd?: (ended: { returned: boolean }) => void;
 }
 
 export interface SimulatorResult {
   invocations: number;
+  /** killed by `killAfterMs` */
   killed: number;
+  /** killed at the function's timeout (the handler did not return in time) */
+  timedOut: number;
   /** bodies the redrive policy moved on (no reason) */
   redriven: string[];
 }
@@ -56,7 +63,7 @@ export async function runQueue(bodies: string[], options: SimulatorOptions): Pro
     receiveCount: 0,
     visibleAt: 0,
   }));
-  const result: SimulatorResult = { invocations: 0, killed: 0, redriven: [] };
+  const result: SimulatorResult = { invocations: 0, killed: 0, timedOut: 0, redriven: [] };
   let invocation = 0;
 
   const start = (): Promise<Container> =>
@@ -107,6 +114,7 @@ export async function runQueue(bodies: string[], options: SimulatorOptions): Pro
         clearTimeout(kill);
         container.child.off("message", onMessage);
         container.child.off("exit", onExit);
+        options.onInvocationEnd?.({ returned: response !== undefined });
         resolve(response);
       };
       const onMessage = (message: { invocation?: number; response?: SQSBatchResponse }) => {
@@ -116,7 +124,10 @@ export async function runQueue(bodies: string[], options: SimulatorOptions): Pro
       container.child.on("message", onMessage);
       container.child.once("exit", onExit);
       // Lambda ends an invocation at its timeout; the container goes with it
-      const timeout = setTimeout(() => container.child.kill("SIGKILL"), options.functionTimeoutMs);
+      const timeout = setTimeout(() => {
+        result.timedOut += 1;
+        container.child.kill("SIGKILL");
+      }, options.functionTimeoutMs);
       const killAfter = options.killAfterMs?.();
       const kill =
         killAfter === undefined
@@ -156,26 +167,45 @@ export async function runQueue(bodies: string[], options: SimulatorOptions): Pro
     return batch;
   };
 
+  // A loop with nothing visible waits until the next message becomes visible, or until
+  // another loop settles a batch (its messages may be gone, or the queue empty).
+  const wakers = new Set<() => void>();
+  const wakeAll = () => {
+    for (const wake of wakers) wake();
+    wakers.clear();
+  };
+  const untilVisibleOrSettled = () =>
+    new Promise<void>((resolve) => {
+      const next = Math.min(...queue.map((m) => m.visibleAt));
+      const timer = setTimeout(() => wake(), Math.max(next - Date.now(), 0));
+      const wake = () => {
+        clearTimeout(timer);
+        wakers.delete(wake);
+        resolve();
+      };
+      wakers.add(wake);
+    });
+
+  options.signal?.addEventListener("abort", () => {
+    for (const container of containers) container.child.kill("SIGKILL");
+    wakeAll();
+  });
   const loop = async (index: number): Promise<void> => {
     for (;;) {
-      if (queue.length === 0) return;
+      if (queue.length === 0 || options.signal?.aborted) return;
+      // A killed container is replaced before the next receive: its start (Lambda's init
+      // phase) does not eat into the messages' visibility timeout.
+      const dead = (c: Container) => c.child.exitCode !== null || c.child.signalCode !== null;
+      if (dead(containers[index]!)) containers[index] = await start();
+      if (options.deliverTwice && dead(containers[index + 1]!)) containers[index + 1] = await start();
       const batch = take();
       if (batch.length === 0) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await untilVisibleOrSettled();
         continue;
       }
-      let container = containers[index]!;
-      if (container.child.exitCode !== null || container.child.signalCode !== null) {
-        container = containers[index] = await start();
-      }
-      const runs = [invoke(container, batch)];
-      if (options.deliverTwice) {
-        // the same messages reach a second container at the same moment
-        let twin = containers[index + 1]!;
-        if (twin.child.exitCode !== null || twin.child.signalCode !== null)
-          twin = containers[index + 1] = await start();
-        runs.push(invoke(twin, batch));
-      }
+      const runs = [invoke(containers[index]!, batch)];
+      // delivering twice: the same messages reach a second container at the same moment
+      if (options.deliverTwice) runs.push(invoke(containers[index + 1]!, batch));
       const responses = await Promise.all(runs);
       // a record counts as acknowledged when either invocation acknowledged it
       const acknowledged = new Set<string>();
@@ -189,6 +219,7 @@ export async function runQueue(bodies: string[], options: SimulatorOptions): Pro
           .filter((m) => !acknowledged.has(m.messageId))
           .map((m) => ({ itemIdentifier: m.messageId })),
       });
+      wakeAll();
     }
   };
 

@@ -4,6 +4,7 @@ import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { simpleParser } from "mailparser";
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createSendNotificationHandler } from "../../lambdas/send-notification.ts";
@@ -27,6 +28,7 @@ import {
   type TestSmtpServer,
 } from "../../sandbox/servers/smtp.ts";
 import { startLocalSes, type LocalSes } from "../../sandbox/servers/ses.ts";
+import { LOOPBACK, listenOnLoopback } from "../../sandbox/servers/listen.ts";
 import { DLQ_URL, lambdaContext, notification, smtpEnv, sqsEvent } from "./send-notification.fixtures.ts";
 
 // The pipeline's rate limiter runs on a clock that moves only when it waits, and says when each
@@ -535,6 +537,42 @@ describe("send-notification over SMTP (smtp-server) with idempotency in DynamoDB
     );
     const emf = lines.find((line) => "_aws" in line);
     expect(emf).toMatchObject({ Sent: 1, SendLatency: expect.any(Number) });
+  });
+
+  it("returns before its invocation ends when the table hangs: idempotency and status calls alike", async () => {
+    // a table endpoint that takes every request and never answers
+    const held = new Set<net.Socket>();
+    const hung = net.createServer((socket) => held.add(socket));
+    const port = await listenOnLoopback(hung, 0);
+    servers.push({
+      close: () =>
+        new Promise<void>((resolve) => {
+          hung.close(() => resolve());
+          for (const socket of held) socket.destroy();
+        }),
+    });
+    const smtp = await startSmtpServer({ starttls: false });
+    servers.push(smtp);
+    const runtime = createRuntime({
+      clients: ALL_AWS_CLIENTS,
+      serviceName: "herald-send-notification-test",
+      env: {
+        ...smtpEnv(smtp.port),
+        ...dynamo.env(await dynamo.createTable()),
+        AWS_ENDPOINT_URL_DYNAMODB: `http://${LOOPBACK}:${port}`,
+        HERALD_DEAD_LETTER_QUEUE_URL: DLQ_URL,
+      },
+    });
+    runtimes.push(runtime);
+    const handler = createSendNotificationHandler(runtime);
+    // the context is the invocation's clock: Lambda ends it at `end`
+    const context = lambdaContext(4_000);
+    const end = Date.now() + context.getRemainingTimeInMillis();
+    const event = sqsEvent(notification("hung-1"));
+    const { result } = await captureStdout(() => handler(event, context));
+    const returnedAt = Date.now();
+    expect(result.batchItemFailures).toHaveLength(1);
+    expect(returnedAt).toBeLessThan(end);
   });
 });
 

@@ -231,6 +231,33 @@ describe("readHeraldContext", () => {
     expect(problems({ ...REQUIRED, ...context })).toContain(message);
   });
 
+  it("reads smtpServerTimeout, and refuses one whose send cannot fit Lambda's 900 s", () => {
+    expect(read({ ...REQUIRED, smtpServerTimeout: "100" }).smtp).toMatchObject({ timeoutSeconds: 100 });
+    expect(read(REQUIRED).smtp).not.toHaveProperty("timeoutSeconds");
+    expect(problems({ ...REQUIRED, smtpServerTimeout: "300" })).toContain(
+      `smtpServerTimeout "300" needs a send function timeout of 1220 s (4 x 300 s for one send, 2 s to finish, 18 s to start sends), more than Lambda's 900 s: use at most 220`,
+    );
+    expect(problems({ ...REQUIRED, smtpServerTimeout: "0" })).toContain(
+      'smtpServerTimeout "0" is not a whole number of seconds from 1',
+    );
+    expect(problems({ ...REQUIRED, transport: "ses-api", smtpServerTimeout: "30" })).toContain(
+      "is not used by transport ses-api",
+    );
+  });
+
+  it("reads feedbackEvents (default: every event Herald uses), refusing an unknown one", () => {
+    expect(read(REQUIRED)).not.toHaveProperty("feedbackEvents");
+    expect(read({ ...REQUIRED, feedbackEvents: "bounce, complaint,reject" }).feedbackEvents).toEqual([
+      "bounce",
+      "complaint",
+      "reject",
+    ]);
+    expect(problems({ ...REQUIRED, feedbackEvents: "bounce,open" })).toContain(
+      'feedbackEvents "open" is not one of send, renderingFailure, bounce, complaint, reject, deliveryDelay, delivery',
+    );
+    expect(problems({ ...REQUIRED, feedbackEvents: " , " })).toContain('feedbackEvents "," holds no event');
+  });
+
   it("refuses, for transport ses-smtp, a region with no SES SMTP endpoint", () => {
     expect(problems(REQUIRED, "cn-north-1")).toContain('region "cn-north-1" has no SES SMTP endpoint');
     expect(read({ ...REQUIRED, transport: "ses-api" }, "cn-north-1").transport).toBe("ses-api");

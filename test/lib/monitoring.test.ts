@@ -12,7 +12,7 @@ import {
   FEEDBACK_METRIC_NAMES,
   STATUS_METRIC_NAMES,
 } from "../../src/constants.ts";
-import { METRIC } from "../../src/notifications/process.ts";
+import { METRIC } from "../../src/notifications/report.ts";
 import { freshStack, logicalId, nagFindings, removeOutdirs, warningsAndErrors } from "../helpers/cdk.ts";
 
 afterAll(removeOutdirs);

@@ -5,7 +5,7 @@ import { Match, Template } from "aws-cdk-lib/assertions";
 import { EventBus } from "aws-cdk-lib/aws-events";
 import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { HostedZone } from "aws-cdk-lib/aws-route53";
-import { ConfigurationSet, EmailIdentity } from "aws-cdk-lib/aws-ses";
+import { ConfigurationSet, EmailIdentity, EmailSendingEvent } from "aws-cdk-lib/aws-ses";
 import { afterAll, describe, expect, it } from "vitest";
 import { SendingDomain } from "../../lib/sending-domain.ts";
 import { EVENT_BUS_NAME_ENV } from "../../src/constants.ts";
@@ -144,6 +144,20 @@ describe("SendingDomain", () => {
     )[0]!;
     expect(flat(destination.Properties.EventDestination.EventBridgeDestination.EventBusArn)).toBe(
       "arn:aws:events:eu-west-1:${AWS::AccountId}:event-bus/default",
+    );
+  });
+
+  it("routes only the feedback events it is given (delivery events cost an invocation and a PutEvents each)", () => {
+    const stack = freshStack();
+    new SendingDomain(stack, "Domain", {
+      domain: "example.com",
+      feedbackEvents: [EmailSendingEvent.BOUNCE, EmailSendingEvent.COMPLAINT],
+    });
+    Template.fromStack(stack).hasResourceProperties("AWS::SES::ConfigurationSetEventDestination", {
+      EventDestination: Match.objectLike({ MatchingEventTypes: ["bounce", "complaint"] }),
+    });
+    expect(() => new SendingDomain(freshStack(), "D", { domain: "example.com", feedbackEvents: [] })).toThrow(
+      "SendingDomain: feedbackEvents [] holds no event",
     );
   });
 

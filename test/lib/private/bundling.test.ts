@@ -346,6 +346,24 @@ describe("the deployed bundles", () => {
     );
     expect(out.error).toMatch(/SmtpCredentialsError: .*IAM.*ECONNREFUSED/);
   });
+
+  it("name the source module and function in an error's stack without --enable-source-maps", async () => {
+    const { env } = deployed.get("smtp-credentials")!;
+    expect(env.NODE_OPTIONS ?? "").not.toContain("--enable-source-maps");
+    const port = await closedPort();
+    const out = await invoke(
+      "smtp-credentials",
+      {
+        RequestType: "Delete",
+        PhysicalResourceId: "create-failed",
+        ResourceProperties: { UserName: "u", ParameterPrefix: "/herald", KmsKeyId: "k", Region: "eu-west-1" },
+      },
+      { ...KEYS, AWS_ENDPOINT_URL_IAM: `http://127.0.0.1:${port}` },
+    );
+    // mapped lazily through the chunk's .map when the stack is first formatted
+    expect(out.error).toMatch(/\n {4}at listKeys \(\S*src\/operations\/smtp-credentials-store\.ts:\d+:\d+\)/);
+    expect(out.error).toMatch(/at async remove \(\S*src\/operations\/smtp-credentials\.ts:\d+:\d+\)/);
+  });
 });
 
 // The scratch copy is read-only: nothing may write beside the bundle at run time.

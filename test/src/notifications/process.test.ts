@@ -255,6 +255,29 @@ describe("createNotificationProcessor", () => {
       expect(counts.DeferredRecipients).toBe(1);
     });
 
+    it("a later round re-sends round 0's Date and Message-ID exactly, whatever the clock says then", async () => {
+      // an injected clock: round 0 at 10:00:00.400, round 1 an hour and a bit later
+      let clock = Date.parse("2026-03-01T10:00:00.400Z");
+      const later = new Set(["carol@example.com"]);
+      const { processor, sent } = setup({ now: () => clock }, deferring(later));
+      await processor.process({ messageId: "m1", body: three("clock"), receiveCount: 1 });
+      clock += 3_600_000 + 1_234;
+      later.clear();
+      expect(
+        await processor.process({ messageId: "m1", body: three("clock"), receiveCount: 2 }),
+      ).toMatchObject({ kind: "sent", accepted: 1 });
+      const header = (m: OutgoingMessage, name: string) =>
+        new RegExp(`^${name}: (.*)$`, "m").exec(String(m.raw))?.[1];
+      expect(sent.map((m) => m.to)).toEqual([
+        ["bob@example.com", "carol@example.com", "dan@example.com"],
+        ["carol@example.com"],
+      ]);
+      expect(header(sent[0]!, "Date")).toBe("Sun, 01 Mar 2026 10:00:00 +0000");
+      expect(header(sent[1]!, "Date")).toBe(header(sent[0]!, "Date"));
+      expect(header(sent[1]!, "Message-ID")).toBe(header(sent[0]!, "Message-ID"));
+      expect(sent[1]!.messageId).toBe(sent[0]!.messageId);
+    });
+
     it("dead-letters the recipients still refused on the last receive, with the server's reason", async () => {
       const { processor, sent, letters } = setup({}, deferring(new Set(["carol@example.com"])));
       const outcomes = [];

@@ -2,8 +2,10 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readEvents } from "../../../../src/cli/commands/send.ts";
+import { runCli } from "../../../../src/cli/main.ts";
 import { startDynalite, type TestDynamo } from "../../../../sandbox/servers/dynalite.ts";
 import { projectRoot, runHerald, type HeraldRun } from "../../../helpers/run-herald.ts";
 import { closedPort, startSmtpServer, type TestSmtpServer } from "../../../helpers/smtp-servers.ts";
@@ -146,6 +148,27 @@ describe("herald send", () => {
     expect(run.stderr).toContain("herald send: no AWS region");
     expect(run.stderr).toContain("set AWS_REGION");
     expect(run.code).toBe(2);
+  });
+
+  it("writes only through its IO: progress on a terminal's stderr, events read from its stdin", async () => {
+    const events = ["io-1", "io-2", "io-3"].map((id) => ({
+      id,
+      to: ["bob@example.com"],
+      subject: "s",
+      text: "t",
+    }));
+    const out = { stdout: "", stderr: "" };
+    const code = await runCli(["send", "--events", "-", "--json"], {
+      stdout: (text) => void (out.stdout += text),
+      stderr: (text) => void (out.stderr += text),
+      env: env(),
+      stdin: Readable.from([Buffer.from(JSON.stringify(events))]),
+      stderrIsTTY: true,
+    });
+    // the progress line, redrawn in place ("\r", then erase to the end of the line)
+    expect(out.stderr).toContain("\r\u001b[K3/3: 3 sent");
+    expect(JSON.parse(out.stdout)).toMatchObject({ events: 3, sent: 3 });
+    expect(code).toBe(0);
   });
 
   it("reads a JSON array from stdin with -", async () => {
