@@ -29,11 +29,13 @@ const SRC_LAYERS = [
  */
 const FACTS_FOR_LIB = [
   "src/constants\\.ts",
+  "src/errors\\.ts",
   "src/ses/regions\\.ts",
   "src/ses/smtp-credentials-contract\\.ts",
   "src/settings/model\\.ts",
   "src/net/hosts\\.ts",
   "src/transport-needs\\.ts",
+  "src/send-timing\\.ts",
   "src/settings/problems\\.ts",
 ];
 

@@ -6,12 +6,22 @@
  *   npx node bench/bundle-guard.ts            check (exit 1 on a violation)
  *   npx node bench/bundle-guard.ts --update   write the current sizes (commit the file)
  *
+ * It also fails when a cold start loads a package that must load on first use only
+ * (bundles.ts's LOADED_ON_FIRST_USE: nodemailer, html-to-text, sanitize-html).
+ *
  * A bundle that shrank passes; --update then records the smaller size, so the next growth is
  * measured from there.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildLambda, dependencyCosts, kb, lambdaNames, type LambdaBundle } from "./bundles.ts";
+import {
+  buildLambda,
+  dependencyCosts,
+  eagerlyLoaded,
+  kb,
+  lambdaNames,
+  type LambdaBundle,
+} from "./bundles.ts";
 
 export const SIZES_FILE = join(import.meta.dirname, "bundle-sizes.json");
 
@@ -84,13 +94,20 @@ async function main(args: string[]): Promise<number> {
       failed = true;
       console.log(`     largest: ${largestDependencies(bundle)}`);
     }
+    const eager = eagerlyLoaded(bundle);
+    if (eager.length > 0) {
+      failed = true;
+      console.log(
+        `FAIL ${bundle.name}: its cold start loads ${eager.join(", ")}; import it with \`await import()\` where it is used`,
+      );
+    }
   }
   const gone = Object.keys(committed).filter((name) => !bundles.some((bundle) => bundle.name === name));
   if (gone.length > 0)
     console.log(`note: no Lambda for committed size(s) ${gone.join(", ")} (--update drops them)`);
   if (failed) {
     console.log(
-      "Bundle size guard: a bundle grew more than 10%. Find the new dependency with the list above " +
+      "Bundle size guard: a bundle grew more than 10%, or loads at a cold start what it should load on first use. Find the new dependency with the list above " +
         "(npm run bench shows every dependency's cost); if the growth is wanted, run " +
         "`npx node bench/bundle-guard.ts --update` and commit bench/bundle-sizes.json.",
     );

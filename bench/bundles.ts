@@ -72,6 +72,25 @@ export function startupOutputs(bundle: LambdaBundle): string[] {
   return [...seen];
 }
 
+/**
+ * Packages no handler may load at a cold start: each is needed only on some paths (an SMTP
+ * session or message, a text part derived from HTML, a bulletin to sanitize), so it must sit in
+ * a chunk loaded on first use (`await import()`), never in the entry or a chunk it imports.
+ */
+export const LOADED_ON_FIRST_USE = ["nodemailer", "html-to-text", "sanitize-html"] as const;
+
+/** The packages of LOADED_ON_FIRST_USE that a cold start of the bundle loads (none, if right). */
+export function eagerlyLoaded(bundle: LambdaBundle): string[] {
+  const outputs = bundle.metafile.outputs;
+  const found = new Set<string>();
+  for (const path of startupOutputs(bundle))
+    for (const input of Object.keys(outputs[path]!.inputs)) {
+      const owner = ownerOf(input);
+      if ((LOADED_ON_FIRST_USE as readonly string[]).includes(owner)) found.add(owner);
+    }
+  return [...found].sort();
+}
+
 export interface DependencyCost {
   /** an npm package ("zod", "@aws-sdk/client-ssm") or a Herald folder ("src/settings") */
   name: string;

@@ -2,8 +2,9 @@
  * Cold import against anchors built in the same run: every handler's deployed bundle and two
  * hand-written Lambdas (bench/anchors: SES only, SSM + SES) bundled with the stack's options,
  * each imported by a fresh Node process; the measure is the process's CPU time (user + system,
- * all threads) minus that of `node -e 0`, in interleaved rounds. Variants for the source-map
- * decision: the deployed flag `--enable-source-maps` on and off, and names kept instead.
+ * all threads) minus that of `node -e 0`, in interleaved rounds. Deployed means without
+ * `--enable-source-maps` (a stack is mapped lazily, src/lambda/stack-traces.ts); variants for
+ * that decision: the flag on, and names kept (no identifier minification) without maps.
  *
  *   npx node bench/cold-anchors.ts [rounds]
  */
@@ -26,6 +27,9 @@ export const COLD_RATIO_BUDGETS: Record<string, number> = {
   "validate-settings": 1.15,
 };
 export const DEFAULT_COLD_RATIO_BUDGET = 1.3;
+
+/** The label suffix of a variant run with the flag Node maps stacks with at load. */
+export const WITH_MAPS_FLAG = "with --enable-source-maps";
 
 interface Variant {
   label: string;
@@ -52,7 +56,7 @@ function cpuOf(args: string[], env: Record<string, string>): number {
   return cpu;
 }
 
-async function bundle(entry: string, outdir: string, keepNames = false): Promise<string> {
+export async function bundle(entry: string, outdir: string, keepNames = false): Promise<string> {
   await build({
     ...handlerBuildOptions(entry, outdir),
     ...(keepNames ? { minifyIdentifiers: false, keepNames: true, sourcemap: false } : {}),
@@ -79,15 +83,15 @@ export async function measureColdAnchors(rounds: number): Promise<ColdAnchorResu
     ] as const) {
       const file = await bundle(entry, join(dir, label.slice(0, 10).replace(/\W/g, "")));
       variants.push(
-        { label, file, sourceMaps: true },
-        { label: `${label}, no maps flag`, file, sourceMaps: false },
+        { label, file, sourceMaps: false },
+        { label: `${label}, ${WITH_MAPS_FLAG}`, file, sourceMaps: true },
       );
     }
     for (const name of lambdaNames()) {
       const file = await bundle(`lambdas/${name}.ts`, join(dir, name));
       variants.push(
-        { label: name, file, sourceMaps: true },
-        { label: `${name}, no maps flag`, file, sourceMaps: false },
+        { label: name, file, sourceMaps: false },
+        { label: `${name}, ${WITH_MAPS_FLAG}`, file, sourceMaps: true },
       );
     }
     for (const name of ["send-notification", "test-send"]) {

@@ -1,583 +1,502 @@
 /**
- * The benchmark results as a console table and as BENCHMARKS.md (method, machine, numbers,
- * date). Every figure is shown next to its baseline from the same run, with the median and the
- * range (min-max) of the runs.
+ * The benchmark's report: every budget with its anchor measured in the same run (console and
+ * BENCHMARKS.md), and each section's figures with the load average it ran under. Every
+ * sentence that states a result or a choice is computed from the run's data.
  */
+import { readFileSync } from "node:fs";
 import os from "node:os";
-import { ALLOWED_GROWTH, checkSize, readCommittedSizes } from "./bundle-guard.ts";
-import { kb, type DependencyCost } from "./bundles.ts";
-import type { ColdPathResult } from "./cold-start.ts";
-import type { ExperimentsResult } from "./experiments.ts";
+import { join } from "node:path";
+import {
+  COLD_RATIO_BUDGETS,
+  DEFAULT_COLD_RATIO_BUDGET,
+  WITH_MAPS_FLAG,
+  coldAnchorsMarkdown,
+  type ColdAnchorResult,
+} from "./cold-anchors.ts";
+import { PER_NOTIFICATION, PRICES, costAt } from "./cost.ts";
+import { QUOTA_COLD_BUDGET, type CpuSharesResult } from "./cpu-shares.ts";
+import { MB_PER_VCPU } from "./cpu-quota.ts";
 import { FAIL_FAST_BUDGET_MS, type FailFastResult } from "./fail-fast.ts";
-import { MEMORY_BUDGET_BYTES, type MemoryResult } from "./memory.ts";
-import { scaleOnPaper } from "./scale.ts";
-import { SES_BUDGET, type SesPathResult } from "./ses-path.ts";
+import type { FirstErrorResult } from "./first-error.ts";
+import { MEMORY_BUDGET_BYTES, MEMORY_BUDGET_VARIANT, type MemoryResult } from "./memory.ts";
+import { PROMISED_HEADERS, SES_BUDGET, type SesPathResult } from "./ses-path.ts";
 import { THROUGHPUT_BUDGET, type ThroughputResult } from "./smtp-throughput.ts";
 import { formatSummary, type Summary } from "./stats.ts";
+import { NOTIFICATION_LIMITS } from "../src/notifications/schema.ts";
+import { PROJECT_ROOT } from "./workload.ts";
+
+/** Load average (1 min) before and after a section. */
+export type Load = [number, number];
+
+export interface BundleSize {
+  name: string;
+  bytes: number;
+  lazyBytes: number;
+  committed?: number;
+}
 
 export interface BenchResults {
   startedAt: Date;
   finishedAt: Date;
   quick: boolean;
-  /** 1-minute load average when the run started and when it ended */
-  loadAtStart: number;
-  loadAtEnd: number;
-  cold?: ColdPathResult;
-  experiments?: ExperimentsResult;
+  loads: Record<string, Load>;
+  anchors?: ColdAnchorResult;
+  firstError?: FirstErrorResult;
+  bundles?: BundleSize[];
+  shares?: CpuSharesResult;
   smtp?: ThroughputResult;
   ses?: SesPathResult;
   failFast?: FailFastResult;
   memory?: MemoryResult;
 }
 
-export interface Row {
-  benchmark: string;
+export interface Budget {
+  name: string;
   measured: string;
-  baseline: string;
+  anchor: string;
   result: string;
   budget: string;
-  /** undefined: no budget */
-  holds?: boolean;
+  holds: boolean;
 }
 
+/** The API's limit on a Simple content header value (SES v2 MessageHeader.Value). */
+export const SES_SIMPLE_HEADER_VALUE_MAX = 870;
+
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
-const signedMs = (value: number) => `${value >= 0 ? "+" : ""}${value.toFixed(0)} ms`;
-const msSummary = (s: Summary) => `${formatSummary(s, 0)} ms`;
-const secondsSummary = (s: Summary) => `${formatSummary(s, 2)} s`;
-const mbSummary = (s: Summary) =>
-  `${(s.median / 2 ** 20).toFixed(1)} (${(s.min / 2 ** 20).toFixed(1)}-${(s.max / 2 ** 20).toFixed(1)}) MB`;
-const holdsText = (holds: boolean | undefined) => (holds === undefined ? "" : holds ? "yes" : "**no**");
+const ms = (s: Summary, digits = 0) => `${formatSummary(s, digits)} ms`;
+const loadText = (load: Load | undefined) =>
+  load ? `load average ${load[0].toFixed(1)} -> ${load[1].toFixed(1)}` : "load average not recorded";
+const holdsText = (holds: boolean) => (holds ? "PASS" : "**FAIL**");
+const usd = (value: number) => `$${value.toFixed(2)}`;
 
-/** The AWS SDK's packages (clients, core, Smithy runtime, crypto helpers) taken together. */
-export function isAwsSdk(name: string): boolean {
-  return /^@(aws-sdk|smithy|aws-crypto)\/|^@aws\/lambda-invoke-store$/.test(name);
+function table(header: string[], body: string[][]): string {
+  return [
+    `| ${header.join(" | ")} |`,
+    `|${header.map(() => "---").join("|")}|`,
+    ...body.map((row) => `| ${row.join(" | ")} |`),
+  ].join("\n");
 }
 
-export function rows(results: BenchResults): Row[] {
-  const out: Row[] = [];
-  const { cold, smtp, ses, failFast, memory } = results;
+/** The deployed memory sizes, read from the stack's code (so this report cannot go stale). */
+export function deployedMemorySizes(): { default: number; sendNotification: number } {
+  const fn = readFileSync(join(PROJECT_ROOT, "lib/private/herald-function.ts"), "utf8");
+  const pipeline = readFileSync(join(PROJECT_ROOT, "lib/notification-pipeline.ts"), "utf8");
+  return {
+    default: Number(/memorySize: props\.memorySize \?\? (\d+)/.exec(fn)?.[1] ?? Number.NaN),
+    sendNotification: Number(/memorySize: (\d+)/.exec(pipeline)?.[1] ?? Number.NaN),
+  };
+}
+
+export function budgets(r: BenchResults): Budget[] {
+  const out: Budget[] = [];
+  if (r.anchors) {
+    const anchor = r.anchors.over["anchor (b) SSM + SES"]!;
+    for (const [label, summary] of Object.entries(r.anchors.over)) {
+      if (label.includes(",") || label.startsWith("anchor")) continue;
+      const limit = COLD_RATIO_BUDGETS[label] ?? DEFAULT_COLD_RATIO_BUDGET;
+      const ratio = summary.median / anchor.median;
+      out.push({
+        name: `cold import CPU: ${label}`,
+        measured: `+${summary.median.toFixed(0)} ms`,
+        anchor: `(b) +${anchor.median.toFixed(0)} ms`,
+        result: `${ratio.toFixed(2)}x`,
+        budget: `<= ${limit}x`,
+        holds: ratio <= limit,
+      });
+    }
+  }
+  const cold = r.shares?.quotaCold;
   if (cold) {
-    const committed = readCommittedSizes();
-    for (const lambda of cold.lambdas) {
-      const reference = committed[lambda.name];
-      out.push({
-        benchmark: `cold: ${lambda.name} bundle`,
-        measured: kb(lambda.bytes),
-        baseline: reference !== undefined ? `committed size: ${kb(reference)}` : "",
-        result: kb(lambda.bytes),
-        budget: lambda.budget ? `< ${kb(lambda.budget.bytes)}` : "",
-        ...(lambda.budget ? { holds: lambda.bytes < lambda.budget.bytes } : {}),
-      });
-      out.push({
-        benchmark: `cold: ${lambda.name} import`,
-        measured: msSummary(lambda.importMs),
-        baseline: `node -e 0: ${msSummary(cold.baselineMs)}`,
-        result: signedMs(lambda.overheadMs),
-        budget: lambda.budget ? `< +${lambda.budget.importMs} ms` : "",
-        ...(lambda.budget ? { holds: lambda.overheadMs < lambda.budget.importMs } : {}),
-      });
-    }
-  }
-  if (smtp) {
     out.push({
-      benchmark: `SMTP throughput (${smtp.messages} messages, ${smtp.connections} connections)`,
-      measured: `herald send ${smtp.heraldRate.toFixed(0)} msg/s (${secondsSummary(smtp.heraldSeconds)})`,
-      baseline: `raw client ${smtp.rawRate.toFixed(0)} msg/s (${secondsSummary(smtp.rawSeconds)})`,
-      result: `${smtp.ratio.toFixed(2)}x`,
-      budget: `>= ${THROUGHPUT_BUDGET}x`,
-      holds: smtp.ratio >= THROUGHPUT_BUDGET,
+      name: `cold test-send at ${cold.share * 100}% CPU (wall)`,
+      measured: `${cold.wallMs.testSend.median.toFixed(0)} ms`,
+      anchor: `(b) ${cold.wallMs.anchorB.median.toFixed(0)} ms`,
+      result: `${cold.ratio.toFixed(2)}x`,
+      budget: `<= ${QUOTA_COLD_BUDGET}x`,
+      holds: cold.ratio <= QUOTA_COLD_BUDGET,
     });
   }
-  if (ses) {
+  if (r.ses) {
     out.push({
-      benchmark: `SES API path (${ses.messages} messages, batches of ${ses.batchSize})`,
-      measured: `handler ${secondsSummary(ses.heraldSeconds)}`,
-      baseline: `direct SendEmail ${secondsSummary(ses.directSeconds)}`,
-      result: `${ses.ratio.toFixed(2)}x`,
+      name: "SES API path: CPU per message",
+      measured: `${r.ses.heraldCpuMsPerMessage.median.toFixed(2)} ms`,
+      anchor: `(c) ${r.ses.directCpuMsPerMessage.median.toFixed(2)} ms`,
+      result: `${r.ses.cpuRatio.toFixed(2)}x`,
       budget: `<= ${SES_BUDGET}x`,
-      holds: ses.ratio <= SES_BUDGET,
+      holds: r.ses.cpuRatio <= SES_BUDGET,
     });
   }
-  if (failFast) {
-    for (const c of failFast.cases) {
-      out.push({
-        benchmark: `fail-fast: ${c.name}`,
-        measured: `exit ${msSummary(c.exitMs)} (${c.stage} ${c.code})`,
-        baseline: `start-up ${msSummary(failFast.startupMs)}`,
-        result: signedMs(c.afterStartupMs),
-        budget: `<= ${FAIL_FAST_BUDGET_MS} ms`,
-        holds: c.afterStartupMs <= FAIL_FAST_BUDGET_MS && c.exitCode === 1 && c.code === "ETIMEDOUT",
-      });
-    }
+  if (r.smtp) {
+    out.push({
+      name: `SMTP throughput (${r.smtp.connections} connections)`,
+      measured: `${r.smtp.heraldRate.toFixed(0)} msg/s`,
+      anchor: `(d) ${r.smtp.poolRate.toFixed(0)} msg/s`,
+      result: `${r.smtp.poolRatio.toFixed(2)}x`,
+      budget: `>= ${THROUGHPUT_BUDGET}x`,
+      holds: r.smtp.poolRatio >= THROUGHPUT_BUDGET,
+    });
   }
-  if (memory) {
-    for (const variant of memory.variants) {
-      out.push({
-        benchmark: `memory: ${memory.events} events, batches of ${memory.batchSize} (${variant.name})`,
-        measured: `peak RSS ${mbSummary(variant.peakRssBytes)}`,
-        baseline: `bare node ${mbSummary(memory.baselineRssBytes)}`,
-        result: mb(variant.peakRssBytes.median),
-        budget: `< ${mb(MEMORY_BUDGET_BYTES)}`,
-        holds: variant.peakRssBytes.median < MEMORY_BUDGET_BYTES,
-      });
-    }
+  const heap = r.memory?.variants.find((v) => v.name === MEMORY_BUDGET_VARIANT);
+  if (r.memory && heap) {
+    out.push({
+      name: `peak RSS, ${r.memory.events} events in batches of ${r.memory.batchSize}, ${heap.name}`,
+      measured: mb(heap.peakRssBytes.median),
+      anchor: `bare worker ${mb(r.memory.baselineRssBytes.median)}`,
+      result: mb(heap.peakRssBytes.median),
+      budget: `< ${mb(MEMORY_BUDGET_BYTES)}`,
+      holds: heap.peakRssBytes.median < MEMORY_BUDGET_BYTES,
+    });
+  }
+  for (const size of r.bundles ?? []) {
+    if (size.committed === undefined) continue;
+    out.push({
+      name: `bundle guard: ${size.name} at cold start`,
+      measured: kb(size.bytes),
+      anchor: `committed ${kb(size.committed)}`,
+      result: `${((size.bytes / size.committed - 1) * 100).toFixed(1)}%`,
+      budget: "<= +10%",
+      holds: size.bytes <= size.committed * 1.1,
+    });
+  }
+  for (const c of r.failFast?.cases ?? []) {
+    out.push({
+      name: `fail-fast: ${c.name}`,
+      measured: `exit ${c.exitMs.median.toFixed(0)} ms (${c.stage} ${c.code})`,
+      anchor: `start-up ${r.failFast!.startupMs.median.toFixed(0)} ms`,
+      result: `+${c.afterStartupMs.toFixed(0)} ms`,
+      budget: `<= ${FAIL_FAST_BUDGET_MS} ms`,
+      holds: c.afterStartupMs <= FAIL_FAST_BUDGET_MS && c.exitCode === 1 && c.code === "ETIMEDOUT",
+    });
   }
   return out;
 }
 
-export function consoleTable(table: Row[]): string {
-  const header: Row = {
-    benchmark: "benchmark",
-    measured: "measured",
-    baseline: "baseline (same run)",
-    result: "result",
-    budget: "budget",
-  };
-  const cells = (row: Row) => [
-    row.benchmark,
-    row.measured,
-    row.baseline,
-    row.result,
-    row.budget,
-    row === header ? "holds" : row.holds === undefined ? "" : row.holds ? "yes" : "NO",
-  ];
-  const all = [header, ...table].map(cells);
-  const widths = all[0]?.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length))) ?? [];
-  return all
-    .map((r) =>
-      r
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join("  ")
-        .trimEnd(),
+export function consoleTable(rows: Budget[]): string {
+  return rows
+    .map(
+      (b) =>
+        `${b.holds ? "PASS" : "FAIL"}  ${b.name}: ${b.measured} vs ${b.anchor} = ${b.result} (budget ${b.budget})`,
     )
     .join("\n");
 }
 
-function markdownTable(header: string[], body: string[][]): string {
+function sourceMapsSection(r: BenchResults): string {
+  const fe = r.firstError;
+  if (!fe || !r.anchors) return "";
+  const flagCosts = Object.entries(r.anchors.over)
+    .filter(([label]) => !label.startsWith("anchor") && !label.includes(","))
+    .map(([label, s]) => [label, r.anchors!.over[`${label}, ${WITH_MAPS_FLAG}`]!.median - s.median] as const);
+  const lazyTotal = fe.lazy.totalCpuMs.median;
+  const flagTotal = fe.flag.totalCpuMs.median;
+  const chosen = lazyTotal <= flagTotal ? "lazy mapping" : "--enable-source-maps";
   return [
-    `| ${header.join(" | ")} |`,
-    `|${header.map(() => "---").join("|")}|`,
-    ...body.map((r) => `| ${r.join(" | ")} |`),
-  ].join("\n");
-}
-
-function machine(results: BenchResults): string {
-  const cpus = os.cpus();
-  const busy = Math.max(results.loadAtStart, results.loadAtEnd) > cpus.length * 0.5;
-  return [
-    `- CPU: ${cpus[0]?.model ?? "unknown"}, ${cpus.length} cores; memory ${(os.totalmem() / 2 ** 30).toFixed(0)} GB`,
-    `- OS: ${os.type()} ${os.release()} (${os.arch()}); Node ${process.version}`,
-    `- load average (1 min): ${results.loadAtStart.toFixed(2)} at the start, ${results.loadAtEnd.toFixed(2)} at the end` +
-      (busy
-        ? ` — **the machine was busy** (other work shared its ${cpus.length} cores): absolute times are inflated and noisy; the ratios compare sides measured alternately under the same load`
-        : ""),
-    `- run: ${results.startedAt.toISOString()} to ${results.finishedAt.toISOString()} (${((results.finishedAt.getTime() - results.startedAt.getTime()) / 1000).toFixed(0)} s)${results.quick ? ", **quick mode** (small sizes, for debugging: not the figures of record)" : ""}`,
-  ].join("\n");
-}
-
-function dependencyTable(costs: DependencyCost[], total: number, top = 12): string {
-  const sdk = costs.filter((c) => isAwsSdk(c.name)).reduce((sum, c) => sum + c.bytes, 0);
-  const herald = costs
-    .filter((c) => /^(src|lambdas)\//.test(c.name) || c.name.startsWith("src"))
-    .reduce((s, c) => s + c.bytes, 0);
-  const shown = costs.slice(0, top);
-  const rest = costs.slice(top).reduce((sum, c) => sum + c.bytes, 0);
-  const body = shown.map((c) => [c.name, kb(c.bytes), `${((c.bytes / total) * 100).toFixed(0)}%`]);
-  body.push([`${costs.length - shown.length} more`, kb(rest), `${((rest / total) * 100).toFixed(0)}%`]);
-  body.push([
-    "*AWS SDK v3 in all (@aws-sdk, @smithy, @aws-crypto)*",
-    kb(sdk),
-    `${((sdk / total) * 100).toFixed(0)}%`,
-  ]);
-  body.push(["*Herald's own code (src/, lambdas/)*", kb(herald), `${((herald / total) * 100).toFixed(0)}%`]);
-  return markdownTable(["package", "bytes in the bundle", "share"], body);
-}
-
-function coldSection(results: BenchResults): string {
-  const { cold, experiments } = results;
-  if (!cold) return "";
-  const body = cold.lambdas.map((l) => [
-    l.name,
-    kb(l.bytes),
-    kb(l.mapBytes),
-    msSummary(l.importMs),
-    `**${signedMs(l.overheadMs)}**`,
-    signedMs(l.overheadNoMapsMs),
-    signedMs(l.builtinsOverheadMs),
-    l.budget ? `< ${kb(l.budget.bytes)}, < +${l.budget.importMs} ms` : "none",
-    l.budget ? holdsText(l.bytes < l.budget.bytes && l.overheadMs < l.budget.importMs) : "",
-  ]);
-  const parts = [
-    "## 1. Cold path",
+    "## Source maps: readable stacks without the start-up tax",
     "",
-    "Method: every handler in `lambdas/` is bundled with esbuild's API and the stack's own options " +
-      "(`ESBUILD_OPTIONS` in `lib/private/bundling.ts`: ESM, minified, source maps, the AWS SDK bundled). " +
-      "The size is the `index.mjs` the function loads (the `.map` is loaded too, because the functions run with " +
-      "`NODE_OPTIONS=--enable-source-maps`). Import time: wall time of a fresh `node index.mjs` (Node 24, the " +
-      "deployed function's environment: source maps on, Powertools variables, a region; nothing is called at " +
-      "import) minus the median of `node -e 0`, interleaved round by round, " +
-      `${cold.runs} rounds. \`node -e 0\`: ${msSummary(cold.baselineMs)}.`,
+    `Deployed: no \`--enable-source-maps\`; \`src/lambda/stack-traces.ts\` (injected into every bundle) maps a stack ` +
+      "through the chunk's `.map` when it is first formatted. Measured here (" +
+      `${loadText(fe.load)}): the smtp-credentials bundle imported, invoked to fail, its stack read once, ` +
+      `${fe.rounds} interleaved rounds, CPU ms:`,
     "",
-    markdownTable(
+    table(
+      ["mode", "import", "first stack", "whole process", "stack's first frames"],
       [
-        "Lambda",
-        "bundle",
-        "source map",
-        "import (median, range)",
-        "minus `node -e 0`",
-        "same without source maps",
-        "its Node built-ins alone",
-        "budget",
-        "holds",
-      ],
-      body,
+        ["lazy mapping (deployed)", ms(fe.lazy.importCpuMs), ms(fe.lazy.stackCpuMs), ms(fe.lazy.totalCpuMs)],
+        ["--enable-source-maps", ms(fe.flag.importCpuMs), ms(fe.flag.stackCpuMs), ms(fe.flag.totalCpuMs)],
+      ].map((row, i) => [
+        ...row,
+        `\`${(i === 0 ? fe.lazy : fe.flag).sample.split("\n").slice(1, 3).join(" / ")}\``,
+      ]),
     ),
-  ];
-  const overBudget = cold.lambdas.filter(
-    (l) => l.budget && (l.bytes >= l.budget.bytes || l.overheadMs >= l.budget.importMs),
-  );
-  for (const l of overBudget) {
-    parts.push("", `### What ${l.name} is made of (esbuild metafile)`, "", dependencyTable(l.costs, l.bytes));
+    "",
+    `What the flag adds to each cold import (cold-import table below, with minus without): ` +
+      flagCosts.map(([label, cost]) => `${label} ${cost >= 0 ? "+" : ""}${cost.toFixed(0)} ms`).join(", ") +
+      ". " +
+      `Chosen by this run: **${chosen}** (whole process ${lazyTotal.toFixed(0)} against ${flagTotal.toFixed(0)} ms of CPU ` +
+      "for a cold start that fails once; a cold start that does not fail pays only the import column). " +
+      "Names kept without maps (no identifier minification) are measured in the cold-import table as " +
+      "`names kept, no maps`: they name functions but not source modules.",
+  ].join("\n");
+}
+
+function sharesSection(r: BenchResults): string {
+  const s = r.shares;
+  if (!s) return "";
+  if (s.skipped) return `## CPU quotas\n\nSkipped: ${s.skipped}.`;
+  const lines = ["## CPU quotas (cgroup v1 `cpu.cfs_quota_us`)", ""];
+  const c = s.quotaCold;
+  if (c) {
+    lines.push(
+      `Cold import wall time at ${c.share * 100}% of one CPU, ${c.rounds} interleaved rounds (${loadText(c.load)}): ` +
+        `\`node -e 0\` ${ms(c.wallMs.baseline)}, anchor (b) ${ms(c.wallMs.anchorB)}, test-send ${ms(c.wallMs.testSend)}: ` +
+        `**${c.ratio.toFixed(2)}x** anchor (b) (budget <= ${QUOTA_COLD_BUDGET}x: ${holdsText(c.ratio <= QUOTA_COLD_BUDGET)}).`,
+      "",
+    );
   }
-  if (experiments) {
-    const zod = experiments.zod;
-    const h = experiments.htmlToText;
-    parts.push(
+  if (s.sizes) {
+    const deployed = deployedMemorySizes();
+    const costs = s.sizes.map(costAt);
+    const cheapest = costs.reduce((a, b) => (b.perMillion.total < a.perMillion.total ? b : a));
+    lines.push(
+      `### Memory sizes: cold start, per-message cost, cost per million notifications`,
       "",
-      "### What was tried (measured in this run)",
+      `A function of M MB gets M / ${MB_PER_VCPU} of one CPU; each size runs under that quota (${loadText(s.sizesLoad)}). ` +
+        `Cold: wall time of a fresh process importing the bundle. Per message: the send-notification handler on the ` +
+        `SES API path (aws-ses-v2-local outside the quota), ${s.sizeMessages} messages in batches of ${PER_NOTIFICATION.batchSize} after a warm-up batch.`,
       "",
-      '- **zod\'s import style.** `import { z } from "zod"` (how `src/` imports it) pulls in the `z` namespace ' +
-        "object whole, with every locale (`zod/v4/locales`) and the JSON Schema converters; `import * as z` lets " +
-        "esbuild keep only what is used. One schema, bundled with the stack's options, in a fresh process " +
-        `(\`node -e 0\` ${msSummary(experiments.zodBaselineMs)}):`,
-      "",
-      markdownTable(
-        ["import", "bundle", "import time minus `node -e 0`"],
-        zod.map((v) => [`\`${v.name}\``, kb(v.bytes), signedMs(v.overheadMs)]),
-      ),
-      "",
-      '  Changing the six `import { z } from "zod"` lines in `src/` to `import * as z from "zod"` (nothing else ' +
-        "changes: `z.object`, `z.infer`, ... work the same) removes the locales from every bundle.",
-      `- **Source maps at start-up.** The functions set \`NODE_OPTIONS=--enable-source-maps\`: Node then reads and ` +
-        "parses each bundle's `.map` while loading it. The table's \"without source maps\" column is the same import " +
-        "without that option.",
-      '- **Node\'s own built-ins.** The column "its Node built-ins alone" imports just the built-ins the bundle ' +
-        "loads (TLS, HTTP(S), crypto, streams, ... from the metafile): the floor under the import time that no change " +
-        "to the bundle removes.",
-      "- **The AWS SDK left to the Lambda runtime** (`@aws-sdk/*` and `@smithy/*` external, loaded from " +
-        "`node_modules` the way the runtime's copy would be): smaller bundles, slower imports.",
-      "",
-      markdownTable(
-        ["Lambda", "SDK bundled (as deployed)", "SDK external"],
-        experiments.sdkExternal.map((x) => [
-          x.name,
-          `${kb(x.bundledBytes)}, ${signedMs(x.bundledOverheadMs)}`,
-          `${kb(x.externalBytes)}, ${signedMs(x.externalOverheadMs)}`,
+      table(
+        [
+          "memory",
+          "CPU share",
+          "cold send-notification",
+          "cold test-send",
+          "wall per message",
+          "CPU per message",
+          "GB-s per notification",
+          "cost per million",
+        ],
+        s.sizes.map((size, i) => [
+          `${size.memoryMb} MB`,
+          `${(size.share * 100).toFixed(1)}%`,
+          ms(size.coldMs.sendNotification),
+          ms(size.coldMs.testSend),
+          ms(size.perMessageMs, 1),
+          ms(size.perMessageCpuMs, 1),
+          costs[i]!.gbSecondsPerNotification.toFixed(4),
+          usd(costs[i]!.perMillion.total),
         ]),
       ),
       "",
-      `- **html-to-text.** \`convert(html, options)\` compiles its options (selectors, formatters) on every call: ` +
-        `${formatSummary(h.convertUs, 0)} µs per call on the benchmark's notification HTML, against ` +
-        `${formatSummary(h.compiledUs, 0)} µs with a converter made once by \`compile(options)\` ` +
-        `(${h.calls} calls per round, ${h.convertUs.runs} rounds). \`src/mail/compose.ts\` calls \`convert\` for every message.`,
+      "Cost per million notifications (one recipient, delivered; SES apart), by part:",
+      "",
+      table(
+        [
+          "memory",
+          "Lambda compute (send-notification)",
+          "Lambda requests",
+          "DynamoDB",
+          "SQS",
+          "EventBridge",
+          "total",
+        ],
+        costs.map((cost) => [
+          `${cost.memoryMb} MB`,
+          usd(cost.perMillion.lambdaCompute),
+          usd(cost.perMillion.lambdaRequests),
+          usd(cost.perMillion.dynamo),
+          usd(cost.perMillion.sqs),
+          usd(cost.perMillion.eventBridge),
+          `**${usd(cost.perMillion.total)}**`,
+        ]),
+      ),
+      "",
+      `Inputs (bench/cost.ts): Arm Lambda ${PRICES.lambdaArmGbSecond} USD per GB-s and ${PRICES.lambdaPerMillionRequests} per million ` +
+        `requests; DynamoDB on-demand ${PRICES.dynamoPerMillionWriteUnits} per million write and ${PRICES.dynamoPerMillionReadUnits} per million read units; ` +
+        `SQS ${PRICES.sqsPerMillionRequests} per million requests; EventBridge ${PRICES.eventBridgePerMillionCustomEvents} per million custom events ` +
+        `(us-east-1 public prices). Per notification: ${1 / PER_NOTIFICATION.batchSize} send-notification and ${PER_NOTIFICATION.feedbackInvocations} feedback ` +
+        `invocations, ${PER_NOTIFICATION.dynamoWrites} DynamoDB writes and ${PER_NOTIFICATION.dynamoReads} reads, ${PER_NOTIFICATION.sqsRequests} SQS requests, ` +
+        `${PER_NOTIFICATION.customEvents} custom events. Feedback's compute is not measured (its requests are counted).`,
+      "",
+      `Deployed: ${deployed.default} MB, send-notification ${deployed.sendNotification} MB. Cheapest per notification in this run: ` +
+        `${cheapest.memoryMb} MB (${usd(cheapest.perMillion.total)} per million).`,
     );
   }
-  return parts.join("\n");
+  return lines.join("\n");
 }
 
-function smtpSection(smtp: ThroughputResult | undefined): string {
-  if (!smtp) return "";
+function smtpSection(r: BenchResults): string {
+  const s = r.smtp;
+  if (!s) return "";
   return [
-    "## 2. SMTP throughput",
+    "## SMTP throughput",
     "",
-    `Method: ${smtp.messages} notification events (HTML body, text part derived from it, category, one-click ` +
-      `unsubscribe, one recipient; ${smtp.messageBytes.toFixed(0)} bytes rendered) sent by \`herald send --events FILE --json\` ` +
-      "(the send-notification code path: parse, idempotency claim, render, rate limit, nodemailer's pool; " +
-      "`HERALD_MAX_SEND_RATE=100000` so that the rate limit never waits, in-memory idempotency) to a local sink " +
-      "(smtp-server in its own process, accepting and discarding). Baseline: the raw pipelining client " +
-      "(`bench/raw-smtp-client.ts`: MAIL, RCPT and DATA in one write, the message's end together with the next " +
-      "envelope) sending the same rendered bytes to the same sink over as many connections as Herald had open " +
-      `at once (${smtp.connections}). Each side runs in its own process and reports the time from its first ` +
-      `connection to its last reply (start-up excluded); ${smtp.runs} rounds, both sides in each.`,
+    `\`herald send --events\` (${s.messages} messages of ${kb(s.messageBytes)}, ${s.runs} rounds, ${loadText(r.loads.smtp)}) to a ` +
+      `loopback sink, against anchor (d) a bare nodemailer pool and anchor (e) the raw pipelining client ` +
+      `(bench/raw-smtp-client.ts), each over ${s.connections} connections with the same rendered bytes.`,
     "",
-    markdownTable(
-      [
-        "",
-        "time (median, range)",
-        "messages/s",
-        "ratio to the raw client",
-        "CPU per message (median, range)",
-      ],
+    table(
+      ["sender", "time", "rate", "CPU per message"],
       [
         [
           "herald send",
-          secondsSummary(smtp.heraldSeconds),
-          smtp.heraldRate.toFixed(0),
-          `**${smtp.ratio.toFixed(2)}x** (per round ${formatSummary(smtp.roundRatios, 2)})`,
-          `${formatSummary(smtp.heraldCpuMsPerMessage, 2)} ms`,
+          `${formatSummary(s.heraldSeconds, 2)} s`,
+          `${s.heraldRate.toFixed(0)} msg/s`,
+          ms(s.heraldCpuMsPerMessage, 2),
         ],
         [
-          "raw pipelining client",
-          secondsSummary(smtp.rawSeconds),
-          smtp.rawRate.toFixed(0),
-          "1x",
-          `${formatSummary(smtp.rawCpuMsPerMessage, 3)} ms`,
+          "(d) nodemailer pool",
+          `${formatSummary(s.poolSeconds, 2)} s`,
+          `${s.poolRate.toFixed(0)} msg/s`,
+          ms(s.poolCpuMsPerMessage, 2),
+        ],
+        [
+          "(e) raw pipelining",
+          `${formatSummary(s.rawSeconds, 2)} s`,
+          `${s.rawRate.toFixed(0)} msg/s`,
+          ms(s.rawCpuMsPerMessage, 2),
         ],
       ],
     ),
     "",
-    "CPU per message: Herald's is its process's CPU time (all threads, taken at exit by a preloaded module, " +
-      "`bench/cpu-at-exit.ts`) less that of the same command with one event (start-up), divided by the messages; " +
-      "the raw client's is over its timed part.",
-    "",
-    `Budget: at least ${THROUGHPUT_BUDGET}x — ${holdsText(smtp.ratio >= THROUGHPUT_BUDGET)}.`,
+    `herald send / (d): **${s.poolRatio.toFixed(2)}x** (budget >= ${THROUGHPUT_BUDGET}x: ${holdsText(s.poolRatio >= THROUGHPUT_BUDGET)}); ` +
+      `/ (e): ${s.ratio.toFixed(2)}x.`,
   ].join("\n");
 }
 
-function sesSection(ses: SesPathResult | undefined): string {
-  if (!ses) return "";
+function sesSection(r: BenchResults): string {
+  const s = r.ses;
+  if (!s) return "";
+  const unsubscribeHeader = NOTIFICATION_LIMITS.unsubscribeUrlChars + 2;
+  const simpleCheaper = s.simpleCpuMsPerMessage.median < s.composedCpuMsPerMessage.median;
+  const simpleKeepsHeaders =
+    s.simpleMissingHeaders.length === 0 && unsubscribeHeader <= SES_SIMPLE_HEADER_VALUE_MAX;
   return [
-    "## 3. SES API path",
+    "## SES API path",
     "",
-    `Method: the deployed send-notification handler (\`lambdas/send-notification.ts\`, \`HERALD_TRANSPORT=ses-api\`, ` +
-      "JSON logs and EMF metrics on as deployed, in-memory idempotency) invoked with SQS batches of " +
-      `${ses.batchSize}, one after another, for ${ses.messages} events, against aws-ses-v2-local in its own ` +
-      "process. Baseline: the same SendEmail requests (the same raw MIME bytes, recipients and tags, rendered " +
-      "beforehand) made directly with `SESv2Client` on the same emulator, in batches of the same size with the " +
-      "handler's concurrency. Each side in a fresh process per round, warmed up on one batch; " +
-      `${ses.runs} rounds, alternating which side goes first.`,
+    `The send-notification handler (HERALD_TRANSPORT=ses-api) against anchor (c), bare SDK SendEmail with the same ` +
+      `requests, both against aws-ses-v2-local, ${s.messages} messages in batches of ${s.batchSize}, ${s.runs} rotated rounds ` +
+      `(${loadText(r.loads.ses)}). CPU per message: handler ${ms(s.heraldCpuMsPerMessage, 2)}, (c) ${ms(s.directCpuMsPerMessage, 2)}: ` +
+      `**${s.cpuRatio.toFixed(2)}x** (budget <= ${SES_BUDGET}x: ${holdsText(s.cpuRatio <= SES_BUDGET)}). Wall: ` +
+      `${formatSummary(s.heraldSeconds, 2)} s against ${formatSummary(s.directSeconds, 2)} s.`,
     "",
-    markdownTable(
-      ["", "time (median, range)", "ratio", "CPU per message (median, range)"],
-      [
-        [
-          "send-notification handler",
-          secondsSummary(ses.heraldSeconds),
-          `**${ses.ratio.toFixed(2)}x** (per round ${formatSummary(ses.roundRatios, 2)})`,
-          `${formatSummary(ses.heraldCpuMsPerMessage, 2)} ms`,
-        ],
-        [
-          "direct SendEmail calls",
-          secondsSummary(ses.directSeconds),
-          "1x",
-          `${formatSummary(ses.directCpuMsPerMessage, 2)} ms`,
-        ],
-      ],
-    ),
-    "",
-    `Budget: at most ${SES_BUDGET}x the direct calls' time — ${holdsText(ses.ratio <= SES_BUDGET)}.`,
+    `Raw MIME rendered by Herald (composeMessage, then Raw content) against SES v2 Simple content with Headers, from ` +
+      `the same parts: ${ms(s.composedCpuMsPerMessage, 2)} against ${ms(s.simpleCpuMsPerMessage, 2)} of CPU per message ` +
+      `(Simple is ${simpleCheaper ? "cheaper" : "not cheaper"}). Promised headers (${PROMISED_HEADERS.join(", ")}) ` +
+      `missing from what the emulator stored for Simple: ${s.simpleMissingHeaders.join(", ") || "none"}. ` +
+      `SES v2 limits a Simple header value to ${SES_SIMPLE_HEADER_VALUE_MAX} printable ASCII characters; the event schema ` +
+      `admits an unsubscribeUrl of ${NOTIFICATION_LIMITS.unsubscribeUrlChars} characters, a List-Unsubscribe value of ` +
+      `${unsubscribeHeader}. Decision: ${
+        simpleCheaper && simpleKeepsHeaders
+          ? "**Simple content** (cheaper, every promised header kept)."
+          : simpleCheaper
+            ? "**Raw stays** for now: Simple is cheaper but cannot carry every header the schema admits; " +
+              "Simple where every header fits and Raw otherwise is the way to take the saving (not built yet)."
+            : "**Raw stays** (Simple is not cheaper)."
+      }`,
   ].join("\n");
 }
 
-function failFastSection(failFast: FailFastResult | undefined): string {
-  if (!failFast) return "";
+function memorySection(r: BenchResults): string {
+  const m = r.memory;
+  if (!m) return "";
   return [
-    "## 4. Fail-fast",
+    "## Peak RSS",
     "",
-    `Method: \`herald test-send --to ... --json\` with \`SMTPServerTimeout\` ${failFast.timeoutSeconds} against loopback ` +
-      "servers from `test/helpers/smtp-servers.ts` that stall (no greeting; no reply after EHLO; no reply after the " +
-      "message's final dot) or trickle their EHLO reply one byte every 500 ms. Measured: spawn to exit of the " +
-      "process. Baseline (the CLI's start-up): the same command against a port with nothing listening, which fails " +
-      `at once. ${failFast.runs} round(s).`,
+    `The send-notification bundle (${kb(m.bundleBytes)} at cold start) in a plain worker, ${m.events} events in SQS batches of ` +
+      `${m.batchSize} one after another, idempotency in dynalite, mail to the SMTP sink, ${m.runs} run(s) (${loadText(r.loads.memory)}). ` +
+      `Bare worker: ${mb(m.baselineRssBytes.median)}.`,
     "",
-    markdownTable(
-      ["server", "stopped at", "exit (median, range)", "minus start-up", "budget", "holds"],
-      failFast.cases.map((c) => [
-        c.name,
-        `${c.stage} ${c.code} (exit ${c.exitCode})`,
-        msSummary(c.exitMs),
-        `**${signedMs(c.afterStartupMs)}**`,
-        `<= ${FAIL_FAST_BUDGET_MS} ms`,
-        holdsText(c.afterStartupMs <= FAIL_FAST_BUDGET_MS && c.exitCode === 1 && c.code === "ETIMEDOUT"),
-      ]),
-    ),
-    "",
-    `CLI start-up (closed port): ${msSummary(failFast.startupMs)}.`,
-  ].join("\n");
-}
-
-function memorySection(memory: MemoryResult | undefined): string {
-  if (!memory) return "";
-  return [
-    "## 5. Memory",
-    "",
-    `Method: the production bundle of send-notification, imported by a small plain-JavaScript worker and invoked ` +
-      `with ${memory.events / memory.batchSize} SQS batches of ${memory.batchSize} (${memory.events} events), one after ` +
-      "another as one instance would, as deployed (`--enable-source-maps`, JSON logs, idempotency records in " +
-      "DynamoDB: dynalite, mail to the SMTP sink). Peak RSS is the process's high-water mark (`VmHWM`). Baseline: the same " +
-      "worker without the handler. Node hands V8 the machine's memory and V8 sizes its heap from it: with " +
-      `${(os.totalmem() / 2 ** 30).toFixed(0)} GB here it lets garbage pile up long before collecting, so the run is ` +
-      "repeated with the heap limited roughly as V8 limits it on a machine with 128 MB (a quarter of it for the old space, a 1 MB semi-space). " +
-      `${memory.runs} run(s) each.`,
-    "",
-    markdownTable(
-      [
-        "V8 heap",
-        "after import",
-        "peak RSS",
-        "live heap at the end (after a full GC)",
-        "at the end: anonymous / file-backed",
-      ],
-      memory.variants.map((v) => [
-        `${v.name}${v.flags.length > 0 ? ` (\`${v.flags.join(" ")}\`)` : ""}`,
-        mbSummary(v.afterImportRssBytes),
-        `**${mbSummary(v.peakRssBytes)}**`,
+    table(
+      ["V8 heap", "after import", "peak RSS", "live heap at the end"],
+      m.variants.map((v) => [
+        `${v.name}${v.flags.length ? ` (\`${v.flags.join(" ")}\`)` : ""}`,
+        mb(v.afterImportRssBytes.median),
+        `**${mb(v.peakRssBytes.median)}** (${mb(v.peakRssBytes.min)}-${mb(v.peakRssBytes.max)})`,
         mb(v.liveHeapBytes.median),
-        `${mb(v.endAnonBytes.median)} / ${mb(v.endFileBytes.median)}`,
       ]),
     ),
-    "",
-    `Bare worker (baseline): ${mbSummary(memory.baselineRssBytes)}. File-backed pages are mostly the \`node\` ` +
-      "binary's own code, which grows with the built-ins a bundle loads (TLS, HTTP, crypto, zlib).",
-    "",
-    `Budget: under ${mb(MEMORY_BUDGET_BYTES)} — ` +
-      memory.variants
-        .map((v) => `${v.name}: ${holdsText(v.peakRssBytes.median < MEMORY_BUDGET_BYTES)}`)
-        .join("; ") +
-      ".",
   ].join("\n");
 }
 
-function guardSection(results: BenchResults): string {
-  const committed = readCommittedSizes();
-  const body = (results.cold?.lambdas ?? []).map((l) => {
-    const check = checkSize(l.name, l.bytes, committed[l.name]);
-    return [
-      l.name,
-      check.committed !== undefined ? kb(check.committed) : "none",
-      kb(l.bytes),
-      check.ok ? "ok" : "**fails**",
-    ];
-  });
+function bundlesSection(r: BenchResults): string {
+  if (!r.bundles) return "";
   return [
-    "## 7. Bundle-size guard",
+    "## Bundles",
     "",
-    `\`.ci/run\` runs \`npx node bench/bundle-guard.ts\`: it builds every Lambda as the stack does and fails when a ` +
-      `bundle is more than ${ALLOWED_GROWTH * 100}% larger than its size in \`bench/bundle-sizes.json\` (or has none). ` +
-      "After an intended change, `npx node bench/bundle-guard.ts --update` records the new sizes (commit the file).",
+    "What a cold start loads (the entry and the chunks it imports statically) and what loads on first use " +
+      "(bench/bundle-guard.ts checks the first against bench/bundle-sizes.json, and that no cold start loads " +
+      "nodemailer, html-to-text or sanitize-html):",
     "",
-    body.length > 0 ? markdownTable(["Lambda", "committed", "this run", "guard"], body) : "",
+    table(
+      ["function", "at cold start", "on first use", "committed"],
+      r.bundles.map((b) => [b.name, kb(b.bytes), kb(b.lazyBytes), b.committed ? kb(b.committed) : "none"]),
+    ),
   ].join("\n");
 }
 
-function whyNot(results: BenchResults): string {
-  const lines: string[] = [];
-  const { cold, smtp, ses, memory, experiments } = results;
-  const over =
-    cold?.lambdas.filter(
-      (l) => l.budget && (l.bytes >= l.budget.bytes || l.overheadMs >= l.budget.importMs),
-    ) ?? [];
-  if (over.length > 0 && cold) {
-    const example = over.find((l) => l.name === "send-notification") ?? over[0];
-    const zod = example?.costs.find((c) => c.name === "zod");
-    const sdk = example?.costs.filter((c) => isAwsSdk(c.name)).reduce((s, c) => s + c.bytes, 0) ?? 0;
-    const zodNamespace = experiments?.zod.find((v) => v.name.includes('* as z from "zod"'));
-    const sdkOut = experiments?.sdkExternal.find((x) => x.name === example?.name);
-    const range = (values: number[]) =>
-      `${Math.min(...values).toFixed(0)} to ${Math.max(...values).toFixed(0)} ms`;
-    lines.push(
-      `- **Cold path** (${over.map((l) => l.name).join(", ")}). Sizes: ${example?.name} carries ` +
-        `${zod ? kb(zod.bytes) : "?"} of zod, most of it locales that \`import { z } from "zod"\` drags in ` +
-        `(${zodNamespace ? kb(zodNamespace.bytes) : "far less"} for a schema with \`import * as z\`), and ` +
-        `${kb(sdk)} of AWS SDK: \`src/runtime.ts\` imports all six clients (SES, SSM, DynamoDB, SQS, EventBridge, IAM) ` +
-        "into every function, with the SDK's whole default credential chain; then nodemailer (its MIME type table " +
-        "alone is ~75 KB) and html-to-text with its HTML parser and entity tables. The 250 KB and 500 KB budgets " +
-        "cannot hold with the AWS SDK bundled (its core with SSM and SES is over 300 KB); leaving it to the " +
-        "runtime's copy makes the bundle smaller but the start slower" +
-        (sdkOut
-          ? ` (${example?.name}: ${kb(sdkOut.externalBytes)} and ${signedMs(sdkOut.externalOverheadMs)} against ` +
-            `${kb(sdkOut.bundledBytes)} and ${signedMs(sdkOut.bundledOverheadMs)})`
-          : "") +
-        `. Import time: the Node built-ins these functions need (TLS, HTTP, crypto, ...) alone take ` +
-        `${range(cold.lambdas.map((l) => l.builtinsOverheadMs))} over \`node -e 0\` here, above the +35 ms budgets; ` +
-        `\`--enable-source-maps\` adds ${range(cold.lambdas.map((l) => l.overheadMs - l.overheadNoMapsMs))}; the rest ` +
-        "is V8 compiling and running the bundle's top level, which shrinks with the bytes (the zod change, leaving " +
-        "out the clients a function does not use, building html-to-text's converter on first use rather than at import).",
-    );
-  }
-  if (smtp && smtp.ratio < THROUGHPUT_BUDGET) {
-    const herald = smtp.heraldCpuMsPerMessage.median;
-    const raw = smtp.rawCpuMsPerMessage.median;
-    const htt = experiments?.htmlToText;
-    lines.push(
-      `- **SMTP throughput** (${smtp.ratio.toFixed(2)}x): Herald is bound by its own CPU, ${herald.toFixed(2)} ms per ` +
-        `message, while the raw client spends ${raw.toFixed(3)} ms and is held back only by the sink. ` +
-        (htt
-          ? `html-to-text's \`convert\` alone takes ${(htt.convertUs.median / 1000).toFixed(2)} ms per message ` +
-            `(${(htt.compiledUs.median / 1000).toFixed(2)} ms with a converter compiled once). `
-          : "") +
-        "The rest is the work the raw client skips: parsing and validating the event, the idempotency claim, " +
-        "rendering the MIME message with MailComposer, and nodemailer's per-message machinery (its Mailer, " +
-        "streams and four round trips per message, where the raw client pipelines). 0.7x of the raw client's " +
-        `${smtp.rawRate.toFixed(0)} messages/s would leave Herald about ${(1000 / (THROUGHPUT_BUDGET * smtp.rawRate)).toFixed(2)} ms ` +
-        "of CPU per message: not reachable with MailComposer and nodemailer's pool. It does not limit a deployment, " +
-        "where an instance sends about 10 emails/s (section 6).",
-    );
-  }
-  if (ses && ses.ratio > SES_BUDGET) {
-    const direct = ses.directCpuMsPerMessage.median;
-    const herald = ses.heraldCpuMsPerMessage.median;
-    lines.push(
-      `- **SES API path** (${ses.ratio.toFixed(2)}x): the emulator answers at once, so both sides are bound by their ` +
-        `own CPU: a direct call costs ${direct.toFixed(2)} ms of CPU per message (signing, serializing, HTTP), the ` +
-        `handler ${herald.toFixed(2)} ms (${(herald / direct).toFixed(2)}x): the same call plus parsing and validating ` +
-        "the event, the idempotency claim, rendering the MIME message (MailComposer; the text part with " +
-        "html-to-text), logs and metrics. Against SES itself a SendEmail call takes tens of milliseconds of waiting, " +
-        `next to which ${(herald - direct).toFixed(2)} ms of CPU is a few per cent; the emulator makes this the worst case.`,
-    );
-  }
-  const overMemory = memory?.variants.filter((v) => v.peakRssBytes.median >= MEMORY_BUDGET_BYTES) ?? [];
-  if (memory && overMemory.length > 0) {
-    const small = memory.variants[memory.variants.length - 1];
-    lines.push(
-      `- **Memory** (${overMemory.map((v) => `${mb(v.peakRssBytes.median)} with ${v.name}`).join(", ")}): the bare ` +
-        `process has ${mb(memory.baselineRssBytes.median)}; importing the handler brings it to ` +
-        `${mb(small?.afterImportRssBytes.median ?? 0)} (V8 compiling a ${kb(memory.bundleBytes)} file, its source map, the built-ins it ` +
-        `loads), while the live heap after the last batch is only ${mb(small?.liveHeapBytes.median ?? 0)}: nothing ` +
-        "accumulates across invocations. The rest is garbage V8 has not collected yet (with its default sizing) " +
-        "and the import's footprint; a smaller bundle lowers both.",
-    );
-  }
-  if (lines.length === 0) return "";
-  return ["## Budgets that do not hold, and why", "", ...lines].join("\n");
+function failFastSection(r: BenchResults): string {
+  const f = r.failFast;
+  if (!f) return "";
+  return [
+    "## Fail-fast",
+    "",
+    `\`herald test-send\` with SMTPServerTimeout ${f.timeoutSeconds} s against stalling loopback servers, ${f.runs} round(s) ` +
+      `(${loadText(r.loads["fail-fast"])}); start-up (a closed port): ${ms(f.startupMs)}.`,
+    "",
+    table(
+      ["server", "stopped at", "exit", "minus start-up"],
+      f.cases.map((c) => [
+        c.name,
+        `${c.stage} ${c.code}`,
+        ms(c.exitMs),
+        `+${c.afterStartupMs.toFixed(0)} ms`,
+      ]),
+    ),
+  ].join("\n");
 }
 
-export function markdown(results: BenchResults): string {
-  const table = rows(results);
-  const summary = markdownTable(
-    ["benchmark", "measured", "baseline (same run)", "result", "budget", "holds"],
-    table.map((r) => [r.benchmark, r.measured, r.baseline, r.result, r.budget, holdsText(r.holds)]),
-  );
-  const scale = results.smtp || results.ses ? scaleOnPaper(results) : "";
+function failingSection(rows: Budget[], r: BenchResults): string {
+  const failing = rows.filter((b) => !b.holds);
+  if (failing.length === 0) return "## Budgets that do not hold\n\nNone in this run.";
+  const tried: string[] = [];
+  if (r.anchors)
+    tried.push(
+      "cold import: lazy chunks for nodemailer, html-to-text, sanitize-html and the SMTP session; no source-map flag; " +
+        "names kept without maps (rows `names kept, no maps` above)",
+    );
+  if (r.ses)
+    tried.push(
+      `SES API path: Simple content instead of Raw (${r.ses.simpleCpuMsPerMessage.median.toFixed(2)} against ` +
+        `${r.ses.composedCpuMsPerMessage.median.toFixed(2)} ms per message, above)`,
+    );
+  if (r.shares?.sizes) tried.push("memory sizes 128-1024 MB (above)");
+  return [
+    "## Budgets that do not hold",
+    "",
+    ...failing.map(
+      (b) => `- ${b.name}: ${b.measured} against ${b.anchor} = ${b.result}, budget ${b.budget}.`,
+    ),
+    "",
+    "Measured in this run as alternatives: " + tried.join("; ") + ".",
+  ].join("\n");
+}
+
+export function markdown(r: BenchResults): string {
+  const rows = budgets(r);
+  const cpus = os.cpus();
   return [
     "# Herald benchmarks",
     "",
-    `Written by \`npm run bench\` (\`bench/run.ts\`) on ${results.finishedAt.toISOString().slice(0, 10)}. Medians with ` +
-      "the range (min-max) of the runs in parentheses; every figure is taken side by side with its baseline in the same run.",
+    `Written by \`npm run bench\` (bench/run.ts) from one run: ${r.startedAt.toISOString()} to ${r.finishedAt.toISOString()}` +
+      `${r.quick ? " (**quick mode**: small sizes, not figures of record)" : ""}. ${cpus[0]?.model ?? "CPU"}, ${cpus.length} cores, ` +
+      `Node ${process.version}; load average ${r.loads.run?.[0].toFixed(1)} at the start, ${r.loads.run?.[1].toFixed(1)} at the end ` +
+      `(${cpus.length} cores shared with other work: absolute times are inflated; each ratio compares sides measured ` +
+      "alternately under the same load). Medians, ranges (min-max) in parentheses.",
     "",
-    "## Machine",
+    "## Budgets",
     "",
-    machine(results),
+    table(
+      ["budget", "measured", "anchor (same run)", "result", "budget", "holds"],
+      rows.map((b) => [b.name, b.measured, b.anchor, b.result, b.budget, holdsText(b.holds)]),
+    ),
     "",
-    "## Summary",
+    failingSection(rows, r),
     "",
-    summary,
+    r.anchors ? `## Cold import against anchors\n\n${coldAnchorsMarkdown(r.anchors)}` : "",
     "",
-    whyNot(results),
+    sourceMapsSection(r),
     "",
-    coldSection(results),
+    sharesSection(r),
     "",
-    smtpSection(results.smtp),
+    sesSection(r),
     "",
-    sesSection(results.ses),
+    smtpSection(r),
     "",
-    failFastSection(results.failFast),
+    memorySection(r),
     "",
-    memorySection(results.memory),
+    bundlesSection(r),
     "",
-    scale,
-    "",
-    guardSection(results),
+    failFastSection(r),
     "",
   ]
     .join("\n")

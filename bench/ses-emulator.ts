@@ -12,6 +12,8 @@ export interface SesEmulator {
   endpoint: string;
   /** how many emails the emulator has stored */
   count(): Promise<number>;
+  /** the stored emails, as the emulator keeps them (headers of Simple content included) */
+  emails(): Promise<Array<{ headers?: Array<{ name: string; value: string }> }>>;
   clear(): Promise<void>;
   close(): Promise<void>;
 }
@@ -50,6 +52,12 @@ export async function startSesEmulator(): Promise<SesEmulator> {
     async count() {
       const response = await fetch(`${endpoint}/store`);
       return ((await response.json()) as { emails: unknown[] }).emails.length;
+    },
+    async emails() {
+      const response = await fetch(`${endpoint}/store`);
+      return (
+        (await response.json()) as { emails: Array<{ headers?: Array<{ name: string; value: string }> }> }
+      ).emails;
     },
     async clear() {
       await fetch(`${endpoint}/clear-store`, { method: "POST" });

@@ -1,8 +1,10 @@
 /**
  * SES API path: the deployed send-notification handler with HERALD_TRANSPORT=ses-api against
- * aws-ses-v2-local, versus direct SDK SendEmail calls carrying the same requests to the same
- * emulator, in batches of 10 with the handler's concurrency. Each side runs in a fresh
- * process per round (ses-worker.ts); the rounds alternate which side goes first.
+ * aws-ses-v2-local, versus anchor (c), bare SDK SendEmail calls carrying the same requests to
+ * the same emulator, in batches of 10 with the handler's concurrency. Each side runs in a fresh
+ * process per round (ses-worker.ts); the rounds rotate which side goes first. Also the two
+ * ways to hand SES a message from the same parts: client-rendered Raw MIME (composeMessage)
+ * and SES v2 Simple content with Headers.
  */
 import { fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -19,8 +21,20 @@ import {
   UNLIMITED_SEND_RATE,
 } from "./events.ts";
 import { renderedMessages, writeJson } from "./workload.ts";
+import { htmlToText } from "../src/mail/html-to-text.ts";
+import type { SesContent } from "./ses-worker.ts";
 
-export const SES_BUDGET = 1.25;
+/** Budget (issue 19): the handler's CPU per message at most this multiple of anchor (c)'s. */
+export const SES_BUDGET = 1.5;
+
+/** The headers the docs promise on every notification (docs/notifications.md). */
+export const PROMISED_HEADERS = [
+  "List-Id",
+  "List-Unsubscribe",
+  "List-Unsubscribe-Post",
+  "Auto-Submitted",
+  "Precedence",
+];
 export const SES_BATCH_SIZE = 10;
 
 export interface SesPathResult {
@@ -35,9 +49,37 @@ export interface SesPathResult {
   /** CPU time per message of each side's process (less sensitive to a busy machine than wall time) */
   heraldCpuMsPerMessage: Summary;
   directCpuMsPerMessage: Summary;
+  /** Herald's CPU per message / anchor (c)'s, from the medians: the budget */
+  cpuRatio: number;
+  /** from the same parts: composeMessage + Raw, and Simple content with Headers */
+  composedCpuMsPerMessage: Summary;
+  simpleCpuMsPerMessage: Summary;
+  /** the promised headers missing from what the emulator stored for Simple content */
+  simpleMissingHeaders: string[];
 }
 
-function workerEnv(emulator: SesEmulator): Record<string, string> {
+/** The parts of a bench event, as Herald would render them (text derived from the HTML). */
+function contentOf(event: Record<string, unknown>): SesContent {
+  const id = String(event.id);
+  return {
+    from: "notifications@example.com",
+    fromName: "Example Chat",
+    to: event.to as string[],
+    subject: String(event.subject),
+    html: String(event.html),
+    text: htmlToText(String(event.html)),
+    headers: {
+      "List-Id": `<${String(event.category)}.notifications.chat.example.com>`,
+      "List-Unsubscribe": `<${String(event.unsubscribeUrl)}>`,
+      "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+      "Auto-Submitted": "auto-generated",
+      Precedence: "bulk",
+    },
+    tags: { id, category: String(event.category) },
+  };
+}
+
+export function workerEnv(emulator: SesEmulator): Record<string, string> {
   return {
     PATH: childPath(),
     AWS_REGION: "eu-west-1",
@@ -55,16 +97,30 @@ function workerEnv(emulator: SesEmulator): Record<string, string> {
   };
 }
 
-function runWorker(inputFile: string, env: Record<string, string>): Promise<SesWorkerResult> {
+export function runWorker(
+  inputFile: string,
+  env: Record<string, string>,
+  /**
+   * called with the worker's pid after its warm-up (to move it under a CPU quota), when the
+   * environment has HERALD_BENCH_QUOTA_HANDSHAKE=1
+   */
+  started?: (pid: number) => void,
+): Promise<SesWorkerResult> {
   return new Promise((resolve, reject) => {
     const child = fork(join(import.meta.dirname, "ses-worker.ts"), [inputFile], {
       execPath: process.execPath,
       env,
       stdio: ["ignore", "ignore", "inherit", "ipc"],
-      timeout: 300_000,
+      timeout: 600_000,
     });
     let result: SesWorkerResult | undefined;
-    child.once("message", (message: SesWorkerResult) => (result = message));
+    child.on("message", (message: SesWorkerResult | { ready: true }) => {
+      if (!("ready" in message)) result = message;
+      else {
+        if (started && child.pid !== undefined) started(child.pid);
+        child.send({ go: true });
+      }
+    });
     child.once("error", reject);
     child.once("exit", (code) =>
       result ? resolve(result) : reject(new Error(`SES worker exited ${code} without a result`)),
@@ -85,6 +141,8 @@ export async function runSesPath(options: {
     // other ids: the warm-up batch must not make the timed events duplicates
     const warmup = Array.from({ length: SES_BATCH_SIZE }, (_, i) => notificationEvent(options.messages + i));
     const settingsEnv = smtpSettingsEnv(25);
+    const contents = events.map(contentOf);
+    const warmupContents = warmup.map(contentOf);
     const input = (
       mode: SesWorkerInput["mode"],
       messages: SesWorkerInput["messages"],
@@ -96,47 +154,55 @@ export async function runSesPath(options: {
         warmup,
         messages,
         warmupMessages,
+        ...(mode === "composed" || mode === "simple" ? { contents, warmupContents } : {}),
         batchSize: SES_BATCH_SIZE,
       } satisfies SesWorkerInput);
-    const heraldInput = input("herald", [], []);
-    const directInput = input(
-      "direct",
-      await renderedMessages(events, settingsEnv),
-      await renderedMessages(warmup, settingsEnv),
-    );
+    const inputs = {
+      herald: input("herald", [], []),
+      direct: input(
+        "direct",
+        await renderedMessages(events, settingsEnv),
+        await renderedMessages(warmup, settingsEnv),
+      ),
+      composed: input("composed", [], []),
+      simple: input("simple", [], []),
+    };
     const env = workerEnv(emulator);
 
-    const cpu = { herald: [] as number[], direct: [] as number[] };
-    const side = async (mode: "herald" | "direct"): Promise<number> => {
+    type Mode = keyof typeof inputs;
+    const modes: Mode[] = ["herald", "direct", "composed", "simple"];
+    const cpu: Record<Mode, number[]> = { herald: [], direct: [], composed: [], simple: [] };
+    const wall: Record<Mode, number[]> = { herald: [], direct: [], composed: [], simple: [] };
+    let simpleMissingHeaders: string[] = [];
+    const side = async (mode: Mode): Promise<void> => {
       await emulator.clear();
-      const result = await runWorker(mode === "herald" ? heraldInput : directInput, env);
+      const result = await runWorker(inputs[mode], env);
       const stored = await emulator.count();
       if (result.failed > 0 || stored !== options.messages + warmup.length) {
         throw new Error(`SES ${mode}: ${result.failed} failed, the emulator stored ${stored}`);
       }
+      if (mode === "simple") {
+        const names = new Set(((await emulator.emails())[0]?.headers ?? []).map((h) => h.name));
+        simpleMissingHeaders = PROMISED_HEADERS.filter((name) => !names.has(name));
+      }
       cpu[mode].push(result.cpuMs / options.messages);
-      return result.seconds;
+      wall[mode].push(result.seconds);
     };
-    const herald: number[] = [];
-    const direct: number[] = [];
     const ratios: number[] = [];
     for (let round = 0; round < options.runs; round++) {
-      let h: number;
-      let d: number;
-      if (round % 2 === 0) {
-        h = await side("herald");
-        d = await side("direct");
-      } else {
-        d = await side("direct");
-        h = await side("herald");
-      }
-      herald.push(h);
-      direct.push(d);
-      ratios.push(h / d);
-      log(`ses round ${round + 1}/${options.runs}: herald ${h.toFixed(2)} s, direct ${d.toFixed(2)} s`);
+      // rotate which side goes first
+      const order = modes.map((_, i) => modes[(i + round) % modes.length]!);
+      for (const mode of order) await side(mode);
+      ratios.push(wall.herald.at(-1)! / wall.direct.at(-1)!);
+      log(
+        `ses round ${round + 1}/${options.runs}: CPU per message herald ${cpu.herald.at(-1)!.toFixed(2)} ms, ` +
+          `direct ${cpu.direct.at(-1)!.toFixed(2)}, composed ${cpu.composed.at(-1)!.toFixed(2)}, simple ${cpu.simple.at(-1)!.toFixed(2)}`,
+      );
     }
-    const heraldSeconds = summarize(herald);
-    const directSeconds = summarize(direct);
+    const heraldSeconds = summarize(wall.herald);
+    const directSeconds = summarize(wall.direct);
+    const heraldCpuMsPerMessage = summarize(cpu.herald);
+    const directCpuMsPerMessage = summarize(cpu.direct);
     return {
       messages: options.messages,
       runs: options.runs,
@@ -145,8 +211,12 @@ export async function runSesPath(options: {
       directSeconds,
       ratio: heraldSeconds.median / directSeconds.median,
       roundRatios: summarize(ratios),
-      heraldCpuMsPerMessage: summarize(cpu.herald),
-      directCpuMsPerMessage: summarize(cpu.direct),
+      heraldCpuMsPerMessage,
+      directCpuMsPerMessage,
+      cpuRatio: heraldCpuMsPerMessage.median / directCpuMsPerMessage.median,
+      composedCpuMsPerMessage: summarize(cpu.composed),
+      simpleCpuMsPerMessage: summarize(cpu.simple),
+      simpleMissingHeaders,
     };
   } finally {
     await emulator.close();

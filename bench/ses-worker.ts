@@ -6,7 +6,10 @@
  *   from this process's environment with HERALD_TRANSPORT=ses-api), invoked with SQS batches
  *   one after another as Lambda does;
  * - "direct": the same SendEmail requests (the same raw bytes, recipients and tags) made with
- *   the SDK directly, in batches of the same size with the same number in flight.
+ *   the SDK directly, in batches of the same size with the same number in flight;
+ * - "composed" and "simple": the two ways to hand SES a message, from the same parts (subject,
+ *   text, HTML, headers): Herald's composeMessage (MailComposer) then Raw content, or SES v2
+ *   Simple content with Headers, where SES builds the MIME.
  *
  * Both warm up on one batch, then time the rest; the result goes back over IPC.
  */
@@ -16,14 +19,29 @@ import { DEFAULT_SEND_CONCURRENCY } from "../src/notifications/process.ts";
 import { batches, lambdaContext, sqsBatch } from "./lambda-context.ts";
 
 export interface SesWorkerInput {
-  mode: "herald" | "direct";
+  mode: "herald" | "direct" | "composed" | "simple";
   /** the warm-up batch's events, then the timed ones */
   warmup: Array<Record<string, unknown>>;
   events: Array<Record<string, unknown>>;
   /** the same, rendered (for "direct") */
   warmupMessages: SesMessage[];
   messages: SesMessage[];
+  /** the same, as parts (for "composed" and "simple") */
+  warmupContents?: SesContent[];
+  contents?: SesContent[];
   batchSize: number;
+}
+
+/** A notification's parts, before any MIME is built. */
+export interface SesContent {
+  from: string;
+  fromName: string;
+  to: string[];
+  subject: string;
+  text: string;
+  html: string;
+  headers: Record<string, string>;
+  tags: Record<string, string>;
 }
 
 export interface SesMessage {
@@ -46,6 +64,18 @@ function cpuMsSince(start: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1000;
 }
 
+/**
+ * With HERALD_BENCH_QUOTA_HANDSHAKE=1, the parent moves this process under a CPU quota after
+ * its warm-up (loading the TypeScript sources is not what a quota benchmark measures): say
+ * ready, then wait for the go.
+ */
+async function quotaHandshake(): Promise<void> {
+  if (process.env.HERALD_BENCH_QUOTA_HANDSHAKE !== "1" || !process.send) return;
+  const go = new Promise<void>((resolve) => process.once("message", () => resolve()));
+  process.send({ ready: true });
+  await go;
+}
+
 async function runHerald(input: SesWorkerInput): Promise<SesWorkerResult> {
   const { handler } = await import("../lambdas/send-notification.ts");
   let failed = 0;
@@ -56,6 +86,7 @@ async function runHerald(input: SesWorkerInput): Promise<SesWorkerResult> {
     }
   };
   await invoke(input.warmup);
+  await quotaHandshake();
   failed = 0;
   const started = performance.now();
   const cpu = process.cpuUsage();
@@ -77,26 +108,81 @@ function directClient(): SESv2Client {
   });
 }
 
+const emailTags = (tags: Record<string, string> | undefined) =>
+  tags ? { EmailTags: Object.entries(tags).map(([Name, Value]) => ({ Name, Value })) } : {};
+
+function rawCommand(message: SesMessage): SendEmailCommand {
+  return new SendEmailCommand({
+    FromEmailAddress: message.from,
+    Destination: { ToAddresses: message.to },
+    Content: { Raw: { Data: Buffer.from(message.raw) } },
+    ...emailTags(message.tags),
+  });
+}
+
+/** SES v2 Simple content: SES builds the MIME from the parts and adds the headers. */
+function simpleCommand(content: SesContent): SendEmailCommand {
+  return new SendEmailCommand({
+    FromEmailAddress: `"${content.fromName}" <${content.from}>`,
+    Destination: { ToAddresses: content.to },
+    Content: {
+      Simple: {
+        Subject: { Data: content.subject, Charset: "UTF-8" },
+        Body: {
+          Text: { Data: content.text, Charset: "UTF-8" },
+          Html: { Data: content.html, Charset: "UTF-8" },
+        },
+        Headers: Object.entries(content.headers).map(([Name, Value]) => ({ Name, Value })),
+      },
+    },
+    ...emailTags(content.tags),
+  });
+}
+
+/** Herald's rendering (composeMessage, MailComposer) of the parts, sent as Raw content. */
+async function composedCommand(content: SesContent): Promise<SendEmailCommand> {
+  const { composeMessage } = await import("../src/mail/compose.ts");
+  const { defaultSettings } = await import("../src/settings/load.ts");
+  const settings = defaultSettings();
+  settings.EmailSettings.FeedbackName = content.fromName;
+  settings.EmailSettings.FeedbackEmail = content.from;
+  const message = await composeMessage(settings, {
+    to: content.to,
+    subject: content.subject,
+    text: content.text,
+    html: content.html,
+    headers: content.headers,
+    tags: content.tags,
+  });
+  return rawCommand({ from: message.from, to: message.to, raw: message.raw.toString(), tags: content.tags });
+}
+
 async function runDirect(input: SesWorkerInput): Promise<SesWorkerResult> {
+  if (input.mode === "composed" || input.mode === "simple") {
+    const build = input.mode === "simple" ? async (c: SesContent) => simpleCommand(c) : composedCommand;
+    return sendAll(input, input.warmupContents ?? [], input.contents ?? [], async (content) =>
+      build(content),
+    );
+  }
+  return sendAll(input, input.warmupMessages, input.messages, async (message) => rawCommand(message));
+}
+
+async function sendAll<T>(
+  input: SesWorkerInput,
+  warmup: T[],
+  timed: T[],
+  command: (item: T) => Promise<SendEmailCommand>,
+): Promise<SesWorkerResult> {
   const client = directClient();
   let failed = 0;
-  const sendOne = async (message: SesMessage) => {
+  const sendOne = async (message: T) => {
     try {
-      await client.send(
-        new SendEmailCommand({
-          FromEmailAddress: message.from,
-          Destination: { ToAddresses: message.to },
-          Content: { Raw: { Data: Buffer.from(message.raw) } },
-          ...(message.tags
-            ? { EmailTags: Object.entries(message.tags).map(([Name, Value]) => ({ Name, Value })) }
-            : {}),
-        }),
-      );
+      await client.send(await command(message));
     } catch {
       failed += 1;
     }
   };
-  const send = async (messages: SesMessage[]) => {
+  const send = async (messages: T[]) => {
     for (const batch of batches(messages, input.batchSize)) {
       // the handler's gate: at most DEFAULT_SEND_CONCURRENCY sends of a batch in flight
       const queue = [...batch];
@@ -106,15 +192,15 @@ async function runDirect(input: SesWorkerInput): Promise<SesWorkerResult> {
       await Promise.all(lanes);
     }
   };
-  await send(input.warmupMessages);
+  await send(warmup);
   failed = 0;
   const started = performance.now();
   const cpu = process.cpuUsage();
-  await send(input.messages);
+  await send(timed);
   const seconds = (performance.now() - started) / 1000;
   const cpuMs = cpuMsSince(cpu);
   client.destroy();
-  return { seconds, cpuMs, sent: input.messages.length - failed, failed };
+  return { seconds, cpuMs, sent: timed.length - failed, failed };
 }
 
 if (process.argv[2] && process.send) {

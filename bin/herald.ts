@@ -15,5 +15,7 @@ const exitCode = await runCli(process.argv.slice(2), {
   stderr: (chunk) => process.stderr.write(chunk),
   env: process.env,
   isTTY: process.stdout.isTTY === true,
+  stderrIsTTY: process.stderr.isTTY === true,
+  stdin: process.stdin,
 });
 process.exitCode = exitCode;

@@ -3,6 +3,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { SERVICE_NAMES } from "../src/constants.ts";
 import { describeEventIssues, eventObject, notificationStatusEventSchema } from "../src/lambda/events.ts";
 import { createRuntime, type Runtime } from "../src/runtime.ts";
 import { statusLines } from "../src/status/format.ts";
@@ -29,5 +30,5 @@ export function createNotificationStatusHandler(runtime: Runtime) {
 }
 
 export const handler = createNotificationStatusHandler(
-  createRuntime({ serviceName: "herald-status", clients: { DYNAMODB: DynamoDBClient } }),
+  createRuntime({ serviceName: SERVICE_NAMES.status, clients: { DYNAMODB: DynamoDBClient } }),
 );

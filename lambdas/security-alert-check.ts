@@ -8,6 +8,7 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { Context } from "aws-lambda";
+import { SERVICE_NAMES } from "../src/constants.ts";
 import { deadlineFrom } from "../src/lambda/context.ts";
 import { runSecurityCheck, type SecurityCheckSummary } from "../src/operations/security-check.ts";
 import { createRuntime, type Runtime } from "../src/runtime.ts";
@@ -16,7 +17,7 @@ import { securityCheckMetrics } from "../src/security/metrics.ts";
 import { openStateStore } from "../src/security/open-store.ts";
 
 /** The handler for a runtime (tests build one from their own environment). */
-export function securityAlertCheckHandler(runtime: Runtime) {
+export function createSecurityAlertCheckHandler(runtime: Runtime) {
   const check = async (_event: unknown, context?: Context): Promise<SecurityCheckSummary> => {
     const summary = await runSecurityCheck({
       loaded: await runtime.loadSettings(),
@@ -37,9 +38,9 @@ export function securityAlertCheckHandler(runtime: Runtime) {
     .use(logMetrics(runtime.metrics));
 }
 
-export const handler = securityAlertCheckHandler(
+export const handler = createSecurityAlertCheckHandler(
   createRuntime({
-    serviceName: "herald-security-alert-check",
+    serviceName: SERVICE_NAMES.securityAlertCheck,
     // the ses-api transport loads its SES client on first send
     clients: { SSM: SSMClient, DYNAMODB: DynamoDBClient },
   }),

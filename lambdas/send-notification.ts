@@ -7,6 +7,7 @@ import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { SERVICE_NAMES } from "../src/constants.ts";
 import { deadlineFrom } from "../src/lambda/context.ts";
 import { summarize } from "../src/notifications/outcome.ts";
 import { createNotificationPipeline, type PipelineOptions } from "../src/notifications/pipeline.ts";
@@ -38,7 +39,7 @@ export function createSendNotificationHandler(runtime: Runtime, options: Pipelin
 
 export const handler = createSendNotificationHandler(
   createRuntime({
-    serviceName: "herald-send-notification",
+    serviceName: SERVICE_NAMES.sendNotification,
     // the ses-api transport loads its SES client on first send
     clients: { SSM: SSMClient, DYNAMODB: DynamoDBClient, SQS: SQSClient },
   }),

@@ -17,12 +17,8 @@ import {
   type SmtpCredentialsResponse,
   type SmtpCredentialsTaskResult,
 } from "../src/operations/smtp-credentials.ts";
-import { createRuntime } from "../src/runtime.ts";
-
-const runtime = createRuntime({
-  serviceName: "herald-smtp-credentials",
-  clients: { IAM: IAMClient, SSM: SSMClient, ECS: ECSClient },
-});
+import { SERVICE_NAMES } from "../src/constants.ts";
+import { createRuntime, type Runtime } from "../src/runtime.ts";
 
 /** Time kept back from the invocation's for the reply to CloudFormation. */
 const REPLY_MARGIN_MS = 5_000;
@@ -30,7 +26,8 @@ const REPLY_MARGIN_MS = 5_000;
 /** What tests replace: where the login proof goes, and its pause between attempts. */
 export type HandlerOverrides = Pick<SmtpCredentialsDeps, "smtpEndpoint" | "proofRetryDelayMs">;
 
-export function createHandler(overrides: HandlerOverrides = {}) {
+/** The handler for a runtime (tests build one from their own environment, and aim the proof). */
+export function createSmtpCredentialsHandler(runtime: Runtime, overrides: HandlerOverrides = {}) {
   return middy(
     async (
       event: CloudFormationCustomResourceEvent | Record<string, unknown>,
@@ -51,4 +48,9 @@ export function createHandler(overrides: HandlerOverrides = {}) {
   ).use(injectLambdaContext(runtime.logger, { logEvent: false }));
 }
 
-export const handler = createHandler();
+export const handler = createSmtpCredentialsHandler(
+  createRuntime({
+    serviceName: SERVICE_NAMES.smtpCredentials,
+    clients: { IAM: IAMClient, SSM: SSMClient, ECS: ECSClient },
+  }),
+);

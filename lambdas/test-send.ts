@@ -4,6 +4,7 @@ import { SSMClient } from "@aws-sdk/client-ssm";
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { Context } from "aws-lambda";
+import { SERVICE_NAMES } from "../src/constants.ts";
 import { deadlineFrom } from "../src/lambda/context.ts";
 import { testSendEvent, testSendLogFields, type TestSendReport } from "../src/operations/test-send.ts";
 import { createRuntime, type Runtime } from "../src/runtime.ts";
@@ -27,7 +28,7 @@ export function createTestSendHandler(runtime: Runtime) {
 
 export const handler = createTestSendHandler(
   createRuntime({
-    serviceName: "herald-test-send",
+    serviceName: SERVICE_NAMES.testSend,
     // the ses-api transport loads its SES client on first send
     clients: { SSM: SSMClient },
   }),

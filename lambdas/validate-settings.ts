@@ -6,6 +6,7 @@ import { SSMClient } from "@aws-sdk/client-ssm";
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { Context } from "aws-lambda";
+import { SERVICE_NAMES } from "../src/constants.ts";
 import { deadlineFrom } from "../src/lambda/context.ts";
 import {
   validateSettingsEvent,
@@ -13,6 +14,7 @@ import {
   type ValidateSettingsResult,
 } from "../src/operations/validate-settings.ts";
 import { createRuntime, type Runtime } from "../src/runtime.ts";
+import { deploymentFactsFrom } from "../src/settings/deployment.ts";
 
 /** The handler for a runtime (tests build one from their own environment). */
 export function createValidateSettingsHandler(runtime: Runtime) {
@@ -23,6 +25,7 @@ export function createValidateSettingsHandler(runtime: Runtime) {
       region: runtime.region,
       sesClient: runtime.ses,
       deadline: deadlineFrom(context),
+      deployment: deploymentFactsFrom(runtime.env),
     });
     runtime.logger.info(result.valid ? "settings valid" : "settings invalid", validationLogFields(result));
     return result;
@@ -33,7 +36,7 @@ export function createValidateSettingsHandler(runtime: Runtime) {
 
 export const handler = createValidateSettingsHandler(
   createRuntime({
-    serviceName: "herald-validate-settings",
+    serviceName: SERVICE_NAMES.validateSettings,
     clients: { SSM: SSMClient, SESV2: SESv2Client },
   }),
 );

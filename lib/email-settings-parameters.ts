@@ -15,14 +15,18 @@ import {
   normalizePrefixPath,
   parameterName,
 } from "../src/constants.ts";
-import { SETTINGS_BY_ANY_PATH } from "../src/settings/model.ts";
+import {
+  MAX_SMTP_TIMEOUT_SECONDS,
+  SETTINGS_BY_ANY_PATH,
+  type ConnectionSecurity,
+} from "../src/settings/model.ts";
 import { SMTP_PASSWORD_SETTING, SMTP_USERNAME_SETTING } from "../src/ses/smtp-credentials-contract.ts";
 import { acknowledgeWildcard } from "./private/nag.ts";
 import { createKey } from "./private/key.ts";
 import { check, isEmailAddress, isHttpUrl, prefixProblem } from "./private/validate.ts";
 
 /** ConnectionSecurity values (Mattermost's): "" is clear text and is not written (the default). */
-export type ConnectionSecurity = "" | "TLS" | "STARTTLS";
+export type { ConnectionSecurity };
 
 /** Where the settings live and how to read them: what every Herald function needs. */
 export interface IEmailSettings {
@@ -61,6 +65,11 @@ export interface SmtpServerSettings {
    * @default true unless connectionSecurity is ""
    */
   readonly auth?: boolean;
+  /**
+   * SMTPServerTimeout: seconds for each SMTP stage, 1 to 3600.
+   * @default - not written: the settings' default (10 s)
+   */
+  readonly timeoutSeconds?: number;
 }
 
 export interface EmailSettingsParametersProps {
@@ -259,6 +268,16 @@ export class EmailSettingsParameters extends Construct implements IEmailSettings
         Number.isInteger(port) && port >= 1 && port <= 65535,
         "is not a port number (an integer from 1 to 65535)",
       );
+      const timeout = props.smtp.timeoutSeconds;
+      if (timeout !== undefined) {
+        check(
+          name,
+          "smtp.timeoutSeconds",
+          timeout,
+          Number.isInteger(timeout) && timeout >= 1 && timeout <= MAX_SMTP_TIMEOUT_SECONDS,
+          `is not a whole number of seconds from 1 to ${MAX_SMTP_TIMEOUT_SECONDS}`,
+        );
+      }
     }
 
     this.encryptionKey =
@@ -279,6 +298,7 @@ export class EmailSettingsParameters extends Construct implements IEmailSettings
       set("EmailSettings.SMTPPort", String(props.smtp.port));
       set("EmailSettings.ConnectionSecurity", props.smtp.connectionSecurity);
       set("EmailSettings.EnableSMTPAuth", String(props.smtp.auth ?? props.smtp.connectionSecurity !== ""));
+      set("EmailSettings.SMTPServerTimeout", props.smtp.timeoutSeconds?.toString());
     }
     this.smtpAuth = values.get("EmailSettings.EnableSMTPAuth") === "true";
     set("ServiceSettings.SiteURL", props.siteUrl);

@@ -9,10 +9,19 @@ import {
   DEFAULT_SECURITY_FEED_URL,
   DEFAULT_TRANSPORT,
   normalizePrefixPath,
+  SEND_RESERVE_MS,
   TRANSPORTS,
   type Transport,
 } from "../src/constants.ts";
+import {
+  LAMBDA_MAX_TIMEOUT_SECONDS,
+  MAX_DEPLOYABLE_STAGE_SECONDS,
+  SEND_STAGE_COUNT,
+  SEND_START_WINDOW_SECONDS,
+  sendFunctionTimeoutSeconds,
+} from "../src/send-timing.ts";
 import { IMPLICIT_TLS_PORTS, SES_SMTP_REGIONS, STARTTLS_PORTS } from "../src/ses/regions.ts";
+import { MAX_SMTP_TIMEOUT_SECONDS } from "../src/settings/model.ts";
 import type { ConnectionSecurity, SmtpServerSettings } from "./email-settings-parameters.ts";
 import {
   DEFAULT_BOUNCE_RATE_THRESHOLD,
@@ -33,7 +42,8 @@ import {
   prefixProblem,
 } from "./private/validate.ts";
 import { DEFAULT_SECURITY_CHECK_SCHEDULE } from "./security-alerts.ts";
-import { DMARC_POLICIES, type DmarcPolicy } from "./sending-domain.ts";
+import { DMARC_POLICIES, FEEDBACK_EVENTS, type DmarcPolicy } from "./sending-domain.ts";
+import type { EmailSendingEvent } from "aws-cdk-lib/aws-ses";
 
 export { DEFAULT_TRANSPORT, HeraldConfigError, TRANSPORTS, type Transport };
 
@@ -62,6 +72,10 @@ export const CONTEXT_KEYS = {
     default: "587 (`smtp`), 465 (`ses-smtp`)",
   },
   connectionSecurity: { meaning: '`TLS`, `STARTTLS` or `""` (transport `smtp`)', default: "STARTTLS" },
+  smtpServerTimeout: {
+    meaning: `SMTPServerTimeout, seconds per SMTP stage; the send function's timeout follows it (at most ${MAX_DEPLOYABLE_STAGE_SECONDS})`,
+    default: "the settings' default (10): a 60 s send function",
+  },
   parameterPrefix: { meaning: "SSM prefix of the settings", default: DEFAULT_PARAMETER_PREFIX },
   mailFromSubdomain: { meaning: "custom MAIL FROM domain `<sub>.<domain>`", default: "bounce" },
   dmarcPolicy: { meaning: "`_dmarc` policy: `none`, `quarantine` or `reject`", default: "none" },
@@ -108,6 +122,23 @@ export const CONTEXT_KEYS = {
     meaning: "bus policy: only principals granted through `grantPutEvents` may put events",
     default: "false",
   },
+  feedbackEvents: {
+    meaning:
+      "comma-separated SES events routed to feedback (`send`, `renderingFailure`, `bounce`, `complaint`, `reject`, `deliveryDelay`, `delivery`): each costs an invocation",
+    default: "all seven: Herald uses each",
+  },
+  existingIdentity: {
+    meaning: "an SES identity already verified in the region (the domain or a parent): used, not created",
+    default: "none: Herald creates the domain identity",
+  },
+  existingConfigurationSet: {
+    meaning: "an SES configuration set that already exists: Herald adds its event destination to it",
+    default: "none: Herald creates one",
+  },
+  existingDmarc: {
+    meaning: "`true`: `_dmarc.<domain>` already exists and is kept (no DMARC record created or output)",
+    default: "false",
+  },
 } as const;
 export type ContextKey = keyof typeof CONTEXT_KEYS;
 
@@ -145,6 +176,14 @@ export interface HeraldConfig {
   readonly complaintRateThreshold: number;
   readonly notificationSources?: readonly string[];
   readonly restrictPutEvents: boolean;
+  /** The name of an SES identity that already exists (the domain or a parent of it). */
+  readonly existingIdentity?: string;
+  /** The name of an SES configuration set that already exists. */
+  readonly existingConfigurationSet?: string;
+  /** The SES events routed to feedback; absent: every one Herald uses. */
+  readonly feedbackEvents?: readonly EmailSendingEvent[];
+  /** `_dmarc.<domain>` already exists: Herald keeps it. */
+  readonly existingDmarc: boolean;
 }
 
 /** One refused value. */
@@ -209,6 +248,29 @@ class Reader {
 
 const isPort = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
 
+/** SMTPServerTimeout to write, when given: a send must fit a Lambda timeout. */
+function readSmtpTimeout(r: Reader): { timeoutSeconds?: number } {
+  const text = r.string("smtpServerTimeout");
+  if (text === undefined) return {};
+  const seconds = Number(text);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_SMTP_TIMEOUT_SECONDS) {
+    r.fail(
+      "smtpServerTimeout",
+      text,
+      `is not a whole number of seconds from 1 to ${MAX_SMTP_TIMEOUT_SECONDS}`,
+    );
+    return {};
+  }
+  if (seconds > MAX_DEPLOYABLE_STAGE_SECONDS) {
+    r.fail(
+      "smtpServerTimeout",
+      text,
+      `needs a send function timeout of ${sendFunctionTimeoutSeconds(seconds)} s (${SEND_STAGE_COUNT} x ${seconds} s for one send, ${SEND_RESERVE_MS / 1000} s to finish, ${SEND_START_WINDOW_SECONDS} s to start sends), more than Lambda's ${LAMBDA_MAX_TIMEOUT_SECONDS} s: use at most ${MAX_DEPLOYABLE_STAGE_SECONDS}`,
+    );
+  }
+  return { timeoutSeconds: seconds };
+}
+
 function readSmtp(r: Reader, transport: Transport): HeraldConfig["smtp"] {
   const server = r.string("smtpServer");
   const portText = r.string("smtpPort");
@@ -218,6 +280,7 @@ function readSmtp(r: Reader, transport: Transport): HeraldConfig["smtp"] {
       ["smtpServer", server],
       ["smtpPort", portText],
       ["connectionSecurity", securityText],
+      ["smtpServerTimeout", r.string("smtpServerTimeout")],
     ] as const) {
       if (value !== undefined)
         r.fail(key, value, "is not used by transport ses-api (it sends through the SES API)");
@@ -246,7 +309,7 @@ function readSmtp(r: Reader, transport: Transport): HeraldConfig["smtp"] {
         `does not match SES SMTP port ${port}, which needs ${security}`,
       );
     }
-    return { port, connectionSecurity: security };
+    return { port, connectionSecurity: security, ...readSmtpTimeout(r) };
   }
   if (server === undefined)
     r.problems.push({
@@ -258,7 +321,7 @@ function readSmtp(r: Reader, transport: Transport): HeraldConfig["smtp"] {
   const security = (securityText === "PLAIN" ? "" : (securityText ?? "STARTTLS")) as ConnectionSecurity;
   if (!["", "TLS", "STARTTLS"].includes(security))
     r.fail("connectionSecurity", securityText, 'is not TLS, STARTTLS or "" (clear text)');
-  return { server, port, connectionSecurity: security };
+  return { server, port, connectionSecurity: security, ...readSmtpTimeout(r) };
 }
 
 const DURATION_UNITS = { minute: 60, hour: 3600, day: 86_400 } as const;
@@ -294,6 +357,48 @@ function readCredentialsRotation(r: Reader, parameterPrefix: string) {
     credentialsGracePeriodSeconds: grace ?? 86_400,
     ...(interval !== undefined ? { credentialsRotationIntervalSeconds: interval } : {}),
     ...(previous !== undefined && previous !== parameterPrefix ? { previousParameterPrefix: previous } : {}),
+  };
+}
+
+/** The SES events to route to feedback, when the key narrows them. */
+function readFeedbackEvents(r: Reader): EmailSendingEvent[] | undefined {
+  const text = r.string("feedbackEvents");
+  if (text === undefined) return undefined;
+  const names = text
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x !== "");
+  if (names.length === 0) r.fail("feedbackEvents", text.replace(/\s/g, ""), "holds no event");
+  const known: readonly string[] = FEEDBACK_EVENTS;
+  for (const event of names) {
+    if (!known.includes(event)) r.fail("feedbackEvents", event, `is not one of ${known.join(", ")}`);
+  }
+  return names as EmailSendingEvent[];
+}
+
+/** SES resources and a DMARC record that already exist: used or kept, not created. */
+function readExistingResources(r: Reader, domain: string | undefined) {
+  const identity = r.string("existingIdentity")?.toLowerCase().replace(/\.$/, "");
+  if (identity !== undefined && domain !== undefined && !isWithinDomain(domain, identity))
+    r.fail("existingIdentity", identity, `is not the domain ${domain} or a parent of it`);
+  const configurationSet = r.string("existingConfigurationSet");
+  if (configurationSet !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(configurationSet)) {
+    r.fail(
+      "existingConfigurationSet",
+      configurationSet,
+      "is not a configuration set name (letters, digits, _ and -, up to 64)",
+    );
+  }
+  const existingDmarc = r.boolean("existingDmarc", false);
+  for (const key of ["dmarcPolicy", "dmarcReportEmail"] as const) {
+    const value = r.string(key);
+    if (existingDmarc && value !== undefined)
+      r.fail(key, value, "is not used with existingDmarc true (the existing _dmarc record is kept)");
+  }
+  return {
+    ...(identity !== undefined ? { existingIdentity: identity } : {}),
+    ...(configurationSet !== undefined ? { existingConfigurationSet: configurationSet } : {}),
+    existingDmarc,
   };
 }
 
@@ -412,6 +517,7 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
   const dmarcReportEmail = r.string("dmarcReportEmail");
   if (dmarcReportEmail !== undefined && !isEmailAddress(dmarcReportEmail))
     r.fail("dmarcReportEmail", dmarcReportEmail, "is not an email address");
+  const { existingIdentity, existingConfigurationSet, existingDmarc } = readExistingResources(r, domain);
   const securityCheckSchedule = r.string("securityCheckSchedule") ?? DEFAULT_SECURITY_CHECK_SCHEDULE;
   if (!isScheduleExpression(securityCheckSchedule)) {
     r.fail(
@@ -453,6 +559,7 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
       r.fail("notificationSources", source, "is not an event source (printable, no spaces), e.g. my.app");
   }
   const restrictPutEvents = r.boolean("restrictPutEvents", false);
+  const feedbackEvents = readFeedbackEvents(r);
 
   if (r.problems.length > 0) {
     throw new HeraldConfigError(
@@ -488,5 +595,9 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
     complaintRateThreshold,
     ...(notificationSources && notificationSources.length > 0 ? { notificationSources } : {}),
     restrictPutEvents,
+    ...(existingIdentity !== undefined ? { existingIdentity } : {}),
+    ...(existingConfigurationSet !== undefined ? { existingConfigurationSet } : {}),
+    existingDmarc,
+    ...(feedbackEvents && feedbackEvents.length > 0 ? { feedbackEvents } : {}),
   };
 }

@@ -4,6 +4,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
 import { EventBus } from "aws-cdk-lib/aws-events";
 import { HostedZone } from "aws-cdk-lib/aws-route53";
+import { ConfigurationSet, EmailIdentity } from "aws-cdk-lib/aws-ses";
 import type { Construct } from "constructs";
 import { EmailSettingsParameters } from "./email-settings-parameters.ts";
 import type { HeraldConfig } from "./herald-config.ts";
@@ -14,6 +15,8 @@ import { SecurityAlerts } from "./security-alerts.ts";
 import { SendingDomain } from "./sending-domain.ts";
 import { SettingsFunctions } from "./settings-functions.ts";
 import { SmtpCredentials } from "./smtp-credentials.ts";
+import { sendFunctionTimeoutSeconds } from "../src/send-timing.ts";
+import { DEFAULT_SMTP_TIMEOUT_SECONDS } from "../src/settings/model.ts";
 
 export type HeraldStackProps = StackProps & HeraldConfig;
 
@@ -52,8 +55,22 @@ export class HeraldStack extends Stack {
       domain: props.domain,
       hostedZone,
       mailFromSubdomain: props.mailFromSubdomain,
-      dmarcPolicy: props.dmarcPolicy,
-      dmarcReportEmail: props.dmarcReportEmail,
+      ...(props.existingDmarc
+        ? { existingDmarc: true }
+        : { dmarcPolicy: props.dmarcPolicy, dmarcReportEmail: props.dmarcReportEmail }),
+      ...(props.existingIdentity
+        ? { identity: EmailIdentity.fromEmailIdentityName(this, "Identity", props.existingIdentity) }
+        : {}),
+      ...(props.existingConfigurationSet
+        ? {
+            configurationSet: ConfigurationSet.fromConfigurationSetName(
+              this,
+              "ConfigurationSet",
+              props.existingConfigurationSet,
+            ),
+          }
+        : {}),
+      feedbackEvents: props.feedbackEvents,
       feedbackEventBus: bus,
     });
 
@@ -62,8 +79,14 @@ export class HeraldStack extends Stack {
           server: props.smtp.server ?? `email-smtp.${this.region}.amazonaws.com`,
           port: props.smtp.port,
           connectionSecurity: props.smtp.connectionSecurity,
+          timeoutSeconds: props.smtp.timeoutSeconds,
         }
       : undefined;
+    // The functions that hold SMTP sessions are sized from the SMTPServerTimeout written here.
+    const stageSeconds = props.smtp?.timeoutSeconds;
+    const sendTimeout = Duration.seconds(
+      sendFunctionTimeoutSeconds(stageSeconds ?? DEFAULT_SMTP_TIMEOUT_SECONDS),
+    );
     this.settings = new EmailSettingsParameters(this, "Settings", {
       parameterPrefix: props.parameterPrefix,
       senderAddress: props.senderAddress,
@@ -96,6 +119,7 @@ export class HeraldStack extends Stack {
       transport: props.transport,
       sendingIdentity: this.domain,
       maxSendRate: props.maxSendRate,
+      functionTimeout: sendTimeout,
       eventBus: bus,
       deletionProtection: props.deletionProtection,
       allowedSources: props.notificationSources,
@@ -127,6 +151,10 @@ export class HeraldStack extends Stack {
       settings: this.settings,
       transport: props.transport,
       sendingIdentity: this.domain,
+      senderAddress: props.senderAddress,
+      sendTimeout,
+      // One stage and the report fit (a probe or test send is cut at the invocation's end anyway).
+      ...(stageSeconds !== undefined ? { timeout: Duration.seconds(Math.max(30, stageSeconds + 5)) } : {}),
     });
 
     this.monitoring = new Monitoring(this, "Monitoring", {

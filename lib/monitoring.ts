@@ -25,10 +25,11 @@ import {
   DELAY_TYPE_DIMENSION,
   FEEDBACK_METRIC_NAMES,
   METRICS_NAMESPACE,
+  SERVICE_NAMES,
   STATUS_METRIC_NAMES,
 } from "../src/constants.ts";
 import { createKey } from "./private/key.ts";
-import { check, isEmailAddress } from "./private/validate.ts";
+import { check, checkAdminEmails } from "./private/validate.ts";
 
 /** SES reviews an account at a 5% bounce rate and a 0.1% complaint rate: alarm before that. */
 export const DEFAULT_BOUNCE_RATE_THRESHOLD = 0.04;
@@ -37,14 +38,14 @@ export const DEFAULT_COMPLAINT_RATE_THRESHOLD = 0.0005;
 export const SES_REVIEW_RATES = { bounce: 0.05, complaint: 0.001 } as const;
 
 /** The send path's metrics (Powertools, dimension `service`), as lambdas/send-notification.ts emits them. */
-const SEND_SERVICE = "herald-send-notification";
+const SEND_SERVICE = SERVICE_NAMES.sendNotification;
 const SEND_METRICS = {
   sent: "Sent",
   duplicate: "Duplicate",
   retryable: "Retryable",
   permanent: "Permanent",
 } as const;
-const FEEDBACK_SERVICE = "herald-feedback";
+const FEEDBACK_SERVICE = SERVICE_NAMES.feedback;
 
 export interface MonitoringProps {
   /** Who is emailed when an alarm fires (each confirms the SNS subscription once). */
@@ -95,16 +96,7 @@ export class Monitoring extends Construct {
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
     const name = "Monitoring";
-    check(
-      name,
-      "adminEmails",
-      props.adminEmails,
-      props.adminEmails.length > 0,
-      "is empty: give at least one address",
-    );
-    for (const address of props.adminEmails) {
-      check(name, "adminEmails", address, isEmailAddress(address), "is not an email address");
-    }
+    checkAdminEmails(name, props.adminEmails);
     const bounceRate = props.bounceRateThreshold ?? DEFAULT_BOUNCE_RATE_THRESHOLD;
     const complaintRate = props.complaintRateThreshold ?? DEFAULT_COMPLAINT_RATE_THRESHOLD;
     check(

@@ -20,10 +20,12 @@ import type { IKey } from "aws-cdk-lib/aws-kms";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { MAX_RECEIVE_COUNT, SEND_FUNCTION_TIMEOUT_SECONDS } from "../src/constants.ts";
+import { MAX_RECEIVE_COUNT, SEND_FUNCTION_TIMEOUT_SECONDS, SERVICE_NAMES } from "../src/constants.ts";
+import { LAMBDA_MAX_TIMEOUT_SECONDS } from "../src/send-timing.ts";
 import {
   SEND_RATE_LIMITS,
   DEAD_LETTER_QUEUE_URL_ENV,
+  DEFAULT_MAX_SEND_RATE,
   DEFAULT_TRANSPORT,
   MAX_SEND_RATE_ENV,
   NOTIFICATION_DETAIL_TYPE,
@@ -41,8 +43,8 @@ import { createHeraldTable, grantItemCalls } from "./private/table.ts";
 import { check, checkTransport, HeraldConfigError } from "./private/validate.ts";
 import type { ISendingIdentity } from "./sending-domain.ts";
 
-/** SES's sending rate for a new production account. */
-export const DEFAULT_MAX_SEND_RATE = 14;
+/** SES's sending rate for a new production account (the one fact, in src/constants.ts). */
+export { DEFAULT_MAX_SEND_RATE };
 
 /** What one function instance sends per second, comfortably, over a pooled connection. */
 export const SENDS_PER_INSTANCE = 10;
@@ -166,6 +168,13 @@ export class NotificationPipeline extends Construct {
       "is not an integer from 1 to 10",
     );
     const timeout = props.functionTimeout ?? Duration.seconds(SEND_FUNCTION_TIMEOUT_SECONDS);
+    check(
+      name,
+      "functionTimeout",
+      `${timeout.toSeconds()} s`,
+      timeout.toSeconds() <= LAMBDA_MAX_TIMEOUT_SECONDS,
+      `is more than Lambda's ${LAMBDA_MAX_TIMEOUT_SECONDS} s: lower SMTPServerTimeout (a send takes 4 of them)`,
+    );
     ({ maxConcurrency: this.maxConcurrency, perInstanceRate: this.perInstanceRate } =
       sendingConcurrency(maxSendRate));
     // Each instance gets HERALD_MAX_SEND_RATE = perInstanceRate, which the runtime checks at start.
@@ -231,7 +240,7 @@ export class NotificationPipeline extends Construct {
     this.sender = new HeraldFunction(this, "Sender", {
       entry: "lambdas/send-notification.ts",
       description: "Herald: sends Notification events from the queue, exactly once each",
-      serviceName: "herald-send-notification",
+      serviceName: SERVICE_NAMES.sendNotification,
       timeout,
       memorySize: 512,
       logRetention: props.logRetention,

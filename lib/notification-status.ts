@@ -7,11 +7,12 @@ import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { Grant, type IGrantable } from "aws-cdk-lib/aws-iam";
 import { Construct } from "constructs";
 import {
+  SERVICE_NAMES,
   STATUS_ADDRESSES_ENV,
   STATUS_KEY_PREFIX,
   STATUS_RETENTION_DAYS_ENV,
-  TABLE_NAME_ENV,
   type StatusAddressForm,
+  TABLE_NAME_ENV,
 } from "../src/constants.ts";
 import { HeraldFunction, type HeraldFunctionOptions } from "./private/herald-function.ts";
 import { check } from "./private/validate.ts";
@@ -81,7 +82,7 @@ export class NotificationStatus extends Construct {
     this.reader = new HeraldFunction(this, "Reader", {
       entry: "lambdas/notification-status.ts",
       description: 'Herald: a notification\'s delivery status per recipient; invoke with { "id": "..." }',
-      serviceName: "herald-status",
+      serviceName: SERVICE_NAMES.status,
       logRetention: props.logRetention,
       logLevel: props.logLevel,
       environment,

@@ -18,10 +18,11 @@ import {
   PRODUCT_VERSION_ENV,
   SECURITY_FEED_TIMEOUT_ENV,
   SECURITY_FEED_URL_ENV,
+  SERVICE_NAMES,
   TABLE_NAME_ENV,
+  type Transport,
   TRANSPORT_ENV,
   TRANSPORTS,
-  type Transport,
 } from "../src/constants.ts";
 import type { IEmailSettings } from "./email-settings-parameters.ts";
 import { HeraldFunction, type HeraldFunctionOptions } from "./private/herald-function.ts";
@@ -30,8 +31,8 @@ import { acknowledgeInvokeVersions } from "./private/nag.ts";
 import { createHeraldTable, grantItemCalls } from "./private/table.ts";
 import {
   check,
+  checkAdminEmails,
   checkTransport,
-  isEmailAddress,
   isHttpUrl,
   isScheduleExpression,
 } from "./private/validate.ts";
@@ -102,16 +103,7 @@ export class SecurityAlerts extends Construct {
   constructor(scope: Construct, id: string, props: SecurityAlertsProps) {
     super(scope, id);
     const name = "SecurityAlerts";
-    check(
-      name,
-      "adminEmails",
-      props.adminEmails,
-      props.adminEmails.length > 0,
-      "is empty: give at least one administrator address",
-    );
-    for (const address of props.adminEmails) {
-      check(name, "adminEmails", address, isEmailAddress(address), "is not an email address");
-    }
+    checkAdminEmails(name, props.adminEmails);
     if (props.productVersion !== undefined) {
       check(
         name,
@@ -150,7 +142,7 @@ export class SecurityAlerts extends Construct {
     this.check = new HeraldFunction(this, "Check", {
       entry: "lambdas/security-alert-check.ts",
       description: "Herald: security bulletins from the feed, emailed once to every administrator",
-      serviceName: "herald-security-alert-check",
+      serviceName: SERVICE_NAMES.securityAlertCheck,
       timeout,
       logRetention: props.logRetention,
       logLevel: props.logLevel,

@@ -4,12 +4,16 @@ import { Duration, Stack, Validations } from "aws-cdk-lib";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { Construct } from "constructs";
 import {
+  ALLOWED_SENDER_ENV,
   DEFAULT_TRANSPORT,
   PARAMETER_PREFIX_ENV,
+  SEND_TIMEOUT_ENV,
+  SERVICE_NAMES,
+  type Transport,
   TRANSPORT_ENV,
   TRANSPORTS,
-  type Transport,
 } from "../src/constants.ts";
+import { transportNeeds } from "../src/transport-needs.ts";
 import type { IEmailSettings } from "./email-settings-parameters.ts";
 import { HeraldFunction, type HeraldFunctionOptions } from "./private/herald-function.ts";
 import { acknowledgeWildcard } from "./private/nag.ts";
@@ -30,6 +34,19 @@ export interface SettingsFunctionsProps extends HeraldFunctionOptions {
    * @default - any identity in the account and region
    */
   readonly sendingIdentity?: ISendingIdentity;
+  /**
+   * The deployed sender (FeedbackEmail). validate-settings then reports a FeedbackEmail the
+   * deployment cannot send as: with `ses-smtp` any other address, with `ses-api` an address
+   * outside `sendingIdentity`'s domain.
+   * @default - FeedbackEmail is not checked against the deployment
+   */
+  readonly senderAddress?: string;
+  /**
+   * The send-notification function's timeout. validate-settings then warns when one SMTP send
+   * (4 x SMTPServerTimeout and a reserve) cannot fit it: no notification would start.
+   * @default - not checked
+   */
+  readonly sendTimeout?: Duration;
   /**
    * Timeout of each function. An SMTP operation stops one second before it, so keep it above
    * SMTPServerTimeout.
@@ -64,17 +81,27 @@ export class SettingsFunctions extends Construct {
       ...common,
       entry: "lambdas/test-send.ts",
       description: "Herald Test Connection: sends a test email with the saved settings",
-      serviceName: "herald-test-send",
+      serviceName: SERVICE_NAMES.testSend,
     });
     this.validateSettings = new HeraldFunction(this, "ValidateSettings", {
       ...common,
       entry: "lambdas/validate-settings.ts",
       description: "Herald: validates the saved settings, checks SES, optionally probes the server",
-      serviceName: "herald-validate-settings",
+      serviceName: SERVICE_NAMES.validateSettings,
     });
     for (const fn of [this.testSend, this.validateSettings]) props.settings.grantRead(fn.role);
     // Test Connection sends as the deployment does: with ses-api, through SES with its grant.
     wireSending(this.testSend, transport, props.sendingIdentity);
+    const allowedSender = {
+      "sender address": props.senderAddress,
+      domain: props.sendingIdentity?.domain,
+      any: undefined,
+    }[transportNeeds(transport).allowedSender];
+    if (allowedSender !== undefined && props.senderAddress !== undefined)
+      this.validateSettings.function.addEnvironment(ALLOWED_SENDER_ENV, allowedSender);
+    if (props.sendTimeout && transportNeeds(transport).appliesTo("EmailSettings.SMTPServerTimeout")) {
+      this.validateSettings.function.addEnvironment(SEND_TIMEOUT_ENV, String(props.sendTimeout.toSeconds()));
+    }
 
     const role = this.validateSettings.role;
     // Sandbox status, quota and sending rate: GetAccount has no resource-level permissions.

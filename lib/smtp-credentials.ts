@@ -16,7 +16,7 @@ import { Schedule, ScheduleExpression, ScheduleTargetInput } from "aws-cdk-lib/a
 import { LambdaInvoke } from "aws-cdk-lib/aws-scheduler-targets";
 import { Provider } from "aws-cdk-lib/custom-resources";
 import { Construct } from "constructs";
-import { parameterName } from "../src/constants.ts";
+import { parameterName, SERVICE_NAMES } from "../src/constants.ts";
 import {
   SMTP_CREDENTIALS_ATTRIBUTE as ATTRIBUTE,
   SMTP_CREDENTIALS_PROPERTY as PROPERTY,
@@ -166,7 +166,7 @@ export class SmtpCredentials extends Construct {
     this.handler = new HeraldFunction(this, "Handler", {
       entry: "lambdas/smtp-credentials.ts",
       description: "Herald: SES SMTP credentials custom resource (access key -> SMTPUsername/SMTPPassword)",
-      serviceName: "herald-smtp-credentials",
+      serviceName: SERVICE_NAMES.smtpCredentials,
       // The proof retries the login while IAM propagates the new key (seconds to minutes).
       timeout: Duration.minutes(5),
       logRetention: props.logRetention,

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
-import { securityAlertCheckHandler } from "../lambdas/security-alert-check.ts";
+import { createSecurityAlertCheckHandler } from "../lambdas/security-alert-check.ts";
 import { createSendNotificationHandler } from "../lambdas/send-notification.ts";
 import { createTestSendHandler } from "../lambdas/test-send.ts";
 import { createValidateSettingsHandler } from "../lambdas/validate-settings.ts";
@@ -127,7 +127,7 @@ export async function runFlow(progress: Progress, options: FlowOptions): Promise
   const testSend = createTestSendHandler(smtpRuntime);
   const sendOverSmtp = createSendNotificationHandler(smtpRuntime);
   const sendOverSes = createSendNotificationHandler(sesRuntime);
-  const securityCheck = securityAlertCheckHandler(smtpRuntime);
+  const securityCheck = createSecurityAlertCheckHandler(smtpRuntime);
 
   const caughtSince = (before: number) => servers.caught.slice(before);
   const lettersSince = (before: number) => servers.deadLetters.letters.slice(before);

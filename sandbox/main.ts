@@ -5,6 +5,7 @@
 import { relative, resolve } from "node:path";
 import tls from "node:tls";
 import { parseArgs } from "node:util";
+import { describeError } from "../src/errors.ts";
 import { sandboxFiles, writeSandboxFiles } from "./files.ts";
 import { caughtLine } from "./headers.ts";
 import type { CapturedMail } from "./mail-page.ts";
@@ -164,9 +165,7 @@ try {
     mode: verbose ? "lambda" : "cli",
   });
 } catch (error) {
-  process.stderr.write(
-    `sandbox: the flow stopped: ${error instanceof Error ? error.message : String(error)}\n`,
-  );
+  process.stderr.write(`sandbox: the flow stopped: ${describeError(error)}\n`);
 }
 
 const results = progress.results;

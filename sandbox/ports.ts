@@ -1,3 +1,5 @@
+import { HeraldError } from "../src/errors.ts";
+
 /**
  * The sandbox's ports on 127.0.0.1: fixed defaults, so URLs and `npx herald ...` commands in
  * another terminal stay the same from run to run, each overridable by a variable (0: any free
@@ -18,8 +20,9 @@ export type SandboxServer = keyof typeof SANDBOX_SERVERS;
 export type SandboxPorts = Record<SandboxServer, number>;
 
 /** A port variable that is not a port number: named with its fix. */
-export class PortVariableError extends Error {
+export class PortVariableError extends HeraldError {
   override name = "PortVariableError";
+  readonly code = "EPORTVARIABLE";
 }
 
 /** The ports from the environment: each variable, else its default. */

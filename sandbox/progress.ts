@@ -3,6 +3,8 @@
  * expected. A step that takes more than a second shows that it is still running: on a
  * terminal a line that counts the seconds in place, elsewhere (CI logs) a line now and then.
  */
+import { describeError } from "../src/errors.ts";
+
 export interface StepOutcome {
   ok: boolean;
   /** one line: what happened */
@@ -66,8 +68,7 @@ export function createProgress(options: ProgressOptions): Progress {
       try {
         outcome = await run();
       } catch (error) {
-        const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-        outcome = { ok: false, detail: `stopped with ${reason}` };
+        outcome = { ok: false, detail: `stopped with ${describeError(error)}` };
       } finally {
         clearTimeout(slow);
         clearInterval(ticker);

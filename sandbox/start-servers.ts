@@ -5,6 +5,7 @@
  * cannot listen, the others are closed again and the caller learns which one and why.
  */
 import { randomBytes } from "node:crypto";
+import { HeraldError } from "../src/errors.ts";
 import { generateTestCertificate, type TestCertificate } from "./certificate.ts";
 import { startMailPage, type CapturedMail, type MailPage } from "./mail-page.ts";
 import { NotificationOutcomes } from "./mail-page/outcomes.ts";
@@ -38,7 +39,7 @@ export interface SandboxServers {
 }
 
 /** A server that could not listen: which one, on which port, and the socket error's code. */
-export class SandboxPortError extends Error {
+export class SandboxPortError extends HeraldError {
   override name = "SandboxPortError";
   readonly server: SandboxServer;
   readonly port: number;

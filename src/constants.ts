@@ -50,6 +50,15 @@ export const DEAD_LETTER_QUEUE_URL_ENV = "HERALD_DEAD_LETTER_QUEUE_URL";
 /** SES configuration set for SES sends: the API's parameter, or a header over SES SMTP. */
 export const CONFIGURATION_SET_ENV = "HERALD_CONFIGURATION_SET";
 
+/**
+ * The sender the deployment lets this function send as: an address (transport ses-smtp: the
+ * SMTP user may send only as it) or a domain (ses-api: any address in it). Absent: no limit.
+ */
+export const ALLOWED_SENDER_ENV = "HERALD_ALLOWED_SENDER";
+
+/** The send-notification function's timeout, in seconds (settings validation checks a send fits). */
+export const SEND_TIMEOUT_ENV = "HERALD_SEND_TIMEOUT_SECONDS";
+
 /** Emails per second per function instance. */
 export const MAX_SEND_RATE_ENV = "HERALD_MAX_SEND_RATE";
 
@@ -60,6 +69,23 @@ export const MAX_SEND_RATE_ENV = "HERALD_MAX_SEND_RATE";
  * (a wait setTimeout must be able to hold). The stack writes the rate with three decimals.
  */
 export const SEND_RATE_LIMITS = { min: 0.001, max: 100_000 } as const;
+
+/** HERALD_MAX_SEND_RATE when unset, and the stack's maxSendRate default: a new production SES account's rate. */
+export const DEFAULT_MAX_SEND_RATE = 14;
+
+/**
+ * Each function's Powertools service name: its log lines' `service` and its metrics' `service`
+ * dimension, which the dashboard and alarms (lib/monitoring.ts) select by.
+ */
+export const SERVICE_NAMES = {
+  sendNotification: "herald-send-notification",
+  feedback: "herald-feedback",
+  status: "herald-status",
+  testSend: "herald-test-send",
+  validateSettings: "herald-validate-settings",
+  securityAlertCheck: "herald-security-alert-check",
+  smtpCredentials: "herald-smtp-credentials",
+} as const;
 
 /** Base URL of the security bulletin feed. */
 export const SECURITY_FEED_URL_ENV = "HERALD_SECURITY_FEED_URL";

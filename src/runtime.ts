@@ -17,6 +17,7 @@ import {
   CONFIG_FILE_ENV,
   CONFIGURATION_SET_ENV,
   DEAD_LETTER_QUEUE_URL_ENV,
+  DEFAULT_MAX_SEND_RATE,
   DEFAULT_TRANSPORT,
   EVENT_BUS_NAME_ENV,
   MAX_SEND_RATE_ENV,
@@ -31,6 +32,7 @@ import {
   type Transport,
   type UnknownOutcomePolicy,
 } from "./constants.ts";
+import { HeraldError } from "./errors.ts";
 import { SES_SEND_TIMEOUT_MS, type MailTransport } from "./mail/transport.ts";
 import { smtpSendBoundMs } from "./smtp/options.ts";
 import type { LoadedSettings, LoadSettingsOptions } from "./settings/load.ts";
@@ -100,9 +102,6 @@ export interface RuntimeConfig {
   unknownOutcome: UnknownOutcomePolicy;
 }
 
-/** A new production SES account's sending rate. */
-export const DEFAULT_MAX_SEND_RATE = 14;
-
 export interface Runtime {
   /** The environment this runtime was built from (a copy: later changes are not seen). */
   readonly env: Readonly<NodeJS.ProcessEnv>;
@@ -115,7 +114,7 @@ export interface Runtime {
   readonly settingsSources: LoadSettingsOptions;
   /** The settings from every source, with optional unsaved ones over them. */
   loadSettings(overrides?: unknown): Promise<LoadedSettings>;
-  /** SES v2 client for a region (default AWS_REGION). */
+  /** SES v2 client for a region (default AWS_REGION; none at all is a RuntimeConfigError). */
   ses(region?: string): SESv2Client;
   dynamodb(): DynamoDBClient;
   sqs(): SQSClient;
@@ -132,14 +131,20 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export class RuntimeConfigError extends Error {
+export class RuntimeConfigError extends HeraldError {
   override name = "RuntimeConfigError";
   readonly code = "ERUNTIMECONFIG";
-  readonly hint: string;
+  declare readonly hint: string;
   constructor(message: string, hint: string) {
-    super(message);
-    this.hint = hint;
+    super(message, { hint });
   }
+}
+
+function noRegion(): never {
+  throw new RuntimeConfigError(
+    "no AWS region: AWS_REGION and AWS_DEFAULT_REGION are unset, and the SES v2 API is called in a region",
+    "set AWS_REGION to the region of your SES identity, e.g. AWS_REGION=eu-west-1",
+  );
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -214,6 +219,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const mode = options.mode ?? "lambda";
   const config = runtimeConfigFrom(env);
   const region = nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
+  if (config.transport === "ses-api" && region === undefined) noRegion();
 
   const logger = new Logger({
     serviceName,
@@ -242,8 +248,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     ...(endpoints.get(service) ? { endpoint: endpoints.get(service) } : {}),
     requestHandler: { connectionTimeout: AWS_CONNECT_TIMEOUT_MS, requestTimeout: AWS_REQUEST_TIMEOUT_MS },
   });
-  // Clients are made on first use (a handler that never sends never loads SES) and kept
-  // for the container's life; close() destroys them.
+  // Clients are made on first use (a handler that never sends never makes SES; SSM is made at
+  // start when the settings come from SSM) and kept for the container's life; close() destroys them.
   const classes: Partial<AwsClientClasses> = { ...options.clients };
   const clients = new Map<string, { destroy(): void }>();
   const client = <S extends AwsService>(
@@ -261,7 +267,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     return existing;
   };
   const ssm = () => client("SSM", "ssm", (SSM) => new SSM(clientConfig("SSM")));
-  const ses = (clientRegion = region ?? "us-east-1") =>
+  // No default region: an SES identity lives in one region, and another would fail to send.
+  const ses = (clientRegion = region ?? noRegion()) =>
     client(
       "SESV2",
       `ses:${clientRegion}`,

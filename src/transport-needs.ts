@@ -16,16 +16,23 @@ export interface TransportNeeds {
   readonly sesActions: readonly string[];
   /** Whether the rules of `setting` (e.g. `EmailSettings.SMTPServer`) apply to this transport. */
   appliesTo(setting: string): boolean;
+  /**
+   * Which FeedbackEmail the deployment can send as (HERALD_ALLOWED_SENDER): only the deployed
+   * sender (the SES SMTP user's policy), any address of the domain (the roles' SES grants),
+   * or whatever the operator's server accepts.
+   */
+  readonly allowedSender: "sender address" | "domain" | "any";
 }
 
-const SMTP: TransportNeeds = { environment: [], sesActions: [], appliesTo: () => true };
+const SMTP: TransportNeeds = { environment: [], sesActions: [], appliesTo: () => true, allowedSender: "any" };
 const NEEDS: Record<Transport, TransportNeeds> = {
-  "ses-smtp": SMTP,
+  "ses-smtp": { ...SMTP, allowedSender: "sender address" },
   smtp: SMTP,
   "ses-api": {
     environment: [CONFIGURATION_SET_ENV],
     sesActions: ["ses:SendEmail", "ses:SendRawEmail"],
     appliesTo: (setting) => !SMTP_ONLY.test(setting),
+    allowedSender: "domain",
   },
 };
 

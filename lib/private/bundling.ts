@@ -45,6 +45,13 @@ export const ESBUILD_OPTIONS = {
   outExtension: { ".js": ".mjs" },
 } satisfies BuildOptions;
 
+/**
+ * Injected into every handler bundle: maps a stack trace through the bundle's source maps
+ * when it is first formatted, so the Lambda needs no --enable-source-maps (which parses every
+ * map at each cold start).
+ */
+export const STACK_TRACES_MODULE = "src/lambda/stack-traces.ts";
+
 /** The full build options for one handler written to `outdir` (`index.mjs` and its chunks). */
 export function handlerBuildOptions(entry: string, outdir: string): BuildOptions {
   return {
@@ -53,6 +60,7 @@ export function handlerBuildOptions(entry: string, outdir: string): BuildOptions
     mainFields: [...ESBUILD_OPTIONS.mainFields],
     external: [...ESBUILD_OPTIONS.external],
     entryPoints: [join(PROJECT_ROOT, entry)],
+    inject: [join(PROJECT_ROOT, STACK_TRACES_MODULE)],
     outdir,
     absWorkingDir: PROJECT_ROOT,
     metafile: true,

@@ -2,11 +2,13 @@
 // props checks, so that `-c adminEmails=...` and `new Monitoring(..., { adminEmails })` agree.
 import { Token } from "aws-cdk-lib";
 import { DEFAULT_PARAMETER_PREFIX } from "../../src/constants.ts";
+import { HeraldError } from "../../src/errors.ts";
 import { isValidEmailAddress } from "../../src/net/hosts.ts";
 
 /** A value a construct or the context refused: names the prop, the rule and the value given. */
-export class HeraldConfigError extends Error {
+export class HeraldConfigError extends HeraldError {
   override name = "HeraldConfigError";
+  readonly code = "EDEPLOYCONFIG";
 }
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
@@ -64,6 +66,23 @@ export function check(construct: string, prop: string, value: unknown, ok: boole
   if (ok || (typeof value === "string" && Token.isUnresolved(value))) return;
   const given = value === undefined ? "" : ` ${JSON.stringify(value)}`;
   throw new HeraldConfigError(`${construct}: ${prop}${given} ${rule}`);
+}
+
+/**
+ * The administrators' addresses (alarm emails, security bulletins): at least one, each a
+ * plain address. The one check behind Monitoring's and SecurityAlerts' `adminEmails`.
+ */
+export function checkAdminEmails(construct: string, addresses: readonly string[]): void {
+  check(
+    construct,
+    "adminEmails",
+    addresses,
+    addresses.length > 0,
+    "is empty: give at least one administrator address",
+  );
+  for (const address of addresses) {
+    check(construct, "adminEmails", address, isEmailAddress(address), "is not an email address");
+  }
 }
 
 /** Why SSM would refuse a normalized settings prefix (`/herald`), or undefined when it is fine. */

@@ -5,11 +5,12 @@
  */
 import net from "node:net";
 import type { AddressInfo } from "node:net";
+import { HeraldError } from "../../src/errors.ts";
 
 export const LOOPBACK = "127.0.0.1";
 
 /** Why a server could not listen: the port and the socket error's code (EADDRINUSE, EACCES). */
-export class ListenError extends Error {
+export class ListenError extends HeraldError {
   override name = "ListenError";
   readonly code: string;
   readonly port: number;

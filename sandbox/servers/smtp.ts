@@ -4,9 +4,12 @@
  *
  * It listens on 127.0.0.1 (port 0: any free one) with implicit TLS, STARTTLS (a certificate
  * generated at start) and AUTH as asked, and injects faults: one reply at MAIL, RCPT or DATA
- * for every message, or per recipient (a 451 the first time for one address, a 550 always for
- * another). `close()` destroys every socket still open, so nothing waits for a client to hang
- * up and no handle outlives it.
+ * for every message, per recipient (a 451 the first time for one address, a 550 always for
+ * another), or scripted per address and per message through hooks (a share of random 451s for
+ * load tests, a slow reply to the final dot to make two senders overlap, a reset). It keeps what
+ * it accepted, with each message's Message-ID and arrival time. `close()` destroys every socket
+ * still open and cancels delayed replies, so nothing waits for a client to hang up and no
+ * handle outlives it.
  */
 import type net from "node:net";
 import { SMTPServer } from "smtp-server";
@@ -34,6 +37,18 @@ export interface ReceivedMessage {
   secure: boolean;
   /** the username that authenticated, if any */
   authUser?: string;
+  /** the Message-ID header, "<...>", if the message has one */
+  messageId?: string;
+  /** epoch ms when the end of its DATA arrived */
+  receivedAt: number;
+}
+
+/** An SMTP reply a fault hook answers with instead of accepting. */
+export interface SmtpReply {
+  /** reply code, e.g. 451 (temporary) or 550 (permanent) */
+  code: number;
+  /** the text after the code, e.g. "4.3.0 Try again later" */
+  message: string;
 }
 
 export interface TestSmtpServer {
@@ -114,16 +129,20 @@ export interface SmtpServerOptions {
    * Fault hook at RCPT TO, asked for each address after `recipientFaults`: a reply to refuse
    * it with (e.g. a share of random 451s), or undefined to accept it.
    */
-  recipientReply?: (address: string) => { code: number; message: string } | undefined;
+  recipientReply?: (address: string) => SmtpReply | undefined;
+  /**
+   * Fault hook after the final dot, before the message is kept: a reply to refuse it with
+   * (e.g. a share of "451 queue busy"), or undefined to go on to `afterData`.
+   */
+  dataReply?: (message: ReceivedMessage) => SmtpReply | undefined;
   /**
    * Fault hook after the final dot, once the message is kept (the server has committed it):
    * "reset" drops the connection with a TCP reset instead of replying, "close" closes it
-   * (FIN) without a reply; a number of milliseconds delays the 250 reply; a reply refuses the
-   * message instead (e.g. 451 at the end of DATA; it is not kept); undefined replies at once.
+   * (FIN) without a reply; a number of milliseconds delays the 250 reply; a promise holds it
+   * until it settles (a test's barrier); undefined replies at once. (A refusal at the end of
+   * DATA, not kept, is `dataReply`.)
    */
-  afterData?: (
-    message: ReceivedMessage,
-  ) => "reset" | "close" | number | { code: number; message: string } | undefined;
+  afterData?: (message: ReceivedMessage) => "reset" | "close" | number | Promise<unknown> | undefined;
 }
 
 /** the server's name in the greeting and EHLO reply */
@@ -138,6 +157,8 @@ function smtpError(code: number, message: string): ResponseError {
   err.responseCode = code;
   return err;
 }
+
+const MESSAGE_ID = /^Message-ID:\s*(<[^>\r\n]*>)/im;
 
 function addressOf(address: SMTPServerAddress | false | undefined): string {
   return address ? address.address : "";
@@ -167,7 +188,8 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
   const starttls = options.starttls ?? !secure;
   const usesTls = secure || starttls;
   const certificate = usesTls ? (options.certificate ?? (await generateTestCertificate())) : undefined;
-  const { failAt, requireStarttls, authAfterStarttls, onMessage, recipientReply, afterData } = options;
+  const { failAt, requireStarttls, authAfterStarttls, onMessage, recipientReply, dataReply, afterData } =
+    options;
   const fixed = options.auth;
   const auth =
     options.authorize ??
@@ -176,6 +198,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
 
   const messages: ReceivedMessage[] = [];
   const rawSockets = new Set<net.Socket>();
+  const delayedReplies = new Set<NodeJS.Timeout>();
   let connections = 0;
 
   const disabledCommands = [...(auth ? [] : ["AUTH"]), ...(starttls ? [] : ["STARTTLS"])];
@@ -257,22 +280,27 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
           return;
         }
         const user: unknown = session.user;
+        const raw = Buffer.concat(chunks).toString("utf8");
         const message: ReceivedMessage = {
           from: addressOf(session.envelope.mailFrom),
           to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
-          raw: Buffer.concat(chunks).toString("utf8"),
+          raw,
           secure: session.secure,
+          receivedAt: Date.now(),
         };
         if (typeof user === "string") {
           message.authUser = user;
         }
-        const fault = afterData?.(message);
-        if (typeof fault === "object") {
-          callback(smtpError(fault.code, fault.message));
+        const messageId = MESSAGE_ID.exec(raw)?.[1];
+        if (messageId) message.messageId = messageId;
+        const refusal = dataReply?.(message);
+        if (refusal) {
+          callback(smtpError(refusal.code, refusal.message));
           return;
         }
         messages.push(message);
         onMessage?.(message);
+        const fault = afterData?.(message);
         if (fault === "reset" || fault === "close") {
           for (const connection of smtp.connections) {
             if (connection.id !== session.id) continue;
@@ -281,8 +309,16 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
           }
           return;
         }
-        if (typeof fault === "number") setTimeout(() => callback(), fault);
-        else callback();
+        if (fault instanceof Promise) {
+          void fault.finally(() => callback());
+          return;
+        }
+        if (typeof fault !== "number") return callback();
+        const timer = setTimeout(() => {
+          delayedReplies.delete(timer);
+          callback();
+        }, fault);
+        delayedReplies.add(timer);
       });
     },
   };
@@ -313,6 +349,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
     () => rawSockets.size,
     (done) => smtp.close(done),
     () => {
+      for (const timer of delayedReplies) clearTimeout(timer);
       // topmost sockets first (a TLS socket before the TCP socket under it)
       for (const connection of smtp.connections) connection._socket.destroy();
       for (const socket of rawSockets) socket.destroy();

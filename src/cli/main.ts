@@ -1,3 +1,4 @@
+import { describeError } from "../errors.ts";
 import { printable } from "./format.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from "./io.ts";
 
@@ -78,7 +79,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return EXIT_USAGE;
     }
     // Unexpected: say what kind of failure without dumping objects that might hold settings.
-    const kind = error instanceof Error ? printable(`${error.name}: ${error.message}`) : "unknown error";
+    const kind = error instanceof Error ? printable(describeError(error)) : "unknown error";
     io.stderr(`herald ${name}: failed unexpectedly (${kind})\n`);
     return EXIT_FAILED;
   }

@@ -1,5 +1,3 @@
-import MailComposer from "nodemailer/lib/mail-composer";
-import { encodeWord } from "nodemailer/lib/mime-funcs";
 import { randomUUID } from "node:crypto";
 import { emailDomain, urlHost } from "../net/hosts.ts";
 import type { HeraldSettings } from "../settings/model.ts";
@@ -44,9 +42,12 @@ const MAX_FOLDED_WORD = 998 - 1;
  * The Subject header: as nodemailer writes it, unless one word is too long to fold onto a
  * line of its own; then as RFC 2047 encoded-words, which split anywhere and fold between.
  */
-function subjectHeader(subject: string): { subject: string } | { prepared: true; value: string } {
+async function subjectHeader(
+  subject: string,
+): Promise<{ subject: string } | { prepared: true; value: string }> {
   const longestWord = Math.max(...subject.split(/\s+/).map((word) => word.length));
   if (longestWord <= MAX_FOLDED_WORD) return { subject };
+  const { encodeWord } = await import("nodemailer/lib/mime-funcs");
   // Q-encoding writes spaces as "_": the only spaces left separate the encoded-words
   return { prepared: true, value: encodeWord(subject, "Q", 52).split(" ").join("\r\n ") };
 }
@@ -88,8 +89,11 @@ export async function composeMessage(
     Precedence: "bulk",
   };
   for (const [name, value] of Object.entries(content.headers ?? {})) headers[name] = headerText(value);
-  const subject = subjectHeader(headerText(content.subject));
+  const subject = await subjectHeader(headerText(content.subject));
   if ("value" in subject) headers.Subject = subject;
+  // Loaded on the first message, not at import: a cold start that sends nothing (or sends
+  // through a path that renders no MIME here) does not pay for nodemailer.
+  const { default: MailComposer } = await import("nodemailer/lib/mail-composer");
   const composer = new MailComposer({
     from: { name: headerText(email.FeedbackName), address: email.FeedbackEmail },
     ...(replyTo ? { replyTo } : {}),

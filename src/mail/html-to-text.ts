@@ -1,4 +1,5 @@
 import { compile } from "html-to-text";
+import { describeError } from "../errors.ts";
 import { ContentRenderError } from "../smtp/errors.ts";
 
 // html-to-text's converter, compiled once on first use: `convert()` recompiles its options
@@ -15,10 +16,13 @@ export function htmlToText(html: string): string {
   try {
     return toText(html);
   } catch (error) {
-    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    throw new ContentRenderError("html", `cannot be converted to the text/plain part (${detail})`, {
-      hint: "Send a text part with the event, or flatten the HTML (nesting thousands of elements deep).",
-      cause: error,
-    });
+    throw new ContentRenderError(
+      "html",
+      `cannot be converted to the text/plain part (${describeError(error)})`,
+      {
+        hint: "Send a text part with the event, or flatten the HTML (nesting thousands of elements deep).",
+        cause: error,
+      },
+    );
   }
 }

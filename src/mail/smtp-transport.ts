@@ -160,9 +160,10 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
       }
     },
     async close(): Promise<void> {
+      // A send may start while close() waits: it uses the same pool and is waited for too.
+      while (inFlight.size > 0) await Promise.allSettled(inFlight);
       const closing = pool;
       pool = undefined;
-      await Promise.allSettled(inFlight);
       closing?.close();
     },
   };

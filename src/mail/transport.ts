@@ -56,7 +56,10 @@ export interface MailTransport {
    */
   readonly sendBoundMs: number;
   send(message: OutgoingMessage, options?: SendOptions): Promise<SendOutcome>;
-  /** Close pooled connections; the transport is not used afterwards. */
+  /**
+   * Let the sends under way finish (a send that starts meanwhile too), then close pooled
+   * connections: once it resolves no connection of this transport is open.
+   */
   close(): Promise<void>;
 }
 

@@ -7,6 +7,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { STATUS_METRIC_NAMES } from "../constants.ts";
+import { describeError } from "../errors.ts";
 import type { RecipientUpdate } from "../status/record.ts";
 import type { PipelineAttempt, StatusStore } from "../status/store.ts";
 import type { RecordOutcome } from "./outcome.ts";
@@ -117,7 +118,7 @@ export function createStatusRecorder(deps: StatusRecorderDeps): StatusRecorder {
           event: "notification.status-failed",
           id: outcome.id,
           outcome: outcome.kind,
-          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+          error: describeError(error),
         });
       }
     },

@@ -7,7 +7,7 @@
 import { envVarName } from "../constants.ts";
 import type { LoadedSettings } from "../settings/load.ts";
 import { getSetting, SETTINGS, splitSettingPath, type SettingDefinition } from "../settings/model.ts";
-import { HeraldError } from "../smtp/errors.ts";
+import { HeraldError } from "../errors.ts";
 
 export const EXPORT_FORMATS = ["env", "docker-env", "config", "mmctl"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -49,7 +49,6 @@ export function selectExported(loaded: LoadedSettings, includeSecrets: boolean):
 /** A value a format cannot carry: the setting is named, its value never shown. */
 export class UnexportableValueError extends HeraldError {
   override name = "UnexportableValueError";
-  readonly stage = "config";
   readonly code = "EEXPORTVALUE";
   constructor(setting: string, reason: string, hint: string) {
     super(`${setting} ${reason}`, { hint });
@@ -139,7 +138,6 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** A config.json that cannot take the settings (not JSON, not an object, a section that is not one). */
 export class ConfigShapeError extends HeraldError {
   override name = "ConfigShapeError";
-  readonly stage = "config";
   readonly code = "ECONFIGFILE";
   constructor(problem: string) {
     super(problem, { hint: "Give --merge the Mattermost config.json (a JSON object of sections)." });

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { describeError } from "../errors.ts";
 import { composeMessage, prefixedSubject } from "../mail/compose.ts";
 import type { OutgoingMessage } from "../mail/message.ts";
 import type { MailTransport, SendOutcome } from "../mail/transport.ts";
@@ -9,7 +10,7 @@ import type {
   StateLocation,
 } from "../security/config.ts";
 import { securityCheckSkipReason } from "../security/enabled.ts";
-import { describeError, FeedMalformedError } from "../security/errors.ts";
+import { FeedMalformedError } from "../security/errors.ts";
 import { fetchBulletinHtml, listBulletins, type Bulletin, type FeedClientOptions } from "../security/feed.ts";
 import { appliesToProblem, bulletinApplies } from "../security/match.ts";
 import type { BulletinPair, SecurityStateStore } from "../security/state-store.ts";

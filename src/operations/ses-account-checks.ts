@@ -1,4 +1,5 @@
 import { GetAccountCommand, GetEmailIdentityCommand, SESv2Client } from "@aws-sdk/client-sesv2";
+import { errorName } from "../errors.ts";
 import type { Problem } from "../settings/problems.ts";
 
 /** What SES says about the account (the answer to "am I still in the sandbox?"). */
@@ -25,10 +26,6 @@ export interface SesChecks {
   account?: SesAccountStatus;
   identity?: SesIdentityStatus;
   problems: Problem[];
-}
-
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : "Error";
 }
 
 /**

@@ -24,6 +24,7 @@ import {
   type NotificationFeedback,
   type SesEvent,
 } from "../ses/feedback-event.ts";
+import { HeraldError } from "../errors.ts";
 import { statusEventFromSes } from "../status/ses-events.ts";
 import type { StatusStore } from "../status/store.ts";
 
@@ -83,10 +84,11 @@ async function updateStatus(record: SesEvent, deps: SesFeedbackDeps): Promise<Se
 }
 
 /** Some NotificationFeedback events could not be published; the invocation is retried. */
-export class FeedbackPublishError extends Error {
+export class FeedbackPublishError extends HeraldError {
   override name = "FeedbackPublishError";
   readonly code = "EPUBLISH";
-  readonly hint = "check events:PutEvents on the bus for the feedback function; the event is retried";
+  override readonly hint =
+    "check events:PutEvents on the bus for the feedback function; the event is retried";
 }
 
 /** An EventBridge event from SES carries the record in `detail`; SNS or a test passes it bare. */

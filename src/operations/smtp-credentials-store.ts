@@ -15,16 +15,16 @@ import {
   type SSMClient,
 } from "@aws-sdk/client-ssm";
 import type { Logger } from "@aws-lambda-powertools/logger";
+import { describeError, errorName, HeraldError } from "../errors.ts";
 
 /** A step of the SMTP credentials failed; the message names the step, never a secret. */
-export class SmtpCredentialsError extends Error {
+export class SmtpCredentialsError extends HeraldError {
   override name = "SmtpCredentialsError";
   readonly code: string;
-  readonly hint: string;
+  declare readonly hint: string;
   constructor(code: string, message: string, hint: string, options?: ErrorOptions) {
-    super(message, options);
+    super(message, { ...options, hint });
     this.code = code;
-    this.hint = hint;
   }
 }
 
@@ -57,15 +57,6 @@ export interface SmtpPair {
   password: string;
 }
 
-export function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : "Error";
-}
-
-/** The SDK error's name and message: only for calls whose request and reply hold no secret. */
-export function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
 /** IAM access key ids are upper-case letters and digits beginning with AKIA (long-term keys). */
 export function isAccessKeyId(value: string | undefined): value is string {
   return value !== undefined && /^AKIA[A-Z0-9]{12,124}$/.test(value);
@@ -82,7 +73,7 @@ export async function listKeys(userName: string, deps: StoreDeps): Promise<Acces
     if (errorName(error) === "NoSuchEntityException") return [];
     throw new SmtpCredentialsError(
       "ELISTKEYS",
-      `ListAccessKeys of IAM user ${userName} failed (${describe(error)})`,
+      `ListAccessKeys of IAM user ${userName} failed (${describeError(error)})`,
       "check the function's iam:ListAccessKeys permission on the SMTP user",
       { cause: error },
     );
@@ -102,7 +93,7 @@ export async function createKey(
     // The reply of a failed call holds no key; the error is IAM's (LimitExceeded, AccessDenied).
     throw new SmtpCredentialsError(
       "ECREATEKEY",
-      `CreateAccessKey for IAM user ${userName} failed (${describe(error)})`,
+      `CreateAccessKey for IAM user ${userName} failed (${describeError(error)})`,
       "an IAM user has at most two access keys: delete a stale one, then retry the deployment",
       { cause: error },
     );
@@ -119,7 +110,7 @@ export async function deleteKey(userName: string, accessKeyId: string, deps: Sto
     if (errorName(error) === "NoSuchEntityException") return;
     throw new SmtpCredentialsError(
       "EDELETEKEY",
-      `DeleteAccessKey ${accessKeyId} of IAM user ${userName} failed (${describe(error)})`,
+      `DeleteAccessKey ${accessKeyId} of IAM user ${userName} failed (${describeError(error)})`,
       "delete the key in the IAM console, then retry",
       { cause: error },
     );
@@ -163,7 +154,7 @@ export async function readUsername(
   } catch (error) {
     throw new SmtpCredentialsError(
       "EGETPARAMETER",
-      `GetParameters ${location.usernameParameter} failed (${describe(error)})`,
+      `GetParameters ${location.usernameParameter} failed (${describeError(error)})`,
       "check the function's ssm:GetParameters permission on the settings prefix",
       { cause: error },
     );
@@ -184,7 +175,7 @@ async function putUsername(location: PairLocation, username: string, deps: Store
   } catch (error) {
     throw new SmtpCredentialsError(
       "EPUTPARAMETER",
-      `PutParameter ${location.usernameParameter} failed (${describe(error)})`,
+      `PutParameter ${location.usernameParameter} failed (${describeError(error)})`,
       "check the function's ssm:PutParameter permission on the settings prefix",
       { cause: error },
     );
@@ -219,7 +210,7 @@ async function deleteParameters(names: string[], deps: StoreDeps): Promise<void>
   } catch (error) {
     throw new SmtpCredentialsError(
       "EDELETEPARAMETER",
-      `DeleteParameters ${names.join(", ")} failed (${describe(error)})`,
+      `DeleteParameters ${names.join(", ")} failed (${describeError(error)})`,
       "check the function's ssm:DeleteParameters permission, or delete them by hand",
       { cause: error },
     );

@@ -18,6 +18,7 @@ import { UpdateServiceCommand, type ECSClient } from "@aws-sdk/client-ecs";
 import type { CloudFormationCustomResourceEvent } from "aws-lambda";
 import * as z from "zod";
 import { parameterName } from "../constants.ts";
+import { errorName } from "../errors.ts";
 import {
   SMTP_CREDENTIALS_ATTRIBUTE as ATTRIBUTE,
   SMTP_CREDENTIALS_PROPERTY as PROPERTY,
@@ -27,7 +28,6 @@ import {
   SMTP_USERNAME_SETTING,
 } from "../ses/smtp-credentials-contract.ts";
 import {
-  errorName,
   isAccessKeyId,
   readUsername,
   SmtpCredentialsError,

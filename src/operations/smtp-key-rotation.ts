@@ -9,12 +9,12 @@
 // removeAll: every key of the user, and the pair when it names one of them.
 //
 // No secret is logged, returned or put in an error.
+import { errorName } from "../errors.ts";
 import { sesSmtpPassword } from "../ses/smtp-password.ts";
 import {
   createKey,
   deleteKey,
   deletePair,
-  errorName,
   listKeys,
   PairWriteError,
   readPair,

@@ -3,7 +3,7 @@
 // A new IAM key takes a while to reach SES (IAM's propagation delay), so a refused login is
 // tried again until the time given runs out.
 import { setTimeout as sleep } from "node:timers/promises";
-import { runSmtpSession } from "../smtp/session.ts";
+import { runSmtpSession } from "../smtp/session-on-demand.ts";
 import type { SmtpReport } from "../smtp/report.ts";
 import { defaultSettings } from "../settings/load.ts";
 import type { SmtpPair } from "./smtp-credentials-store.ts";

@@ -12,7 +12,7 @@ import { configReport } from "../smtp/config-report.ts";
 import { BadRequestError, type PasswordRequiredError, SettingsRefusedError } from "../smtp/errors.ts";
 import { redactSecrets } from "../smtp/redact.ts";
 import type { SmtpReport } from "../smtp/report.ts";
-import { runSmtpSession } from "../smtp/session.ts";
+import { runSmtpSession } from "../smtp/session-on-demand.ts";
 import { loadWithOverrides } from "./overrides.ts";
 
 export interface TestSendRequest {

@@ -5,12 +5,13 @@ import { emailDomain } from "../net/hosts.ts";
 import { checkSesAccount, type SesAccountStatus, type SesIdentityStatus } from "./ses-account-checks.ts";
 import { sesSmtpEndpointRegion } from "../ses/regions.ts";
 import { defaultSettings, type LoadSettingsOptions } from "../settings/load.ts";
+import type { DeploymentFacts } from "../settings/deployment.ts";
 import type { HeraldSettings } from "../settings/model.ts";
 import type { Problem } from "../settings/problems.ts";
 import { blockingErrors } from "../transport-needs.ts";
 import { validateLoadedSettings, type ValidationResult } from "../settings/validate.ts";
 import type { SmtpReport, SmtpStage } from "../smtp/report.ts";
-import { runSmtpSession } from "../smtp/session.ts";
+import { runSmtpSession } from "../smtp/session-on-demand.ts";
 import { configReport } from "../smtp/config-report.ts";
 import { redactSecrets } from "../smtp/redact.ts";
 import { loadWithOverrides } from "./overrides.ts";
@@ -31,6 +32,8 @@ export interface ValidateSettingsOptions {
   /** An SES client for a region (the runtime's clients). */
   sesClient: (region: string) => SESv2Client;
   deadline?: number;
+  /** What the deployment fixes around the settings (HERALD_ALLOWED_SENDER). @default none */
+  deployment?: DeploymentFacts;
 }
 
 export interface ValidateSettingsResult extends ValidationResult {
@@ -69,7 +72,7 @@ export async function validateSettings(
     effective: loaded,
     passwordRefusal,
   } = await loadWithOverrides(options.sources, request.settings);
-  const validation = validateLoadedSettings(loaded);
+  const validation = validateLoadedSettings(loaded, options.deployment);
   const result: ValidateSettingsResult = { ...validation, problems: [...validation.problems] };
 
   const region = sesRegionFor(loaded.settings, options.transport, options.region);

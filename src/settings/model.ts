@@ -6,14 +6,18 @@ import * as z from "zod";
  * `EmailSettings.SetDefaults`.
  */
 
-export type ConnectionSecurity = "" | "TLS" | "STARTTLS";
+/** Mattermost's accepted ConnectionSecurity values: "" is clear text, "TLS" implicit TLS. */
+export const CONNECTION_SECURITY_VALUES = ["", "TLS", "STARTTLS"] as const;
+export type ConnectionSecurity = (typeof CONNECTION_SECURITY_VALUES)[number];
 
-/** Mattermost's accepted ConnectionSecurity values ("PLAIN" is read as "" when loading). */
-export const CONNECTION_SECURITY_VALUES: readonly string[] = [
-  "",
-  "TLS",
-  "STARTTLS",
-] satisfies ConnectionSecurity[];
+/** The value as Mattermost reads it: "PLAIN" is a synonym of "" (no TLS). */
+export function connectionSecurityOf(value: string): string {
+  return value === "PLAIN" ? "" : value;
+}
+
+export function isConnectionSecurity(value: string): value is ConnectionSecurity {
+  return (CONNECTION_SECURITY_VALUES as readonly string[]).includes(value);
+}
 
 /** Where a value came from, lowest precedence first. */
 export type SettingSource = "default" | "preset" | "file" | "ssm" | "env" | "override";
@@ -140,16 +144,12 @@ export const settingsSchema = z.object({
         description: "SMTP password (secret; shown only as asterisks)",
         secret: true,
       }),
-      ConnectionSecurity: KINDS.string.schema
-        // Mattermost accepts "PLAIN" as a synonym of "" (no TLS).
-        .transform((value) => (value === "PLAIN" ? "" : value))
-        .default("")
-        .meta({
-          kind: "string",
-          description: '"" (clear text), "TLS" (implicit) or "STARTTLS"',
-          // Decides whether the password travels encrypted at all.
-          guardsPassword: "change",
-        }),
+      ConnectionSecurity: KINDS.string.schema.transform(connectionSecurityOf).default("").meta({
+        kind: "string",
+        description: '"" (clear text), "TLS" (implicit) or "STARTTLS"',
+        // Decides whether the password travels encrypted at all.
+        guardsPassword: "change",
+      }),
       SkipServerCertificateVerification: flag(false, {
         description: "do not verify the server certificate",
         // Without verification, anyone on the path can pose as the saved server.

@@ -12,10 +12,18 @@ import {
   STARTTLS_PORTS,
   sesSmtpEndpointRegion,
 } from "../ses/regions.ts";
+import {
+  MAX_DEPLOYABLE_STAGE_SECONDS,
+  maxStageSecondsFor,
+  SEND_STAGE_COUNT,
+  sendNeedsSeconds,
+} from "../send-timing.ts";
+import { maySendAs, type DeploymentFacts } from "./deployment.ts";
 import type { Origin } from "./layer.ts";
 import type { LoadedSettings } from "./load.ts";
 import {
   CONNECTION_SECURITY_VALUES,
+  isConnectionSecurity,
   MAX_SMTP_TIMEOUT_SECONDS,
   PLACEHOLDER_ADDRESS,
   type HeraldSettings,
@@ -36,6 +44,8 @@ interface RuleContext {
   settings: HeraldSettings;
   /** Whether the session logs in: EnableSMTPAuth, unless a caller decides (a probe). */
   login: boolean;
+  /** What the deployment fixes (the sender it may send as); empty outside a deployment. */
+  deployment: DeploymentFacts;
   report(setting: string, severity: Severity, message: string, fix: string): void;
   /** " (from MM_EMAILSETTINGS_SMTPPORT)" for values not from the defaults */
   from(setting: string): string;
@@ -106,11 +116,11 @@ const connectionSecurityIsKnown: Rule = {
   blocks: "connection",
   check({ settings, report, from }) {
     const security = settings.EmailSettings.ConnectionSecurity;
-    if (CONNECTION_SECURITY_VALUES.includes(security)) return;
+    if (isConnectionSecurity(security)) return;
     report(
       "EmailSettings.ConnectionSecurity",
       "error",
-      `ConnectionSecurity ${JSON.stringify(security)}${from("EmailSettings.ConnectionSecurity")} is not one of "", "TLS", "STARTTLS"`,
+      `ConnectionSecurity ${JSON.stringify(security)}${from("EmailSettings.ConnectionSecurity")} is not one of ${CONNECTION_SECURITY_VALUES.map((v) => JSON.stringify(v)).join(", ")}`,
       'use "TLS" for implicit TLS (ports 465/2465), "STARTTLS" for ports 587/25/2587, or "" for none',
     );
   },
@@ -336,6 +346,39 @@ const placeholderSender: Rule = {
   },
 };
 
+const senderIsDeployed: Rule = {
+  code: "ESENDERNOTDEPLOYED",
+  check({ settings, deployment, report, from }) {
+    const sender = settings.EmailSettings.FeedbackEmail.trim();
+    if (sender === "" || maySendAs(deployment, sender)) return;
+    const allowed = deployment.allowedSender!;
+    const what = allowed.includes("@") ? `only ${allowed}` : `only addresses of ${allowed}`;
+    report(
+      "EmailSettings.FeedbackEmail",
+      "error",
+      `FeedbackEmail ${JSON.stringify(sender)}${from("EmailSettings.FeedbackEmail")} is not an address this deployment may send as (${what}): SES refuses every send (554)`,
+      `set FeedbackEmail back to ${allowed.includes("@") ? allowed : `an address of ${allowed}`}, or redeploy with -c senderAddress=${sender} (the SMTP user and grants follow the deployed sender)`,
+    );
+  },
+};
+
+const sendFitsTimeout: Rule = {
+  code: "ESENDBOUNDTOOLONG",
+  check({ settings, deployment, report, from }) {
+    const timeout = deployment.sendTimeoutSeconds;
+    const stage = settings.EmailSettings.SMTPServerTimeout;
+    if (timeout === undefined || !Number.isInteger(stage) || stage <= 0) return;
+    const needs = sendNeedsSeconds(stage);
+    if (needs <= timeout) return;
+    report(
+      "EmailSettings.SMTPServerTimeout",
+      "warning",
+      `SMTPServerTimeout ${stage}${from("EmailSettings.SMTPServerTimeout")}: one send may take ${SEND_STAGE_COUNT} x ${stage} s + ${needs - SEND_STAGE_COUNT * stage} s = ${needs} s, more than the send function's timeout (${timeout} s), so no notification would ever start`,
+      `use at most ${maxStageSecondsFor(timeout)} seconds, or deploy with -c smtpServerTimeout=${stage} if the stack can fit it (the send function's timeout follows it, up to ${MAX_DEPLOYABLE_STAGE_SECONDS} s)`,
+    );
+  },
+};
+
 const alertsNeedEmail: Rule = {
   code: "EALERTSOFF",
   check({ settings, report }) {
@@ -391,6 +434,8 @@ const RULES: readonly Rule[] = [
   skipVerification,
   clearTextToRemote,
   placeholderSender,
+  senderIsDeployed,
+  sendFitsTimeout,
   alertsNeedEmail,
   sesEndpoint,
 ];
@@ -405,12 +450,14 @@ function runRules(
   settings: HeraldSettings,
   login: boolean,
   origins?: ReadonlyMap<string, Origin>,
+  deployment: DeploymentFacts = {},
 ): Problem[] {
   const problems: Problem[] = [];
   for (const rule of rules) {
     rule.check({
       settings,
       login,
+      deployment,
       report(setting, severity, message, fix) {
         const source = origins?.get(setting)?.source;
         problems.push({ setting, severity, code: rule.code, message, fix, ...(source ? { source } : {}) });
@@ -421,12 +468,24 @@ function runRules(
   return problems;
 }
 
-/** Every problem with the settings, all at once. Never throws. */
-export function validateLoadedSettings(loaded: LoadedSettings): ValidationResult {
+/**
+ * Every problem with the settings, all at once, and against what the deployment fixes when
+ * `deployment` says (see deployment.ts). Never throws.
+ */
+export function validateLoadedSettings(
+  loaded: LoadedSettings,
+  deployment: DeploymentFacts = {},
+): ValidationResult {
   const problems: Problem[] = [
     ...loaded.inputErrors,
     ...loaded.problems,
-    ...runRules(RULES, loaded.settings, loaded.settings.EmailSettings.EnableSMTPAuth, loaded.origins),
+    ...runRules(
+      RULES,
+      loaded.settings,
+      loaded.settings.EmailSettings.EnableSMTPAuth,
+      loaded.origins,
+      deployment,
+    ),
   ];
   return {
     valid: !problems.some((problem) => problem.severity === "error"),

@@ -1,4 +1,4 @@
-import { HeraldError } from "./errors.ts";
+import { StagedError } from "./errors.ts";
 import { COMMAND_STAGES } from "./command-stages.ts";
 import type { SmtpErrorInfo, SmtpStage } from "./report.ts";
 
@@ -86,7 +86,7 @@ function specificCode(error: SmtpErrorLike): string {
 }
 
 function stageOf(error: SmtpErrorLike, code: string, stageAtFailure: SmtpStage): SmtpStage {
-  if (error instanceof HeraldError) return error.stage;
+  if (error instanceof StagedError) return error.stage;
   const command = error.command ?? "";
   // nodemailer rejects a greeting that is not "220" after the tracker has seen the line.
   if (code === "EPROTOCOL" && command === "CONN") return "greeting";

@@ -1,32 +1,21 @@
+import { HeraldError, type HeraldErrorOptions } from "../errors.ts";
 import type { Problem } from "../settings/problems.ts";
 import type { SmtpStage } from "./report.ts";
 
-interface HeraldErrorOptions {
-  /** what to do about it; becomes the report's hint */
-  hint?: string;
-  cause?: unknown;
-}
-
 /**
- * A failure Herald raises itself (nodemailer raises the SMTP ones): a stable code for the
- * report, the stage it belongs to and, where Herald knows one, the fix. The classifier reads
- * these fields; nothing compares names.
+ * A failure Herald raises itself in an SMTP session or before one (nodemailer raises the SMTP
+ * ones): besides the code and hint of every HeraldError, the stage it belongs to. The
+ * classifier reads these fields; nothing compares names.
  */
-export abstract class HeraldError extends Error {
-  abstract readonly code: string;
+export abstract class StagedError extends HeraldError {
   abstract readonly stage: SmtpStage;
-  readonly hint?: string;
-  constructor(message: string, options: HeraldErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    if (options.hint !== undefined) this.hint = options.hint;
-  }
 }
 
 /**
  * The settings stop a session before any connection: the validation rules that block it
  * (settings/validate.ts). The code is the first rule's (EHOST, EPORT, ECLEARTEXTAUTH, ...).
  */
-export class SettingsRefusedError extends HeraldError {
+export class SettingsRefusedError extends StagedError {
   override name = "SettingsRefusedError";
   readonly stage = "config";
   readonly code: string;
@@ -41,7 +30,7 @@ export class SettingsRefusedError extends HeraldError {
 }
 
 /** Unsaved settings would send the saved password somewhere it was not saved for. */
-export class PasswordRequiredError extends HeraldError {
+export class PasswordRequiredError extends StagedError {
   override name = "PasswordRequiredError";
   readonly stage = "config";
   readonly code = "EPASSWORDREQUIRED";
@@ -54,7 +43,7 @@ export class PasswordRequiredError extends HeraldError {
 }
 
 /** The request itself is wrong (an event field, a recipient): not a settings problem. */
-export class BadRequestError extends HeraldError {
+export class BadRequestError extends StagedError {
   override name = "BadRequestError";
   readonly stage = "config";
   readonly code: "EEVENT" | "ERECIPIENT";
@@ -68,20 +57,20 @@ export class BadRequestError extends HeraldError {
  * An event's content cannot be rendered (html-to-text overflows its stack on markup nested
  * thousands deep, ...): the same content fails the same way on every retry.
  */
-export class ContentRenderError extends HeraldError {
+export class ContentRenderError extends StagedError {
   override name = "ContentRenderError";
   readonly stage = "config";
   readonly code = "ERENDER";
   /** the event field whose content failed: "html", or "event" when the renderer does not say */
   readonly field: string;
-  constructor(field: string, reason: string, options: { hint: string; cause?: unknown }) {
+  constructor(field: string, reason: string, options: HeraldErrorOptions & { hint: string }) {
     super(`${field}: ${reason}`, options);
     this.field = field;
   }
 }
 
 /** The operation ran into the invocation's deadline and was stopped. */
-export class DeadlineError extends HeraldError {
+export class DeadlineError extends StagedError {
   override name = "DeadlineError";
   readonly code = "EDEADLINE";
   readonly stage: SmtpStage;
@@ -92,7 +81,7 @@ export class DeadlineError extends HeraldError {
 }
 
 /** A stage or command took longer than SMTPServerTimeout from its start. */
-export class StageTimeoutError extends HeraldError {
+export class StageTimeoutError extends StagedError {
   override name = "StageTimeoutError";
   /** the code nodemailer uses for its own timeouts: classified as retryable, with the timeout hint */
   readonly code = "ETIMEDOUT";
@@ -104,7 +93,7 @@ export class StageTimeoutError extends HeraldError {
 }
 
 /** The server speaks implicit TLS but the settings asked for a plain or STARTTLS start. */
-export class SecurityMismatchError extends HeraldError {
+export class SecurityMismatchError extends StagedError {
   override name = "SecurityMismatchError";
   readonly code = "ESECURITYMISMATCH";
   readonly stage: SmtpStage;
@@ -115,7 +104,7 @@ export class SecurityMismatchError extends HeraldError {
 }
 
 /** The server closed the connection without an error that explains it. */
-export class ConnectionClosedError extends HeraldError {
+export class ConnectionClosedError extends StagedError {
   override name = "ConnectionClosedError";
   readonly code = "ECONNECTION";
   readonly stage: SmtpStage;

@@ -10,7 +10,7 @@ import {
   STATUS_RETENTION_DAYS_ENV,
   type StatusAddressForm,
 } from "../constants.ts";
-import { HeraldError } from "../smtp/errors.ts";
+import { HeraldError } from "../errors.ts";
 
 /** A recipient's state, latest by event time. `unknown`: nothing known yet (not sent, no event). */
 export const RECIPIENT_STATES = [
@@ -68,7 +68,6 @@ export interface StatusConfig {
 export class StatusConfigError extends HeraldError {
   override name = "StatusConfigError";
   readonly code = "ESTATUSCONFIG";
-  readonly stage = "config";
 }
 
 /** HERALD_STATUS_RETENTION_DAYS and HERALD_STATUS_ADDRESSES, validated. */

@@ -14,6 +14,9 @@
  *   time, accept STARTTLS and never start the handshake). Like a hung server process they never
  *   react to the client's FIN (half-open sockets stay open until the client destroys its own).
  * - closedPort: a port with nothing listening on it.
+ *
+ * The raw servers keep what clients sent (`received`) so a test can wait for a point of the
+ * conversation (EHLO arrived, a TLS ClientHello arrived) instead of sleeping.
  */
 import net from "node:net";
 import { listenOnLoopback } from "../../sandbox/servers/listen.ts";
@@ -34,6 +37,21 @@ export {
 // ---------------------------------------------------------------------------
 // raw node:net fault servers
 
+/** The first byte of a TLS handshake record: `received` starting with it means a ClientHello came. */
+export const TLS_HANDSHAKE = "\x16";
+
+/** A raw fault server: what clients sent so far, to wait on. */
+export interface RawTestServer extends TestSmtpServer {
+  /** everything clients sent so far, as latin1 (a TLS ClientHello included) */
+  readonly received: string;
+}
+
+/** The trickling server: how much of its EHLO reply it has handed to the kernel so far. */
+export interface TricklingTestServer extends RawTestServer {
+  /** bytes of the EHLO reply written and flushed to the socket */
+  readonly trickled: number;
+}
+
 interface RawServer {
   server: net.Server;
   sockets: Set<net.Socket>;
@@ -42,10 +60,11 @@ interface RawServer {
 
 async function startRawServer(
   onSocket: (socket: net.Socket, raw: RawServer) => void,
-): Promise<TestSmtpServer> {
+): Promise<RawTestServer> {
   const sockets = new Set<net.Socket>();
   const messages: ReceivedMessage[] = [];
   let connections = 0;
+  let received = "";
   // allowHalfOpen: a FIN from the client does not make the server end its side
   const server = net.createServer({ allowHalfOpen: true });
   const raw: RawServer = { server, sockets, messages };
@@ -55,11 +74,14 @@ async function startRawServer(
     sockets.add(socket);
     socket.on("error", () => {});
     socket.once("close", () => sockets.delete(socket));
+    socket.on("data", (chunk: Buffer | string) => {
+      received += typeof chunk === "string" ? chunk : chunk.toString("latin1");
+    });
     onSocket(socket, raw);
   });
   const port = await listenOnLoopback(server);
 
-  return serverHandle(
+  const handle = serverHandle(
     port,
     messages,
     () => connections,
@@ -69,6 +91,7 @@ async function startRawServer(
       for (const socket of sockets) socket.destroy();
     },
   );
+  return Object.defineProperty(handle, "received", { get: () => received }) as RawTestServer;
 }
 
 /** Calls onLine for every CRLF (or LF) terminated line; onLine returns false to stop line parsing. */
@@ -91,7 +114,7 @@ function verbOf(line: string): string {
 }
 
 /** Accepts TCP connections and never sends a greeting (or anything else). */
-export function startSilentServer(): Promise<TestSmtpServer> {
+export function startSilentServer(): Promise<RawTestServer> {
   return startRawServer((socket) => {
     // swallow whatever the client sends
     socket.resume();
@@ -102,7 +125,7 @@ export function startSilentServer(): Promise<TestSmtpServer> {
  * Greets "220 stall.test ESMTP", answers EHLO (or HELO) with a normal 250 reply advertising
  * neither STARTTLS nor AUTH, then never answers anything again.
  */
-export function startStallAfterEhloServer(): Promise<TestSmtpServer> {
+export function startStallAfterEhloServer(): Promise<RawTestServer> {
   return startRawServer((socket) => {
     let greeted = false;
     socket.write("220 stall.test ESMTP\r\n");
@@ -129,7 +152,7 @@ export function startStallAfterEhloServer(): Promise<TestSmtpServer> {
  * answers after the final "\r\n.\r\n". The message received in full is still recorded in
  * `messages` (secure: false), so a test can tell "delivered but unacknowledged" apart.
  */
-export function startStallInDataServer(): Promise<TestSmtpServer> {
+export function startStallInDataServer(): Promise<RawTestServer> {
   return startRawServer((socket, raw) => {
     let from = "";
     let to: string[] = [];
@@ -209,7 +232,13 @@ export function startStallInDataServer(): Promise<TestSmtpServer> {
       if (end >= 0) {
         state = "stalled";
         const body = data.slice(2, end + 2).replace(/^\.\./gm, ".");
-        raw.messages.push({ from, to, raw: Buffer.from(body, "latin1").toString("utf8"), secure: false });
+        raw.messages.push({
+          from,
+          to,
+          raw: Buffer.from(body, "latin1").toString("utf8"),
+          secure: false,
+          receivedAt: Date.now(),
+        });
       }
     });
   });
@@ -219,8 +248,9 @@ export function startStallInDataServer(): Promise<TestSmtpServer> {
  * Greets at once, then answers EHLO (or HELO) one byte every `intervalMs`: never idle long
  * enough for a socket idle timeout, however long the reply takes as a whole.
  */
-export function startTricklingEhloServer(intervalMs = 500): Promise<TestSmtpServer> {
-  return startRawServer((socket) => {
+export async function startTricklingEhloServer(intervalMs = 500): Promise<TricklingTestServer> {
+  let trickled = 0;
+  const server = await startRawServer((socket) => {
     socket.write("220 trickle.test ESMTP\r\n");
     let answering = false;
     readLines(socket, (line) => {
@@ -233,20 +263,21 @@ export function startTricklingEhloServer(intervalMs = 500): Promise<TestSmtpServ
           clearInterval(timer);
           return;
         }
-        socket.write(reply.subarray(sent, ++sent));
+        socket.write(reply.subarray(sent, ++sent), () => (trickled += 1));
       }, intervalMs);
       // the client went away: nothing left to trickle to (the socket itself stays open)
       socket.once("end", () => clearInterval(timer));
       socket.once("close", () => clearInterval(timer));
     });
   });
+  return Object.defineProperty(server, "trickled", { get: () => trickled }) as TricklingTestServer;
 }
 
 /**
  * Greets, offers STARTTLS, answers it with "220 Ready to start TLS" and then never answers the
  * TLS handshake (the ClientHello is swallowed).
  */
-export function startStallInStarttlsHandshakeServer(): Promise<TestSmtpServer> {
+export function startStallInStarttlsHandshakeServer(): Promise<RawTestServer> {
   return startRawServer((socket) => {
     let upgrading = false;
     socket.write("220 stall-tls.test ESMTP\r\n");
@@ -263,6 +294,26 @@ export function startStallInStarttlsHandshakeServer(): Promise<TestSmtpServer> {
       }
     });
   });
+}
+
+/**
+ * A reply to the final dot that a server holds until the test releases it: pass `hold` as the
+ * server's `afterData`; `reached` resolves once the server holds a reply (the message was
+ * transmitted and kept).
+ */
+export function heldReply(): { hold: () => Promise<void>; reached: Promise<void>; release: () => void } {
+  let reach!: () => void;
+  let release!: () => void;
+  const reached = new Promise<void>((resolve) => (reach = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  return {
+    reached,
+    release,
+    hold: () => {
+      reach();
+      return released;
+    },
+  };
 }
 
 /** A 127.0.0.1 port with nothing listening on it (bound to port 0, read, closed). */

@@ -1,5 +1,6 @@
 // The deployments every infrastructure proof runs against: HeraldStack as bin/app.ts builds it
-// from the context, in both DNS modes and with transport ses-api, synthesized offline (unbundled).
+// from the context, in both DNS modes, with transport ses-api and with existing SES resources,
+// synthesized offline (unbundled).
 import { Template } from "aws-cdk-lib/assertions";
 import { readHeraldContext } from "../../lib/herald-config.ts";
 import { HeraldStack } from "../../lib/herald-stack.ts";
@@ -14,6 +15,13 @@ export const VARIANTS = {
   "hosted zone": { ...REQUIRED, ...ZONE },
   "manual DNS": { ...REQUIRED },
   "ses-api": { ...REQUIRED, transport: "ses-api" },
+  "existing SES resources": {
+    ...REQUIRED,
+    ...ZONE,
+    existingIdentity: "example.com",
+    existingConfigurationSet: "mail",
+    existingDmarc: "true",
+  },
 } as const satisfies Record<string, Record<string, string>>;
 export type VariantName = keyof typeof VARIANTS;
 

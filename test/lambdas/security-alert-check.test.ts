@@ -2,7 +2,7 @@
 // environment: loopback feed, loopback SMTP server, dynalite for the shared table.
 import type { Context } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { securityAlertCheckHandler } from "../../lambdas/security-alert-check.ts";
+import { createSecurityAlertCheckHandler } from "../../lambdas/security-alert-check.ts";
 import { ALL_AWS_CLIENTS } from "../../src/aws-clients.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
 import { captureStdout } from "../helpers/capture-stdout.ts";
@@ -82,7 +82,7 @@ async function invoke(env: Record<string, string>, context = lambdaContext()) {
     clients: ALL_AWS_CLIENTS,
   });
   runtimes.push(runtime);
-  const handler = securityAlertCheckHandler(runtime);
+  const handler = createSecurityAlertCheckHandler(runtime);
   // Powertools writes WARN and ERROR lines to stderr; CloudWatch gets both streams.
   const stderr: string[] = [];
   const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {

@@ -16,16 +16,45 @@ import {
 import { ALL_AWS_CLIENTS } from "../../src/aws-clients.ts";
 import { STATUS_KEY_PREFIX } from "../../src/constants.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
+import type { RateLimiter, RateLimiterOptions } from "../../src/notifications/rate-limiter.ts";
 import { captureStdout } from "../helpers/capture-stdout.ts";
+import { ioUntil } from "../helpers/fake-clock.ts";
+import { heldReply } from "../helpers/smtp-servers.ts";
 import { startDynalite, type TestDynamo } from "../../sandbox/servers/dynalite.ts";
 import {
-  startScriptedSmtpServer,
-  type ScriptedSmtpServer,
+  startSmtpServer,
   type SmtpReply,
-} from "../helpers/scripted-smtp.ts";
+  type SmtpServerOptions,
+  type TestSmtpServer,
+} from "../../sandbox/servers/smtp.ts";
 import { startLocalSes, type LocalSes } from "../../sandbox/servers/ses.ts";
 import { LOOPBACK, listenOnLoopback } from "../../sandbox/servers/listen.ts";
 import { DLQ_URL, lambdaContext, notification, smtpEnv, sqsEvent } from "./send-notification.fixtures.ts";
+
+// The pipeline's rate limiter runs on a clock that moves only when it waits, and says when each
+// send was let through: a rate is then checked exactly, however busy the machine (the limiter's
+// own arithmetic is tested in test/src/notifications/rate-limiter.test.ts).
+const limiter = vi.hoisted(() => {
+  let now = 1_000_000;
+  const granted: Array<{ at: number; units: number }> = [];
+  return { granted, now: () => now, sleep: async (ms: number) => void (now += ms) };
+});
+vi.mock("../../src/notifications/rate-limiter.ts", async (importOriginal) => {
+  const original = await importOriginal<typeof import("../../src/notifications/rate-limiter.ts")>();
+  return {
+    ...original,
+    createRateLimiter: (options: RateLimiterOptions): RateLimiter => {
+      const real = original.createRateLimiter({ ...options, now: limiter.now, sleep: limiter.sleep });
+      return {
+        perSecond: real.perSecond,
+        async acquire(units = 1) {
+          await real.acquire(units);
+          limiter.granted.push({ at: limiter.now(), units });
+        },
+      };
+    },
+  };
+});
 
 const sqs = mockClient(SQSClient);
 let dynamo: TestDynamo;
@@ -34,7 +63,8 @@ const servers: Array<{ close(): Promise<void> }> = [];
 
 beforeAll(async () => {
   dynamo = await startDynalite();
-  // The SDK's default credential chain reads these (the runtime passes endpoints, not keys).
+  // A runtime uses the keys and region of the env it is given (dynalite's here); a client that
+  // falls back to the SDK's default chain (the mocked SQS client) reads these from process.env.
   vi.stubEnv("AWS_ACCESS_KEY_ID", "test");
   vi.stubEnv("AWS_SECRET_ACCESS_KEY", "test");
   vi.stubEnv("AWS_REGION", "us-east-1");
@@ -56,7 +86,7 @@ afterEach(async () => {
 });
 
 interface Harness {
-  smtp: ScriptedSmtpServer;
+  smtp: TestSmtpServer;
   table: string;
   runtime: Runtime;
   invoke(...bodies: unknown[]): Promise<{ failures: string[]; output: string; messageIds: string[] }>;
@@ -67,14 +97,15 @@ async function harness(
   options: {
     rcpt?: (address: string) => SmtpReply | undefined;
     data?: () => SmtpReply | undefined;
-    dataDelayMs?: number;
+    afterData?: SmtpServerOptions["afterData"];
     env?: Record<string, string>;
   } = {},
 ): Promise<Harness> {
-  const smtp = await startScriptedSmtpServer({
-    ...(options.rcpt ? { rcpt: options.rcpt } : {}),
-    ...(options.data ? { data: options.data } : {}),
-    ...(options.dataDelayMs ? { dataDelayMs: options.dataDelayMs } : {}),
+  const smtp = await startSmtpServer({
+    starttls: false,
+    ...(options.rcpt ? { recipientReply: options.rcpt } : {}),
+    ...(options.data ? { dataReply: options.data } : {}),
+    ...(options.afterData ? { afterData: options.afterData } : {}),
   });
   servers.push(smtp);
   const table = await dynamo.createTable();
@@ -358,8 +389,10 @@ describe("send-notification over SMTP (smtp-server) with idempotency in DynamoDB
     const crashed = dynamoDbPersistence(dynamo.client, h.table);
     crashed.configure({ config: notificationIdempotencyConfig(), keyPrefix: NOTIFICATION_KEY_PREFIX });
     const event = notification("crashed-1");
+    // a lease of 1 ms, over once the clock has moved past it
     await crashed.saveInProgress(event, 1);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    const saved = Date.now();
+    await ioUntil(() => Date.now() > saved + 1);
     expect((await h.invoke(event)).failures).toEqual([]);
     expect(h.smtp.messages).toHaveLength(1);
   });
@@ -368,8 +401,10 @@ describe("send-notification over SMTP (smtp-server) with idempotency in DynamoDB
     "lets exactly one of two handlers in two processes send an id they race on",
     { timeout: 60_000 },
     async () => {
-      // a slow end of DATA keeps the first sender's claim in progress while the second tries
-      const h = await harness({ dataDelayMs: 4000 });
+      // the reply to the final dot is held until one worker is done: the sender's claim stays
+      // in progress while the other tries
+      const reply = heldReply();
+      const h = await harness({ afterData: reply.hold });
       const event = notification("race-1");
       const env = {
         ...process.env,
@@ -404,7 +439,9 @@ describe("send-notification over SMTP (smtp-server) with idempotency in DynamoDB
             else reject(new Error(`race worker exited ${code}: ${err || out}`));
           });
         });
-      const results = await Promise.all([run(), run()]);
+      const runs = [run(), run()];
+      void Promise.race(runs).finally(reply.release);
+      const results = await Promise.all(runs);
       expect(h.smtp.messages).toHaveLength(1);
       // one sent it; the other found it in progress and left it for a retry (not failed, not sent)
       expect(results.map((r) => r.failed).sort()).toEqual([0, 1]);
@@ -418,10 +455,12 @@ describe("send-notification over SMTP (smtp-server) with idempotency in DynamoDB
     "keeps a claim until the invocation ends, not just until its last send may start",
     { timeout: 30_000 },
     async () => {
-      // A's send may take its whole bound (4 stages of 2 s); the server takes 1.5 s to answer
-      // the final dot: A is still sending when the duplicate arrives, its claim still held.
+      // A's send may take its whole bound (4 stages of 2 s) of its 12 s: its last send may
+      // start in the first 4 s. The server holds its reply to the final dot: A is still
+      // sending when the duplicate arrives 5 s later on the clock, its claim still held.
       const timeout = { MM_EMAILSETTINGS_SMTPSERVERTIMEOUT: "2" };
-      const h = await harness({ dataDelayMs: 1500, env: timeout });
+      const reply = heldReply();
+      const h = await harness({ afterData: reply.hold, env: timeout });
       const other = createRuntime({
         clients: ALL_AWS_CLIENTS,
         serviceName: "herald-send-notification-test",
@@ -437,9 +476,11 @@ describe("send-notification over SMTP (smtp-server) with idempotency in DynamoDB
       const second = createSendNotificationHandler(other);
       const { result } = await captureStdout(async () => {
         const sending = first(sqsEvent(event), lambdaContext(12_000));
-        await new Promise((resolve) => setTimeout(resolve, 700));
+        await reply.reached;
         // a duplicate delivery of the same event reaches another container meanwhile
-        const duplicate = await second(sqsEvent(event), lambdaContext());
+        vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 5000 });
+        const duplicate = await second(sqsEvent(event), lambdaContext()).finally(() => vi.useRealTimers());
+        reply.release();
         return { sent: await sending, duplicate };
       });
       expect(result.sent.batchItemFailures).toEqual([]);
@@ -452,15 +493,16 @@ describe("send-notification over SMTP (smtp-server) with idempotency in DynamoDB
   it("keeps sends at or under HERALD_MAX_SEND_RATE per second", async () => {
     const h = await harness({ env: { HERALD_MAX_SEND_RATE: "4" } });
     const events = Array.from({ length: 10 }, (_, i) => notification(`rate-${i}`));
-    const started = Date.now();
+    limiter.granted.length = 0;
     expect((await h.invoke(...events)).failures).toEqual([]);
-    // 4 at once, 4 a second later, 2 after two seconds
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
-    const times = h.smtp.messages.map((m) => m.receivedAt).sort((a, b) => a - b);
-    expect(times).toHaveLength(10);
-    // without the limit all ten arrive within a few ms; with it, any five span most of a
-    // second (slack: the first four also waited for the pool's connections)
-    for (let i = 4; i < times.length; i++) expect(times[i]! - times[i - 4]!).toBeGreaterThanOrEqual(700);
+    expect(h.smtp.messages).toHaveLength(10);
+    // each send waited for its one recipient: 4 at once, 4 a second later, 2 after two seconds
+    const start = limiter.granted[0]!.at;
+    expect(limiter.granted.map((grant) => [grant.at - start, grant.units])).toEqual([
+      ...Array.from({ length: 4 }, () => [0, 1]),
+      ...Array.from({ length: 4 }, () => [1000, 1]),
+      ...Array.from({ length: 2 }, () => [2000, 1]),
+    ]);
   });
 
   it("starts no send when the invocation is about to time out, and leaves the records for a retry", async () => {
@@ -509,7 +551,7 @@ describe("send-notification over SMTP (smtp-server) with idempotency in DynamoDB
           for (const socket of held) socket.destroy();
         }),
     });
-    const smtp = await startScriptedSmtpServer();
+    const smtp = await startSmtpServer({ starttls: false });
     servers.push(smtp);
     const runtime = createRuntime({
       clients: ALL_AWS_CLIENTS,

@@ -1,9 +1,13 @@
 // The deployed export: middy + runtime + the operation, with stateful IAM and SSM fakes, the
 // ECS client mocked, and a loopback SMTP server standing in for SES's SMTP endpoint.
 import { ECSClient, UpdateServiceCommand } from "@aws-sdk/client-ecs";
+import { IAMClient } from "@aws-sdk/client-iam";
+import { SSMClient } from "@aws-sdk/client-ssm";
 import type { Context } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { SERVICE_NAMES } from "../../src/constants.ts";
+import { createRuntime } from "../../src/runtime.ts";
 import { sesSmtpPassword } from "../../src/ses/smtp-password.ts";
 import { captureStdout } from "../helpers/capture-stdout.ts";
 import { FakeIam, FakeSsm } from "../helpers/iam-ssm-fakes.ts";
@@ -53,8 +57,13 @@ describe("lambdas/smtp-credentials handler", () => {
   it("creates, rotates on schedule (restarting the service) and logs neither the event nor a secret, even when asked to log events", async () => {
     vi.stubEnv("POWERTOOLS_LOGGER_LOG_EVENT", "true");
     vi.resetModules();
-    const { createHandler } = await import("../../lambdas/smtp-credentials.ts");
-    const handler = createHandler({
+    const { createSmtpCredentialsHandler } = await import("../../lambdas/smtp-credentials.ts");
+    // built after the stub, as the deployed function builds its runtime from its environment
+    const runtime = createRuntime({
+      serviceName: SERVICE_NAMES.smtpCredentials,
+      clients: { IAM: IAMClient, SSM: SSMClient, ECS: ECSClient },
+    });
+    const handler = createSmtpCredentialsHandler(runtime, {
       smtpEndpoint: () => ({
         host: server.host,
         port: server.port,

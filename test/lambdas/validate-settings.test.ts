@@ -186,6 +186,95 @@ describe("validate-settings: SES account checks", () => {
   });
 });
 
+describe("validate-settings: the sender this deployment may send as (HERALD_ALLOWED_SENDER)", () => {
+  const local = {
+    MM_EMAILSETTINGS_SMTPSERVER: "127.0.0.1",
+    MM_EMAILSETTINGS_SMTPPORT: "2525",
+    MM_EMAILSETTINGS_ENABLESMTPAUTH: "false",
+  };
+
+  it("an edited FeedbackEmail the SMTP user may not send as is an error naming the field and the redeploy", async () => {
+    useEnv({
+      ...local,
+      HERALD_ALLOWED_SENDER: "notifications@example.com",
+      MM_EMAILSETTINGS_FEEDBACKEMAIL: "alerts@example.com",
+    });
+    const { result } = await invoke({});
+    expect(result.valid).toBe(false);
+    expect(result.problems).toContainEqual(
+      expect.objectContaining({
+        setting: "EmailSettings.FeedbackEmail",
+        severity: "error",
+        code: "ESENDERNOTDEPLOYED",
+        message: expect.stringContaining(
+          'FeedbackEmail "alerts@example.com" (from MM_EMAILSETTINGS_FEEDBACKEMAIL) is not an address this deployment may send as',
+        ),
+        fix: expect.stringContaining("-c senderAddress=alerts@example.com"),
+      }),
+    );
+  });
+
+  it("the deployed sender (in any case), or any address of a deployed domain, is valid", async () => {
+    useEnv({
+      ...local,
+      HERALD_ALLOWED_SENDER: "notifications@example.com",
+      MM_EMAILSETTINGS_FEEDBACKEMAIL: "Notifications@Example.com",
+    });
+    expect((await invoke({})).result.valid).toBe(true);
+    vi.unstubAllEnvs();
+    useEnv({
+      ...local,
+      HERALD_ALLOWED_SENDER: "example.com",
+      MM_EMAILSETTINGS_FEEDBACKEMAIL: "a@example.com",
+    });
+    expect((await invoke({})).result.valid).toBe(true);
+    vi.unstubAllEnvs();
+    useEnv({
+      ...local,
+      HERALD_ALLOWED_SENDER: "example.com",
+      MM_EMAILSETTINGS_FEEDBACKEMAIL: "a@example.org",
+    });
+    const { result } = await invoke({});
+    expect(result.problems.map((p) => p.code)).toContain("ESENDERNOTDEPLOYED");
+  });
+
+  it("without the variable (the CLI, the sandbox), any sender passes this check", async () => {
+    useEnv({ ...local, MM_EMAILSETTINGS_FEEDBACKEMAIL: "alerts@example.com" });
+    const { result } = await invoke({});
+    expect(result.problems.map((p) => p.code)).not.toContain("ESENDERNOTDEPLOYED");
+  });
+});
+
+describe("validate-settings: a send bound that cannot fit the send function's timeout (HERALD_SEND_TIMEOUT_SECONDS)", () => {
+  const local = {
+    MM_EMAILSETTINGS_SMTPSERVER: "127.0.0.1",
+    MM_EMAILSETTINGS_SMTPPORT: "2525",
+    MM_EMAILSETTINGS_ENABLESMTPAUTH: "false",
+  };
+
+  it("warns, naming SMTPServerTimeout, the bound, the timeout and the fix", async () => {
+    useEnv({ ...local, HERALD_SEND_TIMEOUT_SECONDS: "60", MM_EMAILSETTINGS_SMTPSERVERTIMEOUT: "3600" });
+    const { result } = await invoke({});
+    expect(result.problems).toContainEqual({
+      setting: "EmailSettings.SMTPServerTimeout",
+      severity: "warning",
+      code: "ESENDBOUNDTOOLONG",
+      source: "env",
+      message:
+        "SMTPServerTimeout 3600 (from MM_EMAILSETTINGS_SMTPSERVERTIMEOUT): one send may take 4 x 3600 s + 2 s = 14402 s, more than the send function's timeout (60 s), so no notification would ever start",
+      fix: "use at most 14 seconds, or deploy with -c smtpServerTimeout=3600 if the stack can fit it (the send function's timeout follows it, up to 220 s)",
+    });
+  });
+
+  it("says nothing when the bound fits, or outside a deployment", async () => {
+    useEnv({ ...local, HERALD_SEND_TIMEOUT_SECONDS: "60", MM_EMAILSETTINGS_SMTPSERVERTIMEOUT: "14" });
+    expect((await invoke({})).result.problems.map((p) => p.code)).not.toContain("ESENDBOUNDTOOLONG");
+    vi.unstubAllEnvs();
+    useEnv({ ...local, MM_EMAILSETTINGS_SMTPSERVERTIMEOUT: "3600" });
+    expect((await invoke({})).result.problems.map((p) => p.code)).not.toContain("ESENDBOUNDTOOLONG");
+  });
+});
+
 /** STARTTLS + AUTH against a loopback server with a self-signed certificate. */
 function probeSettings(port: number): Record<string, string> {
   return {

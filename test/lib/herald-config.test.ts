@@ -42,6 +42,7 @@ describe("readHeraldContext", () => {
       bounceRateThreshold: 0.04,
       complaintRateThreshold: 0.0005,
       restrictPutEvents: false,
+      existingDmarc: false,
     });
   });
 
@@ -192,6 +193,69 @@ describe("readHeraldContext", () => {
     [{ ...REQUIRED, domain: { name: "example.com" } }, 'domain {"name":"example.com"} must be a string'],
   ])("refuses %j: %s", (context, message) => {
     expect(problems(context)).toContain(message);
+  });
+
+  it("reads an existing identity, configuration set and DMARC record to keep", () => {
+    const config = read({
+      ...REQUIRED,
+      domain: "mail.example.com",
+      senderAddress: "n@mail.example.com",
+      existingIdentity: "Example.com",
+      existingConfigurationSet: "mail",
+      existingDmarc: "true",
+    });
+    expect(config).toMatchObject({
+      existingIdentity: "example.com",
+      existingConfigurationSet: "mail",
+      existingDmarc: true,
+    });
+    expect(read(REQUIRED)).toMatchObject({ existingDmarc: false });
+    expect(read(REQUIRED)).not.toHaveProperty("existingIdentity");
+  });
+
+  it.each([
+    [
+      { existingIdentity: "example.org" },
+      'existingIdentity "example.org" is not the domain example.com or a parent of it',
+    ],
+    [
+      { existingConfigurationSet: "my set" },
+      'existingConfigurationSet "my set" is not a configuration set name',
+    ],
+    [{ existingDmarc: "yes" }, 'existingDmarc "yes" is not true or false'],
+    [
+      { existingDmarc: "true", dmarcPolicy: "reject" },
+      'dmarcPolicy "reject" is not used with existingDmarc true (the existing _dmarc record is kept)',
+    ],
+  ])("refuses existing resources given as %j", (context, message) => {
+    expect(problems({ ...REQUIRED, ...context })).toContain(message);
+  });
+
+  it("reads smtpServerTimeout, and refuses one whose send cannot fit Lambda's 900 s", () => {
+    expect(read({ ...REQUIRED, smtpServerTimeout: "100" }).smtp).toMatchObject({ timeoutSeconds: 100 });
+    expect(read(REQUIRED).smtp).not.toHaveProperty("timeoutSeconds");
+    expect(problems({ ...REQUIRED, smtpServerTimeout: "300" })).toContain(
+      `smtpServerTimeout "300" needs a send function timeout of 1220 s (4 x 300 s for one send, 2 s to finish, 18 s to start sends), more than Lambda's 900 s: use at most 220`,
+    );
+    expect(problems({ ...REQUIRED, smtpServerTimeout: "0" })).toContain(
+      'smtpServerTimeout "0" is not a whole number of seconds from 1',
+    );
+    expect(problems({ ...REQUIRED, transport: "ses-api", smtpServerTimeout: "30" })).toContain(
+      "is not used by transport ses-api",
+    );
+  });
+
+  it("reads feedbackEvents (default: every event Herald uses), refusing an unknown one", () => {
+    expect(read(REQUIRED)).not.toHaveProperty("feedbackEvents");
+    expect(read({ ...REQUIRED, feedbackEvents: "bounce, complaint,reject" }).feedbackEvents).toEqual([
+      "bounce",
+      "complaint",
+      "reject",
+    ]);
+    expect(problems({ ...REQUIRED, feedbackEvents: "bounce,open" })).toContain(
+      'feedbackEvents "open" is not one of send, renderingFailure, bounce, complaint, reject, deliveryDelay, delivery',
+    );
+    expect(problems({ ...REQUIRED, feedbackEvents: " , " })).toContain('feedbackEvents "," holds no event');
   });
 
   it("refuses, for transport ses-smtp, a region with no SES SMTP endpoint", () => {

@@ -247,6 +247,40 @@ describe("HeraldStack variants (unbundled)", () => {
     SYNTH_TIMEOUT_MS,
   );
 
+  it("existing SES identity, configuration set and DMARC record: used and kept, none created", () => {
+    const { stack, template } = synth({
+      ...REQUIRED,
+      ...ZONE,
+      existingIdentity: "example.com",
+      existingConfigurationSet: "mail",
+      existingDmarc: "true",
+    });
+    template.resourceCountIs("AWS::SES::EmailIdentity", 0);
+    template.resourceCountIs("AWS::SES::ConfigurationSet", 0);
+    template.resourceCountIs("AWS::Route53::RecordSet", 0);
+    template.resourceCountIs("AWS::SES::ConfigurationSetEventDestination", 1);
+    expect(stack.domain.configurationSetName).toBe("mail");
+    expect(flat(stack.domain.emailIdentityArn)).toContain(":identity/example.com");
+    expect(outputs(template).ConfigurationSetName).toBe("mail");
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
+  it("smtpServerTimeout: written to SSM, and the send function's timeout and the queue's visibility follow it", () => {
+    const { stack, template } = synth({ ...REQUIRED, smtpServerTimeout: "100" });
+    const resources = template.toJSON().Resources;
+    const sender = resources[logicalId(stack.pipeline.sender.function)].Properties;
+    expect(sender.Timeout).toBe(420); // 4 x 100 s + 2 s to finish + 18 s to start sends
+    expect(resources[logicalId(stack.pipeline.queue)].Properties.VisibilityTimeout).toBe(6 * 420);
+    const validate = resources[logicalId(stack.tools.validateSettings.function)].Properties;
+    expect(validate.Environment.Variables.HERALD_SEND_TIMEOUT_SECONDS).toBe("420");
+    expect(validate.Timeout).toBe(105); // one stage and the report fit
+    const values = Object.values(template.findResources("AWS::SSM::Parameter")).map((r) => [
+      flat(r.Properties.Name),
+      r.Properties.Value,
+    ]);
+    expect(values).toContainEqual(["/herald/EmailSettings/SMTPServerTimeout", "100"]);
+  });
+
   it("transport ses-api: no SMTP credentials or SMTP settings, SES grants for the sender and the check", () => {
     const { stack, template } = synth({ ...REQUIRED, transport: "ses-api", productVersion: "9.11.2" });
     expect(stack.credentials).toBeUndefined();
@@ -331,6 +365,10 @@ describe("bin/app.ts", () => {
       const run = await app({ ...REQUIRED, ...ZONE });
       expect(run.stderr).not.toMatch(/AwsSolutions|Error/);
       expect(run.code).toBe(0);
+      // The region the CDK CLI chose (us-east-1 when nothing is configured) is said, not silent.
+      expect(run.stderr).toContain(
+        "Herald: stack region eu-west-1 (the CDK CLI's: AWS_REGION, else the profile's region, else us-east-1)",
+      );
     },
     SYNTH_TIMEOUT_MS,
   );

@@ -240,218 +240,225 @@ async function decisions(d: Deployment, requests: Request[]): Promise<string[]> 
 }
 const allowedAll = (lines: string[]) => lines.map((l) => l.replace(/: \w+$/, ": Allowed"));
 
-describe.each(["hosted zone", "ses-api"] as const)("IAM simulation (%s)", (variant) => {
-  let d: Deployment;
-  beforeAll(async () => {
-    d = await deploy(variant);
-  }, SYNTH_TIMEOUT_MS);
+describe.each(["hosted zone", "ses-api", "existing SES resources"] as const)(
+  "IAM simulation (%s)",
+  (variant) => {
+    let d: Deployment;
+    beforeAll(async () => {
+      d = await deploy(variant);
+    }, SYNTH_TIMEOUT_MS);
 
-  it(
-    "has a row for every AWS call of every function's code, and none for a call the code no longer makes",
-    async () => {
-      const functions = heraldFunctions(d.stack);
-      expect(functions.length).toBeGreaterThanOrEqual(5);
-      for (const fn of functions) {
-        const inCode = await awsCallsOf(fn.entry);
-        expect({ entry: fn.entry, calls: Object.keys(CALLS[fn.entry] ?? {}).sort() }).toEqual({
-          entry: fn.entry,
-          calls: inCode,
-        });
+    it(
+      "has a row for every AWS call of every function's code, and none for a call the code no longer makes",
+      async () => {
+        const functions = heraldFunctions(d.stack);
+        expect(functions.length).toBeGreaterThanOrEqual(5);
+        for (const fn of functions) {
+          const inCode = await awsCallsOf(fn.entry);
+          expect({ entry: fn.entry, calls: Object.keys(CALLS[fn.entry] ?? {}).sort() }).toEqual({
+            entry: fn.entry,
+            calls: inCode,
+          });
+        }
+      },
+      SYNTH_TIMEOUT_MS,
+    );
+
+    it("allows every call each function makes, on its exact resource with its conditions", async () => {
+      for (const fn of heraldFunctions(d.stack)) {
+        const requests = Object.values(CALLS[fn.entry] ?? {}).flatMap((row) => asRole(d, fn, row(d)));
+        const lines = await decisions(d, requests);
+        expect({ entry: fn.entry, lines }).toEqual({ entry: fn.entry, lines: allowedAll(lines) });
       }
-    },
-    SYNTH_TIMEOUT_MS,
-  );
+    });
 
-  it("allows every call each function makes, on its exact resource with its conditions", async () => {
-    for (const fn of heraldFunctions(d.stack)) {
-      const requests = Object.values(CALLS[fn.entry] ?? {}).flatMap((row) => asRole(d, fn, row(d)));
-      const lines = await decisions(d, requests);
-      expect({ entry: fn.entry, lines }).toEqual({ entry: fn.entry, lines: allowedAll(lines) });
-    }
-  });
-
-  it("lets each function write its own logs, and the sender consume its queue", async () => {
-    for (const fn of heraldFunctions(d.stack)) {
-      const logGroup = d.t.value(fn.logGroup.logGroupArn).replace(/:\*$/, "");
+    it("lets each function write its own logs, and the sender consume its queue", async () => {
+      for (const fn of heraldFunctions(d.stack)) {
+        const logGroup = d.t.value(fn.logGroup.logGroupArn).replace(/:\*$/, "");
+        const lines = await decisions(
+          d,
+          asRole(d, fn, [
+            { action: "logs:CreateLogStream", resource: `${logGroup}:log-stream:2026/12/02/x` },
+            { action: "logs:PutLogEvents", resource: `${logGroup}:log-stream:2026/12/02/x` },
+          ]),
+        );
+        expect(lines).toEqual(allowedAll(lines));
+      }
+      const queue = d.t.value(d.stack.pipeline.queue.queueArn);
+      const key = d.t.value(d.stack.pipeline.encryptionKey.keyArn);
       const lines = await decisions(
         d,
-        asRole(d, fn, [
-          { action: "logs:CreateLogStream", resource: `${logGroup}:log-stream:2026/12/02/x` },
-          { action: "logs:PutLogEvents", resource: `${logGroup}:log-stream:2026/12/02/x` },
+        asRole(d, d.stack.pipeline.sender, [
+          ...["ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility", "GetQueueAttributes"].map(
+            (a) => ({
+              action: `sqs:${a}`,
+              resource: queue,
+            }),
+          ),
+          { action: "kms:Decrypt", resource: key, context: { "kms:EncryptionContext:aws:sqs:arn": queue } },
         ]),
       );
       expect(lines).toEqual(allowedAll(lines));
-    }
-    const queue = d.t.value(d.stack.pipeline.queue.queueArn);
-    const key = d.t.value(d.stack.pipeline.encryptionKey.keyArn);
-    const lines = await decisions(
-      d,
-      asRole(d, d.stack.pipeline.sender, [
-        ...["ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility", "GetQueueAttributes"].map((a) => ({
-          action: `sqs:${a}`,
-          resource: queue,
-        })),
-        { action: "kms:Decrypt", resource: key, context: { "kms:EncryptionContext:aws:sqs:arn": queue } },
-      ]),
-    );
-    expect(lines).toEqual(allowedAll(lines));
-  });
-
-  it("lets the status function read status items only: no other item, no write, no scan", async () => {
-    const reader = heraldFunctions(d.stack).find((fn) => fn.entry === "lambdas/notification-status.ts")!;
-    const lines = await decisions(
-      d,
-      asRole(d, reader, [
-        {
-          action: "dynamodb:GetItem",
-          resource: table(d),
-          context: { "dynamodb:LeadingKeys": ["notification#n-1"] },
-        },
-        ...["UpdateItem", "PutItem", "DeleteItem"].map((a) => ({
-          action: `dynamodb:${a}`,
-          resource: table(d),
-          context: { "dynamodb:LeadingKeys": [`${STATUS_KEY_PREFIX}n-1`] },
-        })),
-        { action: "dynamodb:Scan", resource: table(d) },
-      ]),
-    );
-    expect(lines.filter((l) => !l.endsWith("Denied"))).toEqual([]);
-  });
-
-  it("denies a function another prefix's settings and another domain's identity", async () => {
-    const sender = d.stack.pipeline.sender;
-    const lines = await decisions(
-      d,
-      asRole(d, sender, [
-        { action: "ssm:GetParametersByPath", resource: parameterArn(d, "/other") },
-        { action: "ssm:GetParameter", resource: parameterArn(d, "/other/EmailSettings/SMTPPassword") },
-        {
-          action: "ses:SendEmail",
-          resource: `arn:aws:ses:${REGION}:${ACCOUNT}:identity/other.example`,
-          context: { "ses:FromAddress": "someone@other.example" },
-        },
-      ]),
-    );
-    expect(lines.filter((l) => !l.endsWith("Denied"))).toEqual([]);
-  });
-
-  it.skipIf(variant === "ses-api")(
-    "lets the SMTP user send as the sender, and as no other address",
-    async () => {
-      const user = d.stack.credentials!.user;
-      const request = (from: string): Request => ({
-        principal: d.t.principalArn(user),
-        identityPolicies: d.t.identityPolicies(user),
-        action: "ses:SendRawEmail",
-        resource: identityArn(d),
-        context: { "ses:FromAddress": from },
-      });
-      expect(await decide(d.t, request(SENDER))).toBe("Allowed");
-      expect(await decide(d.t, request("NOTIFICATIONS@example.com"))).toBe("Allowed"); // SMTP addresses are case-blind
-      expect(await decide(d.t, request("ceo@example.com"))).toBe("ImplicitlyDenied");
-      expect(
-        await decide(d.t, {
-          ...request(SENDER),
-          resource: `arn:aws:ses:${REGION}:${ACCOUNT}:identity/other.example`,
-        }),
-      ).toBe("Allowed"); // the SES sandbox's recipient identity, still only as the sender
-    },
-  );
-
-  it("lets EventBridge deliver to the queue and the feedback function, and the scheduler run the check", async () => {
-    const rule = d.t.value(d.stack.pipeline.rule.ruleArn);
-    const queue = d.t.value(d.stack.pipeline.queue.queueArn);
-    const key = d.t.value(d.stack.pipeline.encryptionKey.keyArn);
-    const events = (action: string, resource: string, context: Record<string, string>): Request => ({
-      principal: "events.amazonaws.com",
-      action,
-      resource,
-      context: { "aws:SourceAccount": ACCOUNT, ...context },
     });
-    expect(await decide(d.t, events("sqs:SendMessage", queue, { "aws:SourceArn": rule }))).toBe("Allowed");
-    for (const action of ["kms:GenerateDataKey", "kms:Decrypt"])
-      expect(await decide(d.t, events(action, key, { "aws:SourceArn": rule }))).toBe("Allowed");
-    const feedback = d.t.value(d.stack.domain.feedback.function.functionArn);
-    const feedbackRule = d.t.value(d.stack.domain.feedbackRule.ruleArn);
-    expect(
-      await decide(d.t, events("lambda:InvokeFunction", feedback, { "aws:SourceArn": feedbackRule })),
-    ).toBe("Allowed");
 
-    const schedulerRole = d.stack.securityAlerts.schedulerRole;
-    const schedule = d.t.value(d.stack.securityAlerts.schedule.scheduleArn);
-    expect(
-      await decide(d.t, {
-        principal: "scheduler.amazonaws.com",
-        action: "sts:AssumeRole",
-        resource: d.t.principalArn(schedulerRole),
-        context: { "aws:SourceAccount": ACCOUNT, "aws:SourceArn": schedule },
-      }),
-    ).toBe("Allowed");
-    expect(
-      await decide(d.t, {
-        principal: d.t.principalArn(schedulerRole),
-        identityPolicies: d.t.identityPolicies(schedulerRole),
-        action: "lambda:InvokeFunction",
-        resource: d.t.value(d.stack.securityAlerts.check.function.functionArn),
-      }),
-    ).toBe("Allowed");
-  });
-
-  it("lets CloudWatch, for this account's alarms, publish to the alarm topic and use its key", async () => {
-    const topic = d.t.value(d.stack.monitoring.topic.topicArn);
-    const key = d.t.value(d.stack.monitoring.topic.masterKey!.keyArn);
-    const alarm = d.t.value(d.stack.monitoring.alarms[0]!.alarmArn);
-    const cloudwatch = (action: string, resource: string, account = ACCOUNT, source = alarm): Request => ({
-      principal: "cloudwatch.amazonaws.com",
-      action,
-      resource,
-      context: { "aws:SourceAccount": account, "aws:SourceArn": source },
-    });
-    for (const [action, resource] of [
-      ["sns:Publish", topic],
-      ["kms:GenerateDataKey", key],
-      ["kms:Decrypt", key],
-    ] as const) {
-      expect(await decide(d.t, cloudwatch(action, resource))).toBe("Allowed");
-      const elsewhere = alarm.replace(ACCOUNT, "222222222222");
-      expect(await decide(d.t, cloudwatch(action, resource, "222222222222", elsewhere))).not.toBe("Allowed");
-    }
-    const otherAlarm = `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:someone-elses`;
-    expect(await decide(d.t, cloudwatch("sns:Publish", topic, ACCOUNT, otherAlarm))).not.toBe("Allowed");
-  });
-
-  it("lets the scheduler assume its role only for this account's schedules", async () => {
-    const role = d.t.principalArn(d.stack.securityAlerts.schedulerRole);
-    const schedule = d.t.value(d.stack.securityAlerts.schedule.scheduleArn);
-    const assume = (account: string, source: string): Request => ({
-      principal: "scheduler.amazonaws.com",
-      action: "sts:AssumeRole",
-      resource: role,
-      context: { "aws:SourceAccount": account, "aws:SourceArn": source },
-    });
-    expect(await decide(d.t, assume(ACCOUNT, schedule))).toBe("Allowed");
-    expect(await decide(d.t, assume("222222222222", schedule.replace(ACCOUNT, "222222222222")))).not.toBe(
-      "Allowed",
-    );
-  });
-
-  it("grants the table's users the item calls only: no Scan, Query or batch calls", async () => {
-    for (const fn of [d.stack.pipeline.sender, d.stack.securityAlerts.check]) {
+    it("lets the status function read status items only: no other item, no write, no scan", async () => {
+      const reader = heraldFunctions(d.stack).find((fn) => fn.entry === "lambdas/notification-status.ts")!;
       const lines = await decisions(
         d,
-        asRole(
-          d,
-          fn,
-          ["Scan", "Query", "BatchWriteItem", "BatchGetItem", "DeleteTable"].map((a) => ({
+        asRole(d, reader, [
+          {
+            action: "dynamodb:GetItem",
+            resource: table(d),
+            context: { "dynamodb:LeadingKeys": ["notification#n-1"] },
+          },
+          ...["UpdateItem", "PutItem", "DeleteItem"].map((a) => ({
             action: `dynamodb:${a}`,
             resource: table(d),
+            context: { "dynamodb:LeadingKeys": [`${STATUS_KEY_PREFIX}n-1`] },
           })),
-        ),
+          { action: "dynamodb:Scan", resource: table(d) },
+        ]),
       );
       expect(lines.filter((l) => !l.endsWith("Denied"))).toEqual([]);
-    }
-  });
-});
+    });
+
+    it("denies a function another prefix's settings and another domain's identity", async () => {
+      const sender = d.stack.pipeline.sender;
+      const lines = await decisions(
+        d,
+        asRole(d, sender, [
+          { action: "ssm:GetParametersByPath", resource: parameterArn(d, "/other") },
+          { action: "ssm:GetParameter", resource: parameterArn(d, "/other/EmailSettings/SMTPPassword") },
+          {
+            action: "ses:SendEmail",
+            resource: `arn:aws:ses:${REGION}:${ACCOUNT}:identity/other.example`,
+            context: { "ses:FromAddress": "someone@other.example" },
+          },
+        ]),
+      );
+      expect(lines.filter((l) => !l.endsWith("Denied"))).toEqual([]);
+    });
+
+    it.skipIf(variant === "ses-api")(
+      "lets the SMTP user send as the sender, and as no other address",
+      async () => {
+        const user = d.stack.credentials!.user;
+        const request = (from: string): Request => ({
+          principal: d.t.principalArn(user),
+          identityPolicies: d.t.identityPolicies(user),
+          action: "ses:SendRawEmail",
+          resource: identityArn(d),
+          context: { "ses:FromAddress": from },
+        });
+        expect(await decide(d.t, request(SENDER))).toBe("Allowed");
+        expect(await decide(d.t, request("NOTIFICATIONS@example.com"))).toBe("Allowed"); // SMTP addresses are case-blind
+        expect(await decide(d.t, request("ceo@example.com"))).toBe("ImplicitlyDenied");
+        expect(
+          await decide(d.t, {
+            ...request(SENDER),
+            resource: `arn:aws:ses:${REGION}:${ACCOUNT}:identity/other.example`,
+          }),
+        ).toBe("Allowed"); // the SES sandbox's recipient identity, still only as the sender
+      },
+    );
+
+    it("lets EventBridge deliver to the queue and the feedback function, and the scheduler run the check", async () => {
+      const rule = d.t.value(d.stack.pipeline.rule.ruleArn);
+      const queue = d.t.value(d.stack.pipeline.queue.queueArn);
+      const key = d.t.value(d.stack.pipeline.encryptionKey.keyArn);
+      const events = (action: string, resource: string, context: Record<string, string>): Request => ({
+        principal: "events.amazonaws.com",
+        action,
+        resource,
+        context: { "aws:SourceAccount": ACCOUNT, ...context },
+      });
+      expect(await decide(d.t, events("sqs:SendMessage", queue, { "aws:SourceArn": rule }))).toBe("Allowed");
+      for (const action of ["kms:GenerateDataKey", "kms:Decrypt"])
+        expect(await decide(d.t, events(action, key, { "aws:SourceArn": rule }))).toBe("Allowed");
+      const feedback = d.t.value(d.stack.domain.feedback.function.functionArn);
+      const feedbackRule = d.t.value(d.stack.domain.feedbackRule.ruleArn);
+      expect(
+        await decide(d.t, events("lambda:InvokeFunction", feedback, { "aws:SourceArn": feedbackRule })),
+      ).toBe("Allowed");
+
+      const schedulerRole = d.stack.securityAlerts.schedulerRole;
+      const schedule = d.t.value(d.stack.securityAlerts.schedule.scheduleArn);
+      expect(
+        await decide(d.t, {
+          principal: "scheduler.amazonaws.com",
+          action: "sts:AssumeRole",
+          resource: d.t.principalArn(schedulerRole),
+          context: { "aws:SourceAccount": ACCOUNT, "aws:SourceArn": schedule },
+        }),
+      ).toBe("Allowed");
+      expect(
+        await decide(d.t, {
+          principal: d.t.principalArn(schedulerRole),
+          identityPolicies: d.t.identityPolicies(schedulerRole),
+          action: "lambda:InvokeFunction",
+          resource: d.t.value(d.stack.securityAlerts.check.function.functionArn),
+        }),
+      ).toBe("Allowed");
+    });
+
+    it("lets CloudWatch, for this account's alarms, publish to the alarm topic and use its key", async () => {
+      const topic = d.t.value(d.stack.monitoring.topic.topicArn);
+      const key = d.t.value(d.stack.monitoring.topic.masterKey!.keyArn);
+      const alarm = d.t.value(d.stack.monitoring.alarms[0]!.alarmArn);
+      const cloudwatch = (action: string, resource: string, account = ACCOUNT, source = alarm): Request => ({
+        principal: "cloudwatch.amazonaws.com",
+        action,
+        resource,
+        context: { "aws:SourceAccount": account, "aws:SourceArn": source },
+      });
+      for (const [action, resource] of [
+        ["sns:Publish", topic],
+        ["kms:GenerateDataKey", key],
+        ["kms:Decrypt", key],
+      ] as const) {
+        expect(await decide(d.t, cloudwatch(action, resource))).toBe("Allowed");
+        const elsewhere = alarm.replace(ACCOUNT, "222222222222");
+        expect(await decide(d.t, cloudwatch(action, resource, "222222222222", elsewhere))).not.toBe(
+          "Allowed",
+        );
+      }
+      const otherAlarm = `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:someone-elses`;
+      expect(await decide(d.t, cloudwatch("sns:Publish", topic, ACCOUNT, otherAlarm))).not.toBe("Allowed");
+    });
+
+    it("lets the scheduler assume its role only for this account's schedules", async () => {
+      const role = d.t.principalArn(d.stack.securityAlerts.schedulerRole);
+      const schedule = d.t.value(d.stack.securityAlerts.schedule.scheduleArn);
+      const assume = (account: string, source: string): Request => ({
+        principal: "scheduler.amazonaws.com",
+        action: "sts:AssumeRole",
+        resource: role,
+        context: { "aws:SourceAccount": account, "aws:SourceArn": source },
+      });
+      expect(await decide(d.t, assume(ACCOUNT, schedule))).toBe("Allowed");
+      expect(await decide(d.t, assume("222222222222", schedule.replace(ACCOUNT, "222222222222")))).not.toBe(
+        "Allowed",
+      );
+    });
+
+    it("grants the table's users the item calls only: no Scan, Query or batch calls", async () => {
+      for (const fn of [d.stack.pipeline.sender, d.stack.securityAlerts.check]) {
+        const lines = await decisions(
+          d,
+          asRole(
+            d,
+            fn,
+            ["Scan", "Query", "BatchWriteItem", "BatchGetItem", "DeleteTable"].map((a) => ({
+              action: `dynamodb:${a}`,
+              resource: table(d),
+            })),
+          ),
+        );
+        expect(lines.filter((l) => !l.endsWith("Denied"))).toEqual([]);
+      }
+    });
+  },
+);
 
 describe("IAM simulation: who may put Notification events (restrictPutEvents, notificationSources)", () => {
   let d: Deployment;

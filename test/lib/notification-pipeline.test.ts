@@ -246,6 +246,10 @@ describe("NotificationPipeline", () => {
     [{ maxSendRate: 0.0001 }, "NotificationPipeline: maxSendRate 0.0001 gives each of"],
     [{ maxSendRate: 1e12 }, "outside 0.001..100000"],
     [{ batchSize: 11 }, "NotificationPipeline: batchSize 11 is not an integer from 1 to 10"],
+    [
+      { functionTimeout: Duration.seconds(1000) },
+      'NotificationPipeline: functionTimeout "1000 s" is more than Lambda\'s 900 s',
+    ],
   ])("refuses %j", (props, message) => {
     const stack = freshStack();
     const settings = EmailSettingsParameters.fromParameterPrefix(stack, "Settings", "/herald");

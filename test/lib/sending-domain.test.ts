@@ -5,6 +5,7 @@ import { Match, Template } from "aws-cdk-lib/assertions";
 import { EventBus } from "aws-cdk-lib/aws-events";
 import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { HostedZone } from "aws-cdk-lib/aws-route53";
+import { ConfigurationSet, EmailIdentity, EmailSendingEvent } from "aws-cdk-lib/aws-ses";
 import { afterAll, describe, expect, it } from "vitest";
 import { SendingDomain } from "../../lib/sending-domain.ts";
 import { EVENT_BUS_NAME_ENV } from "../../src/constants.ts";
@@ -146,6 +147,20 @@ describe("SendingDomain", () => {
     );
   });
 
+  it("routes only the feedback events it is given (delivery events cost an invocation and a PutEvents each)", () => {
+    const stack = freshStack();
+    new SendingDomain(stack, "Domain", {
+      domain: "example.com",
+      feedbackEvents: [EmailSendingEvent.BOUNCE, EmailSendingEvent.COMPLAINT],
+    });
+    Template.fromStack(stack).hasResourceProperties("AWS::SES::ConfigurationSetEventDestination", {
+      EventDestination: Match.objectLike({ MatchingEventTypes: ["bounce", "complaint"] }),
+    });
+    expect(() => new SendingDomain(freshStack(), "D", { domain: "example.com", feedbackEvents: [] })).toThrow(
+      "SendingDomain: feedbackEvents [] holds no event",
+    );
+  });
+
   it("routes this configuration set's SES events to the feedback function, with a dead-letter queue", () => {
     const rule = Object.values(zoned.template.findResources("AWS::Events::Rule"))[0]!;
     expect(rule.Properties.EventPattern).toEqual({
@@ -259,6 +274,92 @@ describe("SendingDomain", () => {
     ],
   ])("refuses %j", (props, message) => {
     expect(() => new SendingDomain(new Stack(), "D", props)).toThrow(message);
+  });
+
+  describe("with existing SES resources and DMARC record (imported, as aws-cdk-lib's fromXxx do)", () => {
+    const stack = freshStack({ region: "eu-west-1" });
+    const zone = HostedZone.fromHostedZoneAttributes(stack, "Zone", {
+      hostedZoneId: "Z0123456789ABCDEFGHIJ",
+      zoneName: "example.com",
+    });
+    const identity = EmailIdentity.fromEmailIdentityName(stack, "Identity", "example.com");
+    const configurationSet = ConfigurationSet.fromConfigurationSetName(stack, "Set", "mail");
+    const domain = new SendingDomain(stack, "Domain", {
+      domain: "mail.example.com",
+      hostedZone: zone,
+      identity,
+      configurationSet,
+      existingDmarc: true,
+    });
+    const sender = new Role(stack, "Sender", { assumedBy: new ServicePrincipal("lambda.amazonaws.com") });
+    const grant = domain.grantSend(sender);
+    const template = Template.fromStack(stack);
+
+    it("creates no identity, no configuration set and no DNS record (the existing ones are kept)", () => {
+      template.resourceCountIs("AWS::SES::EmailIdentity", 0);
+      template.resourceCountIs("AWS::SES::ConfigurationSet", 0);
+      template.resourceCountIs("AWS::Route53::RecordSet", 0);
+      expect(domain.dnsRecords).toEqual([]);
+      expect(domain.emailIdentityArn).toBe(identity.emailIdentityArn);
+      expect(domain.configurationSetName).toBe("mail");
+    });
+
+    it("adds its feedback event destination to the existing configuration set, and routes its events", () => {
+      template.hasResourceProperties("AWS::SES::ConfigurationSetEventDestination", {
+        ConfigurationSetName: "mail",
+        EventDestination: Match.objectLike({ Enabled: true }),
+      });
+      const rule = Object.values(template.findResources("AWS::Events::Rule"))[0]!;
+      expect(rule.Properties.EventPattern.detail).toEqual({
+        mail: { tags: { "ses:configuration-set": ["mail"] } },
+      });
+    });
+
+    it("grants sending through the existing identity and configuration set", () => {
+      expect(grant.success).toBe(true);
+      const [statement] = statementsOf(template, sender).filter((st) => !st.Condition);
+      expect(resources(statement!).sort()).toEqual([
+        `arn:aws:ses:eu-west-1:\${AWS::AccountId}:configuration-set/mail`,
+        `arn:aws:ses:eu-west-1:\${AWS::AccountId}:identity/example.com`,
+      ]);
+      expect(nagFindings(stack)).toEqual([]);
+    });
+
+    it("still creates the DMARC record when only the identity is existing", () => {
+      const s = freshStack();
+      const z = HostedZone.fromHostedZoneAttributes(s, "Zone", {
+        hostedZoneId: "Z1",
+        zoneName: "example.com",
+      });
+      const d = new SendingDomain(s, "Domain", {
+        domain: "example.com",
+        hostedZone: z,
+        identity: EmailIdentity.fromEmailIdentityName(s, "Identity", "example.com"),
+      });
+      expect(d.dnsRecords.map((r) => r.id)).toEqual(["DmarcRecord"]);
+      Template.fromStack(s).resourceCountIs("AWS::SES::ConfigurationSet", 1);
+    });
+  });
+
+  it.each([
+    [
+      { domain: "example.com", existingDmarc: true, dmarcPolicy: "reject" as const },
+      'SendingDomain: dmarcPolicy "reject" is not used with existingDmarc (the existing record is kept)',
+    ],
+    [
+      { domain: "example.com", existingDmarc: true, dmarcReportEmail: "d@example.com" },
+      'SendingDomain: dmarcReportEmail "d@example.com" is not used with existingDmarc',
+    ],
+  ])("refuses DMARC settings for a record it keeps: %j", (props, message) => {
+    expect(() => new SendingDomain(new Stack(), "D", props)).toThrow(message);
+  });
+
+  it("refuses an existing identity that cannot send for the domain", () => {
+    const stack = new Stack();
+    const identity = EmailIdentity.fromEmailIdentityName(stack, "I", "example.org");
+    expect(() => new SendingDomain(stack, "D", { domain: "example.com", identity })).toThrow(
+      'SendingDomain: identity "example.org" is not the domain example.com or a parent of it',
+    );
   });
 
   it("refuses a zone that does not contain the domain", () => {

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { EmailSettingsParameters } from "../../lib/email-settings-parameters.ts";
 import { SendingDomain } from "../../lib/sending-domain.ts";
 import { SettingsFunctions } from "../../lib/settings-functions.ts";
-import { PARAMETER_PREFIX_ENV, TRANSPORT_ENV } from "../../src/constants.ts";
+import { ALLOWED_SENDER_ENV, PARAMETER_PREFIX_ENV, TRANSPORT_ENV } from "../../src/constants.ts";
 import {
   allowedActions,
   ARN,
@@ -92,4 +92,27 @@ describe("SettingsFunctions", () => {
     expect(nagFindings(stack)).toEqual([]);
     expect(warningsAndErrors(stack)).toEqual([]);
   });
+
+  it.each([
+    ["ses-smtp", "notifications@example.com"],
+    ["ses-api", "example.com"],
+    ["smtp", undefined],
+  ] as const)(
+    "with transport %s, tells validate-settings the sender the deployment may send as: %s",
+    (transport, allowed) => {
+      const s = freshStack();
+      const domain = new SendingDomain(s, "Domain", { domain: "example.com" });
+      const prefs = EmailSettingsParameters.fromParameterPrefix(s, "Settings", "/herald");
+      const f = new SettingsFunctions(s, "Tools", {
+        settings: prefs,
+        transport,
+        sendingIdentity: domain,
+        senderAddress: "notifications@example.com",
+      });
+      const resources = Template.fromStack(s).toJSON().Resources;
+      const env = (h: typeof f.testSend) => resources[logicalId(h.function)].Properties.Environment.Variables;
+      expect(env(f.validateSettings)[ALLOWED_SENDER_ENV]).toBe(allowed);
+      expect(env(f.testSend)).not.toHaveProperty(ALLOWED_SENDER_ENV);
+    },
+  );
 });

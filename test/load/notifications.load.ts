@@ -22,7 +22,7 @@ import { sqsRecord } from "../../src/notifications/batch.ts";
 import { ALL_AWS_CLIENTS } from "../../src/aws-clients.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
 import { startDynalite } from "../../sandbox/servers/dynalite.ts";
-import { startScriptedSmtpServer } from "../helpers/scripted-smtp.ts";
+import { startSmtpServer } from "../../sandbox/servers/smtp.ts";
 import { DLQ_URL, lambdaContext, smtpEnv } from "../lambdas/send-notification.fixtures.ts";
 import { seededRandom } from "../helpers/seeded-random.ts";
 
@@ -54,14 +54,15 @@ interface Queued {
 }
 
 async function main(): Promise<number> {
-  const smtp = await startScriptedSmtpServer({
-    rcpt: () => {
+  const smtp = await startSmtpServer({
+    starttls: false,
+    recipientReply: () => {
       const r = rand();
       if (r < TEMPORARY_SHARE) return { code: 451, message: "4.3.0 Temporary failure, try again later" };
       if (r < TEMPORARY_SHARE + PERMANENT_SHARE) return { code: 550, message: "5.1.1 User unknown" };
       return undefined;
     },
-    data: () =>
+    dataReply: () =>
       rand() < DATA_TEMPORARY_SHARE ? { code: 451, message: "4.3.0 Queue busy, try again later" } : undefined,
   });
   const dynamo = await startDynalite();

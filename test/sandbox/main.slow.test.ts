@@ -51,7 +51,7 @@ describe("npm start -- --once", () => {
       AWS_ENDPOINT_URL: "http://127.0.0.1:1",
       MM_EMAILSETTINGS_SMTPSERVER: "smtp.invalid",
     });
-    const { code, msAfterLastOutput } = await run.exited;
+    const { code } = await run.exited;
     const output = run.output();
     expect(code, output).toBe(0);
     for (const step of STEPS) expect(output).toMatch(new RegExp(`^  OK +${escape(step)} `, "m"));
@@ -64,8 +64,8 @@ describe("npm start -- --once", () => {
     expect(output).toMatch(
       /Dead-letter queue +http:\/\/127\.0\.0\.1:\d+\/000000000000\/herald-sandbox-dead-letters/,
     );
-    // nothing left open: the process ends as soon as its servers are closed
-    expect(msAfterLastOutput).toBeLessThan(3000);
+    // nothing left open: the process ended by itself once its servers were closed (what keeps
+    // it alive is named by the sandbox itself, 5 s after its shutdown, before it forces the exit)
     expect(output).not.toContain("still open after shutdown");
 
     // the settings file holds the run's password, readable by its owner only, never printed
@@ -138,12 +138,10 @@ describe("npm start -- --once", () => {
     const port = await listenOnLoopback(blocker);
     try {
       const run = await sandbox(["--once"], { HERALD_SANDBOX_FEED_PORT: String(port) });
-      const { code, msAfterLastOutput } = await run.exited;
+      const { code } = await run.exited;
       expect(code).toBe(2);
       expect(run.output()).toContain(`port ${port} on 127.0.0.1 for the security feed is already in use`);
       expect(run.output()).toContain("HERALD_SANDBOX_FEED_PORT=<port> npm start");
-      // the servers that did start were closed again
-      expect(msAfterLastOutput).toBeLessThan(3000);
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
     }
@@ -209,9 +207,10 @@ describe("npm start", () => {
     expect(JSON.parse(probe.stdout)).toMatchObject({ ok: true, server: { tls: { authorized: true } } });
 
     run.child.kill("SIGINT");
-    const { code, msAfterLastOutput } = await run.exited;
+    const { code } = await run.exited;
     expect(code).toBe(0);
     expect(run.output()).toContain("Stopping the sandbox...");
-    expect(msAfterLastOutput).toBeLessThan(3000);
+    // it ended by itself: nothing was left open (the sandbox names what is, 5 s after shutdown)
+    expect(run.output()).not.toContain("still open after shutdown");
   }, 90_000);
 });

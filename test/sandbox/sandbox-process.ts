@@ -22,7 +22,7 @@ export interface SandboxProcess {
   /** resolves with the first match of `pattern` in the output; rejects when the process exits first */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** the exit: code, and ms from the last output to the exit */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; msAfterLastOutput: number }>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** kill it if still running and remove its directory */
   cleanup(): Promise<void>;
 }
@@ -43,12 +43,10 @@ export async function spawnSandbox(
     stdio: ["ignore", "pipe", "pipe"],
   });
   let text = "";
-  let lastOutputAt = performance.now();
   const listeners = new Set<() => void>();
   let done = false;
   const onChunk = (chunk: string) => {
     text += chunk;
-    lastOutputAt = performance.now();
     for (const listener of listeners) listener();
   };
   child.stdout?.setEncoding("utf8").on("data", onChunk);
@@ -56,15 +54,13 @@ export async function spawnSandbox(
   const exited = new Promise<{
     code: number | null;
     signal: NodeJS.Signals | null;
-    msAfterLastOutput: number;
   }>((resolve) => {
     child.once("exit", (code, signal) => {
-      const msAfterLastOutput = performance.now() - lastOutputAt;
       // the pipes may still hold the last output when the exit is seen
       child.once("close", () => {
         done = true;
         for (const listener of listeners) listener();
-        resolve({ code, signal, msAfterLastOutput });
+        resolve({ code, signal });
       });
     });
   });

@@ -52,6 +52,21 @@ describe("runtime configuration", () => {
     await runtime.close();
   });
 
+  it("refuses to guess a region: no AWS_REGION is a RuntimeConfigError, never us-east-1", () => {
+    const runtime = createRuntime({ env: {}, mode: "cli", clients: { SESV2: SESv2Client } });
+    expect(() => runtime.ses()).toThrow(RuntimeConfigError);
+    expect(() => runtime.ses()).toThrow(/AWS_REGION/);
+    expect(() => createRuntime({ env: { HERALD_TRANSPORT: "ses-api" }, mode: "cli" })).toThrow(
+      /no AWS region.*AWS_REGION/,
+    );
+    // AWS_DEFAULT_REGION is the SDK's other name for it
+    const fromDefault = createRuntime({
+      env: { AWS_DEFAULT_REGION: "eu-west-2" },
+      clients: { SESV2: SESv2Client },
+    });
+    expect(fromDefault.region).toBe("eu-west-2");
+  });
+
   it("reads the table, dead-letter queue and configuration set", () => {
     expect(
       runtimeConfigFrom({

@@ -1,9 +1,11 @@
 import { readFile } from "node:fs/promises";
+import { text } from "node:stream/consumers";
+import { describeError } from "../../errors.ts";
 import { sqsRecord } from "../../notifications/batch.ts";
 import { summarize, type RecordOutcome, type SendSummary } from "../../notifications/outcome.ts";
 import { createNotificationPipeline } from "../../notifications/pipeline.ts";
 import { printable } from "../format.ts";
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printJson, UsageError, type CliIo } from "../io.ts";
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printJson, stdinOf, UsageError, type CliIo } from "../io.ts";
 import { loadSettingsOrReport } from "../load-or-usage.ts";
 import { openCliRuntime } from "../settings-options.ts";
 import { COMMON_OPTIONS, parseCommandArgs, SETTINGS_OPTIONS } from "../options.ts";
@@ -72,23 +74,23 @@ export function readEvents(text: string, source: string): InputRecord[] {
 async function readInput(path: string, io: CliIo): Promise<string> {
   try {
     if (path !== "-") return await readFile(path, "utf8");
+    const stdin = stdinOf(io);
     // typed or pasted on a terminal: without a word, waiting for input looks like a hang
-    if (process.stdin.isTTY) {
+    if (stdin.isTTY) {
       io.stderr("reading notification events from standard input (one per line; Ctrl-D ends)\n");
     }
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString("utf8");
+    return await text(stdin);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new UsageError(`cannot read the events from ${path === "-" ? "stdin" : path}: ${reason}`);
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(
+      `cannot read the events from ${path === "-" ? "stdin" : path}: ${describeError(error)}`,
+    );
   }
 }
 
 /** "\r12/400 done: 10 sent, 1 duplicate, ..." on a terminal, at most a few times a second. */
-function progressLine(total: number): { update(summary: SendSummary): void; end(): void } {
-  const stream = process.stderr;
-  if (!stream.isTTY || total < 2) return { update() {}, end() {} };
+function progressLine(total: number, io: CliIo): { update(summary: SendSummary): void; end(): void } {
+  if (!io.stderrIsTTY || total < 2) return { update() {}, end() {} };
   let last = 0;
   let shown = false;
   return {
@@ -97,12 +99,12 @@ function progressLine(total: number): { update(summary: SendSummary): void; end(
       if (now - last < 200 && s.events < total) return;
       last = now;
       shown = true;
-      stream.write(
+      io.stderr(
         `\r\x1b[K${s.events}/${total}: ${s.sent} sent, ${s.duplicates} duplicate, ${s.retryable} retryable, ${s.permanent} permanent`,
       );
     },
     end() {
-      if (shown) stream.write("\r\x1b[K");
+      if (shown) io.stderr("\r\x1b[K");
     },
   };
 }
@@ -161,7 +163,7 @@ export async function sendCommand(args: string[], io: CliIo): Promise<number> {
     const started = performance.now();
     const done: RecordOutcome[] = [];
     const failures: Array<[number, string]> = [];
-    const progress = progressLine(records.length);
+    const progress = progressLine(records.length, io);
     const { outcomes } = await pipeline.processBatch(
       // the record's position is its message id: failures are reported by line or item
       { Records: records.map((record, i) => sqsRecord(record.body, String(i))) },

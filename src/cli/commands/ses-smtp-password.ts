@@ -1,7 +1,7 @@
 import { text } from "node:stream/consumers";
 import { SES_SMTP_REGIONS } from "../../ses/regions.ts";
 import { sesSmtpPassword } from "../../ses/smtp-password.ts";
-import { EXIT_OK, printJson, UsageError, type CliIo } from "../io.ts";
+import { EXIT_OK, printJson, stdinOf, UsageError, type CliIo } from "../io.ts";
 import { COMMON_OPTIONS, parseCommandArgs } from "../options.ts";
 
 export const usage = `Usage: herald ses-smtp-password --region REGION [--json] < secret-access-key
@@ -57,8 +57,9 @@ export function readHiddenLine(input: NodeJS.ReadStream, io: CliIo, prompt: stri
 
 /** Standard input as text; on a terminal, says what to type and does not show it. */
 async function readStdin(io: CliIo): Promise<string> {
-  if (!process.stdin.isTTY) return text(process.stdin);
-  return readHiddenLine(process.stdin, io, "Secret access key (not shown), then Enter: ");
+  const stdin = stdinOf(io);
+  if (!stdin.isTTY) return text(stdin);
+  return readHiddenLine(stdin as NodeJS.ReadStream, io, "Secret access key (not shown), then Enter: ");
 }
 
 export async function sesSmtpPasswordCommand(

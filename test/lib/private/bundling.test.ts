@@ -16,7 +16,7 @@ import {
 } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Duration, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -26,6 +26,7 @@ import {
   CHUNKS_DIR,
   ESM_REQUIRE_BANNER,
 } from "../../../lib/private/bundling.ts";
+import { LOADED_ON_FIRST_USE } from "../../../bench/bundles.ts";
 import { HeraldFunction } from "../../../lib/private/herald-function.ts";
 import { newApp, removeOutdirs, SYNTH_TIMEOUT_MS } from "../../helpers/cdk.ts";
 import { SEND_FUNCTION_TIMEOUT_SECONDS } from "../../../src/constants.ts";
@@ -101,6 +102,24 @@ function writable(path: string): void {
   if (!existsSync(path)) return;
   chmodSync(path, statSync(path).isDirectory() ? 0o755 : 0o644);
   if (statSync(path).isDirectory()) for (const entry of readdirSync(path)) writable(join(path, entry));
+}
+
+// A static import between bundle files (`import{a as b}from"./chunks/chunk-X.mjs"`,
+// `import"./x.mjs"`); a dynamic `import("./x.mjs")` has a parenthesis and does not match.
+const STATIC_IMPORT = /\bimport\s*(?:[^"'();]*?\bfrom\s*)?["'](\.{1,2}\/[^"']+\.mjs)["']/g;
+
+/** A bundle file and every file it imports statically: what importing it loads. */
+function filesLoadedAtStart(file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  for (const [, relative] of readFileSync(file, "utf8").matchAll(STATIC_IMPORT))
+    filesLoadedAtStart(join(dirname(file), relative!), seen);
+  return seen;
+}
+
+/** The source files a bundle file was built from, from its source map. */
+function mapSources(file: string): string[] {
+  return (JSON.parse(readFileSync(`${file}.map`, "utf8")) as { sources: string[] }).sources;
 }
 
 // The child imports the bundle as Lambda's runtime would and writes what the handler returned.
@@ -205,6 +224,17 @@ describe("the deployed bundles", () => {
       for (const file of [BUNDLE_FILE, ...chunks.map((chunk) => join(CHUNKS_DIR, chunk))]) {
         expect(readFileSync(join(dir, file), "utf8").startsWith(ESM_REQUIRE_BANNER), file).toBe(true);
       }
+    }
+  });
+
+  it("load no nodemailer, html-to-text or sanitize-html at a cold start: those are chunks loaded on first use", () => {
+    for (const name of HANDLERS) {
+      const { dir } = deployed.get(name)!;
+      const loaded = new Set<string>();
+      for (const file of filesLoadedAtStart(join(dir, BUNDLE_FILE)))
+        for (const source of mapSources(file))
+          for (const pkg of LOADED_ON_FIRST_USE) if (source.includes(`node_modules/${pkg}/`)) loaded.add(pkg);
+      expect([...loaded], name).toEqual([]);
     }
   });
 
@@ -315,6 +345,24 @@ describe("the deployed bundles", () => {
       },
     );
     expect(out.error).toMatch(/SmtpCredentialsError: .*IAM.*ECONNREFUSED/);
+  });
+
+  it("name the source module and function in an error's stack without --enable-source-maps", async () => {
+    const { env } = deployed.get("smtp-credentials")!;
+    expect(env.NODE_OPTIONS ?? "").not.toContain("--enable-source-maps");
+    const port = await closedPort();
+    const out = await invoke(
+      "smtp-credentials",
+      {
+        RequestType: "Delete",
+        PhysicalResourceId: "create-failed",
+        ResourceProperties: { UserName: "u", ParameterPrefix: "/herald", KmsKeyId: "k", Region: "eu-west-1" },
+      },
+      { ...KEYS, AWS_ENDPOINT_URL_IAM: `http://127.0.0.1:${port}` },
+    );
+    // mapped lazily through the chunk's .map when the stack is first formatted
+    expect(out.error).toMatch(/\n {4}at listKeys \(\S*src\/operations\/smtp-credentials-store\.ts:\d+:\d+\)/);
+    expect(out.error).toMatch(/at async remove \(\S*src\/operations\/smtp-credentials\.ts:\d+:\d+\)/);
   });
 });
 

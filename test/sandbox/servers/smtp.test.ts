@@ -11,10 +11,16 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
-async function send(port: number, to: string[]) {
+async function send(port: number, to: string[], messageId?: string) {
   const transport = nodemailer.createTransport({ host: "127.0.0.1", port, secure: false, ignoreTLS: true });
   try {
-    return await transport.sendMail({ from: "sender@example.com", to, subject: "hello", text: "body" });
+    return await transport.sendMail({
+      from: "sender@example.com",
+      to,
+      subject: "hello",
+      text: "body",
+      ...(messageId ? { messageId } : {}),
+    });
   } finally {
     transport.close();
   }
@@ -43,6 +49,53 @@ describe("startSmtpServer recipientFaults", () => {
     await expect(send(server.port, ["nobody@example.com"])).rejects.toMatchObject({ responseCode: 550 });
     expect(server.messages.map((m) => m.to)).toEqual([["ok@example.com"], ["busy@example.com"]]);
     expect(seen).toEqual(server.messages);
+  });
+
+  it("scripts replies per address and per message through its hooks, and keeps each Message-ID", async () => {
+    const server = await startSmtpServer({
+      starttls: false,
+      recipientReply: (address) =>
+        address.startsWith("later") ? { code: 451, message: "4.3.0 Try again later" } : undefined,
+      dataReply: (message) =>
+        message.messageId === "<busy@herald.test>" ? { code: 451, message: "4.3.0 Queue busy" } : undefined,
+    });
+    servers.push(server);
+
+    const sent = await send(server.port, ["ok@example.com", "later@example.com"], "<one@herald.test>");
+    expect(sent.accepted).toEqual(["ok@example.com"]);
+    expect(sent.rejectedErrors?.[0]).toMatchObject({ responseCode: 451 });
+    await expect(send(server.port, ["ok@example.com"], "<busy@herald.test>")).rejects.toMatchObject({
+      responseCode: 451,
+      response: "451 4.3.0 Queue busy",
+    });
+    // a refused message is not kept
+    expect(server.messages).toEqual([
+      expect.objectContaining({
+        to: ["ok@example.com"],
+        messageId: "<one@herald.test>",
+        receivedAt: expect.any(Number),
+      }),
+    ]);
+  });
+
+  it("holds its reply to the final dot as long as afterData says, until close()", async () => {
+    let release: (() => void) | undefined;
+    const kept = new Promise<void>((resolve) => (release = resolve));
+    // an hour: only close() can end this wait within the test's time
+    const server = await startSmtpServer({
+      starttls: false,
+      onMessage: () => release?.(),
+      afterData: () => 3_600_000,
+    });
+    servers.push(server);
+    const sending = send(server.port, ["ok@example.com"]).then(
+      () => "replied",
+      (error: { code?: string }) => error.code,
+    );
+    await kept;
+    expect(server.messages).toHaveLength(1);
+    await server.close();
+    expect(await sending).toBe("ECONNECTION");
   });
 
   it("reports a taken port as a ListenError with the socket's code", async () => {

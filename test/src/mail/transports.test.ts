@@ -1,15 +1,25 @@
 // The mail transport port's two adapters against real local servers: smtp-server for the
 // pooled SMTP adapter, aws-ses-v2-local for the SES v2 adapter.
 import net from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { composeMessage } from "../../../src/mail/compose.ts";
 import { createSesTransport, sesErrorAsSmtp, sesOutcomeUnknown } from "../../../src/mail/ses-transport.ts";
 import { createSmtpTransport } from "../../../src/mail/smtp-transport.ts";
 import { loadSettings } from "../../../src/settings/load.ts";
 import type { HeraldSettings } from "../../../src/settings/model.ts";
 import { startLocalSes, type LocalSes } from "../../../sandbox/servers/ses.ts";
-import { startScriptedSmtpServer } from "../../helpers/scripted-smtp.ts";
-import { LOOPBACK, startSmtpServer, startStallInDataServer } from "../../helpers/smtp-servers.ts";
+import { ioUntil, useFakeClock, watch } from "../../helpers/fake-clock.ts";
+import {
+  LOOPBACK,
+  startSmtpServer,
+  startStallInDataServer,
+  startTricklingEhloServer,
+  heldReply,
+} from "../../helpers/smtp-servers.ts";
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 async function settingsFor(email: Record<string, unknown>): Promise<HeraldSettings> {
   const loaded = await loadSettings({
@@ -20,11 +30,15 @@ async function settingsFor(email: Record<string, unknown>): Promise<HeraldSettin
   return loaded.settings;
 }
 
-/** This process's sockets connected to `port`: the client's side (the server's has it as its local port). */
+/**
+ * This process's open sockets connected to `port`: the client's side (the server's has it as
+ * its local port). A destroyed socket's handle lingers until the next turn of the loop.
+ */
 function clientSocketsTo(port: number): net.Socket[] {
   const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
   return handles.filter(
-    (handle): handle is net.Socket => handle instanceof net.Socket && handle.remotePort === port,
+    (handle): handle is net.Socket =>
+      handle instanceof net.Socket && handle.remotePort === port && !handle.destroyed,
   );
 }
 
@@ -108,43 +122,37 @@ describe("pooled SMTP transport", () => {
     }
   });
 
-  it("stops a server that trickles its reply within three times SMTPServerTimeout", async () => {
-    // Greets, then answers EHLO one byte every 300 ms: an idle timer never fires.
-    const sockets = new Set<net.Socket>();
-    const server = net.createServer((socket) => {
-      sockets.add(socket);
-      socket.on("error", () => undefined);
-      socket.write("220 trickle ESMTP\r\n");
-      socket.once("data", () => {
-        const reply = "250-trickle\r\n".repeat(1000);
-        let i = 0;
-        const timer = setInterval(() => {
-          if (socket.destroyed || i >= reply.length) return clearInterval(timer);
-          socket.write(reply[i++] ?? "");
-        }, 300);
-        socket.on("close", () => clearInterval(timer));
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, LOOPBACK, resolve));
+  it("stops a server that trickles its reply at three times SMTPServerTimeout, though bytes keep coming", async () => {
+    // One byte every 2 s: nodemailer's idle timer never fires, and the 57-byte EHLO reply
+    // would outlast the bound. A fake clock, real sockets: 30 s per stage, so 90 s per message.
+    const server = await startTricklingEhloServer(2000);
     try {
-      const port = (server.address() as net.AddressInfo).port;
       const settings = await settingsFor({
         SMTPServer: LOOPBACK,
-        SMTPPort: String(port),
-        SMTPServerTimeout: 1,
+        SMTPPort: String(server.port),
+        SMTPServerTimeout: 30,
       });
+      useFakeClock();
       const transport = createSmtpTransport({ settings });
-      const started = performance.now();
-      const outcome = await transport.send(await message(settings, ["x@example.com"]));
-      const elapsed = performance.now() - started;
+      const sending = watch(transport.send(await message(settings, ["x@example.com"])));
+      await ioUntil(() => server.received.includes("EHLO"));
+      for (let byte = 1; byte <= 3; byte++) {
+        await vi.advanceTimersByTimeAsync(2000);
+        await ioUntil(() => server.trickled === byte);
+      }
+      await vi.advanceTimersByTimeAsync(90_000 - 6000 - 1);
+      expect(sending.settled).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(sending.settled).toBe(true);
+      const outcome = await sending.result;
+      vi.useRealTimers();
       await transport.close();
       expect(outcome.ok).toBe(false);
       expect(outcome.error).toMatchObject({ code: "ETIMEDOUT", retryable: true });
-      expect(elapsed).toBeGreaterThan(2500);
-      expect(elapsed).toBeLessThan(4500);
+      expect(outcome.error?.message).toMatch(/within 90 s/);
     } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
+      vi.useRealTimers();
+      await server.close();
     }
   });
 
@@ -174,38 +182,86 @@ describe("pooled SMTP transport", () => {
     }
   });
 
-  it("close() during a delivery lets it finish and resolves only once its socket is gone", async () => {
-    const server = await startScriptedSmtpServer({ dataDelayMs: 600 });
+  it("close() during a delivery lets it finish, then closes its socket", async () => {
+    // the server holds its reply to the final dot until the test releases it
+    const held = heldReply();
+    const server = await startSmtpServer({ starttls: false, afterData: held.hold });
     try {
       const settings = await settingsFor({ SMTPServer: LOOPBACK, SMTPPort: String(server.port) });
       const transport = createSmtpTransport({ settings });
-      const sending = transport.send(await message(settings, ["x@example.com"]));
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      await transport.close();
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(clientSocketsTo(server.port)).toEqual([]);
-      expect((await sending).ok).toBe(true);
+      const sending = watch(transport.send(await message(settings, ["x@example.com"])));
+      await held.reached;
+      const closing = watch(transport.close());
+      // the reply is still held: neither the send nor close() can be over yet
+      await ioUntil(() => clientSocketsTo(server.port).length === 1);
+      expect(closing.settled || sending.settled).toBe(false);
+      held.release();
+      await closing.result;
+      expect(sending.settled).toBe(true);
+      expect((await sending.result).ok).toBe(true);
+      // nodemailer destroys the socket a timer tick after close() (socketCloseTimeout 0)
+      await ioUntil(() => clientSocketsTo(server.port).length === 0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("close() also waits for and closes a send that starts while it waits: no pool outlives it", async () => {
+    // holds the first send in flight (after its final dot) while close() waits for it
+    const held = heldReply();
+    const server = await startSmtpServer({
+      afterData: (received) => (received.to[0] === "first@example.com" ? held.hold() : undefined),
+    });
+    try {
+      const settings = await settingsFor({ SMTPServer: LOOPBACK, SMTPPort: String(server.port) });
+      const transport = createSmtpTransport({ settings });
+      const [first, second] = [
+        await message(settings, ["first@example.com"]),
+        await message(settings, ["second@example.com"]),
+      ];
+      const sendingFirst = transport.send(first);
+      await held.reached;
+      const closing = transport.close();
+      const sendingSecond = transport.send(second);
+      held.release();
+      await closing;
+      expect([(await sendingFirst).ok, (await sendingSecond).ok]).toEqual([true, true]);
+      // every connection of the transport ends: the second send's too
+      await ioUntil(() => server.openConnections === 0);
     } finally {
       await server.close();
     }
   });
 
   it("never stops a transmitted message at its deadline: a slow DATA reply is awaited within the stage timeout", async () => {
-    const server = await startScriptedSmtpServer({ dataDelayMs: 600 });
+    const held = heldReply();
+    const server = await startSmtpServer({
+      starttls: false,
+      afterData: (mail) => (mail.to[0] === "x@example.com" ? held.hold() : undefined),
+    });
     try {
       const settings = await settingsFor({
         SMTPServer: LOOPBACK,
         SMTPPort: String(server.port),
-        SMTPServerTimeout: 2,
+        SMTPServerTimeout: 30,
       });
-      const transport = createSmtpTransport({ settings });
-      // the deadline passes while the server holds its reply to the final dot
-      const outcome = await transport.send(await message(settings, ["x@example.com"]), {
+      const transport = createSmtpTransport({ settings, maxConnections: 1 });
+      // a first message opens the pooled connection on the real clock (smtp-server greets on a
+      // timer of its own); the one under test reuses it on a fake clock
+      expect((await transport.send(await message(settings, ["first@example.com"]))).ok).toBe(true);
+      useFakeClock();
+      const sending = transport.send(await message(settings, ["x@example.com"]), {
         deadline: Date.now() + 300,
       });
+      // the deadline passes while the server holds its reply to the final dot
+      await held.reached;
+      await vi.advanceTimersByTimeAsync(301);
+      held.release();
+      const outcome = await sending;
+      vi.useRealTimers();
       await transport.close();
       expect(outcome).toMatchObject({ ok: true, accepted: ["x@example.com"] });
-      expect(server.messages).toHaveLength(1);
+      expect(server.messages).toHaveLength(2);
     } finally {
       await server.close();
     }
@@ -251,8 +307,9 @@ describe("pooled SMTP transport", () => {
   });
 
   it("splits refusals into temporary (deferred) and permanent (rejected) when others accepted", async () => {
-    const server = await startScriptedSmtpServer({
-      rcpt: (address) =>
+    const server = await startSmtpServer({
+      starttls: false,
+      recipientReply: (address) =>
         address.startsWith("later")
           ? { code: 451, message: "4.3.0 Try again later" }
           : address.startsWith("never")
@@ -279,8 +336,9 @@ describe("pooled SMTP transport", () => {
   });
 
   it("when every recipient is refused, still tells the temporary refusals from the permanent ones", async () => {
-    const server = await startScriptedSmtpServer({
-      rcpt: (address) =>
+    const server = await startSmtpServer({
+      starttls: false,
+      recipientReply: (address) =>
         address.startsWith("later")
           ? { code: 452, message: "4.2.2 Mailbox full" }
           : { code: 550, message: "5.1.1 No such user" },
@@ -308,15 +366,13 @@ describe("pooled SMTP transport", () => {
     const server = await startSmtpServer({ starttls: false });
     try {
       const settings = await settingsFor({ SMTPServer: LOOPBACK, SMTPPort: String(server.port) });
-      const openSockets = () => process.getActiveResourcesInfo().filter((r) => r === "TCPSocketWrap").length;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const before = openSockets();
       const transport = createSmtpTransport({ settings });
       expect((await transport.send(await message(settings, ["x@example.com"]))).ok).toBe(true);
+      expect(clientSocketsTo(server.port)).toHaveLength(1);
       await transport.close();
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      // Both ends live in this process: the client's socket and smtp-server's.
-      expect(openSockets()).toBe(before);
+      // Both ends live in this process: the client's socket goes a timer tick after close()
+      // (nodemailer's socketCloseTimeout 0), smtp-server's once it reads the client's FIN.
+      await ioUntil(() => clientSocketsTo(server.port).length === 0 && server.openConnections === 0);
     } finally {
       await server.close();
     }

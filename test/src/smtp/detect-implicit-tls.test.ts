@@ -1,12 +1,19 @@
 import net from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { loadSettings } from "../../../src/settings/load.ts";
 import { runSmtpSession } from "../../../src/smtp/session.ts";
 import { speaksImplicitTls } from "../../../src/smtp/detect-implicit-tls.ts";
-import { startSilentServer, startSmtpServer, type TestSmtpServer } from "../../helpers/smtp-servers.ts";
+import { ioUntil, useFakeClock, watch } from "../../helpers/fake-clock.ts";
+import {
+  startSilentServer,
+  startSmtpServer,
+  TLS_HANDSHAKE,
+  type TestSmtpServer,
+} from "../../helpers/smtp-servers.ts";
 
 let server: TestSmtpServer | undefined;
 afterEach(async () => {
+  vi.useRealTimers();
   await server?.close();
   server = undefined;
 });
@@ -22,17 +29,31 @@ describe("speaksImplicitTls", () => {
     expect(await speaksImplicitTls("127.0.0.1", server.port, undefined, 2000)).toBe(false);
   });
 
-  it("gives up after the timeout, or at once when aborted", async () => {
-    server = await startSilentServer();
-    let started = performance.now();
-    expect(await speaksImplicitTls("127.0.0.1", server.port, undefined, 200)).toBe(false);
-    expect(performance.now() - started).toBeLessThan(1000);
+  it("gives up when the timeout is up (not 1 ms before) against a server that never answers its ClientHello", async () => {
+    const silent = await startSilentServer();
+    server = silent;
+    useFakeClock();
+    const answer = watch(speaksImplicitTls("127.0.0.1", silent.port, undefined, 200));
+    await ioUntil(() => silent.received.startsWith(TLS_HANDSHAKE));
+    await vi.advanceTimersByTimeAsync(199);
+    expect(answer.settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(answer.settled).toBe(true);
+    expect(await answer.result).toBe(false);
+  });
+
+  it("gives up at once when aborted, long before its timeout", async () => {
+    const silent = await startSilentServer();
+    server = silent;
+    useFakeClock();
+    const startedAt = Date.now();
     const controller = new AbortController();
-    started = performance.now();
-    const answer = speaksImplicitTls("127.0.0.1", server.port, undefined, 10_000, controller.signal);
-    setTimeout(() => controller.abort(), 50);
-    expect(await answer).toBe(false);
-    expect(performance.now() - started).toBeLessThan(1000);
+    const answer = watch(speaksImplicitTls("127.0.0.1", silent.port, undefined, 10_000, controller.signal));
+    await ioUntil(() => silent.received.startsWith(TLS_HANDSHAKE));
+    controller.abort();
+    // the clock has not moved: only the abort can have ended it
+    expect(await answer.result).toBe(false);
+    expect(Date.now()).toBe(startedAt);
   });
 });
 

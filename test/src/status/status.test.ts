@@ -18,7 +18,7 @@ import { createStatusStore, type StatusStore } from "../../../src/status/store.t
 import { captureStdout } from "../../helpers/capture-stdout.ts";
 import { startDynalite, type TestDynamo } from "../../../sandbox/servers/dynalite.ts";
 import { startLocalSes, type LocalSes } from "../../../sandbox/servers/ses.ts";
-import { startScriptedSmtpServer } from "../../helpers/scripted-smtp.ts";
+import { startSmtpServer } from "../../../sandbox/servers/smtp.ts";
 import { lambdaContext, notification, smtpEnv, sqsEvent } from "../../lambdas/send-notification.fixtures.ts";
 import { ALL_AWS_CLIENTS } from "../../../src/aws-clients.ts";
 
@@ -167,7 +167,7 @@ describe("status record through the pipeline and the feedback handler", () => {
   });
 
   it("over plain SMTP only the send is known, and says so", async () => {
-    const smtp = await startScriptedSmtpServer();
+    const smtp = await startSmtpServer({ starttls: false });
     try {
       await sendViaPipeline(notification("smtp-1"), smtpEnv(smtp.port));
     } finally {

@@ -127,19 +127,24 @@ describe("herald test-send", () => {
   });
 });
 
+/** The message of Herald's own stage timeout with SMTPServerTimeout 2. */
+const BOUND = (stage: string) => new RegExp(`no answer within SMTPServerTimeout \\(2 s\\) at stage ${stage}`);
+
 describe("herald test-send ends with its report", () => {
   it.each([
-    { name: "no greeting", start: startSilentServer, stage: "greeting" },
-    { name: "a stall after EHLO", start: startStallAfterEhloServer, stage: "mail" },
-    { name: "a stall in DATA", start: startStallInDataServer, stage: "data" },
+    // nodemailer's greeting timeout (set to SMTPServerTimeout too) fires with its own message
+    { name: "no greeting", start: startSilentServer, stage: "greeting", message: /Greeting never received/ },
+    { name: "a stall after EHLO", start: startStallAfterEhloServer, stage: "mail", message: BOUND("mail") },
+    { name: "a stall in DATA", start: startStallInDataServer, stage: "data", message: BOUND("data") },
     {
       name: "an EHLO reply trickling a byte every 500 ms",
       start: () => startTricklingEhloServer(500),
       stage: "ehlo",
+      message: BOUND("ehlo"),
     },
   ])(
-    "$name with SMTPServerTimeout=2: the report at 2 s, the exit as soon after it as a refused connection's",
-    async ({ start, stage }) => {
+    "$name with SMTPServerTimeout=2: a timeout report naming the bound, the exit as soon after it as a refused connection's",
+    async ({ start, stage, message }) => {
       const env = (port: number) =>
         settingsEnv({ SMTPPORT: String(port), CONNECTIONSECURITY: "", SMTPSERVERTIMEOUT: "2" });
       // The baseline, measured now on this machine: the same command against a closed port
@@ -157,11 +162,9 @@ describe("herald test-send ends with its report", () => {
       expect(run.code).toBe(1);
       const report = JSON.parse(run.stdout);
       expect(report).toMatchObject({ ok: false, stage, error: { code: "ETIMEDOUT" } });
-      // the report comes when the stage's 2 s are up, not a second budget later (timers fire
-      // late on a busy machine: 2.55 s at a load average of 25 on 2 cores)
-      const sessionMs = Object.values(report.timings as Record<string, number>).reduce((a, b) => a + b, 0);
-      expect(sessionMs).toBeGreaterThanOrEqual(1900);
-      expect(sessionMs).toBeLessThan(3500);
+      // the bound in effect is the configured one; that a stage ends exactly when it is up is
+      // tested on a fake clock (test/src/smtp/session.timeouts.test.ts)
+      expect(report.error.message).toMatch(message);
       // and nothing of the session keeps the process alive after it (a half-closed socket did, 5 s):
       // the exit follows the report no later than it does after a refused connection, give or take 1 s
       const baselineTail = baseline.exitMs - baseline.lastOutputMs;

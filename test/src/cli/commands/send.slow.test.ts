@@ -2,21 +2,23 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readEvents } from "../../../../src/cli/commands/send.ts";
+import { runCli } from "../../../../src/cli/main.ts";
 import { startDynalite, type TestDynamo } from "../../../../sandbox/servers/dynalite.ts";
 import { projectRoot, runHerald, type HeraldRun } from "../../../helpers/run-herald.ts";
-import { startScriptedSmtpServer, type ScriptedSmtpServer } from "../../../helpers/scripted-smtp.ts";
-import { closedPort } from "../../../helpers/smtp-servers.ts";
+import { closedPort, startSmtpServer, type TestSmtpServer } from "../../../helpers/smtp-servers.ts";
 
 const samples = join(projectRoot, "examples/notifications.ndjson");
-let smtp: ScriptedSmtpServer;
+let smtp: TestSmtpServer;
 let dynamo: TestDynamo;
 let dir: string;
 
 beforeAll(async () => {
-  smtp = await startScriptedSmtpServer({
-    rcpt: (address) =>
+  smtp = await startSmtpServer({
+    starttls: false,
+    recipientReply: (address) =>
       address === "gone@example.com" ? { code: 550, message: "5.1.1 user unknown" } : undefined,
   });
   dynamo = await startDynalite();
@@ -131,6 +133,44 @@ describe("herald send", () => {
     expect(none.stderr).not.toContain("dead-letter");
   });
 
+  it("says it has no region for the SES API instead of sending through us-east-1", async () => {
+    const port = await closedPort();
+    const run = await runHerald(
+      ["send", "--events", samples],
+      env({
+        HERALD_TRANSPORT: "ses-api",
+        // were a region guessed, the sends would go here (a closed loopback port), not to AWS
+        AWS_ENDPOINT_URL_SESV2: `http://127.0.0.1:${port}`,
+        AWS_ACCESS_KEY_ID: "test",
+        AWS_SECRET_ACCESS_KEY: "test",
+      }),
+    );
+    expect(run.stderr).toContain("herald send: no AWS region");
+    expect(run.stderr).toContain("set AWS_REGION");
+    expect(run.code).toBe(2);
+  });
+
+  it("writes only through its IO: progress on a terminal's stderr, events read from its stdin", async () => {
+    const events = ["io-1", "io-2", "io-3"].map((id) => ({
+      id,
+      to: ["bob@example.com"],
+      subject: "s",
+      text: "t",
+    }));
+    const out = { stdout: "", stderr: "" };
+    const code = await runCli(["send", "--events", "-", "--json"], {
+      stdout: (text) => void (out.stdout += text),
+      stderr: (text) => void (out.stderr += text),
+      env: env(),
+      stdin: Readable.from([Buffer.from(JSON.stringify(events))]),
+      stderrIsTTY: true,
+    });
+    // the progress line, redrawn in place ("\r", then erase to the end of the line)
+    expect(out.stderr).toContain("\r\u001b[K3/3: 3 sent");
+    expect(JSON.parse(out.stdout)).toMatchObject({ events: 3, sent: 3 });
+    expect(code).toBe(0);
+  });
+
   it("reads a JSON array from stdin with -", async () => {
     const events = [{ id: "cli-stdin", to: ["bob@example.com"], subject: "From stdin", text: "t" }];
     const child = spawn(join(projectRoot, "node_modules/.bin/herald"), ["send", "--events", "-", "--json"], {
@@ -155,15 +195,21 @@ describe("herald send", () => {
         cwd: projectRoot,
         env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, TERM: "dumb", ...env() },
       });
+      const prompt = /reading notification events from standard input .*Ctrl-D/;
       let shown = "";
-      child.stdout.setEncoding("utf8").on("data", (chunk: string) => (shown += chunk));
-      // end the input (Ctrl-D on an empty line) after a moment
-      const ctrlD = setTimeout(() => child.stdin.write("\u0004"), 1500);
+      let ended = false;
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+        shown += chunk;
+        // once it says it reads, end the input (Ctrl-D on an empty line)
+        if (!ended && prompt.test(shown)) {
+          ended = true;
+          child.stdin.write("\u0004");
+        }
+      });
       const timer = setTimeout(() => child.kill(), 15_000);
       const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-      clearTimeout(ctrlD);
       clearTimeout(timer);
-      expect(shown).toMatch(/reading notification events from standard input .*Ctrl-D/);
+      expect(shown).toMatch(prompt);
       expect(code).toBe(0);
     },
     20_000,

@@ -1,0 +1,65 @@
+/**
+ * Anchor (d) of the SMTP benchmark: a bare nodemailer pool (what Herald sends with, without
+ * Herald around it) sending the same rendered messages to the same sink over the same number
+ * of connections, every message handed to the pool at once.
+ *
+ * Run as a process (its own event loop, like `herald send`):
+ *   node bench/nodemailer-pool-client.ts --port P --connections N --messages FILE
+ * prints `{"seconds": ..., "cpuMs": ...}` (from the first send to the last reply).
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { createTransport } from "nodemailer";
+import type { RawMessage } from "./raw-smtp-client.ts";
+
+export async function nodemailerPoolSend(
+  host: string,
+  port: number,
+  connections: number,
+  messages: RawMessage[],
+): Promise<void> {
+  // Herald's pool options (src/mail/smtp-transport.ts) on a plain-text loopback sink.
+  const pool = createTransport({
+    host,
+    port,
+    secure: false,
+    ignoreTLS: true,
+    pool: true,
+    maxConnections: connections,
+    maxMessages: 100,
+    socketCloseTimeout: 0,
+  });
+  try {
+    await Promise.all(
+      messages.map((message) =>
+        pool.sendMail({ envelope: { from: message.from, to: message.to }, raw: message.raw }),
+      ),
+    );
+  } finally {
+    pool.close();
+  }
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    options: {
+      host: { type: "string", default: "127.0.0.1" },
+      port: { type: "string" },
+      connections: { type: "string", default: "5" },
+      messages: { type: "string" },
+    },
+  });
+  if (!values.port || !values.messages) throw new Error("--port and --messages FILE are required");
+  const messages = JSON.parse(readFileSync(values.messages, "utf8")) as RawMessage[];
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  await nodemailerPoolSend(values.host, Number(values.port), Number(values.connections), messages);
+  const used = process.cpuUsage(cpu);
+  console.log(
+    JSON.stringify({
+      seconds: (performance.now() - started) / 1000,
+      cpuMs: (used.user + used.system) / 1000,
+      messages: messages.length,
+    }),
+  );
+}
