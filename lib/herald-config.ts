@@ -21,7 +21,11 @@ import {
   sendFunctionTimeoutSeconds,
 } from "../src/send-timing.ts";
 import { IMPLICIT_TLS_PORTS, SES_SMTP_REGIONS, STARTTLS_PORTS } from "../src/ses/regions.ts";
-import { MAX_SMTP_TIMEOUT_SECONDS } from "../src/settings/model.ts";
+import {
+  MAX_SMTP_TIMEOUT_SECONDS,
+  connectionSecurityOf,
+  isConnectionSecurity,
+} from "../src/settings/model.ts";
 import type { ConnectionSecurity, SmtpServerSettings } from "./email-settings-parameters.ts";
 import {
   DEFAULT_BOUNCE_RATE_THRESHOLD,
@@ -444,9 +448,11 @@ function readSmtp(r: Reader, transport: Transport): HeraldConfig["smtp"] {
     });
   else if (/\s/.test(server)) r.fail("smtpServer", server, "is not a host name or IP address");
   const port = r.number("smtpPort", 587, isPort, "is out of range: a port is an integer from 1 to 65535");
-  const security = (securityText === "PLAIN" ? "" : (securityText ?? "STARTTLS")) as ConnectionSecurity;
-  if (!["", "TLS", "STARTTLS"].includes(security))
+  const security = connectionSecurityOf(securityText ?? "STARTTLS");
+  if (!isConnectionSecurity(security)) {
     r.fail("connectionSecurity", securityText, 'is not TLS, STARTTLS or "" (clear text)');
+    return { server, port, connectionSecurity: "STARTTLS", ...readSmtpTimeout(r) };
+  }
   return { server, port, connectionSecurity: security, ...readSmtpTimeout(r) };
 }
 
