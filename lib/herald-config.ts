@@ -248,7 +248,7 @@ export const CONTEXT_KEYS = {
     default: "none: Herald creates one",
   },
   alarmTopicArn: {
-    accepts: "an SNS topic ARN",
+    accepts: "an SNS topic ARN in the stack's region",
     meaning:
       "an existing SNS topic for the alarms (its policy must let CloudWatch publish); `adminEmails` are subscribed to it",
     default: "none: Herald creates an encrypted topic",
@@ -709,10 +709,22 @@ function readAlarmThresholds(r: Reader) {
 }
 
 /** An existing alarm topic, by ARN. */
-function readAlarmTopic(r: Reader): Pick<HeraldConfig, "alarmTopicArn"> {
+function readAlarmTopic(r: Reader, region: string | undefined): Pick<HeraldConfig, "alarmTopicArn"> {
   const arn = r.string("alarmTopicArn");
-  if (arn !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(arn))
+  const match =
+    arn === undefined
+      ? null
+      : /^arn:aws[a-z-]*:sns:([a-z0-9-]+):\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/.exec(arn);
+  if (arn !== undefined && match === null)
     r.fail("alarmTopicArn", arn, "is not an SNS topic ARN, e.g. arn:aws:sns:eu-west-1:111111111111:alarms");
+  // CloudWatch refuses an alarm action on a topic of another region.
+  else if (match && region !== undefined && !Token.isUnresolved(region) && match[1] !== region) {
+    r.fail(
+      "alarmTopicArn",
+      arn,
+      `is in ${match[1]}, but the alarms are in ${region} and CloudWatch notifies only a topic of their region: use a topic in ${region}, or none`,
+    );
+  }
   return present({ alarmTopicArn: arn });
 }
 
@@ -767,7 +779,7 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
     ...readCredentialsRotation(r, parameterPrefix),
     ...readOperations(r),
     ...readAlarmThresholds(r),
-    ...readAlarmTopic(r),
+    ...readAlarmTopic(r, region),
     ...readProducers(r),
     ...(feedbackEvents && feedbackEvents.length > 0 ? { feedbackEvents } : {}),
   };

@@ -26,7 +26,8 @@ export interface TransportNeeds {
 
 const SMTP: TransportNeeds = { environment: [], sesActions: [], appliesTo: () => true, allowedSender: "any" };
 const NEEDS: Record<Transport, TransportNeeds> = {
-  "ses-smtp": { ...SMTP, allowedSender: "sender address" },
+  // The X-SES-CONFIGURATION-SET header: an existing identity's default set is not Herald's.
+  "ses-smtp": { ...SMTP, environment: [CONFIGURATION_SET_ENV], allowedSender: "sender address" },
   smtp: SMTP,
   "ses-api": {
     environment: [CONFIGURATION_SET_ENV],

@@ -8,7 +8,11 @@ import type { HeraldFunction } from "./herald-function.ts";
 export function wireSending(fn: HeraldFunction, transport: Transport, identity?: ISendingIdentity): void {
   const needs = transportNeeds(transport);
   if (needs.environment.length === 0 && needs.sesActions.length === 0) return;
-  if (!identity) throw new Error(`transport ${transport} needs a sending identity`);
+  if (!identity) {
+    // Without an identity, SES SMTP sends use the identity's default configuration set.
+    if (needs.sesActions.length === 0) return;
+    throw new Error(`transport ${transport} needs a sending identity`);
+  }
   const values: Record<string, string> = { [CONFIGURATION_SET_ENV]: identity.configurationSetName };
   for (const name of needs.environment) {
     const value = values[name];

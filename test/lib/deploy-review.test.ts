@@ -1,0 +1,54 @@
+// Findings of a deploy review of issue 17's keys (each failed before its fix): combinations that
+// synthesize but that AWS refuses or silently gets wrong.
+import { afterAll, describe, expect, it } from "vitest";
+import { readHeraldContext } from "../../lib/herald-config.ts";
+import { HeraldFunction } from "../../lib/private/herald-function.ts";
+import { CONFIGURATION_SET_ENV } from "../../src/constants.ts";
+import { logicalId, newApp, removeOutdirs, SYNTH_TIMEOUT_MS } from "../helpers/cdk.ts";
+import { REGION, synthVariant } from "../helpers/stack-variants.ts";
+
+afterAll(removeOutdirs);
+
+describe("ses-smtp with an existing identity", () => {
+  it(
+    "names Herald's configuration set in every SMTP send (the identity's default set is not Herald's)",
+    () => {
+      const { stack, template } = synthVariant("existing SES resources", { existingConfigurationSet: "" });
+      const functions = template.toJSON().Resources as Record<
+        string,
+        { Properties?: { Environment?: { Variables?: Record<string, unknown> } } }
+      >;
+      const senders = [stack.pipeline.sender, stack.tools.testSend, stack.securityAlerts.check];
+      for (const fn of senders) {
+        const variables = functions[logicalId(fn.function)]!.Properties!.Environment!.Variables!;
+        expect({ entry: fn.entry, set: variables[CONFIGURATION_SET_ENV] }).toEqual({
+          entry: fn.entry,
+          set: { Ref: logicalId(stack.domain.configurationSet) },
+        });
+      }
+      expect(stack.node.findAll().filter((c) => c instanceof HeraldFunction).length).toBeGreaterThan(3);
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+});
+
+describe("alarmTopicArn", () => {
+  it("refuses a topic in another region than the stack's (CloudWatch alarms notify same-region topics only)", () => {
+    const app = newApp({
+      domain: "example.com",
+      adminEmails: "ops@example.com",
+      alarmTopicArn: "arn:aws:sns:us-east-1:111111111111:alarms",
+    });
+    expect(() => readHeraldContext(app.node, REGION)).toThrow(
+      /alarmTopicArn "arn:aws:sns:us-east-1:111111111111:alarms" is in us-east-1.*eu-west-1/,
+    );
+    const same = newApp({
+      domain: "example.com",
+      adminEmails: "ops@example.com",
+      alarmTopicArn: `arn:aws:sns:${REGION}:111111111111:alarms`,
+    });
+    expect(readHeraldContext(same.node, REGION).alarmTopicArn).toBe(
+      `arn:aws:sns:${REGION}:111111111111:alarms`,
+    );
+  });
+});
