@@ -134,7 +134,7 @@ export const CONTEXT_KEYS = {
     default: "required for `smtp`",
   },
   smtpPort: {
-    accepts: "`smtp`: 1 to 65535; `ses-smtp`: 465, 2465, 587, 2587 or 25; not `ses-api`",
+    accepts: "`smtp`: 1 to 65535; `ses-smtp`: 465, 2465, 587 or 2587; not `ses-api`",
     meaning: "SMTPPort (`smtp`; or an SES SMTP port for `ses-smtp`)",
     default: "587 (`smtp`), 465 (`ses-smtp`)",
   },
@@ -429,8 +429,15 @@ function readSmtp(r: Reader, transport: Transport): HeraldConfig["smtp"] {
       "smtpPort",
       465,
       (n) => STARTTLS_PORTS.has(n) || IMPLICIT_TLS_PORTS.has(n),
-      "is not an SES SMTP port: 465 or 2465 (TLS), 587, 2587 or 25 (STARTTLS)",
+      "is not an SES SMTP port: 465 or 2465 (TLS), 587 or 2587 (STARTTLS)",
     );
+    // SES listens on 25 too, but Lambda blocks outbound port 25: Herald's sends would time out.
+    if (port === 25)
+      r.fail(
+        "smtpPort",
+        portText,
+        "is blocked for outbound traffic from AWS Lambda: use 587 (STARTTLS) or 465 (TLS)",
+      );
     const security: ConnectionSecurity = IMPLICIT_TLS_PORTS.has(port) ? "TLS" : "STARTTLS";
     if (securityText !== undefined && securityText !== security) {
       r.fail(

@@ -52,3 +52,12 @@ describe("alarmTopicArn", () => {
     );
   });
 });
+
+describe("smtpPort with ses-smtp", () => {
+  it("refuses port 25, which Lambda blocks outbound (every send would time out), naming 587", () => {
+    const app = newApp({ domain: "example.com", adminEmails: "ops@example.com", smtpPort: "25" });
+    expect(() => readHeraldContext(app.node, REGION)).toThrow(/smtpPort "25" .*Lambda.*587/);
+    const ok = newApp({ domain: "example.com", adminEmails: "ops@example.com", smtpPort: "2587" });
+    expect(readHeraldContext(ok.node, REGION).smtp?.port).toBe(2587);
+  });
+});
