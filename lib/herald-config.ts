@@ -648,7 +648,7 @@ function readSite(r: Reader) {
     r.fail(
       "securityCheckSchedule",
       securityCheckSchedule,
-      'is not a schedule expression: use e.g. "rate(1 day)", "rate(4 hours)" or "cron(0 8 * * ? *)"',
+      'is not a schedule expression: use e.g. "rate(1 day)", "rate(4 hours)" or "cron(0 8 * * ? *)" (six fields, `?` in day-of-month or day-of-week)',
     );
   }
   return { ...present({ siteUrl, siteName, productVersion }), securityFeedUrl, securityCheckSchedule };

@@ -52,9 +52,12 @@ export function isHttpUrl(value: string, httpsOnly = false): boolean {
 
 /** A recurring EventBridge Scheduler expression: `rate(...)` or `cron(...)`. */
 export function isScheduleExpression(value: string): boolean {
-  return (
-    /^rate\(\s*\d+\s+(minute|minutes|hour|hours|day|days)\s*\)$/.test(value) || /^cron\(.+\)$/.test(value)
-  );
+  const rate = /^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$/.exec(value);
+  if (rate) return Number(rate[1]) > 0;
+  // AWS cron: six fields (minutes hours day-of-month month day-of-week year), and exactly one
+  // of day-of-month and day-of-week is `?` (a Unix five-field cron is refused at deployment).
+  const fields = /^cron\((.+)\)$/.exec(value)?.[1]!.trim().split(/\s+/);
+  return fields?.length === 6 && (fields[2] === "?") !== (fields[4] === "?");
 }
 
 /**

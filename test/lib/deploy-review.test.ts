@@ -61,3 +61,23 @@ describe("smtpPort with ses-smtp", () => {
     expect(readHeraldContext(ok.node, REGION).smtp?.port).toBe(2587);
   });
 });
+
+describe("securityCheckSchedule", () => {
+  const read = (securityCheckSchedule: string) => () =>
+    readHeraldContext(
+      newApp({ domain: "example.com", adminEmails: "ops@example.com", securityCheckSchedule }).node,
+      REGION,
+    );
+  it.each(["cron(0 8 * * *)", "cron(0 8 * * * *)", "cron(0 8 1 * MON *)", "rate(0 days)"])(
+    "refuses %s, which EventBridge Scheduler refuses (6 fields, one of day-of-month and day-of-week ?, a positive rate)",
+    (expression) => {
+      expect(read(expression)).toThrow(/securityCheckSchedule .* is not a schedule expression/);
+    },
+  );
+  it.each(["cron(0 8 * * ? *)", "cron(0/15 8-17 ? * MON-FRI *)", "rate(1 day)", "rate(4 hours)"])(
+    "accepts %s",
+    (expression) => {
+      expect(read(expression)().securityCheckSchedule).toBe(expression);
+    },
+  );
+});
