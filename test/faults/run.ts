@@ -222,6 +222,7 @@ const SCENARIOS: Scenario[] = [
       await f.watch.logged(/notification\.dead-letter-failed/);
       await f.invocationEnded();
       f.dlq.down = false;
+      if (process.env.FAULTS_VERBOSE) console.error("dead-letter queue up again");
     },
   },
   {
