@@ -41,6 +41,8 @@ export class LogWatch {
   readonly refused = new Set<string>();
   /** unknown outcomes by their reason, for FAULTS_VERBOSE */
   readonly unknownWhy = new Map<string, number>();
+  /** retryable outcomes by their code, for FAULTS_VERBOSE */
+  readonly retryableCodes = new Map<string, number>();
   private readonly listeners: Array<{ part: RegExp; resolve: () => void }> = [];
 
   readonly onLog = (line: string): void => {
@@ -56,6 +58,9 @@ export class LogWatch {
       this.unknownIds.set(id, (this.unknownIds.get(id) ?? 0) + 1);
       const why = entry.why ?? "?";
       this.unknownWhy.set(why, (this.unknownWhy.get(why) ?? 0) + 1);
+    } else if (line.includes("notification.retryable")) {
+      const code = (JSON.parse(line) as { code?: string }).code ?? "?";
+      this.retryableCodes.set(code, (this.retryableCodes.get(code) ?? 0) + 1);
     } else if (line.includes("notification.recipients-rejected")) {
       const entry = JSON.parse(line) as { id?: string; rejectedRecipients?: string[] };
       for (const to of entry.rejectedRecipients ?? []) this.refused.add(`${entry.id} ${to}`);
