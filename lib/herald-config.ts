@@ -21,7 +21,11 @@ import {
   sendFunctionTimeoutSeconds,
 } from "../src/send-timing.ts";
 import { IMPLICIT_TLS_PORTS, SES_SMTP_REGIONS, STARTTLS_PORTS } from "../src/ses/regions.ts";
-import { MAX_SMTP_TIMEOUT_SECONDS } from "../src/settings/model.ts";
+import {
+  MAX_SMTP_TIMEOUT_SECONDS,
+  connectionSecurityOf,
+  isConnectionSecurity,
+} from "../src/settings/model.ts";
 import type { ConnectionSecurity, SmtpServerSettings } from "./email-settings-parameters.ts";
 import {
   DEFAULT_BOUNCE_RATE_THRESHOLD,
@@ -47,100 +51,224 @@ import type { EmailSendingEvent } from "aws-cdk-lib/aws-ses";
 
 export { DEFAULT_TRANSPORT, HeraldConfigError, TRANSPORTS, type Transport };
 
-/** Every context key, with what it means and its default: the table in docs/deploy.md follows it. */
+/** `a`, `b` or `c`, for the values a key accepts. */
+function codeList(values: readonly string[]): string {
+  const quoted = values.map((v) => `\`${v}\``);
+  return `${quoted.slice(0, -1).join(", ")} or ${quoted.at(-1)}`;
+}
+
+/** One deployment key, as docs/deploy.md shows it. */
+export interface ContextKeyDoc {
+  /** what it sets */
+  readonly meaning: string;
+  /** the values it takes (the rule the reader checks) */
+  readonly accepts: string;
+  /** what applies without it */
+  readonly default: string;
+}
+
+/**
+ * The deployment keys' registry, as src/settings/model.ts is the settings': each key's meaning,
+ * what it accepts and its default. The readers below check each rule; the table in
+ * docs/deploy.md is rendered from this list (contextKeysTable) and a test keeps them equal.
+ */
 export const CONTEXT_KEYS = {
-  domain: { meaning: "the sending domain (SES identity)", default: "required" },
+  domain: {
+    accepts: "a domain name, e.g. example.com",
+    meaning: "the sending domain (SES identity)",
+    default: "required",
+  },
   hostedZoneId: {
+    accepts: "`Z` and capital letters and digits",
     meaning: "Route 53 public zone id: DNS records are created in it",
     default: "none: records are outputs",
   },
-  hostedZoneName: { meaning: "that zone's name (the domain or a parent of it)", default: "none" },
-  senderAddress: { meaning: "FeedbackEmail, in `domain`", default: "notifications@<domain>" },
-  senderName: { meaning: "FeedbackName", default: '""' },
-  adminEmails: { meaning: "comma-separated: security bulletins and alarm emails", default: "required" },
-  siteUrl: { meaning: "SiteURL: EHLO name and Message-ID domain", default: "none" },
-  siteName: { meaning: "SiteName: subject prefix `[SiteName]`", default: "the settings' default (Herald)" },
+  hostedZoneName: {
+    accepts: "a domain name containing `domain`; with `hostedZoneId`",
+    meaning: "that zone's name (the domain or a parent of it)",
+    default: "none",
+  },
+  senderAddress: {
+    accepts: "an email address in `domain`",
+    meaning: "FeedbackEmail, in `domain`",
+    default: "notifications@<domain>",
+  },
+  senderName: {
+    accepts: "text without line breaks",
+    meaning: "FeedbackName",
+    default: '""',
+  },
+  adminEmails: {
+    accepts: "email addresses, comma-separated",
+    meaning: "comma-separated: security bulletins and alarm emails",
+    default: "required",
+  },
+  siteUrl: {
+    accepts: "an http(s) URL",
+    meaning: "SiteURL: EHLO name and Message-ID domain",
+    default: "none",
+  },
+  siteName: {
+    accepts: "text without line breaks",
+    meaning: "SiteName: subject prefix `[SiteName]`",
+    default: "the settings' default (Herald)",
+  },
   productVersion: {
+    accepts: "MAJOR.MINOR.PATCH, e.g. 9.11.2",
     meaning: "version the security-alert check matches bulletins against",
     default: "none: check disabled",
   },
-  securityFeedUrl: { meaning: "security bulletin feed", default: DEFAULT_SECURITY_FEED_URL },
-  transport: { meaning: "`ses-smtp`, `smtp` or `ses-api`", default: DEFAULT_TRANSPORT },
-  smtpServer: { meaning: "SMTPServer (transport `smtp`)", default: "required for `smtp`" },
+  securityFeedUrl: {
+    accepts: "an http(s) URL",
+    meaning: "security bulletin feed",
+    default: DEFAULT_SECURITY_FEED_URL,
+  },
+  transport: {
+    accepts: codeList(TRANSPORTS),
+    meaning: "`ses-smtp`, `smtp` or `ses-api`",
+    default: DEFAULT_TRANSPORT,
+  },
+  smtpServer: {
+    accepts: "a host name or IP address; `smtp` only",
+    meaning: "SMTPServer (transport `smtp`)",
+    default: "required for `smtp`",
+  },
   smtpPort: {
+    accepts: "`smtp`: 1 to 65535; `ses-smtp`: 465, 2465, 587, 2587 or 25; not `ses-api`",
     meaning: "SMTPPort (`smtp`; or an SES SMTP port for `ses-smtp`)",
     default: "587 (`smtp`), 465 (`ses-smtp`)",
   },
-  connectionSecurity: { meaning: '`TLS`, `STARTTLS` or `""` (transport `smtp`)', default: "STARTTLS" },
+  connectionSecurity: {
+    accepts: '`TLS`, `STARTTLS`, `""` or `PLAIN`; `ses-smtp`: the port\'s; not `ses-api`',
+    meaning: '`TLS`, `STARTTLS` or `""` (transport `smtp`)',
+    default: "STARTTLS",
+  },
   smtpServerTimeout: {
+    accepts: `whole seconds, 1 to ${MAX_DEPLOYABLE_STAGE_SECONDS}; not \`ses-api\``,
     meaning: `SMTPServerTimeout, seconds per SMTP stage; the send function's timeout follows it (at most ${MAX_DEPLOYABLE_STAGE_SECONDS})`,
     default: "the settings' default (10): a 60 s send function",
   },
-  parameterPrefix: { meaning: "SSM prefix of the settings", default: DEFAULT_PARAMETER_PREFIX },
-  mailFromSubdomain: { meaning: "custom MAIL FROM domain `<sub>.<domain>`", default: "bounce" },
-  dmarcPolicy: { meaning: "`_dmarc` policy: `none`, `quarantine` or `reject`", default: "none" },
-  dmarcReportEmail: { meaning: "DMARC aggregate reports (`rua`)", default: "none" },
+  parameterPrefix: {
+    accepts: "an SSM path, not under `/aws` or `/ssm`",
+    meaning: "SSM prefix of the settings",
+    default: DEFAULT_PARAMETER_PREFIX,
+  },
+  mailFromSubdomain: {
+    accepts: "a DNS label",
+    meaning: "custom MAIL FROM domain `<sub>.<domain>`",
+    default: "bounce",
+  },
+  dmarcPolicy: {
+    accepts: `${codeList(DMARC_POLICIES)}; not with \`existingDmarc\``,
+    meaning: "`_dmarc` policy: `none`, `quarantine` or `reject`",
+    default: "none",
+  },
+  dmarcReportEmail: {
+    accepts: "an email address; not with `existingDmarc`",
+    meaning: "DMARC aggregate reports (`rua`)",
+    default: "none",
+  },
   securityCheckSchedule: {
+    accepts: "`rate(...)` or `cron(...)`",
     meaning: "EventBridge Scheduler `rate(...)` or `cron(...)`",
     default: DEFAULT_SECURITY_CHECK_SCHEDULE,
   },
   maxSendRate: {
+    accepts: "a positive number",
     meaning: "emails per second across all senders: SES's sending rate (SQS concurrency, per-function limit)",
     default: String(DEFAULT_MAX_SEND_RATE),
   },
-  credentialsSerial: { meaning: "change it to rotate the SMTP credentials", default: "1" },
+  credentialsSerial: {
+    accepts: "any text",
+    meaning: "change it to rotate the SMTP credentials",
+    default: "1",
+  },
   credentialsGracePeriod: {
+    accepts: "`<n> minutes`, `hours`, `days`, or `0`",
     meaning:
       "how long the previous SMTP key stays active after a rotation (`12 hours`, `2 days`; `0`: deleted at once)",
     default: "1 day",
   },
   credentialsRotationInterval: {
+    accepts: "a duration of at least an hour, longer than the grace period",
     meaning: "rotate the SMTP credentials on a schedule too (`90 days`)",
     default: "none: only `credentialsSerial` rotates",
   },
   previousParameterPrefix: {
+    accepts: "an SSM path",
     meaning:
       "the `parameterPrefix` before a change, for that one deployment: the old SMTP parameters are removed",
     default: "none",
   },
-  deletionProtection: { meaning: "deletion protection of the DynamoDB table", default: "true" },
-  logLevel: { meaning: "Powertools log level of every function", default: "INFO" },
+  deletionProtection: {
+    accepts: "`true` or `false`",
+    meaning: "deletion protection of the DynamoDB table",
+    default: "true",
+  },
+  logLevel: {
+    accepts: codeList(LOG_LEVELS),
+    meaning: "Powertools log level of every function",
+    default: "INFO",
+  },
   // Deploy-proofing (issue 17): alarms, existing DNS and SES resources, who may send.
   bounceRateThreshold: {
+    accepts: `above 0, below ${SES_REVIEW_RATES.bounce}`,
     meaning: "alarm when SES's bounce rate goes above it (below SES's 5% review point)",
     default: String(DEFAULT_BOUNCE_RATE_THRESHOLD),
   },
   complaintRateThreshold: {
+    accepts: `above 0, below ${SES_REVIEW_RATES.complaint}`,
     meaning: "alarm when SES's complaint rate goes above it (below SES's 0.1% review point)",
     default: String(DEFAULT_COMPLAINT_RATE_THRESHOLD),
   },
   notificationSources: {
+    accepts: "event sources (printable, no spaces), comma-separated",
     meaning: "comma-separated: the only event `source` values the Notification rule accepts",
     default: "any source",
   },
   restrictPutEvents: {
+    accepts: "`true` or `false`",
     meaning: "bus policy: only principals granted through `grantPutEvents` may put events",
     default: "false",
   },
   feedbackEvents: {
+    accepts: "those event names, comma-separated",
     meaning:
       "comma-separated SES events routed to feedback (`send`, `renderingFailure`, `bounce`, `complaint`, `reject`, `deliveryDelay`, `delivery`): each costs an invocation",
     default: "all seven: Herald uses each",
   },
   existingIdentity: {
+    accepts: "the domain or a parent of it",
     meaning: "an SES identity already verified in the region (the domain or a parent): used, not created",
     default: "none: Herald creates the domain identity",
   },
   existingConfigurationSet: {
+    accepts: "letters, digits, `_` and `-`, up to 64",
     meaning: "an SES configuration set that already exists: Herald adds its event destination to it",
     default: "none: Herald creates one",
   },
+  alarmTopicArn: {
+    accepts: "an SNS topic ARN",
+    meaning:
+      "an existing SNS topic for the alarms (its policy must let CloudWatch publish); `adminEmails` are subscribed to it",
+    default: "none: Herald creates an encrypted topic",
+  },
   existingDmarc: {
+    accepts: "`true` or `false`",
     meaning: "`true`: `_dmarc.<domain>` already exists and is kept (no DMARC record created or output)",
     default: "false",
   },
-} as const;
+} as const satisfies Record<string, ContextKeyDoc>;
 export type ContextKey = keyof typeof CONTEXT_KEYS;
+
+/** The docs/deploy.md table of context keys, one row per key, in the registry's order. */
+export function contextKeysTable(): string {
+  const rows = Object.entries(CONTEXT_KEYS).map(
+    ([key, doc]: [string, ContextKeyDoc]) =>
+      `| \`${key}\` | ${doc.meaning} | ${doc.accepts} | ${doc.default} |`,
+  );
+  return ["| key | meaning | accepts | default |", "|---|---|---|---|", ...rows].join("\n");
+}
 
 /** The configuration HeraldStack takes; bin/app.ts reads it from the context. */
 export interface HeraldConfig {
@@ -182,6 +310,8 @@ export interface HeraldConfig {
   readonly existingConfigurationSet?: string;
   /** The SES events routed to feedback; absent: every one Herald uses. */
   readonly feedbackEvents?: readonly EmailSendingEvent[];
+  /** An existing SNS topic for the alarms. */
+  readonly alarmTopicArn?: string;
   /** `_dmarc.<domain>` already exists: Herald keeps it. */
   readonly existingDmarc: boolean;
 }
@@ -318,9 +448,11 @@ function readSmtp(r: Reader, transport: Transport): HeraldConfig["smtp"] {
     });
   else if (/\s/.test(server)) r.fail("smtpServer", server, "is not a host name or IP address");
   const port = r.number("smtpPort", 587, isPort, "is out of range: a port is an integer from 1 to 65535");
-  const security = (securityText === "PLAIN" ? "" : (securityText ?? "STARTTLS")) as ConnectionSecurity;
-  if (!["", "TLS", "STARTTLS"].includes(security))
+  const security = connectionSecurityOf(securityText ?? "STARTTLS");
+  if (!isConnectionSecurity(security)) {
     r.fail("connectionSecurity", securityText, 'is not TLS, STARTTLS or "" (clear text)');
+    return { server, port, connectionSecurity: "STARTTLS", ...readSmtpTimeout(r) };
+  }
   return { server, port, connectionSecurity: security, ...readSmtpTimeout(r) };
 }
 
@@ -402,19 +534,23 @@ function readExistingResources(r: Reader, domain: string | undefined) {
   };
 }
 
-/**
- * Reads and checks the context. `region` is the deployment region when known (CDK_DEFAULT_REGION):
- * transport ses-smtp needs one with an SES SMTP endpoint. Throws one error listing every problem.
- */
-export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: string): HeraldConfig {
-  const r = new Reader(node);
-  const domainText = r.required("domain", "example.com");
-  const domainName = domainText?.toLowerCase().replace(/\.$/, "");
-  if (domainName !== undefined && !isDomainName(domainName))
-    r.fail("domain", domainText, "is not a domain name, e.g. example.com");
-  // Rules that depend on the domain are checked only against a valid one.
-  const domain = domainName !== undefined && isDomainName(domainName) ? domainName : undefined;
+/** Keeps only the fields that have a value (optional config fields are absent, not undefined). */
+function present<T extends Record<string, unknown>>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
 
+/** The sending domain; undefined when missing or invalid (rules that depend on it then wait). */
+function readDomain(r: Reader): string | undefined {
+  const text = r.required("domain", "example.com");
+  const name = text?.toLowerCase().replace(/\.$/, "");
+  if (name === undefined) return undefined;
+  if (isDomainName(name)) return name;
+  r.fail("domain", text, "is not a domain name, e.g. example.com");
+  return undefined;
+}
+
+/** The Route 53 zone: both keys or neither, the zone containing the domain. */
+function readHostedZone(r: Reader, domain: string | undefined): Pick<HeraldConfig, "hostedZone"> {
   const hostedZoneId = r.string("hostedZoneId");
   const zoneName = r.string("hostedZoneName")?.toLowerCase().replace(/\.$/, "");
   if ((hostedZoneId === undefined) !== (zoneName === undefined)) {
@@ -440,7 +576,11 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
       `does not contain the domain ${domain}: use the domain's zone or a parent zone`,
     );
   }
+  return hostedZoneId && zoneName ? { hostedZone: { hostedZoneId, zoneName } } : {};
+}
 
+/** FeedbackEmail (in the domain) and FeedbackName. */
+function readSender(r: Reader, domain: string | undefined) {
   const senderAddress = r.string("senderAddress") ?? (domain ? `notifications@${domain}` : "");
   if (domain !== undefined) {
     if (!isEmailAddress(senderAddress))
@@ -456,12 +596,20 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
   const senderName = r.string("senderName");
   if (senderName !== undefined && /[\r\n]/.test(senderName))
     r.fail("senderName", senderName, "must not contain line breaks");
+  return { senderAddress, ...present({ senderName }) };
+}
 
-  const adminText = r.required("adminEmails", "ops@example.com,oncall@example.com");
-  const adminEmails = (adminText ?? "")
+/** A comma-separated list of values, each trimmed, empty ones dropped. */
+function list(text: string | undefined): string[] {
+  return (text ?? "")
     .split(",")
-    .map((a) => a.trim())
-    .filter((a) => a !== "");
+    .map((x) => x.trim())
+    .filter((x) => x !== "");
+}
+
+function readAdminEmails(r: Reader): readonly string[] {
+  const text = r.required("adminEmails", "ops@example.com,oncall@example.com");
+  const adminEmails = list(text);
   for (const address of adminEmails) {
     if (!isEmailAddress(address))
       r.fail(
@@ -470,9 +618,12 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
         "is not an email address (a comma-separated list, e.g. ops@example.com,oncall@example.com)",
       );
   }
-  if (adminText !== undefined && adminEmails.length === 0)
-    r.fail("adminEmails", adminText, "holds no address");
+  if (text !== undefined && adminEmails.length === 0) r.fail("adminEmails", text, "holds no address");
+  return adminEmails;
+}
 
+/** SiteURL, SiteName and what the security-alert check matches and reads. */
+function readSite(r: Reader) {
   const siteUrl = r.string("siteUrl");
   if (siteUrl !== undefined && !isHttpUrl(siteUrl))
     r.fail("siteUrl", siteUrl, "is not an http(s) URL, e.g. https://chat.example.com");
@@ -485,7 +636,19 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
   }
   const securityFeedUrl = r.string("securityFeedUrl") ?? DEFAULT_SECURITY_FEED_URL;
   if (!isHttpUrl(securityFeedUrl)) r.fail("securityFeedUrl", securityFeedUrl, "is not an http(s) URL");
+  const securityCheckSchedule = r.string("securityCheckSchedule") ?? DEFAULT_SECURITY_CHECK_SCHEDULE;
+  if (!isScheduleExpression(securityCheckSchedule)) {
+    r.fail(
+      "securityCheckSchedule",
+      securityCheckSchedule,
+      'is not a schedule expression: use e.g. "rate(1 day)", "rate(4 hours)" or "cron(0 8 * * ? *)"',
+    );
+  }
+  return { ...present({ siteUrl, siteName, productVersion }), securityFeedUrl, securityCheckSchedule };
+}
 
+/** The transport, its SMTP settings, and (ses-smtp) a region with an SES SMTP endpoint. */
+function readTransport(r: Reader, region: string | undefined) {
   const transport = r.oneOf("transport", TRANSPORTS, DEFAULT_TRANSPORT);
   const smtp = readSmtp(r, transport);
   if (
@@ -500,12 +663,19 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
       "has no SES SMTP endpoint, which transport ses-smtp needs: deploy to another region (e.g. eu-west-1, us-east-1) or use -c transport=ses-api",
     );
   }
+  return { transport, ...present({ smtp }) };
+}
 
-  const prefixText = r.string("parameterPrefix") ?? DEFAULT_PARAMETER_PREFIX;
-  const parameterPrefix = normalizePrefixPath(prefixText);
-  const prefixRule = prefixProblem(parameterPrefix);
-  if (prefixRule) r.fail("parameterPrefix", prefixText, prefixRule);
+function readParameterPrefix(r: Reader): string {
+  const text = r.string("parameterPrefix") ?? DEFAULT_PARAMETER_PREFIX;
+  const prefix = normalizePrefixPath(text);
+  const rule = prefixProblem(prefix);
+  if (rule) r.fail("parameterPrefix", text, rule);
+  return prefix;
+}
 
+/** The MAIL FROM subdomain and the DMARC record Herald writes. */
+function readDnsRecords(r: Reader) {
   const mailFromSubdomain = r.string("mailFromSubdomain") ?? "bounce";
   if (!isDnsLabel(mailFromSubdomain))
     r.fail(
@@ -517,87 +687,95 @@ export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: st
   const dmarcReportEmail = r.string("dmarcReportEmail");
   if (dmarcReportEmail !== undefined && !isEmailAddress(dmarcReportEmail))
     r.fail("dmarcReportEmail", dmarcReportEmail, "is not an email address");
-  const { existingIdentity, existingConfigurationSet, existingDmarc } = readExistingResources(r, domain);
-  const securityCheckSchedule = r.string("securityCheckSchedule") ?? DEFAULT_SECURITY_CHECK_SCHEDULE;
-  if (!isScheduleExpression(securityCheckSchedule)) {
-    r.fail(
-      "securityCheckSchedule",
-      securityCheckSchedule,
-      'is not a schedule expression: use e.g. "rate(1 day)", "rate(4 hours)" or "cron(0 8 * * ? *)"',
-    );
-  }
-  const maxSendRate = r.number(
-    "maxSendRate",
-    DEFAULT_MAX_SEND_RATE,
-    (n) => Number.isFinite(n) && n > 0,
-    "is not a positive number of emails per second (SES's sending rate, e.g. 14)",
-  );
-  const credentialsSerial = r.string("credentialsSerial") ?? "1";
-  const { credentialsGracePeriodSeconds, credentialsRotationIntervalSeconds, previousParameterPrefix } =
-    readCredentialsRotation(r, parameterPrefix);
-  const deletionProtection = r.boolean("deletionProtection", true);
-  const logLevel = r.oneOf("logLevel", LOG_LEVELS, "INFO");
-  const bounceRateThreshold = r.number(
-    "bounceRateThreshold",
-    DEFAULT_BOUNCE_RATE_THRESHOLD,
-    (n) => n > 0 && n < SES_REVIEW_RATES.bounce,
-    `is not a rate above 0 and below SES's review point ${SES_REVIEW_RATES.bounce} (5%), e.g. 0.04`,
-  );
-  const complaintRateThreshold = r.number(
-    "complaintRateThreshold",
-    DEFAULT_COMPLAINT_RATE_THRESHOLD,
-    (n) => n > 0 && n < SES_REVIEW_RATES.complaint,
-    `is not a rate above 0 and below SES's review point ${SES_REVIEW_RATES.complaint} (0.1%), e.g. 0.0005`,
-  );
-  const sourcesText = r.string("notificationSources");
-  const notificationSources = sourcesText
-    ?.split(",")
-    .map((x) => x.trim())
-    .filter((x) => x !== "");
-  for (const source of notificationSources ?? []) {
+  return { mailFromSubdomain, dmarcPolicy, ...present({ dmarcReportEmail }) };
+}
+
+/** The SES alarms' thresholds, below SES's review points. */
+function readAlarmThresholds(r: Reader) {
+  return {
+    bounceRateThreshold: r.number(
+      "bounceRateThreshold",
+      DEFAULT_BOUNCE_RATE_THRESHOLD,
+      (n) => n > 0 && n < SES_REVIEW_RATES.bounce,
+      `is not a rate above 0 and below SES's review point ${SES_REVIEW_RATES.bounce} (5%), e.g. 0.04`,
+    ),
+    complaintRateThreshold: r.number(
+      "complaintRateThreshold",
+      DEFAULT_COMPLAINT_RATE_THRESHOLD,
+      (n) => n > 0 && n < SES_REVIEW_RATES.complaint,
+      `is not a rate above 0 and below SES's review point ${SES_REVIEW_RATES.complaint} (0.1%), e.g. 0.0005`,
+    ),
+  };
+}
+
+/** An existing alarm topic, by ARN. */
+function readAlarmTopic(r: Reader): Pick<HeraldConfig, "alarmTopicArn"> {
+  const arn = r.string("alarmTopicArn");
+  if (arn !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(arn))
+    r.fail("alarmTopicArn", arn, "is not an SNS topic ARN, e.g. arn:aws:sns:eu-west-1:111111111111:alarms");
+  return present({ alarmTopicArn: arn });
+}
+
+/** Who may make Herald send: the rule's sources and the bus policy. */
+function readProducers(r: Reader) {
+  const notificationSources = list(r.string("notificationSources"));
+  for (const source of notificationSources) {
     if (!/^[\x21-\x7e]{1,256}$/.test(source))
       r.fail("notificationSources", source, "is not an event source (printable, no spaces), e.g. my.app");
   }
-  const restrictPutEvents = r.boolean("restrictPutEvents", false);
-  const feedbackEvents = readFeedbackEvents(r);
+  return {
+    ...(notificationSources.length > 0 ? { notificationSources } : {}),
+    restrictPutEvents: r.boolean("restrictPutEvents", false),
+  };
+}
 
+/** The send path's rate, the table's protection and the functions' log level. */
+function readOperations(r: Reader) {
+  return {
+    maxSendRate: r.number(
+      "maxSendRate",
+      DEFAULT_MAX_SEND_RATE,
+      (n) => Number.isFinite(n) && n > 0,
+      "is not a positive number of emails per second (SES's sending rate, e.g. 14)",
+    ),
+    deletionProtection: r.boolean("deletionProtection", true),
+    logLevel: r.oneOf("logLevel", LOG_LEVELS, "INFO"),
+  };
+}
+
+/**
+ * Reads and checks the context, one step per group of keys. `region` is the deployment region
+ * when known (CDK_DEFAULT_REGION): transport ses-smtp needs one with an SES SMTP endpoint.
+ * Throws one error listing every problem.
+ */
+export function readHeraldContext(node: Pick<Node, "tryGetContext">, region?: string): HeraldConfig {
+  const r = new Reader(node);
+  const domain = readDomain(r);
+  const parameterPrefix = readParameterPrefix(r);
+  const feedbackEvents = readFeedbackEvents(r);
+  const config: HeraldConfig = {
+    domain: domain ?? "",
+    ...readHostedZone(r, domain),
+    ...readSender(r, domain),
+    adminEmails: readAdminEmails(r),
+    ...readSite(r),
+    ...readTransport(r, region),
+    parameterPrefix,
+    ...readDnsRecords(r),
+    ...readExistingResources(r, domain),
+    credentialsSerial: r.string("credentialsSerial") ?? "1",
+    ...readCredentialsRotation(r, parameterPrefix),
+    ...readOperations(r),
+    ...readAlarmThresholds(r),
+    ...readAlarmTopic(r),
+    ...readProducers(r),
+    ...(feedbackEvents && feedbackEvents.length > 0 ? { feedbackEvents } : {}),
+  };
   if (r.problems.length > 0) {
     throw new HeraldConfigError(
       `Herald's deployment configuration has ${r.problems.length} problem(s) (cdk.json context or -c key=value):\n` +
         r.problems.map((p) => `  - ${p.message}`).join("\n"),
     );
   }
-  return {
-    domain: domain ?? "",
-    ...(hostedZoneId && zoneName ? { hostedZone: { hostedZoneId, zoneName } } : {}),
-    senderAddress,
-    ...(senderName !== undefined ? { senderName } : {}),
-    adminEmails,
-    ...(siteUrl !== undefined ? { siteUrl } : {}),
-    ...(siteName !== undefined ? { siteName } : {}),
-    ...(productVersion !== undefined ? { productVersion } : {}),
-    securityFeedUrl,
-    transport,
-    ...(smtp ? { smtp } : {}),
-    parameterPrefix,
-    mailFromSubdomain,
-    dmarcPolicy,
-    ...(dmarcReportEmail !== undefined ? { dmarcReportEmail } : {}),
-    securityCheckSchedule,
-    maxSendRate,
-    credentialsSerial,
-    credentialsGracePeriodSeconds,
-    ...(credentialsRotationIntervalSeconds !== undefined ? { credentialsRotationIntervalSeconds } : {}),
-    ...(previousParameterPrefix !== undefined ? { previousParameterPrefix } : {}),
-    deletionProtection,
-    logLevel,
-    bounceRateThreshold,
-    complaintRateThreshold,
-    ...(notificationSources && notificationSources.length > 0 ? { notificationSources } : {}),
-    restrictPutEvents,
-    ...(existingIdentity !== undefined ? { existingIdentity } : {}),
-    ...(existingConfigurationSet !== undefined ? { existingConfigurationSet } : {}),
-    existingDmarc,
-    ...(feedbackEvents && feedbackEvents.length > 0 ? { feedbackEvents } : {}),
-  };
+  return config;
 }

@@ -5,6 +5,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
 import { EventBus } from "aws-cdk-lib/aws-events";
 import { HostedZone } from "aws-cdk-lib/aws-route53";
 import { ConfigurationSet, EmailIdentity } from "aws-cdk-lib/aws-ses";
+import { Topic } from "aws-cdk-lib/aws-sns";
 import type { Construct } from "constructs";
 import { EmailSettingsParameters } from "./email-settings-parameters.ts";
 import type { HeraldConfig } from "./herald-config.ts";
@@ -159,6 +160,7 @@ export class HeraldStack extends Stack {
 
     this.monitoring = new Monitoring(this, "Monitoring", {
       adminEmails: props.adminEmails,
+      ...(props.alarmTopicArn ? { topic: Topic.fromTopicArn(this, "AlarmTopic", props.alarmTopicArn) } : {}),
       bounceRateThreshold: props.bounceRateThreshold,
       complaintRateThreshold: props.complaintRateThreshold,
       notificationQueue: this.pipeline.queue,

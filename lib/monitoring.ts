@@ -16,7 +16,7 @@ import {
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import { PolicyStatement, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
-import { Topic } from "aws-cdk-lib/aws-sns";
+import { Topic, type ITopic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
@@ -85,10 +85,17 @@ export interface MonitoringProps {
    * @default - generated
    */
   readonly dashboardName?: string;
+  /**
+   * An SNS topic that already exists for the alarms (e.g. `Topic.fromTopicArn(...)`). Its
+   * policy (and its key's, when encrypted) must let `cloudwatch.amazonaws.com` publish: an
+   * imported topic's policy is not changed here. `adminEmails` are subscribed to it too.
+   * @default - a new KMS-encrypted topic that CloudWatch may publish to for these alarms
+   */
+  readonly topic?: ITopic;
 }
 
 export class Monitoring extends Construct {
-  readonly topic: Topic;
+  readonly topic: ITopic;
   readonly dashboard: Dashboard;
   readonly alarms: Alarm[] = [];
   private readonly action: SnsAction;
@@ -96,7 +103,8 @@ export class Monitoring extends Construct {
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
     const name = "Monitoring";
-    checkAdminEmails(name, props.adminEmails);
+    // With an existing topic, subscribing administrators is optional.
+    if (props.topic === undefined || props.adminEmails.length > 0) checkAdminEmails(name, props.adminEmails);
     const bounceRate = props.bounceRateThreshold ?? DEFAULT_BOUNCE_RATE_THRESHOLD;
     const complaintRate = props.complaintRateThreshold ?? DEFAULT_COMPLAINT_RATE_THRESHOLD;
     check(
@@ -114,32 +122,8 @@ export class Monitoring extends Construct {
       `is not a rate above 0 and below SES's review point ${SES_REVIEW_RATES.complaint} (0.1%), e.g. 0.0005`,
     );
 
-    const key = createKey(this, "Key", "encrypts the alarm topic");
-    // CloudWatch publishes alarms to the encrypted topic: it needs the key for that, for this
-    // account's alarms only (the confused-deputy conditions).
     const cloudwatch = new ServicePrincipal("cloudwatch.amazonaws.com");
-    const alarmsOfAccount = Stack.of(this).formatArn({
-      service: "cloudwatch",
-      resource: "alarm",
-      resourceName: "*",
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    key.addToResourcePolicy(
-      new PolicyStatement({
-        principals: [cloudwatch],
-        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
-        resources: ["*"],
-        conditions: {
-          StringEquals: { "aws:SourceAccount": Aws.ACCOUNT_ID },
-          ArnLike: { "aws:SourceArn": alarmsOfAccount },
-        },
-      }),
-    );
-    this.topic = new Topic(this, "Topic", {
-      displayName: "Herald alarms",
-      masterKey: key,
-      enforceSSL: true,
-    });
+    this.topic = props.topic ?? this.createTopic(cloudwatch);
     for (const address of props.adminEmails) this.topic.addSubscription(new EmailSubscription(address));
     this.action = new SnsAction(this.topic);
 
@@ -303,6 +287,33 @@ export class Monitoring extends Construct {
         width: 12,
       }),
     );
+  }
+
+  /** The alarm topic, KMS encrypted: CloudWatch may use its key for this account's alarms only. */
+  private createTopic(cloudwatch: ServicePrincipal): Topic {
+    const key = createKey(this, "Key", "encrypts the alarm topic");
+    const alarmsOfAccount = Stack.of(this).formatArn({
+      service: "cloudwatch",
+      resource: "alarm",
+      resourceName: "*",
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [cloudwatch],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        resources: ["*"],
+        conditions: {
+          StringEquals: { "aws:SourceAccount": Aws.ACCOUNT_ID },
+          ArnLike: { "aws:SourceArn": alarmsOfAccount },
+        },
+      }),
+    );
+    return new Topic(this, "Topic", {
+      displayName: "Herald alarms",
+      masterKey: key,
+      enforceSSL: true,
+    });
   }
 
   private alarm(

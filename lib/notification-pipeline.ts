@@ -10,6 +10,7 @@ import {
   Effect,
   PolicyStatement,
   Role,
+  ServicePrincipal,
   User,
   type Grant,
   type IGrantable,
@@ -214,6 +215,21 @@ export class NotificationPipeline extends Construct {
       },
       targets: [new SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue })],
     });
+    // The target's queue policy lets EventBridge send for any rule of the account (the CDK's
+    // same-account condition is aws:SourceAccount only): any rule there could feed the send
+    // queue. Only this rule may.
+    for (const queue of [this.queue, this.deadLetterQueue]) {
+      queue.addToResourcePolicy(
+        new PolicyStatement({
+          sid: "OnlyHeraldsRule",
+          effect: Effect.DENY,
+          principals: [new ServicePrincipal("events.amazonaws.com")],
+          actions: ["sqs:SendMessage"],
+          resources: [queue.queueArn],
+          conditions: { ArnNotEquals: { "aws:SourceArn": this.rule.ruleArn } },
+        }),
+      );
+    }
 
     if (props.restrictPutEvents) {
       if (!(this.eventBus instanceof EventBus)) {

@@ -71,11 +71,6 @@ export interface SmtpCredentialsProps extends HeraldFunctionOptions {
    * @default - none
    */
   readonly previousParameterPrefixes?: string[];
-  /**
-   * The key that encrypts SMTPPassword when `settings` has none.
-   * @default - the settings' key, or a new customer-managed key with rotation
-   */
-  readonly encryptionKey?: IKey;
 }
 
 /** The SES SMTP regions, for messages and the deployment-time check. */
@@ -84,7 +79,7 @@ const SMTP_REGIONS = [...SES_SMTP_REGIONS].sort();
 export class SmtpCredentials extends Construct {
   /** The IAM user whose access key is the SMTP username. */
   readonly user: User;
-  /** The key that encrypts SMTPPassword. */
+  /** The key that encrypts SMTPPassword: the settings' key, or a new one when they have none. */
   readonly encryptionKey: IKey;
   /** The current access key id (the SMTP username); changes on rotation. */
   readonly accessKeyId: string;
@@ -130,9 +125,7 @@ export class SmtpCredentials extends Construct {
     this.usernameParameterName = parameterName(prefix, SMTP_USERNAME_SETTING);
     this.passwordParameterName = parameterName(prefix, SMTP_PASSWORD_SETTING);
     this.encryptionKey =
-      props.settings.encryptionKey ??
-      props.encryptionKey ??
-      createKey(this, "Key", `encrypts ${this.passwordParameterName}`);
+      props.settings.encryptionKey ?? createKey(this, "Key", `encrypts ${this.passwordParameterName}`);
 
     // The sending user: raw email (what the SMTP interface is) from the sender, nothing else.
     this.user = new User(this, "User");

@@ -19,13 +19,6 @@ export interface CliIo {
   stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
 }
 
-/** The command's standard input, or a usage error saying that there is none. */
-export function stdinOf(io: CliIo): NodeJS.ReadableStream & { isTTY?: boolean } {
-  if (io.stdin === undefined)
-    throw new UsageError("no standard input to read from: give a file instead of -");
-  return io.stdin;
-}
-
 /** Exit codes of every command: 0 success, 1 the check or send failed, 2 usage or unreadable input. */
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -35,6 +28,13 @@ export const EXIT_USAGE = 2;
 export class UsageError extends HeraldError {
   override name = "UsageError";
   readonly code = "EUSAGE";
+}
+
+/** The command's standard input, or a usage error saying that there is none. */
+export function stdinOf(io: CliIo): NodeJS.ReadableStream & { isTTY?: boolean } {
+  if (io.stdin === undefined)
+    throw new UsageError("no standard input to read from: give a file instead of -");
+  return io.stdin;
 }
 
 export function printJson(io: CliIo, value: unknown): void {

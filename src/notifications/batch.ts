@@ -1,11 +1,13 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { HeraldError } from "../errors.ts";
 import { needsRedelivery, type RecordOutcome } from "./outcome.ts";
 import type { NotificationProcessor } from "./process.ts";
 
 /** Thrown for a record SQS must deliver again: the batch processor lists it in batchItemFailures. */
-class RecordNotAcknowledged extends Error {
+class RecordNotAcknowledged extends HeraldError {
   override name = "RecordNotAcknowledged";
+  readonly code = "ENOTACKNOWLEDGED";
 }
 
 export interface BatchResult {

@@ -6,6 +6,7 @@ import {
   IdempotencyAlreadyInProgressError,
   IdempotencyPersistenceLayerError,
 } from "@aws-lambda-powertools/idempotency";
+import { describeError, HeraldError } from "../errors.ts";
 import { SES_ACCOUNT_ERRORS } from "../mail/ses-transport.ts";
 import type { SendOutcome } from "../mail/transport.ts";
 import { ContentRenderError } from "../smtp/errors.ts";
@@ -14,11 +15,13 @@ import type { Failure, Retryable } from "./outcome.ts";
 export type SendFailure = Failure & { kind: "retryable" | "permanent"; unknown?: boolean };
 
 /** A send that did not happen, carried out of the idempotent function (which releases the id). */
-export class NotSent extends Error {
+export class NotSent extends HeraldError {
   override name = "NotSent";
+  readonly code: string;
   readonly failure: SendFailure;
   constructor(failure: SendFailure) {
-    super(failure.reason);
+    super(failure.reason, failure.hint === undefined ? {} : { hint: failure.hint });
+    this.code = failure.code;
     this.failure = failure;
   }
 }
@@ -69,7 +72,7 @@ export function settledSome(outcome: SendOutcome): boolean {
 /** Rendering depends on the event's content only: a failure is the same on every retry. */
 export function renderFailure(error: unknown): Failure & { kind: "permanent" } {
   const known = error instanceof ContentRenderError;
-  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const detail = describeError(error);
   return {
     kind: "permanent",
     code: "ERENDER",
@@ -91,10 +94,10 @@ export function claimFailure(id: string, error: unknown): Retryable {
       reason: "another invocation is sending this id right now; the record is delivered again later",
     };
   }
-  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const detail = describeError(error);
   const cause =
     error instanceof IdempotencyPersistenceLayerError && error.cause instanceof Error
-      ? ` (${error.cause.name}: ${error.cause.message})`
+      ? ` (${describeError(error.cause)})`
       : "";
   return {
     kind: "retryable",

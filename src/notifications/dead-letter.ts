@@ -1,5 +1,6 @@
 import { SendMessageCommand, type MessageAttributeValue, type SQSClient } from "@aws-sdk/client-sqs";
 import type { Logger } from "@aws-lambda-powertools/logger";
+import { describeError } from "../errors.ts";
 import type { Failure, Permanent } from "./outcome.ts";
 import type { EventProblem } from "./parse.ts";
 
@@ -102,7 +103,7 @@ export async function deadLetterRecord(
       event: "notification.dead-letter-failed",
       id: failure.id,
       sqsMessageId: record.messageId,
-      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      error: describeError(error),
     });
   }
   return permanent;

@@ -6,13 +6,15 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { runSmtpSession } from "../smtp/session-on-demand.ts";
 import type { SmtpReport } from "../smtp/report.ts";
 import { defaultSettings } from "../settings/load.ts";
+import type { ConnectionSecurity } from "../settings/model.ts";
 import type { SmtpPair } from "./smtp-credentials-store.ts";
 
 /** Where the proof logs in. */
 export interface SmtpEndpoint {
   host: string;
   port: number;
-  security: "TLS" | "STARTTLS";
+  /** never clear text: the proof sends the new password */
+  security: Exclude<ConnectionSecurity, "">;
   /** Only for a test server with a self-signed certificate. @default false */
   skipCertificateVerification?: boolean;
 }

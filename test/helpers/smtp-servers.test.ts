@@ -1,6 +1,5 @@
 import { X509Certificate } from "node:crypto";
 import { connect, type Socket } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
 import SMTPConnection from "nodemailer/lib/smtp-connection";
 import type {
   SMTPError,
@@ -359,7 +358,9 @@ describe("raw fault servers", () => {
     let ended = false;
     socket.on("end", () => (ended = true));
     socket.end();
-    await sleep(200);
+    // the server read the client's FIN and kept its own side open (a server that closed its
+    // side on FIN would do so in the same turn, and never be counted here)
+    await ioUntil(() => server.halfOpen === 1);
     expect(ended).toBe(false);
     expect(server.openConnections).toBe(1);
     socket.destroy();

@@ -44,6 +44,8 @@ export const TLS_HANDSHAKE = "\x16";
 export interface RawTestServer extends TestSmtpServer {
   /** everything clients sent so far, as latin1 (a TLS ClientHello included) */
   readonly received: string;
+  /** connections whose client ended its side (FIN) while the server's side stays open */
+  readonly halfOpen: number;
 }
 
 /** The trickling server: how much of its EHLO reply it has handed to the kernel so far. */
@@ -91,7 +93,12 @@ async function startRawServer(
       for (const socket of sockets) socket.destroy();
     },
   );
-  return Object.defineProperty(handle, "received", { get: () => received }) as RawTestServer;
+  return Object.defineProperties(handle, {
+    received: { get: () => received },
+    halfOpen: {
+      get: () => [...sockets].filter((s) => s.readableEnded && !s.writableEnded && !s.destroyed).length,
+    },
+  }) as RawTestServer;
 }
 
 /** Calls onLine for every CRLF (or LF) terminated line; onLine returns false to stop line parsing. */

@@ -150,6 +150,10 @@ describe("EmailSettingsParameters", () => {
       { smtp: { server: "h", port: 0, connectionSecurity: "" as const } },
       "EmailSettingsParameters: smtp.port 0 is not a port number",
     ],
+    [
+      { smtp: { server: "h", port: 25, connectionSecurity: "" as const, timeoutSeconds: 3601 } },
+      "EmailSettingsParameters: smtp.timeoutSeconds 3601 is not a whole number of seconds from 1 to 3600",
+    ],
   ])("refuses %j", (props, message) => {
     expect(
       () => new EmailSettingsParameters(new Stack(), "S", { senderAddress: "n@example.com", ...props }),

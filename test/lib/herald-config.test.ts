@@ -258,6 +258,14 @@ describe("readHeraldContext", () => {
     expect(problems({ ...REQUIRED, feedbackEvents: " , " })).toContain('feedbackEvents "," holds no event');
   });
 
+  it("reads an existing alarm topic's ARN, refusing anything else", () => {
+    const arn = "arn:aws:sns:eu-west-1:111111111111:ops-alarms";
+    expect(read({ ...REQUIRED, alarmTopicArn: arn }).alarmTopicArn).toBe(arn);
+    expect(problems({ ...REQUIRED, alarmTopicArn: "ops-alarms" })).toContain(
+      'alarmTopicArn "ops-alarms" is not an SNS topic ARN',
+    );
+  });
+
   it("refuses, for transport ses-smtp, a region with no SES SMTP endpoint", () => {
     expect(problems(REQUIRED, "cn-north-1")).toContain('region "cn-north-1" has no SES SMTP endpoint');
     expect(read({ ...REQUIRED, transport: "ses-api" }, "cn-north-1").transport).toBe("ses-api");

@@ -281,6 +281,16 @@ describe("HeraldStack variants (unbundled)", () => {
     expect(values).toContainEqual(["/herald/EmailSettings/SMTPServerTimeout", "100"]);
   });
 
+  it("alarmTopicArn: the alarms go to the existing topic, no topic of Herald's", () => {
+    const arn = "arn:aws:sns:eu-west-1:111111111111:ops-alarms";
+    const { template } = synth({ ...REQUIRED, alarmTopicArn: arn });
+    template.resourceCountIs("AWS::SNS::Topic", 0);
+    const alarms = Object.values(template.findResources("AWS::CloudWatch::Alarm"));
+    expect(alarms.length).toBeGreaterThan(5);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([arn]);
+    expect(outputs(template).AlarmTopicArn).toBe(arn);
+  });
+
   it("transport ses-api: no SMTP credentials or SMTP settings, SES grants for the sender and the check", () => {
     const { stack, template } = synth({ ...REQUIRED, transport: "ses-api", productVersion: "9.11.2" });
     expect(stack.credentials).toBeUndefined();

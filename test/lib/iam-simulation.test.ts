@@ -401,6 +401,21 @@ describe.each(["hosted zone", "ses-api", "existing SES resources"] as const)(
       ).toBe("Allowed");
     });
 
+    it("lets only Herald's rule, no other rule of the account, send to the notification queues", async () => {
+      const rule = d.t.value(d.stack.pipeline.rule.ruleArn);
+      const otherRule = `arn:aws:events:${REGION}:${ACCOUNT}:rule/default/someone-elses`;
+      for (const queue of [d.stack.pipeline.queue, d.stack.pipeline.deadLetterQueue]) {
+        const send = (source: string): Request => ({
+          principal: "events.amazonaws.com",
+          action: "sqs:SendMessage",
+          resource: d.t.value(queue.queueArn),
+          context: { "aws:SourceAccount": ACCOUNT, "aws:SourceArn": source },
+        });
+        expect(await decide(d.t, send(rule))).toBe("Allowed");
+        expect(await decide(d.t, send(otherRule))).toBe("ExplicitlyDenied");
+      }
+    });
+
     it("lets CloudWatch, for this account's alarms, publish to the alarm topic and use its key", async () => {
       const topic = d.t.value(d.stack.monitoring.topic.topicArn);
       const key = d.t.value(d.stack.monitoring.topic.masterKey!.keyArn);

@@ -3,6 +3,7 @@
 import { Duration } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { Code, Function as LambdaFunction, Runtime } from "aws-cdk-lib/aws-lambda";
+import { Topic } from "aws-cdk-lib/aws-sns";
 import { Queue } from "aws-cdk-lib/aws-sqs";
 import { afterAll, describe, expect, it } from "vitest";
 import { Monitoring } from "../../lib/monitoring.ts";
@@ -178,5 +179,18 @@ describe("Monitoring", () => {
     ],
   ])("refuses %j", (props, message) => {
     expect(() => new Monitoring(freshStack(), "M", props)).toThrow(message);
+  });
+
+  it("alarms to an existing topic: no topic or key of its own, no subscription without adminEmails", () => {
+    const stack = freshStack();
+    const topic = Topic.fromTopicArn(stack, "Topic", "arn:aws:sns:eu-west-1:111111111111:ops-alarms");
+    const monitoring = new Monitoring(stack, "M", { topic, adminEmails: [] });
+    expect(monitoring.topic).toBe(topic);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs("AWS::SNS::Topic", 0);
+    template.resourceCountIs("AWS::KMS::Key", 0);
+    template.resourceCountIs("AWS::SNS::Subscription", 0);
+    for (const alarm of alarms(template))
+      expect(alarm.AlarmActions).toEqual(["arn:aws:sns:eu-west-1:111111111111:ops-alarms"]);
   });
 });

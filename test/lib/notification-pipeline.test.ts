@@ -137,7 +137,6 @@ describe("NotificationPipeline", () => {
       POWERTOOLS_SERVICE_NAME: "herald-send-notification",
       POWERTOOLS_LOG_LEVEL: "INFO",
       POWERTOOLS_METRICS_NAMESPACE: "Herald",
-      NODE_OPTIONS: "--enable-source-maps",
     });
   });
 

@@ -58,7 +58,6 @@ describe("SecurityAlerts", () => {
       POWERTOOLS_SERVICE_NAME: "herald-security-alert-check",
       POWERTOOLS_LOG_LEVEL: "INFO",
       POWERTOOLS_METRICS_NAMESPACE: "Herald",
-      NODE_OPTIONS: "--enable-source-maps",
     });
   });
 

@@ -1,6 +1,7 @@
 // SmtpCredentials alone in a fresh stack: the sending user, the custom resource and its
 // handler's permissions, rotation by serial, the region rule, and no secret in the template.
 import { Match, Template } from "aws-cdk-lib/assertions";
+import { Key } from "aws-cdk-lib/aws-kms";
 import { afterAll, describe, expect, it } from "vitest";
 import { EmailSettingsParameters } from "../../lib/email-settings-parameters.ts";
 import { SendingDomain } from "../../lib/sending-domain.ts";
@@ -276,6 +277,19 @@ describe("SmtpCredentials", () => {
     expect(() => build({ region: "cn-north-1" })).toThrow(
       'SmtpCredentials: region "cn-north-1" has no SES SMTP endpoint (email-smtp.cn-north-1.amazonaws.com)',
     );
+  });
+
+  it("encrypts the password with the settings' key, or its own when they have none (no key prop)", () => {
+    const stack = freshStack();
+    const domain = new SendingDomain(stack, "D", { domain: "example.com" });
+    const key = new Key(stack, "SettingsKey", { enableKeyRotation: true });
+    const keyed = EmailSettingsParameters.fromParameterPrefix(stack, "S", "/herald", key);
+    const props = { sendingIdentity: domain, senderAddress: "n@example.com" };
+    expect(new SmtpCredentials(stack, "C", { ...props, settings: keyed }).encryptionKey).toBe(key);
+    const plain = EmailSettingsParameters.fromParameterPrefix(stack, "P", "/other");
+    expect(new SmtpCredentials(stack, "O", { ...props, settings: plain }).encryptionKey).not.toBe(key);
+    // @ts-expect-error a key prop ignored whenever the settings had one is gone (issue 17 item 11)
+    new SmtpCredentials(stack, "X", { ...props, settings: plain, encryptionKey: key });
   });
 
   it("passes cdk-nag and raises no CDK warning", () => {

@@ -49,24 +49,20 @@ function startWorker(env: Record<string, string>): Worker {
   return { child, waiting, outcome };
 }
 
-it(
-  "sends an id once when a second run sends it while the first waits for the rate limit past its claim's lease",
-  { timeout: 60_000 },
-  async () => {
-    const table = await dynamo.createTable();
-    const env = {
-      ...smtpEnv(smtp.port),
-      ...dynamo.env(table),
-      HERALD_DEAD_LETTER_QUEUE_URL: "",
-      RACE_EVENT: JSON.stringify(notification("cli-claim-1")),
-    };
-    const first = startWorker({ ...env, HOLD_AT_RATE_LIMIT: "true" });
-    await first.waiting;
-    // the second run's clock is past the first one's 60 s lease
-    const second = startWorker({ ...env, CLOCK_OFFSET_MS: String(61_000) });
-    expect(await second.outcome).toMatchObject({ kind: "sent" });
-    first.child.send("go");
-    expect(await first.outcome).toMatchObject({ kind: "duplicate" });
-    expect(smtp.messages.flatMap((m) => m.to)).toEqual(["bob@example.com"]);
-  },
-);
+it("sends an id once when a second run sends it while the first waits for the rate limit past its claim's lease", async () => {
+  const table = await dynamo.createTable();
+  const env = {
+    ...smtpEnv(smtp.port),
+    ...dynamo.env(table),
+    HERALD_DEAD_LETTER_QUEUE_URL: "",
+    RACE_EVENT: JSON.stringify(notification("cli-claim-1")),
+  };
+  const first = startWorker({ ...env, HOLD_AT_RATE_LIMIT: "true" });
+  await first.waiting;
+  // the second run's clock is past the first one's 60 s lease
+  const second = startWorker({ ...env, CLOCK_OFFSET_MS: String(61_000) });
+  expect(await second.outcome).toMatchObject({ kind: "sent" });
+  first.child.send("go");
+  expect(await first.outcome).toMatchObject({ kind: "duplicate" });
+  expect(smtp.messages.flatMap((m) => m.to)).toEqual(["bob@example.com"]);
+});

@@ -15,6 +15,7 @@ import { createRateLimiter } from "../../../src/notifications/rate-limiter.ts";
 import { defaultSettings } from "../../../src/settings/load.ts";
 import { SEND_RESERVE_MS, SEND_RESPONSE_MARGIN_MS } from "../../../src/constants.ts";
 import { needsRedelivery } from "../../../src/notifications/outcome.ts";
+import { ioUntil } from "../../helpers/fake-clock.ts";
 
 function recordingTransport(reply: (message: OutgoingMessage) => SendOutcome) {
   const sent: OutgoingMessage[] = [];
@@ -347,7 +348,8 @@ describe("createNotificationProcessor", () => {
         const { processor, sent, counts } = setup({ persistence, unknownOutcome: policy });
         // an invocation claimed it, then died: its lease ran out
         await persistence.saveInProgress({ id: "w" }, 1);
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        const saved = Date.now();
+        await ioUntil(() => Date.now() > saved + 1);
         expect(await processor.process({ messageId: "m1", body: body("w"), receiveCount: 2 })).toMatchObject({
           kind: "sent",
         });
@@ -375,7 +377,8 @@ describe("InMemoryPersistenceLayer", () => {
     await expect(store.saveInProgress({ id: "x" }, 60_000)).rejects.toThrow(/already existing/);
     await store.deleteRecord({ id: "x" });
     await store.saveInProgress({ id: "x" }, 1);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    const saved = Date.now();
+    await ioUntil(() => Date.now() > saved + 1);
     await expect(store.saveInProgress({ id: "x" }, 60_000)).resolves.toBeUndefined();
   });
 });
