@@ -88,7 +88,9 @@ export async function startDeadLetterQueue(
       } catch {
         return fault(response, "InvalidParameterValue", "the request is not JSON");
       }
-      if (input.QueueUrl !== queueUrl) {
+      // The queue is named by its path (account and name): a client may reach it through
+      // another host or port, e.g. the fault tests' proxy.
+      if (queuePath(input.QueueUrl) !== new URL(queueUrl).pathname) {
         return fault(
           response,
           "QueueDoesNotExist",
@@ -134,4 +136,12 @@ export async function startDeadLetterQueue(
       return closing;
     },
   };
+}
+
+function queuePath(url: unknown): string | undefined {
+  try {
+    return new URL(String(url)).pathname;
+  } catch {
+    return undefined;
+  }
 }

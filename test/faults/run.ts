@@ -74,18 +74,36 @@ interface Scenario {
   faults?: (f: FaultContext) => Promise<void>;
 }
 
-/** A hook that injects a fault in `share` of its calls, and counts them. */
-function sometimes<T>(f: FaultContext, share: number, fault: T): () => T | undefined {
+/**
+ * True in `share` of its calls, at random, and at least once: when 2/share calls have gone by
+ * without one, the next call is one (a row whose fault never happened would prove nothing, and
+ * 30 draws at 20% miss every time once in a thousand runs).
+ */
+function drawFault(f: FaultContext, share: number): () => boolean {
+  let calls = 0;
+  let hits = 0;
   return () => {
-    if (f.rand() >= share) return undefined;
+    calls += 1;
+    const hit = f.rand() < share || (hits === 0 && calls >= Math.ceil(2 / share));
+    if (hit) hits += 1;
+    return hit;
+  };
+}
+
+/** A hook that injects a fault in `share` of its calls (at least once), and counts them. */
+function sometimes<T>(f: FaultContext, share: number, fault: T): () => T | undefined {
+  const draw = drawFault(f, share);
+  return () => {
+    if (!draw()) return undefined;
     f.injected();
     return fault;
   };
 }
 
-const killMidBatch = (f: FaultContext): Partial<SimulatorOptions> => ({
-  killAfterMs: () => (f.rand() < 0.3 ? 50 + f.rand() * 600 : undefined),
-});
+const killMidBatch = (f: FaultContext): Partial<SimulatorOptions> => {
+  const draw = drawFault(f, 0.3);
+  return { killAfterMs: () => (draw() ? 50 + f.rand() * 600 : undefined) };
+};
 
 /** Stop the store at a barrier (5 messages sent) and resume it after an invocation met it. */
 async function storeOutage(f: FaultContext, stop: () => void, resume: () => void): Promise<void> {
@@ -114,7 +132,10 @@ const SCENARIOS: Scenario[] = [
     name: "SES stores the message, then answers 500 (20%)",
     events: 20,
     transport: "ses-api",
-    sesFailAfterStore: (f) => () => sometimes(f, 0.2, true)() ?? false,
+    sesFailAfterStore: (f) => {
+      const fail = sometimes(f, 0.2, true);
+      return () => fail() ?? false;
+    },
   },
   {
     name: "SES stores the message, then answers 500 (20%)",
@@ -122,7 +143,10 @@ const SCENARIOS: Scenario[] = [
     transport: "ses-api",
     policy: "at-most-once",
     noDuplicates: true,
-    sesFailAfterStore: (f) => () => sometimes(f, 0.2, true)() ?? false,
+    sesFailAfterStore: (f) => {
+      const fail = sometimes(f, 0.2, true);
+      return () => fail() ?? false;
+    },
   },
   {
     name: "kill -9 mid-batch (30% of invocations)",
@@ -222,6 +246,7 @@ const SCENARIOS: Scenario[] = [
       await f.watch.logged(/notification\.dead-letter-failed/);
       await f.invocationEnded();
       f.dlq.down = false;
+      if (process.env.FAULTS_VERBOSE) console.error("dead-letter queue up again");
     },
   },
   {
