@@ -353,6 +353,12 @@ describe.each(["hosted zone", "ses-api", "existing SES resources"] as const)(
         expect(await decide(d.t, request(SENDER))).toBe("Allowed");
         expect(await decide(d.t, request("NOTIFICATIONS@example.com"))).toBe("Allowed"); // SMTP addresses are case-blind
         expect(await decide(d.t, request("ceo@example.com"))).toBe("ImplicitlyDenied");
+        // Herald's SMTP sends name the configuration set (X-SES-CONFIGURATION-SET): SES authorizes it too.
+        const onSet = { ...request(SENDER), resource: configurationSetArn(d) };
+        expect(await decide(d.t, onSet)).toBe("Allowed");
+        expect(await decide(d.t, { ...onSet, context: { "ses:FromAddress": "ceo@example.com" } })).toBe(
+          "ImplicitlyDenied",
+        );
         expect(
           await decide(d.t, {
             ...request(SENDER),
