@@ -145,6 +145,7 @@ export class HeraldStack extends Stack {
       table: this.pipeline.table,
       transport: props.transport,
       sendingIdentity: this.domain,
+      sendTimeout,
     });
 
     this.tools = new SettingsFunctions(this, "Tools", {

@@ -91,6 +91,12 @@ export interface SecurityAlertsProps extends HeraldFunctionOptions {
    * @default - none (required for `ses-api`)
    */
   readonly sendingIdentity?: ISendingIdentity;
+  /**
+   * The send function's timeout (from SMTPServerTimeout): the check gets at least as long, so
+   * one SMTP send to the administrators fits it as a notification's does.
+   * @default - 60 s, or 3 x the feed timeout and 30 s when longer
+   */
+  readonly sendTimeout?: Duration;
 }
 
 export class SecurityAlerts extends Construct {
@@ -138,7 +144,9 @@ export class SecurityAlerts extends Construct {
 
     this.table = props.table ?? createHeraldTable(this, "Table", props.deletionProtection ?? true);
     // Each feed request is bounded; the run as a whole gets time for the feed and the sends.
-    const timeout = Duration.seconds(Math.max(60, feedTimeout.toSeconds() * 3 + 30));
+    const timeout = Duration.seconds(
+      Math.max(60, feedTimeout.toSeconds() * 3 + 30, props.sendTimeout?.toSeconds() ?? 0),
+    );
     this.check = new HeraldFunction(this, "Check", {
       entry: "lambdas/security-alert-check.ts",
       description: "Herald: security bulletins from the feed, emailed once to every administrator",

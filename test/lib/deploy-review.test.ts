@@ -81,3 +81,17 @@ describe("securityCheckSchedule", () => {
     },
   );
 });
+
+describe("smtpServerTimeout", () => {
+  it(
+    "sizes the security check, which sends over SMTP too, to hold a send as the send function does",
+    () => {
+      const { stack, template } = synthVariant("manual DNS", { smtpServerTimeout: "60" });
+      const timeout = (fn: HeraldFunction) =>
+        (template.toJSON().Resources[logicalId(fn.function)].Properties as { Timeout: number }).Timeout;
+      expect(timeout(stack.pipeline.sender)).toBe(260);
+      expect(timeout(stack.securityAlerts.check)).toBeGreaterThanOrEqual(260);
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+});
