@@ -210,28 +210,32 @@ const SCENARIOS: Scenario[] = [
       },
     }),
   },
-  {
-    name: "table hung (SIGSTOP) after 5 sends, until an invocation failed a store call on it",
-    events: 30,
-    smtp: () => ({ afterData: () => 150 }),
-    faults: (f) =>
-      storeOutage(
-        f,
-        () => f.dynaliteProcess.kill("SIGSTOP"),
-        () => f.dynaliteProcess.kill("SIGCONT"),
-      ),
-  },
-  {
-    name: "table down (connections reset) after 5 sends, until an invocation failed a store call on it",
-    events: 30,
-    smtp: () => ({ afterData: () => 150 }),
-    faults: (f) =>
-      storeOutage(
-        f,
-        () => (f.table.down = true),
-        () => (f.table.down = false),
-      ),
-  },
+  ...(["at-least-once", "at-most-once"] as const).flatMap((policy): Scenario[] => [
+    {
+      name: "table hung (SIGSTOP) after 5 sends, until an invocation failed a store call on it",
+      events: 30,
+      policy,
+      smtp: () => ({ afterData: () => 150 }),
+      faults: (f) =>
+        storeOutage(
+          f,
+          () => f.dynaliteProcess.kill("SIGSTOP"),
+          () => f.dynaliteProcess.kill("SIGCONT"),
+        ),
+    },
+    {
+      name: "table down (connections reset) after 5 sends, until an invocation failed a store call on it",
+      events: 30,
+      policy,
+      smtp: () => ({ afterData: () => 150 }),
+      faults: (f) =>
+        storeOutage(
+          f,
+          () => (f.table.down = true),
+          () => (f.table.down = false),
+        ),
+    },
+  ]),
   {
     name: "dead-letter queue down until an invocation failed to dead-letter (25% refused for good)",
     events: 30,

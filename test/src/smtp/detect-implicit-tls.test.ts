@@ -71,7 +71,7 @@ describe("the session's implicit-TLS check", () => {
         connections.push(socket);
         socket.on("error", () => undefined);
       });
-      await new Promise<void>((resolve) => silent.listen(port, "127.0.0.1", resolve));
+      await listenWhenFree(silent, port);
       try {
         const { settings } = await loadSettings({
           env: {},
@@ -96,3 +96,22 @@ describe("the session's implicit-TLS check", () => {
     },
   );
 });
+
+/**
+ * Listens on `port` (0: any), waiting while another test run on this machine holds a fixed
+ * port such as 2587: two `npm test` runs side by side must not fail each other.
+ */
+async function listenWhenFree(server: net.Server, port: number): Promise<void> {
+  for (;;) {
+    const error = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+      server.once("error", resolve);
+      server.listen(port, "127.0.0.1", () => {
+        server.off("error", resolve);
+        resolve(undefined);
+      });
+    });
+    if (error === undefined) return;
+    if (error.code !== "EADDRINUSE") throw error;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
