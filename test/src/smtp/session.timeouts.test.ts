@@ -52,8 +52,10 @@ async function expectBoundAt(ms: number, session: { readonly settled: boolean },
 }
 
 describe("SMTPServerTimeout bounds a stage from its start", () => {
-  it("an EHLO reply trickling one byte every 500 ms: timeout at ehlo when SMTPServerTimeout is up, though bytes keep coming", async () => {
-    const trickling = await startTricklingEhloServer(500);
+  it("an EHLO reply trickling one byte a second: timeout at ehlo when SMTPServerTimeout is up, though bytes keep coming", async () => {
+    // 57 bytes a second apart: the whole reply would take longer than the bound (at 500 ms it
+    // was whole at 28.5 s, and a busy machine let it through before the 30 s bound)
+    const trickling = await startTricklingEhloServer(1000);
     server = trickling;
     const settings = await settingsFor(trickling.port, { MM_EMAILSETTINGS_CONNECTIONSECURITY: "" });
     useFakeClock();
@@ -61,10 +63,10 @@ describe("SMTPServerTimeout bounds a stage from its start", () => {
     await ioUntil(() => trickling.received.includes("EHLO"));
     // three bytes arrive, each at a later time than the last: an idle timer would restart
     for (let byte = 1; byte <= 3; byte++) {
-      await vi.advanceTimersByTimeAsync(500);
+      await vi.advanceTimersByTimeAsync(1000);
       await ioUntil(() => trickling.trickled === byte);
     }
-    await expectBoundAt(TIMEOUT_MS, session, 1500);
+    await expectBoundAt(TIMEOUT_MS, session, 3000);
     const report = await session.result;
     expect(report).toMatchObject({
       ok: false,
