@@ -54,6 +54,8 @@ export type DmarcPolicy = (typeof DMARC_POLICIES)[number];
 /** What sending through SES needs to know about a domain; SendingDomain implements it. */
 export interface ISendingIdentity {
   readonly domain: string;
+  /** The SES identity's name: the domain, or a parent of it when an existing identity is used. */
+  readonly emailIdentityName: string;
   readonly emailIdentityArn: string;
   readonly configurationSetName: string;
   readonly configurationSetArn: string;
@@ -128,6 +130,7 @@ export class SendingDomain extends Construct implements ISendingIdentity {
   readonly mailFromDomain?: string;
   readonly identity: IEmailIdentity;
   readonly configurationSet: IConfigurationSet;
+  readonly emailIdentityName: string;
   readonly emailIdentityArn: string;
   readonly configurationSetName: string;
   readonly configurationSetArn: string;
@@ -231,6 +234,7 @@ export class SendingDomain extends Construct implements ISendingIdentity {
       records.push(...identityRecords(identity, this.mailFromDomain, stack.region));
     }
     this.emailIdentityArn = this.identity.emailIdentityArn;
+    this.emailIdentityName = this.identity.emailIdentityName;
 
     if (!props.existingDmarc) {
       const dmarc = [

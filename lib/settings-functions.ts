@@ -8,6 +8,7 @@ import {
   DEFAULT_TRANSPORT,
   PARAMETER_PREFIX_ENV,
   SEND_TIMEOUT_ENV,
+  SES_IDENTITY_ENV,
   SERVICE_NAMES,
   type Transport,
   TRANSPORT_ENV,
@@ -99,6 +100,12 @@ export class SettingsFunctions extends Construct {
     }[transportNeeds(transport).allowedSender];
     if (allowedSender !== undefined && props.senderAddress !== undefined)
       this.validateSettings.function.addEnvironment(ALLOWED_SENDER_ENV, allowedSender);
+    // The SES checks read the identity sends go through, which may be a parent of the sender's domain.
+    if (props.sendingIdentity)
+      this.validateSettings.function.addEnvironment(
+        SES_IDENTITY_ENV,
+        props.sendingIdentity.emailIdentityName,
+      );
     if (props.sendTimeout && transportNeeds(transport).appliesTo("EmailSettings.SMTPServerTimeout")) {
       this.validateSettings.function.addEnvironment(SEND_TIMEOUT_ENV, String(props.sendTimeout.toSeconds()));
     }

@@ -59,6 +59,9 @@ export const ALLOWED_SENDER_ENV = "HERALD_ALLOWED_SENDER";
 /** The send-notification function's timeout, in seconds (settings validation checks a send fits). */
 export const SEND_TIMEOUT_ENV = "HERALD_SEND_TIMEOUT_SECONDS";
 
+/** Validation: the SES identity the deployment sends through (the domain, or a parent of it). */
+export const SES_IDENTITY_ENV = "HERALD_SES_IDENTITY";
+
 /** Emails per second per function instance. */
 export const MAX_SEND_RATE_ENV = "HERALD_MAX_SEND_RATE";
 

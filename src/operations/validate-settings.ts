@@ -5,7 +5,7 @@ import { emailDomain } from "../net/hosts.ts";
 import { checkSesAccount, type SesAccountStatus, type SesIdentityStatus } from "./ses-account-checks.ts";
 import { sesSmtpEndpointRegion } from "../ses/regions.ts";
 import { defaultSettings, type LoadSettingsOptions } from "../settings/load.ts";
-import type { DeploymentFacts } from "../settings/deployment.ts";
+import { sesIdentityFor, type DeploymentFacts } from "../settings/deployment.ts";
 import type { HeraldSettings } from "../settings/model.ts";
 import type { Problem } from "../settings/problems.ts";
 import { blockingErrors } from "../transport-needs.ts";
@@ -79,7 +79,8 @@ export async function validateSettings(
   if (region) {
     const client = options.sesClient(region);
     const senderDomain = emailDomain(loaded.settings.EmailSettings.FeedbackEmail);
-    const ses = await checkSesAccount(client, region, senderDomain, options.deadline);
+    const identity = sesIdentityFor(options.deployment, senderDomain);
+    const ses = await checkSesAccount(client, region, identity, options.deadline);
     if (ses.account) result.account = ses.account;
     if (ses.identity) result.identity = ses.identity;
     result.problems.push(...ses.problems);

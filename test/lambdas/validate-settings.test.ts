@@ -85,6 +85,31 @@ describe("validate-settings: SES account checks", () => {
     expect(log).toMatchObject({ event: "validate-settings.valid", valid: true, sandbox: true });
   });
 
+  it("checks the deployment's identity when it is a parent of the sender's domain (HERALD_SES_IDENTITY)", async () => {
+    useEnv({ ...sesSmtp, HERALD_SES_IDENTITY: "Example.com" });
+    ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: true, SendingEnabled: true });
+    ses
+      .on(GetEmailIdentityCommand)
+      .resolves({ VerifiedForSendingStatus: true, DkimAttributes: { Status: "SUCCESS" } });
+    const { result } = await invoke({});
+    // SES sends as mail.example.com through the verified parent: that is the identity to read
+    expect(ses.commandCalls(GetEmailIdentityCommand).map((call) => call.args[0].input)).toEqual([
+      { EmailIdentity: "example.com" },
+    ]);
+    expect(result.identity).toMatchObject({ name: "example.com", verifiedForSending: true });
+    expect(result.valid).toBe(true);
+  });
+
+  it("reads the sender's own domain when the deployment's identity does not cover it", async () => {
+    useEnv({ ...sesSmtp, HERALD_SES_IDENTITY: "other.example.org" });
+    ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: true, SendingEnabled: true });
+    ses.on(GetEmailIdentityCommand).resolves({ VerifiedForSendingStatus: true });
+    await invoke({});
+    expect(ses.commandCalls(GetEmailIdentityCommand)[0]?.args[0].input).toEqual({
+      EmailIdentity: "mail.example.com",
+    });
+  });
+
   it.each([
     {
       name: "identity unverified, DKIM pending",

@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { readHeraldContext } from "../../lib/herald-config.ts";
 import { HeraldFunction } from "../../lib/private/herald-function.ts";
-import { CONFIGURATION_SET_ENV } from "../../src/constants.ts";
+import { CONFIGURATION_SET_ENV, SES_IDENTITY_ENV } from "../../src/constants.ts";
 import { logicalId, newApp, removeOutdirs, SYNTH_TIMEOUT_MS } from "../helpers/cdk.ts";
 import { REGION, synthVariant } from "../helpers/stack-variants.ts";
 
@@ -27,6 +27,23 @@ describe("ses-smtp with an existing identity", () => {
         });
       }
       expect(stack.node.findAll().filter((c) => c instanceof HeraldFunction).length).toBeGreaterThan(3);
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+});
+
+describe("validate-settings with an existing parent identity", () => {
+  it(
+    "is told the identity sends go through, which its grant covers (a subdomain is not an identity)",
+    () => {
+      const { stack, template } = synthVariant("existing SES resources", { domain: "mail.example.com" });
+      const functions = template.toJSON().Resources as Record<
+        string,
+        { Properties?: { Environment?: { Variables?: Record<string, unknown> } } }
+      >;
+      const variables =
+        functions[logicalId(stack.tools.validateSettings.function)]!.Properties!.Environment!.Variables!;
+      expect(variables[SES_IDENTITY_ENV]).toBe("example.com");
     },
     SYNTH_TIMEOUT_MS,
   );
