@@ -7,10 +7,8 @@
  *   node bench/nodemailer-pool-client.ts --port P --connections N --messages FILE
  * prints `{"seconds": ..., "cpuMs": ...}` (from the first send to the last reply).
  */
-import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { createTransport } from "nodemailer";
-import type { RawMessage } from "./raw-smtp-client.ts";
+import { runSmtpClientProcess, type RawMessage } from "./raw-smtp-client.ts";
 
 export async function nodemailerPoolSend(
   host: string,
@@ -40,26 +38,4 @@ export async function nodemailerPoolSend(
   }
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    options: {
-      host: { type: "string", default: "127.0.0.1" },
-      port: { type: "string" },
-      connections: { type: "string", default: "5" },
-      messages: { type: "string" },
-    },
-  });
-  if (!values.port || !values.messages) throw new Error("--port and --messages FILE are required");
-  const messages = JSON.parse(readFileSync(values.messages, "utf8")) as RawMessage[];
-  const started = performance.now();
-  const cpu = process.cpuUsage();
-  await nodemailerPoolSend(values.host, Number(values.port), Number(values.connections), messages);
-  const used = process.cpuUsage(cpu);
-  console.log(
-    JSON.stringify({
-      seconds: (performance.now() - started) / 1000,
-      cpuMs: (used.user + used.system) / 1000,
-      messages: messages.length,
-    }),
-  );
-}
+if (import.meta.main) await runSmtpClientProcess(nodemailerPoolSend);

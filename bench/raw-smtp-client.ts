@@ -121,7 +121,19 @@ export async function rawPipelinedSend(
   await Promise.all(shares.filter((share) => share.length > 0).map((share) => sendOver(host, port, share)));
 }
 
-if (import.meta.main) {
+/** How a benchmark client sends: the messages over `connections` connections to host:port. */
+export type SmtpClientSend = (
+  host: string,
+  port: number,
+  connections: number,
+  messages: RawMessage[],
+) => Promise<void>;
+
+/**
+ * A benchmark client's process: reads `--host --port --connections --messages FILE`, sends
+ * through `send` and prints `{"seconds", "cpuMs", "messages"}` from the first send to the last reply.
+ */
+export async function runSmtpClientProcess(send: SmtpClientSend): Promise<void> {
   const { values } = parseArgs({
     options: {
       host: { type: "string", default: "127.0.0.1" },
@@ -134,7 +146,7 @@ if (import.meta.main) {
   const messages = JSON.parse(readFileSync(values.messages, "utf8")) as RawMessage[];
   const started = performance.now();
   const cpu = process.cpuUsage();
-  await rawPipelinedSend(values.host, Number(values.port), Number(values.connections), messages);
+  await send(values.host, Number(values.port), Number(values.connections), messages);
   const used = process.cpuUsage(cpu);
   console.log(
     JSON.stringify({
@@ -144,3 +156,5 @@ if (import.meta.main) {
     }),
   );
 }
+
+if (import.meta.main) await runSmtpClientProcess(rawPipelinedSend);
