@@ -27,8 +27,11 @@ export interface SimulatorOptions {
   visibilityTimeoutMs: number;
   /** @default MAX_RECEIVE_COUNT */
   maxReceiveCount?: number;
-  /** asked at each invocation: kill -9 its container after this many ms (undefined: never) */
-  killAfterMs?: () => number | undefined;
+  /**
+   * asked at each invocation: kill -9 its container when this barrier is met, if the
+   * invocation is still running then (undefined: never)
+   */
+  killWhen?: () => Promise<void> | undefined;
   /** deliver each batch to two containers at once (SQS's at-least-once delivery) */
   deliverTwice?: boolean;
   /** called with each line a worker prints (its JSON logs) */
@@ -41,7 +44,7 @@ export interface SimulatorOptions {
 
 export interface SimulatorResult {
   invocations: number;
-  /** killed by `killAfterMs` */
+  /** killed by `killWhen` */
   killed: number;
   /** killed at the function's timeout (the handler did not return in time) */
   timedOut: number;
@@ -109,9 +112,10 @@ export async function runQueue(bodies: string[], options: SimulatorOptions): Pro
           awsRegion: "us-east-1",
         })),
       };
+      let ended = false;
       const done = (response: SQSBatchResponse | undefined) => {
+        ended = true;
         clearTimeout(timeout);
-        clearTimeout(kill);
         container.child.off("message", onMessage);
         container.child.off("exit", onExit);
         options.onInvocationEnd?.({ returned: response !== undefined });
@@ -128,14 +132,11 @@ export async function runQueue(bodies: string[], options: SimulatorOptions): Pro
         result.timedOut += 1;
         container.child.kill("SIGKILL");
       }, options.functionTimeoutMs);
-      const killAfter = options.killAfterMs?.();
-      const kill =
-        killAfter === undefined
-          ? undefined
-          : setTimeout(() => {
-              result.killed += 1;
-              container.child.kill("SIGKILL");
-            }, killAfter);
+      void options.killWhen?.()?.then(() => {
+        if (ended) return;
+        result.killed += 1;
+        container.child.kill("SIGKILL");
+      });
       container.child.send({ invocation: id, event, remainingMs: options.functionTimeoutMs });
     });
 

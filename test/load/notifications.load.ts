@@ -14,6 +14,7 @@
 // each was a counted unknown outcome), dead-lettered, refused for good, lost. Exit 0 when no
 // recipient was lost and every duplicate belongs to a notification whose outcome was counted
 // as unknown (the at-least-once policy's documented second copy).
+import { setTimeout as delay } from "node:timers/promises";
 import { MAX_RECEIVE_COUNT } from "../../src/constants.ts";
 import { seededRandom } from "../helpers/seeded-random.ts";
 import { countSmtpAccepted, deadLetteredPairs, startBackends } from "../faults/harness.ts";
@@ -97,7 +98,8 @@ async function main(): Promise<number> {
       functionTimeoutMs: FUNCTION_TIMEOUT_MS,
       visibilityTimeoutMs: FUNCTION_TIMEOUT_MS + 2_000,
       maxReceiveCount: MAX_RECEIVE_COUNT,
-      killAfterMs: () => (rand() < KILLED_INVOCATION_SHARE ? rand() * 1_000 : undefined),
+      // a kill at a random moment of the invocation's first second (a fault, not a wait)
+      killWhen: () => (rand() < KILLED_INVOCATION_SHARE ? delay(rand() * 1_000) : undefined),
       onLog: watch.onLog,
     });
     const received = new Map<string, number>();
