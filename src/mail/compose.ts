@@ -91,9 +91,7 @@ export async function composeMessage(
   for (const [name, value] of Object.entries(content.headers ?? {})) headers[name] = headerText(value);
   const subject = await subjectHeader(headerText(content.subject));
   if ("value" in subject) headers.Subject = subject;
-  // Loaded on the first message, not at import: a cold start that sends nothing (or sends
-  // through a path that renders no MIME here) does not pay for nodemailer.
-  const { default: MailComposer } = await import("nodemailer/lib/mail-composer");
+  const MailComposer = await mailComposer();
   const composer = new MailComposer({
     from: { name: headerText(email.FeedbackName), address: email.FeedbackEmail },
     ...(replyTo ? { replyTo } : {}),
@@ -124,8 +122,19 @@ export async function composeMessage(
   return message;
 }
 
+// Loaded on the first message, not at import: a cold start that sends nothing (or sends
+// through a path that renders no MIME here) does not pay for nodemailer. Kept once loaded:
+// an import() of a loaded module still costs a module resolution on every message.
+let composerClass: Promise<typeof import("nodemailer/lib/mail-composer")>;
+let textConverter: Promise<typeof import("./html-to-text.ts")>;
+
+function mailComposer() {
+  composerClass ??= import("nodemailer/lib/mail-composer");
+  return composerClass.then((module) => module.default);
+}
+
 /** The text part of an HTML-only message: html-to-text is loaded only when one needs it. */
 async function derivedText(html: string): Promise<string> {
-  const { htmlToText } = await import("./html-to-text.ts");
-  return htmlToText(html);
+  textConverter ??= import("./html-to-text.ts");
+  return (await textConverter).htmlToText(html);
 }

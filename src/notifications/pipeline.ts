@@ -8,6 +8,7 @@ import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/pe
 import { SEND_RESPONSE_MARGIN_MS, type Transport } from "../constants.ts";
 import type { RenderNotificationOptions } from "./render-notification.ts";
 import type { Runtime } from "../runtime.ts";
+import type { MailTransport } from "../mail/transport.ts";
 import type { LoadedSettings } from "../settings/load.ts";
 import { validateLoadedSettings } from "../settings/validate.ts";
 import { blockingErrors } from "../transport-needs.ts";
@@ -113,9 +114,11 @@ export function createNotificationPipeline(
       const enabled = settings.EmailSettings.SendEmailNotifications;
       const blocker =
         loaded.inputErrors.length > 0 || enabled ? settingsBlocker(loaded, config.transport) : undefined;
+      // one transport for the batch's settings (the runtime's lookup digests them every call)
+      let transport: MailTransport | undefined;
       const processor = createNotificationProcessor({
         settings,
-        transport: () => runtime.transport(settings),
+        transport: () => (transport ??= runtime.transport(settings)),
         persistence,
         rateLimiter,
         unknownOutcome: config.unknownOutcome,
