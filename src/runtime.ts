@@ -33,7 +33,8 @@ import {
   type UnknownOutcomePolicy,
 } from "./constants.ts";
 import { HeraldError } from "./errors.ts";
-import { SES_SEND_TIMEOUT_MS, type MailTransport } from "./mail/transport.ts";
+import type { ComposedMessage } from "./mail/message.ts";
+import { SES_SEND_TIMEOUT_MS, type MailTransport, type SendOptions } from "./mail/transport.ts";
 import { smtpSendBoundMs } from "./smtp/options.ts";
 import type { LoadedSettings, LoadSettingsOptions } from "./settings/load.ts";
 import type { HeraldSettings } from "./settings/model.ts";
@@ -370,6 +371,18 @@ function loadedOnFirstUse(
       loading ??= load();
       return (await loading).send(message, options);
     },
+    // the SES API adapter sends composed messages as Simple content
+    ...(kind === "ses-api"
+      ? {
+          async sendComposed(message: ComposedMessage, options?: SendOptions) {
+            loading ??= load();
+            const transport = await loading;
+            if (transport.sendComposed) return transport.sendComposed(message, options);
+            const { renderMime } = await import("./mail/compose.ts");
+            return transport.send(await renderMime(message), options);
+          },
+        }
+      : {}),
     async close() {
       if (loading) await (await loading).close();
     },

@@ -3,13 +3,14 @@ import { MESSAGE_TAG_CATEGORY } from "../constants.ts";
 import { DOT_ATOM, NOTIFICATION_LIMITS, type Notification } from "./schema.ts";
 import type { HeraldSettings } from "../settings/model.ts";
 import {
-  composeMessage,
+  composeParts,
   messageIdDomain,
   messageIdFor,
   prefixedSubject,
+  renderMime,
   type MessageContent,
 } from "../mail/compose.ts";
-import type { OutgoingMessage } from "../mail/message.ts";
+import type { ComposedMessage, OutgoingMessage } from "../mail/message.ts";
 import { notificationIdTags } from "../ses/message-tags.ts";
 
 export interface RenderNotificationOptions {
@@ -41,16 +42,25 @@ export function listId(settings: HeraldSettings, category?: string): string {
   return category ? `${category}.${base}` : base;
 }
 
-/**
- * Render a notification with MailComposer: the headers every Herald message carries
- * (composeMessage), the stable Message-ID, threading (In-Reply-To and References at the
- * SiteURL host), one-click unsubscribe (RFC 8058), and the id and category as SES message tags.
- */
-export function renderNotification(
+/** Render a notification with MailComposer (composeNotification, then renderMime). */
+export async function renderNotification(
   settings: HeraldSettings,
   notification: Notification,
   options: RenderNotificationOptions = {},
 ): Promise<OutgoingMessage> {
+  return renderMime(await composeNotification(settings, notification, options));
+}
+
+/**
+ * A notification's parts, before MIME: the headers every Herald message carries
+ * (composeParts), the stable Message-ID, threading (In-Reply-To and References at the
+ * SiteURL host), one-click unsubscribe (RFC 8058), and the id and category as SES message tags.
+ */
+export function composeNotification(
+  settings: HeraldSettings,
+  notification: Notification,
+  options: RenderNotificationOptions = {},
+): Promise<ComposedMessage> {
   const content: MessageContent = {
     to: notification.to,
     subject: options.subjectPrefix ? prefixedSubject(settings, notification.subject) : notification.subject,
@@ -82,5 +92,5 @@ export function renderNotification(
   // is encoded reversibly (a tag value holds [A-Za-z0-9_-] only).
   content.tags = notificationIdTags(notification.id);
   if (notification.category) content.tags[MESSAGE_TAG_CATEGORY] = notification.category;
-  return composeMessage(settings, content);
+  return composeParts(settings, content);
 }
