@@ -17,6 +17,10 @@ export default defineConfig({
           name: "fast",
           include: ["test/**/*.test.ts"],
           exclude: slow,
+          // Two files at a time: vitest's default on 2 cores is one worker (cores - 1), which
+          // leaves a core idle while a file waits on a loopback server or a child process.
+          // Every file runs in its own process (forks, isolated), on port 0 and mkdtemp dirs.
+          maxWorkers: 2,
           // Loopback servers and `herald` child processes; room for a busy 2-core machine.
           testTimeout: 20_000,
           hookTimeout: 20_000,
