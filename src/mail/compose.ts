@@ -52,8 +52,13 @@ async function subjectHeader(
 }
 
 /** The Message-ID "<left@SiteURL host>" for a dot-atom left part. */
-export function messageIdFor(settings: HeraldSettings, left: string): string {
-  return `<${left}@${messageIdDomain(settings)}>`;
+export function messageIdFor(
+  settings: HeraldSettings,
+  left: string,
+  /** messageIdDomain(settings), when the caller has it already */
+  domain = messageIdDomain(settings),
+): string {
+  return `<${left}@${domain}>`;
 }
 
 /** The domain of generated Message-IDs: the SiteURL host, else the sender's domain. */

@@ -37,8 +37,13 @@ export function notificationMessageIdLeft(id: string): string {
 }
 
 /** "mention.notifications.chat.example.com": the category is a dot-atom by the schema. */
-export function listId(settings: HeraldSettings, category?: string): string {
-  const base = `notifications.${messageIdDomain(settings)}`;
+export function listId(
+  settings: HeraldSettings,
+  category?: string,
+  /** messageIdDomain(settings), when the caller has it already */
+  domain = messageIdDomain(settings),
+): string {
+  const base = `notifications.${domain}`;
   return category ? `${category}.${base}` : base;
 }
 
@@ -61,13 +66,15 @@ export function composeNotification(
   notification: Notification,
   options: RenderNotificationOptions = {},
 ): Promise<ComposedMessage> {
+  // the SiteURL host, parsed once for the Message-ID, List-Id and threading
+  const domain = messageIdDomain(settings);
   const content: MessageContent = {
     to: notification.to,
     subject: options.subjectPrefix ? prefixedSubject(settings, notification.subject) : notification.subject,
-    messageId: messageIdFor(settings, notificationMessageIdLeft(notification.id)),
+    messageId: messageIdFor(settings, notificationMessageIdLeft(notification.id), domain),
     // RFC 2919: lets readers filter notifications (per category); List-Unsubscribe without it
     // reads as an incomplete mailing list to spam filters.
-    headers: { "List-Id": `<${listId(settings, notification.category)}>` },
+    headers: { "List-Id": `<${listId(settings, notification.category, domain)}>` },
   };
   if (notification.cc) content.cc = notification.cc;
   if (notification.bcc) content.bcc = notification.bcc;
@@ -76,7 +83,7 @@ export function composeNotification(
   if (notification.replyTo) content.replyTo = notification.replyTo;
   if (options.date) content.date = options.date;
   if (notification.threadId) {
-    const thread = messageIdFor(settings, notification.threadId);
+    const thread = messageIdFor(settings, notification.threadId, domain);
     content.inReplyTo = thread;
     content.references = [thread];
   }
