@@ -6,9 +6,9 @@
 import type { Context, SQSEvent } from "aws-lambda";
 import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/persistence";
 import { SEND_RESPONSE_MARGIN_MS, type Transport } from "../constants.ts";
+import type { MailTransport } from "../mail/transport.ts";
 import type { RenderNotificationOptions } from "./render-notification.ts";
 import type { Runtime } from "../runtime.ts";
-import type { MailTransport } from "../mail/transport.ts";
 import type { LoadedSettings } from "../settings/load.ts";
 import { validateLoadedSettings } from "../settings/validate.ts";
 import { blockingErrors } from "../transport-needs.ts";
@@ -114,7 +114,7 @@ export function createNotificationPipeline(
       const enabled = settings.EmailSettings.SendEmailNotifications;
       const blocker =
         loaded.inputErrors.length > 0 || enabled ? settingsBlocker(loaded, config.transport) : undefined;
-      // one transport for the batch's settings (the runtime's lookup digests them every call)
+      // asked once per batch (the runtime compares the settings with its transport's each time)
       let transport: MailTransport | undefined;
       const processor = createNotificationProcessor({
         settings,
