@@ -7,17 +7,12 @@
  *   node bench/nodemailer-pool-client.ts --port P --connections N --messages FILE
  * prints `{"seconds": ..., "cpuMs": ...}` (from the first send to the last reply).
  */
-import { createTransport } from "nodemailer";
+import { createTransport, type Transporter } from "nodemailer";
 import { runSmtpClientProcess, type RawMessage } from "./raw-smtp-client.ts";
 
-export async function nodemailerPoolSend(
-  host: string,
-  port: number,
-  connections: number,
-  messages: RawMessage[],
-): Promise<void> {
-  // Herald's pool options (src/mail/smtp-transport.ts) on a plain-text loopback sink.
-  const pool = createTransport({
+/** Herald's pool options (src/mail/smtp-transport.ts) on a plain-text loopback sink. */
+export function benchPool(host: string, port: number, connections: number): Transporter {
+  return createTransport({
     host,
     port,
     secure: false,
@@ -27,6 +22,15 @@ export async function nodemailerPoolSend(
     maxMessages: 100,
     socketCloseTimeout: 0,
   });
+}
+
+export async function nodemailerPoolSend(
+  host: string,
+  port: number,
+  connections: number,
+  messages: RawMessage[],
+): Promise<void> {
+  const pool = benchPool(host, port, connections);
   try {
     await Promise.all(
       messages.map((message) =>

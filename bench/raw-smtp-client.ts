@@ -121,19 +121,25 @@ export async function rawPipelinedSend(
   await Promise.all(shares.filter((share) => share.length > 0).map((share) => sendOver(host, port, share)));
 }
 
-/** How a benchmark client sends: the messages over `connections` connections to host:port. */
-export type SmtpClientSend = (
+/**
+ * How a benchmark client sends: the messages over `connections` connections to host:port
+ * (rendered messages, or what a client renders itself).
+ */
+export type SmtpClientSend<Message = RawMessage> = (
   host: string,
   port: number,
   connections: number,
-  messages: RawMessage[],
+  messages: Message[],
 ) => Promise<void>;
 
 /**
- * A benchmark client's process: reads `--host --port --connections --messages FILE`, sends
+ * A benchmark client's process: reads `--host --port --connections --messages FILE` (a JSON
+ * array of what `send` takes), sends
  * through `send` and prints `{"seconds", "cpuMs", "messages"}` from the first send to the last reply.
  */
-export async function runSmtpClientProcess(send: SmtpClientSend): Promise<void> {
+export async function runSmtpClientProcess<Message = RawMessage>(
+  send: SmtpClientSend<Message>,
+): Promise<void> {
   const { values } = parseArgs({
     options: {
       host: { type: "string", default: "127.0.0.1" },
@@ -143,7 +149,7 @@ export async function runSmtpClientProcess(send: SmtpClientSend): Promise<void> 
     },
   });
   if (!values.port || !values.messages) throw new Error("--port and --messages FILE are required");
-  const messages = JSON.parse(readFileSync(values.messages, "utf8")) as RawMessage[];
+  const messages = JSON.parse(readFileSync(values.messages, "utf8")) as Message[];
   const started = performance.now();
   const cpu = process.cpuUsage();
   await send(values.host, Number(values.port), Number(values.connections), messages);

@@ -10,7 +10,8 @@
  *   npm run bench -- --report            rewrite BENCHMARKS.md from bench/last-run.json (no measuring)
  *
  * Anchors: (a) SES-only and (b) SSM + SES hand-written handlers (bench/anchors), (c) bare SDK
- * SendEmail (ses-worker.ts), (d) a bare nodemailer pool (nodemailer-pool-client.ts), (e) the raw
+ * SendEmail (ses-worker.ts), (d) a bare nodemailer pool (nodemailer-pool-client.ts), (d') that pool
+ * composing each message (nodemailer-compose-client.ts), (e) the raw
  * pipelining client (raw-smtp-client.ts).
  */
 import { readFileSync, writeFileSync } from "node:fs";
