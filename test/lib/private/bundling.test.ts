@@ -26,7 +26,7 @@ import {
   CHUNKS_DIR,
   ESM_REQUIRE_BANNER,
 } from "../../../lib/private/bundling.ts";
-import { LOADED_ON_FIRST_USE } from "../../../bench/bundles.ts";
+import { firstUseOnly, LOADED_ON_FIRST_USE } from "../../../bench/bundles.ts";
 import { HeraldFunction } from "../../../lib/private/herald-function.ts";
 import { newApp, removeOutdirs, SYNTH_TIMEOUT_MS } from "../../helpers/cdk.ts";
 import { SEND_FUNCTION_TIMEOUT_SECONDS } from "../../../src/constants.ts";
@@ -236,6 +236,18 @@ describe("the deployed bundles", () => {
           for (const pkg of LOADED_ON_FIRST_USE) if (source.includes(`node_modules/${pkg}/`)) loaded.add(pkg);
       expect([...loaded], name).toEqual([]);
     }
+  });
+
+  it("load the SES v2 client at a cold start only in validate-settings: the ses-api transport loads it on first send", () => {
+    const loadedBy = HANDLERS.filter((name) =>
+      [...filesLoadedAtStart(join(deployed.get(name)!.dir, BUNDLE_FILE))].some((file) =>
+        mapSources(file).some((source) => source.includes("node_modules/@aws-sdk/client-sesv2/")),
+      ),
+    );
+    expect(loadedBy).toEqual(
+      HANDLERS.filter((name) => !firstUseOnly(name).includes("@aws-sdk/client-sesv2")),
+    );
+    expect(loadedBy).toEqual(["validate-settings"]);
   });
 
   it("are what esbuild's API builds with the shared options (what the benchmarks measure)", () => {
