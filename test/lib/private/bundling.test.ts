@@ -250,6 +250,20 @@ describe("the deployed bundles", () => {
     expect(loadedBy).toEqual(["validate-settings"]);
   });
 
+  it("load zod's mini API at a cold start, never the classic one (85 KB more to load)", () => {
+    for (const name of HANDLERS) {
+      const sources = [...filesLoadedAtStart(join(deployed.get(name)!.dir, BUNDLE_FILE))].flatMap(mapSources);
+      expect(
+        sources.some((source) => source.includes("node_modules/zod/v4/mini/")),
+        name,
+      ).toBe(true);
+      expect(
+        sources.filter((source) => source.includes("node_modules/zod/v4/classic/")),
+        name,
+      ).toEqual([]);
+    }
+  });
+
   it("are what esbuild's API builds with the shared options (what the benchmarks measure)", () => {
     const out = join(mkdtempSync(join(tmpdir(), "herald-esbuild-")), "out");
     bundleHandlerSync("lambdas/validate-settings.ts", out);
