@@ -69,6 +69,9 @@ export async function startFeedServer(options: FeedServerOptions = {}): Promise<
   const timers = new Set<NodeJS.Timeout>();
   const requests: FeedRequest[] = [];
   const sockets = new Set<Socket>();
+  // the requests each connection carried: a keep-alive connection carries many, and one
+  // "close" listener per connection (not per request) marks them all
+  const requestsOn = new WeakMap<Socket, FeedRequest[]>();
   let hold: { count: number; waiting: Array<() => void> } | undefined;
 
   let closing: Promise<void> | undefined;
@@ -118,9 +121,7 @@ export async function startFeedServer(options: FeedServerOptions = {}): Promise<
       socketClosed: false,
     };
     requests.push(entry);
-    request.socket.once("close", () => {
-      entry.socketClosed = true;
-    });
+    requestsOn.get(request.socket)?.push(entry);
     response.on("error", () => {});
     if (url.pathname === "/security" && hold) {
       const current = hold;
@@ -136,7 +137,12 @@ export async function startFeedServer(options: FeedServerOptions = {}): Promise<
   server.on("clientError", (_error, socket) => socket.destroy());
   server.on("connection", (socket: Socket) => {
     sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
+    const carried: FeedRequest[] = [];
+    requestsOn.set(socket, carried);
+    socket.once("close", () => {
+      sockets.delete(socket);
+      for (const entry of carried) entry.socketClosed = true;
+    });
   });
   const port = await listenOnLoopback(server, options.port ?? 0);
 

@@ -37,12 +37,8 @@ const STATE_RANK: Record<Exclude<RecipientState, "unknown">, number> = {
   complained: 5,
 };
 
-/** What an event says about one recipient. */
-export interface RecipientUpdate {
-  address: string;
-  state: Exclude<RecipientState, "unknown">;
-  /** epoch ms of the event (SES's own time for SES events) */
-  at: number;
+/** Why a recipient is in its state: the details an event gives, kept as they came. */
+export interface RecipientDetail {
   /** why, in words: a diagnostic code, a reject reason, a delay type */
   reason?: string;
   bounceType?: string;
@@ -50,6 +46,14 @@ export interface RecipientUpdate {
   diagnosticCode?: string;
   complaintType?: string;
   delayType?: string;
+}
+
+/** What an event says about one recipient. */
+export interface RecipientUpdate extends RecipientDetail {
+  address: string;
+  state: Exclude<RecipientState, "unknown">;
+  /** epoch ms of the event (SES's own time for SES events) */
+  at: number;
   /** what reported it: "pipeline", or SES's event type */
   source: string;
 }
@@ -105,18 +109,12 @@ export function recipientAttribute(address: string): string {
 }
 
 /** One recipient as `herald status` and the status function show it. */
-export interface RecipientStatus {
+export interface RecipientStatus extends RecipientDetail {
   /** the address, or `sha256:<hex>` when the record keeps addresses hashed */
   address: string;
   state: RecipientState;
   /** ISO time of the event that set the state */
   at?: string;
-  reason?: string;
-  bounceType?: string;
-  bounceSubType?: string;
-  diagnosticCode?: string;
-  complaintType?: string;
-  delayType?: string;
   source?: string;
 }
 

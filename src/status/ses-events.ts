@@ -35,6 +35,9 @@ export function statusEventFromSes(event: SesEvent): SesStatusEvent | undefined 
       const diagnostic = recipient.diagnosticCode ? { diagnosticCode: recipient.diagnosticCode } : {};
       return { address: recipient.emailAddress, source, ...update, ...diagnostic };
     });
+  // SES refused the whole message: every recipient, at the send's time
+  const rejectedAll = (reason: string) =>
+    each(event.mail.destination, { state: "rejected", at: sentAt, reason });
   let updates: RecipientUpdate[] = [];
   switch (event.eventType) {
     case "Send":
@@ -87,18 +90,10 @@ export function statusEventFromSes(event: SesEvent): SesStatusEvent | undefined 
       break;
     }
     case "Reject":
-      updates = each(event.mail.destination, {
-        state: "rejected",
-        at: sentAt,
-        reason: words("rejected by SES", event.reject?.reason)!,
-      });
+      updates = rejectedAll(words("rejected by SES", event.reject?.reason)!);
       break;
     case "RenderingFailure":
-      updates = each(event.mail.destination, {
-        state: "rejected",
-        at: sentAt,
-        reason: words("rendering failure", event.failure?.errorMessage)!,
-      });
+      updates = rejectedAll(words("rendering failure", event.failure?.errorMessage)!);
       break;
   }
   if (updates.length === 0) return undefined;

@@ -7,6 +7,7 @@ import {
   startSmtpServer,
   startStallAfterEhloServer,
   startStallInDataServer,
+  type RawTestServer,
   type TestSmtpServer,
 } from "./smtp-servers.ts";
 
@@ -59,6 +60,12 @@ export interface FaultCase {
   message?: RegExp;
   /** messages the server saw in full (the stall-in-DATA server never confirms them) */
   received?: number;
+  /**
+   * For a stall: true once the conversation has reached it (a barrier on what the server saw).
+   * From there only the stage bound ends the session, so a test may move a fake clock over the
+   * bound instead of waiting it out.
+   */
+  stalled?: (server: RawTestServer) => boolean;
 }
 
 export const FAULTS: FaultCase[] = [
@@ -222,6 +229,8 @@ export const FAULTS: FaultCase[] = [
     code: "ETIMEDOUT",
     retryable: true,
     hint: /did not answer within SMTPServerTimeout/,
+    // connected: the client waits for a greeting
+    stalled: (server) => server.connections === 1,
   },
   {
     name: "a server that stalls after EHLO",
@@ -232,6 +241,7 @@ export const FAULTS: FaultCase[] = [
     retryable: true,
     hint: /did not answer within SMTPServerTimeout/,
     message: /within SMTPServerTimeout \(2 s\) at stage mail/,
+    stalled: (server) => /^MAIL FROM:/im.test(server.received),
   },
   {
     name: "a server that stalls in DATA",
@@ -243,5 +253,7 @@ export const FAULTS: FaultCase[] = [
     retryable: true,
     hint: /did not answer within SMTPServerTimeout/,
     message: /within SMTPServerTimeout \(2 s\) at stage data/,
+    // the final dot arrived: the client waits for its reply
+    stalled: (server) => server.messages.length === 1,
   },
 ];

@@ -323,10 +323,29 @@ export function heldReply(): { hold: () => Promise<void>; reached: Promise<void>
   };
 }
 
-/** A 127.0.0.1 port with nothing listening on it (bound to port 0, read, closed). */
+/**
+ * Where closedPort looks: below the ports the system hands out for port 0 (Linux 32768-60999,
+ * the IANA range from 49152) and above the sandbox's defaults (sandbox/ports.ts).
+ */
+const CLOSED_PORT_RANGE = { from: 20_000, to: 32_767 } as const;
+
+/**
+ * A 127.0.0.1 port with nothing listening on it: one of CLOSED_PORT_RANGE found free (bound,
+ * closed). A port-0 port freed the same way could be handed to the next server that asks for
+ * one (another test's, another process's), and a silent server there would turn a refused
+ * connection into a wait for a timeout.
+ */
 export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  const port = await listenOnLoopback(server);
-  await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
-  return port;
+  for (;;) {
+    const { from, to } = CLOSED_PORT_RANGE;
+    const port = from + Math.floor(Math.random() * (to - from + 1));
+    const server = net.createServer();
+    const free = await listenOnLoopback(server, port).then(
+      () => true,
+      () => false,
+    );
+    if (!free) continue;
+    await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+    return port;
+  }
 }

@@ -566,7 +566,7 @@ describe("send-notification over SMTP (smtp-server) with idempotency in DynamoDB
     runtimes.push(runtime);
     const handler = createSendNotificationHandler(runtime);
     // the context is the invocation's clock: Lambda ends it at `end`
-    const context = lambdaContext(4_000);
+    const context = lambdaContext(2_500);
     const end = Date.now() + context.getRemainingTimeInMillis();
     const event = sqsEvent(notification("hung-1"));
     const { result } = await captureStdout(() => handler(event, context));

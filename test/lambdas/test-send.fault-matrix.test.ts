@@ -14,7 +14,12 @@ import {
   USERNAME,
   withAuth,
 } from "../helpers/fault-matrix.ts";
-import { startSmtpServer, startStallInDataServer, type TestSmtpServer } from "../helpers/smtp-servers.ts";
+import {
+  startSmtpServer,
+  startStallInDataServer,
+  type RawTestServer,
+  type TestSmtpServer,
+} from "../helpers/smtp-servers.ts";
 
 let server: TestSmtpServer | undefined;
 afterEach(async () => {
@@ -36,6 +41,20 @@ async function invoke(event: unknown = { to: "someone@example.com" }) {
   expect(JSON.stringify(result)).not.toContain(PASSWORD);
   expect(output).not.toContain(PASSWORD);
   return { report: result as SmtpReport, logs: output };
+}
+
+/**
+ * Invokes against a stalling server on a fake clock (the sockets stay real): once the server
+ * has seen the conversation reach its stall, the clock moves over the stage bound
+ * (SMTPServerTimeout 2 s, the fault matrix's) instead of the test waiting it out.
+ */
+async function invokeOverStall(stalled: (server: RawTestServer) => boolean) {
+  const stalling = server as RawTestServer;
+  useFakeClock();
+  const invocation = watch(invoke());
+  await ioUntil(() => stalled(stalling));
+  await vi.advanceTimersByTimeAsync(2000);
+  return invocation.result;
 }
 
 describe("test-send: success", () => {
@@ -125,7 +144,7 @@ describe("test-send: fault matrix", () => {
   it.each(FAULTS)("$name -> $stage", async (fault) => {
     server = await fault.start();
     useSettings({ SMTPPORT: String(server.port), ...fault.settings });
-    const { report, logs } = await invoke();
+    const { report, logs } = fault.stalled ? await invokeOverStall(fault.stalled) : await invoke();
     expect(report.ok).toBe(false);
     expect(report.stage).toBe(fault.stage);
     if (fault.code) expect(report.error?.code).toBe(fault.code);

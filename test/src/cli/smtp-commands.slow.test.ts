@@ -1,9 +1,9 @@
 // herald test-send and herald probe, as a user runs them, against loopback SMTP servers.
-import { createServer, type AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { FAULTS, PASSWORD as FAULT_PASSWORD, settingsEnv } from "../../helpers/fault-matrix.ts";
 import { runHerald, runHeraldTimed } from "../../helpers/run-herald.ts";
 import {
+  closedPort,
   startSilentServer,
   startSmtpServer,
   startStallAfterEhloServer,
@@ -175,15 +175,6 @@ describe("herald test-send ends with its report", () => {
     // two `herald` processes: 46-50 s at a load average of 14 on 2 cores (the slow project's limit)
   );
 });
-
-/** A loopback port nothing listens on: one the kernel just gave a server that is now closed. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 describe("herald probe", () => {
   const noCredentials = { MM_EMAILSETTINGS_SMTPUSERNAME: "", MM_EMAILSETTINGS_SMTPPASSWORD: "" };

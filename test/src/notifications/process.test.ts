@@ -1,7 +1,7 @@
 // The processor's own rules, with the transport port and the dead-letter queue in memory
 // (the Lambda tests run the same code against smtp-server, aws-ses-v2-local and dynalite).
 import { IdempotencyRecord } from "@aws-lambda-powertools/idempotency/persistence";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { OutgoingMessage } from "../../../src/mail/message.ts";
 import type { MailTransport, SendOutcome } from "../../../src/mail/transport.ts";
 import type { DeadLetter } from "../../../src/notifications/dead-letter.ts";
@@ -15,7 +15,7 @@ import { createRateLimiter } from "../../../src/notifications/rate-limiter.ts";
 import { defaultSettings } from "../../../src/settings/load.ts";
 import { SEND_RESERVE_MS, SEND_RESPONSE_MARGIN_MS } from "../../../src/constants.ts";
 import { needsRedelivery } from "../../../src/notifications/outcome.ts";
-import { ioUntil } from "../../helpers/fake-clock.ts";
+import { ioUntil, useFakeClock, watch } from "../../helpers/fake-clock.ts";
 
 function recordingTransport(reply: (message: OutgoingMessage) => SendOutcome) {
   const sent: OutgoingMessage[] = [];
@@ -160,21 +160,33 @@ describe("createNotificationProcessor", () => {
   });
 
   it("acknowledges a sent message whose record could not be completed, rather than sending it again", async () => {
+    let writes = 0;
     class FailingUpdate extends InMemoryPersistenceLayer {
       protected override async _updateRecord(_record: IdempotencyRecord): Promise<void> {
+        writes += 1;
         throw new Error("DynamoDB is unavailable");
       }
     }
-    // a short invocation: the completing write is retried until its end, then given up
-    const { processor, sent } = setup({
-      persistence: new FailingUpdate(),
-      invocationEnd: Date.now() + SEND_RESERVE_MS + SEND_RESPONSE_MARGIN_MS + 1500,
-    });
-    expect(await processor.process({ messageId: "m1", body: body("unrecorded") })).toMatchObject({
-      kind: "sent",
-      recorded: false,
-    });
-    expect(sent).toHaveLength(1);
+    // a short invocation: the completing write is retried until its end, then given up (on a
+    // fake clock: the retries' waits add up to seconds)
+    useFakeClock();
+    try {
+      const { processor, sent } = setup({
+        persistence: new FailingUpdate(),
+        invocationEnd: Date.now() + SEND_RESERVE_MS + SEND_RESPONSE_MARGIN_MS + 1500,
+      });
+      const outcome = watch(processor.process({ messageId: "m1", body: body("unrecorded") }));
+      // each retry's wait passes at once; the store's own async work runs in between
+      while (!outcome.settled) {
+        await vi.advanceTimersToNextTimerAsync();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(await outcome.result).toMatchObject({ kind: "sent", recorded: false });
+      expect(sent).toHaveLength(1);
+      expect(writes).toBeGreaterThan(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("leaves a record for a retry when the idempotency store is down (nothing is sent)", async () => {

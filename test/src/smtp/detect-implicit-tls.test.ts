@@ -82,7 +82,8 @@ describe("the session's implicit-TLS check", () => {
               ConnectionSecurity: "STARTTLS",
               SkipServerCertificateVerification: true,
               EnableSMTPAuth: false,
-              SMTPServerTimeout: 2,
+              // the shortest whole bound: the check starts after half of it (at most 1 s)
+              SMTPServerTimeout: 1,
             },
           },
         });
