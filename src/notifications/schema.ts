@@ -59,18 +59,16 @@ const optionalString = (...checks: Parameters<z.ZodMiniString["check"]>) =>
   z.optional(z.string({ error: "must be a string" }).check(...checks));
 
 const notificationFields = z.strictObject({
-  id: z
-    .string({ error: requiredString("a string that identifies this notification") })
-    .check(
-      z.minLength(1, { error: "must not be empty" }),
-      z.maxLength(NOTIFICATION_LIMITS.idChars, {
-        error: `at most ${NOTIFICATION_LIMITS.idChars} characters`,
-      }),
-      z.regex(NO_CONTROL_CHARACTERS, { error: "must not contain control characters (CR, LF, ...)" }),
-      z.describe(
-        "Idempotency key: an event with an id that was already sent is skipped. A dot-atom id (letters, digits, !#$%&'*+-/=?^_`{|}~ and inner dots, at most 200 characters, and not spelled like a digest: n. and 32 base64url characters) is also the Message-ID's left part, so later events can thread under it with threadId; any other id gets a digest.",
-      ),
+  id: z.string({ error: requiredString("a string that identifies this notification") }).check(
+    z.minLength(1, { error: "must not be empty" }),
+    z.maxLength(NOTIFICATION_LIMITS.idChars, {
+      error: `at most ${NOTIFICATION_LIMITS.idChars} characters`,
+    }),
+    z.regex(NO_CONTROL_CHARACTERS, { error: "must not contain control characters (CR, LF, ...)" }),
+    z.describe(
+      "Idempotency key: an event with an id that was already sent is skipped. A dot-atom id (letters, digits, !#$%&'*+-/=?^_`{|}~ and inner dots, at most 200 characters, and not spelled like a digest: n. and 32 base64url characters) is also the Message-ID's left part, so later events can thread under it with threadId; any other id gets a digest.",
     ),
+  ),
   to: addressList("to", 1).check(z.describe("recipients; 1 to 50 in all with cc and bcc")),
   cc: z.optional(addressList("cc", 0)),
   bcc: z
