@@ -82,10 +82,12 @@ export const LOADED_ON_FIRST_USE = ["nodemailer", "html-to-text", "sanitize-html
 /**
  * Packages only the handlers named may load at a cold start: the SES v2 client (78 KB) is
  * loaded by the ses-api transport on its first send, and at start only where every invocation
- * calls SES (validate-settings checks the account).
+ * calls SES (validate-settings checks the account); the SQS client (23 KB) with the first
+ * dead letter.
  */
 export const LOADED_AT_START_ONLY_BY: Readonly<Record<string, readonly string[]>> = {
   "@aws-sdk/client-sesv2": ["validate-settings"],
+  "@aws-sdk/client-sqs": [],
 };
 
 /** The packages the cold start of the handler `name` must not load. */

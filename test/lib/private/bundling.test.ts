@@ -26,7 +26,7 @@ import {
   CHUNKS_DIR,
   ESM_REQUIRE_BANNER,
 } from "../../../lib/private/bundling.ts";
-import { firstUseOnly, LOADED_ON_FIRST_USE } from "../../../bench/bundles.ts";
+import { firstUseOnly, LOADED_AT_START_ONLY_BY, LOADED_ON_FIRST_USE } from "../../../bench/bundles.ts";
 import { HeraldFunction } from "../../../lib/private/herald-function.ts";
 import { newApp, removeOutdirs, SYNTH_TIMEOUT_MS } from "../../helpers/cdk.ts";
 import { SEND_FUNCTION_TIMEOUT_SECONDS } from "../../../src/constants.ts";
@@ -238,16 +238,17 @@ describe("the deployed bundles", () => {
     }
   });
 
-  it("load the SES v2 client at a cold start only in validate-settings: the ses-api transport loads it on first send", () => {
-    const loadedBy = HANDLERS.filter((name) =>
-      [...filesLoadedAtStart(join(deployed.get(name)!.dir, BUNDLE_FILE))].some((file) =>
-        mapSources(file).some((source) => source.includes("node_modules/@aws-sdk/client-sesv2/")),
-      ),
-    );
-    expect(loadedBy).toEqual(
-      HANDLERS.filter((name) => !firstUseOnly(name).includes("@aws-sdk/client-sesv2")),
-    );
-    expect(loadedBy).toEqual(["validate-settings"]);
+  it("load the SES v2 client at a cold start only in validate-settings, the SQS client in none: both load on first use", () => {
+    const loadedBy = (pkg: string) =>
+      HANDLERS.filter((name) =>
+        [...filesLoadedAtStart(join(deployed.get(name)!.dir, BUNDLE_FILE))].some((file) =>
+          mapSources(file).some((source) => source.includes(`node_modules/${pkg}/`)),
+        ),
+      );
+    for (const pkg of Object.keys(LOADED_AT_START_ONLY_BY))
+      expect(loadedBy(pkg), pkg).toEqual(HANDLERS.filter((name) => !firstUseOnly(name).includes(pkg)));
+    expect(loadedBy("@aws-sdk/client-sesv2")).toEqual(["validate-settings"]);
+    expect(loadedBy("@aws-sdk/client-sqs")).toEqual([]);
   });
 
   it("load zod's mini API at a cold start, never the classic one (85 KB more to load)", () => {
