@@ -25,6 +25,7 @@ const shared = [
   "test/src/errors.test.ts",
   "test/src/mail/header-lines.test.ts",
   "test/src/mail/message-id.test.ts",
+  "test/src/mail/ses-content.test.ts",
   "test/src/net/email-address.test.ts",
   "test/src/net/hosts.test.ts",
   "test/src/notifications/concurrency.test.ts",

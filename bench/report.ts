@@ -20,6 +20,7 @@ import { FAIL_FAST_BUDGET_MS, type FailFastResult } from "./fail-fast.ts";
 import type { FirstErrorResult } from "./first-error.ts";
 import { MEMORY_BUDGET_BYTES, MEMORY_BUDGET_VARIANT, type MemoryResult } from "./memory.ts";
 import { PROMISED_HEADERS, SES_BUDGET, type SesPathResult } from "./ses-path.ts";
+import { SIMPLE_HEADER_VALUE_CHARS } from "../src/mail/ses-content.ts";
 import { THROUGHPUT_BUDGET, type ThroughputResult } from "./smtp-throughput.ts";
 import { formatSummary, type Summary } from "./stats.ts";
 import { NOTIFICATION_LIMITS } from "../src/notifications/schema.ts";
@@ -58,9 +59,6 @@ export interface Budget {
   budget: string;
   holds: boolean;
 }
-
-/** The API's limit on a Simple content header value (SES v2 MessageHeader.Value). */
-export const SES_SIMPLE_HEADER_VALUE_MAX = 870;
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
@@ -349,7 +347,7 @@ function sesSection(r: BenchResults): string {
   const unsubscribeHeader = NOTIFICATION_LIMITS.unsubscribeUrlChars + 2;
   const simpleCheaper = s.simpleCpuMsPerMessage.median < s.composedCpuMsPerMessage.median;
   const simpleKeepsHeaders =
-    s.simpleMissingHeaders.length === 0 && unsubscribeHeader <= SES_SIMPLE_HEADER_VALUE_MAX;
+    s.simpleMissingHeaders.length === 0 && unsubscribeHeader <= SIMPLE_HEADER_VALUE_CHARS;
   return [
     "## SES API path",
     "",
@@ -363,16 +361,21 @@ function sesSection(r: BenchResults): string {
       `the same parts: ${ms(s.composedCpuMsPerMessage, 2)} against ${ms(s.simpleCpuMsPerMessage, 2)} of CPU per message ` +
       `(Simple is ${simpleCheaper ? "cheaper" : "not cheaper"}). Promised headers (${PROMISED_HEADERS.join(", ")}) ` +
       `missing from what the emulator stored for Simple: ${s.simpleMissingHeaders.join(", ") || "none"}. ` +
-      `SES v2 limits a Simple header value to ${SES_SIMPLE_HEADER_VALUE_MAX} printable ASCII characters; the event schema ` +
+      `SES v2 limits a Simple header value to ${SIMPLE_HEADER_VALUE_CHARS} printable ASCII characters; the event schema ` +
       `admits an unsubscribeUrl of ${NOTIFICATION_LIMITS.unsubscribeUrlChars} characters, a List-Unsubscribe value of ` +
-      `${unsubscribeHeader}. Decision: ${
+      `${unsubscribeHeader}. ${
         simpleCheaper && simpleKeepsHeaders
-          ? "**Simple content** (cheaper, every promised header kept)."
+          ? "Simple content is cheaper and keeps every promised header."
           : simpleCheaper
-            ? "**Raw stays** for now: Simple is cheaper but cannot carry every header the schema admits; " +
-              "Simple where every header fits and Raw otherwise is the way to take the saving (not built yet)."
-            : "**Raw stays** (Simple is not cheaper)."
-      }`,
+            ? "Simple content is cheaper but cannot carry every header the schema admits."
+            : "Simple content is not cheaper."
+      } The handler sends Simple content where every header fits SES's rules and Raw otherwise ` +
+      `(sesContentFor, src/mail/ses-content.ts); promised headers missing from what the emulator stored for the ` +
+      `handler's messages: ${
+        s.heraldMissingHeaders === undefined
+          ? "not known (the handler sent Raw content, whose headers the emulator does not keep)"
+          : s.heraldMissingHeaders.join(", ") || "none"
+      }.`,
   ].join("\n");
 }
 
@@ -446,8 +449,8 @@ function failingSection(rows: Budget[], r: BenchResults): string {
     );
   if (r.ses)
     tried.push(
-      `SES API path: Simple content instead of Raw (${r.ses.simpleCpuMsPerMessage.median.toFixed(2)} against ` +
-        `${r.ses.composedCpuMsPerMessage.median.toFixed(2)} ms per message, above)`,
+      `SES API path: Simple content where every header fits, Raw otherwise (bare SDK: ${r.ses.simpleCpuMsPerMessage.median.toFixed(2)} against ` +
+        `${r.ses.composedCpuMsPerMessage.median.toFixed(2)} ms per message, above), built into the handler`,
     );
   if (r.shares?.sizes) tried.push("memory sizes 128-1024 MB (above)");
   return [

@@ -56,6 +56,11 @@ export interface SesPathResult {
   simpleCpuMsPerMessage: Summary;
   /** the promised headers missing from what the emulator stored for Simple content */
   simpleMissingHeaders: string[];
+  /**
+   * the promised headers missing from what the emulator stored for the handler's messages
+   * (Simple content: the emulator keeps its headers), or undefined when the handler sent Raw
+   */
+  heraldMissingHeaders?: string[];
 }
 
 /** The parts of a bench event, as Herald would render them (text derived from the HTML). */
@@ -174,6 +179,13 @@ export async function runSesPath(options: {
     const cpu: Record<Mode, number[]> = { herald: [], direct: [], composed: [], simple: [] };
     const wall: Record<Mode, number[]> = { herald: [], direct: [], composed: [], simple: [] };
     let simpleMissingHeaders: string[] = [];
+    let heraldMissingHeaders: string[] | undefined;
+    const missingHeaders = async () => {
+      const [first] = await emulator.emails();
+      if (!first?.headers) return undefined;
+      const names = new Set(first.headers.map((h) => h.name));
+      return PROMISED_HEADERS.filter((name) => !names.has(name));
+    };
     const side = async (mode: Mode): Promise<void> => {
       await emulator.clear();
       const result = await runWorker(inputs[mode], env);
@@ -181,10 +193,8 @@ export async function runSesPath(options: {
       if (result.failed > 0 || stored !== options.messages + warmup.length) {
         throw new Error(`SES ${mode}: ${result.failed} failed, the emulator stored ${stored}`);
       }
-      if (mode === "simple") {
-        const names = new Set(((await emulator.emails())[0]?.headers ?? []).map((h) => h.name));
-        simpleMissingHeaders = PROMISED_HEADERS.filter((name) => !names.has(name));
-      }
+      if (mode === "simple") simpleMissingHeaders = (await missingHeaders()) ?? PROMISED_HEADERS;
+      if (mode === "herald") heraldMissingHeaders = await missingHeaders();
       cpu[mode].push(result.cpuMs / options.messages);
       wall[mode].push(result.seconds);
     };
@@ -217,6 +227,7 @@ export async function runSesPath(options: {
       composedCpuMsPerMessage: summarize(cpu.composed),
       simpleCpuMsPerMessage: summarize(cpu.simple),
       simpleMissingHeaders,
+      ...(heraldMissingHeaders ? { heraldMissingHeaders } : {}),
     };
   } finally {
     await emulator.close();

@@ -3,7 +3,7 @@
  * client pointed at it. The emulator keeps one store per process: `clear()` empties it. Its
  * own page (`/`) lists what it stored; the sandbox's mail page shows those messages too.
  */
-import type { Server } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
 import { SESv2Client } from "@aws-sdk/client-sesv2";
 import sesModule from "aws-ses-v2-local";
 import { portOf, whyNotListening } from "./listen.ts";
@@ -21,11 +21,23 @@ export interface StoredSesEmail {
   at: number;
 }
 
+/** One SendEmail request as it arrived (the emulator keeps no header of Raw content). */
+export interface SendEmailRequest {
+  FromEmailAddress?: string;
+  Destination?: { ToAddresses?: string[]; CcAddresses?: string[]; BccAddresses?: string[] };
+  /** Raw.Data is the message's MIME, base64 */
+  Content: { Raw?: { Data: string }; Simple?: Record<string, unknown> };
+  ConfigurationSetName?: string;
+  EmailTags?: Array<{ Name: string; Value: string }>;
+}
+
 export interface LocalSes {
   /** http://127.0.0.1:<port> — what AWS_ENDPOINT_URL_SESV2 takes */
   endpoint: string;
   client: SESv2Client;
   emails(): Promise<StoredSesEmail[]>;
+  /** the SendEmail requests received since the last clear(), in order */
+  requests(): SendEmailRequest[];
   clear(): Promise<void>;
   close(): Promise<void>;
 }
@@ -46,6 +58,14 @@ export async function startLocalSes(options: LocalSesOptions = {}): Promise<Loca
   // Express hands a listen error to the callback, which the emulator ignores: ask why.
   if (!server.listening) throw await whyNotListening(options.port ?? 0);
   const port = portOf(server);
+  let requests: SendEmailRequest[] = [];
+  // Read beside the emulator's own body parser: both listen to the same request stream.
+  server.prependListener("request", (request: IncomingMessage) => {
+    if (request.method !== "POST" || request.url !== "/v2/email/outbound-emails") return;
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => requests.push(JSON.parse(Buffer.concat(chunks).toString()) as SendEmailRequest));
+  });
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new SESv2Client({
     endpoint,
@@ -60,7 +80,9 @@ export async function startLocalSes(options: LocalSesOptions = {}): Promise<Loca
       const response = await fetch(`${endpoint}/store`);
       return ((await response.json()) as { emails: StoredSesEmail[] }).emails;
     },
+    requests: () => requests,
     async clear() {
+      requests = [];
       await fetch(`${endpoint}/clear-store`, { method: "POST" });
     },
     async close() {

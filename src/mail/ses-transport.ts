@@ -1,6 +1,7 @@
-import { SendEmailCommand, type SESv2Client } from "@aws-sdk/client-sesv2";
+import { SendEmailCommand, type SendEmailCommandInput, type SESv2Client } from "@aws-sdk/client-sesv2";
 import { classifySmtpError, type SmtpErrorLike } from "../smtp/classify.ts";
-import type { OutgoingMessage } from "./message.ts";
+import type { ComposedMessage, OutgoingMessage } from "./message.ts";
+import { simpleFromAddress, simpleHeaders } from "./ses-content.ts";
 import { SES_ERRORS_AS_SMTP } from "./ses-errors.ts";
 import {
   remainingMs,
@@ -76,58 +77,102 @@ export function tagValue(value: string): string {
 }
 
 /**
- * The SES v2 adapter of the mail transport port: the message as rendered (Content.Raw), the
- * envelope recipients as the destination (Bcc is not in the headers), the message tags for
- * the event destination. Never throws.
+ * SES v2 Simple content from a composed message: SES builds the MIME (the text part, the HTML
+ * alternative) and adds Herald's headers; To and Cc are the headers' recipients, Bcc only the
+ * envelope's. SES sets Message-ID and Date itself (as it does on Raw content).
+ */
+export function simpleContent(
+  message: ComposedMessage,
+): Pick<SendEmailCommandInput, "FromEmailAddress" | "Destination" | "ReplyToAddresses" | "Content"> {
+  const { parts } = message;
+  return {
+    FromEmailAddress: simpleFromAddress(parts),
+    Destination: {
+      ToAddresses: parts.to,
+      ...(parts.cc.length ? { CcAddresses: parts.cc } : {}),
+      ...(parts.bcc.length ? { BccAddresses: parts.bcc } : {}),
+    },
+    ...(parts.replyTo ? { ReplyToAddresses: [parts.replyTo] } : {}),
+    Content: {
+      Simple: {
+        Subject: { Data: parts.subject, Charset: "UTF-8" },
+        Body: {
+          ...(parts.text ? { Text: { Data: parts.text, Charset: "UTF-8" } } : {}),
+          ...(parts.html ? { Html: { Data: parts.html, Charset: "UTF-8" } } : {}),
+        },
+        Headers: simpleHeaders(parts),
+      },
+    },
+  };
+}
+
+/**
+ * The SES v2 adapter of the mail transport port: a rendered message as Raw content (the
+ * envelope recipients as the destination: Bcc is not in the headers), a composed one as
+ * Simple content (`sendComposed`, for the messages ses-content.ts admits); the message tags
+ * for the event destination. Never throws.
  */
 export function createSesTransport(options: SesTransportOptions): MailTransport {
   const timeoutMs = options.timeoutMs ?? SES_SEND_TIMEOUT_MS;
+  const sendEmail = async (
+    message: Pick<OutgoingMessage, "to" | "messageId" | "tags">,
+    content: Pick<SendEmailCommandInput, "FromEmailAddress" | "Destination" | "ReplyToAddresses" | "Content">,
+    sendOptions: SendOptions,
+  ): Promise<SendOutcome> => {
+    const tags = Object.entries(message.tags ?? {}).map(([Name, Value]) => ({
+      Name: tagValue(Name),
+      Value: tagValue(Value),
+    }));
+    try {
+      const result = await options.client.send(
+        new SendEmailCommand({
+          ...content,
+          ...(options.configurationSetName ? { ConfigurationSetName: options.configurationSetName } : {}),
+          ...(tags.length > 0 ? { EmailTags: tags } : {}),
+        }),
+        { abortSignal: AbortSignal.timeout(Math.min(timeoutMs, remainingMs(sendOptions.deadline))) },
+      );
+      return {
+        ok: true,
+        messageId: message.messageId,
+        ...(result.MessageId ? { providerMessageId: result.MessageId } : {}),
+        accepted: message.to,
+        rejected: [],
+      };
+    } catch (error) {
+      const smtpLike = sesErrorAsSmtp(error);
+      // An API reply means the request arrived: a refusal of the message, not of a connection.
+      const {
+        stage,
+        error: info,
+        hint,
+      } = classifySmtpError(smtpLike, smtpLike.command === "API" ? "data" : "connect");
+      return {
+        ok: false,
+        ...(sesOutcomeUnknown(error) ? { unknown: true } : {}),
+        messageId: message.messageId,
+        accepted: [],
+        rejected: [],
+        stage,
+        error: info,
+        ...(hint ? { hint } : {}),
+      };
+    }
+  };
   return {
     kind: "ses-api",
     sendBoundMs: timeoutMs,
-    async send(message: OutgoingMessage, sendOptions: SendOptions = {}): Promise<SendOutcome> {
-      const tags = Object.entries(message.tags ?? {}).map(([Name, Value]) => ({
-        Name: tagValue(Name),
-        Value: tagValue(Value),
-      }));
-      try {
-        const result = await options.client.send(
-          new SendEmailCommand({
-            FromEmailAddress: message.from,
-            Destination: { ToAddresses: message.to },
-            Content: { Raw: { Data: Buffer.from(message.raw) } },
-            ...(options.configurationSetName ? { ConfigurationSetName: options.configurationSetName } : {}),
-            ...(tags.length > 0 ? { EmailTags: tags } : {}),
-          }),
-          { abortSignal: AbortSignal.timeout(Math.min(timeoutMs, remainingMs(sendOptions.deadline))) },
-        );
-        return {
-          ok: true,
-          messageId: message.messageId,
-          ...(result.MessageId ? { providerMessageId: result.MessageId } : {}),
-          accepted: message.to,
-          rejected: [],
-        };
-      } catch (error) {
-        const smtpLike = sesErrorAsSmtp(error);
-        // An API reply means the request arrived: a refusal of the message, not of a connection.
-        const {
-          stage,
-          error: info,
-          hint,
-        } = classifySmtpError(smtpLike, smtpLike.command === "API" ? "data" : "connect");
-        return {
-          ok: false,
-          ...(sesOutcomeUnknown(error) ? { unknown: true } : {}),
-          messageId: message.messageId,
-          accepted: [],
-          rejected: [],
-          stage,
-          error: info,
-          ...(hint ? { hint } : {}),
-        };
-      }
-    },
+    send: (message, sendOptions = {}) =>
+      sendEmail(
+        message,
+        {
+          FromEmailAddress: message.from,
+          Destination: { ToAddresses: message.to },
+          Content: { Raw: { Data: Buffer.from(message.raw) } },
+        },
+        sendOptions,
+      ),
+    sendComposed: (message, sendOptions = {}) => sendEmail(message, simpleContent(message), sendOptions),
     async close(): Promise<void> {
       // The SDK client belongs to the runtime, which destroys it.
     },

@@ -1,11 +1,13 @@
-import { PassThrough } from "node:stream";
-import { createTransport, type Transporter } from "nodemailer";
-import type SMTPPool from "nodemailer/lib/smtp-pool";
+import { PassThrough, type Readable } from "node:stream";
+import type MailMessage from "nodemailer/lib/mailer/mail-message";
+import MimeNode from "nodemailer/lib/mime-node";
+import SMTPPool from "nodemailer/lib/smtp-pool";
 import type { HeraldSettings } from "../settings/model.ts";
 import { classifySmtpError, type SmtpErrorLike } from "../smtp/classify.ts";
 import { checkBeforeConnecting } from "../smtp/preflight.ts";
 import { redactSecrets } from "../smtp/redact.ts";
 import {
+  SMTP_POOL_CONNECTIONS,
   SMTP_STAGES_PER_MESSAGE,
   smtpConnectionOptions,
   smtpSendBoundMs,
@@ -19,7 +21,7 @@ export interface SmtpTransportOptions {
   settings: HeraldSettings;
   /**
    * Connections kept open and used in parallel.
-   * @default 5
+   * @default SMTP_POOL_CONNECTIONS (5)
    */
   maxConnections?: number;
   /**
@@ -71,7 +73,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
   const poolOptions: SMTPPool.Options = {
     ...smtpConnectionOptions(settings),
     pool: true,
-    maxConnections: options.maxConnections ?? 5,
+    maxConnections: options.maxConnections ?? SMTP_POOL_CONNECTIONS,
     maxMessages: options.maxMessages ?? 100,
     // A closed or failed connection is torn down at once rather than waited on for 5 s.
     socketCloseTimeout: 0,
@@ -79,7 +81,9 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
   };
   // Created on first use and again after close(), so a warm container can close it at the
   // end of an invocation and still send in the next one.
-  let pool: Transporter<SmtpSentInfo> | undefined;
+  let pool: SMTPPool | undefined;
+  // nodemailer's address rules for the envelope (IDN domains to A-labels, as sendMail does)
+  const envelopeNode = new MimeNode();
   // The same rules as the probe and test-send: never a connection the settings forbid, never
   // credentials in clear text.
   const refusal = checkBeforeConnecting(settings, email.EnableSMTPAuth);
@@ -104,12 +108,9 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
       if (!transmitted) stop.abort();
     }, limitMs);
     try {
-      pool ??= createTransport(poolOptions);
-      const info = await pool.sendMail({
-        envelope: { from: message.from, to: message.to },
-        raw: body,
-        signal: stop.signal,
-      });
+      pool ??= new SMTPPool(poolOptions);
+      const envelope = envelopeNode.setEnvelope({ from: message.from, to: message.to }).getEnvelope();
+      const info = await poolSend(pool, renderedMail(envelope, message.messageId, body, stop.signal));
       const accepted = addresses(info.accepted);
       const refusals = info.rejectedErrors ?? [];
       const deferredErrors = refusals.filter((e) => isTemporary(e.responseCode));
@@ -167,6 +168,33 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
       closing?.close();
     },
   };
+}
+
+/**
+ * The message as nodemailer's pool reads it (the `mail` its Mailer hands a transport): the
+ * envelope, the Message-ID and a stream of the rendered bytes. The message is rendered
+ * already, so it skips the Mailer's compile step, which parses a raw message into a MIME node
+ * again and cost as much CPU per message as the whole SMTP conversation.
+ */
+function renderedMail(
+  envelope: MimeNode.Envelope,
+  messageId: string,
+  body: Readable,
+  signal: AbortSignal,
+): MailMessage<SMTPPool.SentMessageInfo> {
+  const message: Pick<MimeNode, "getEnvelope" | "messageId" | "getHeader" | "createReadStream"> = {
+    getEnvelope: () => envelope,
+    messageId: () => messageId,
+    getHeader: (name) => (name.toLowerCase() === "message-id" ? messageId : ""),
+    createReadStream: () => body,
+  };
+  return { data: { signal }, message } as unknown as MailMessage<SMTPPool.SentMessageInfo>;
+}
+
+function poolSend(pool: SMTPPool, mail: MailMessage<SMTPPool.SentMessageInfo>): Promise<SmtpSentInfo> {
+  return new Promise((resolve, reject) => {
+    pool.send(mail, (error, info) => (error ? reject(error) : resolve(info as SmtpSentInfo)));
+  });
 }
 
 function addresses(list: SmtpSentInfo["accepted"]): string[] {

@@ -1,5 +1,5 @@
 import type { SmtpErrorInfo, SmtpStage } from "../smtp/report.ts";
-import type { OutgoingMessage } from "./message.ts";
+import type { ComposedMessage, OutgoingMessage } from "./message.ts";
 
 /**
  * What happened to one message. `ok` when at least one recipient accepted it; recipients the
@@ -56,6 +56,12 @@ export interface MailTransport {
    */
   readonly sendBoundMs: number;
   send(message: OutgoingMessage, options?: SendOptions): Promise<SendOutcome>;
+  /**
+   * Send a message from its parts, without MIME rendered by Herald (the SES API's Simple
+   * content; ses-content.ts says which messages qualify). Absent: every message is rendered
+   * (renderMime) and given to `send`.
+   */
+  sendComposed?(message: ComposedMessage, options?: SendOptions): Promise<SendOutcome>;
   /**
    * Let the sends under way finish (a send that starts meanwhile too), then close pooled
    * connections: once it resolves no connection of this transport is open.

@@ -6,6 +6,7 @@
 import type { Context, SQSEvent } from "aws-lambda";
 import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/persistence";
 import { SEND_RESPONSE_MARGIN_MS, type Transport } from "../constants.ts";
+import type { MailTransport } from "../mail/transport.ts";
 import type { RenderNotificationOptions } from "./render-notification.ts";
 import type { Runtime } from "../runtime.ts";
 import type { LoadedSettings } from "../settings/load.ts";
@@ -113,9 +114,11 @@ export function createNotificationPipeline(
       const enabled = settings.EmailSettings.SendEmailNotifications;
       const blocker =
         loaded.inputErrors.length > 0 || enabled ? settingsBlocker(loaded, config.transport) : undefined;
+      // asked once per batch (the runtime compares the settings with its transport's each time)
+      let transport: MailTransport | undefined;
       const processor = createNotificationProcessor({
         settings,
-        transport: () => runtime.transport(settings),
+        transport: () => (transport ??= runtime.transport(settings)),
         persistence,
         rateLimiter,
         unknownOutcome: config.unknownOutcome,

@@ -3,13 +3,14 @@ import { MESSAGE_TAG_CATEGORY } from "../constants.ts";
 import { DOT_ATOM, NOTIFICATION_LIMITS, type Notification } from "./schema.ts";
 import type { HeraldSettings } from "../settings/model.ts";
 import {
-  composeMessage,
+  composeParts,
   messageIdDomain,
   messageIdFor,
   prefixedSubject,
+  renderMime,
   type MessageContent,
 } from "../mail/compose.ts";
-import type { OutgoingMessage } from "../mail/message.ts";
+import type { ComposedMessage, OutgoingMessage } from "../mail/message.ts";
 import { notificationIdTags } from "../ses/message-tags.ts";
 
 export interface RenderNotificationOptions {
@@ -36,28 +37,44 @@ export function notificationMessageIdLeft(id: string): string {
 }
 
 /** "mention.notifications.chat.example.com": the category is a dot-atom by the schema. */
-export function listId(settings: HeraldSettings, category?: string): string {
-  const base = `notifications.${messageIdDomain(settings)}`;
+export function listId(
+  settings: HeraldSettings,
+  category?: string,
+  /** messageIdDomain(settings), when the caller has it already */
+  domain = messageIdDomain(settings),
+): string {
+  const base = `notifications.${domain}`;
   return category ? `${category}.${base}` : base;
 }
 
-/**
- * Render a notification with MailComposer: the headers every Herald message carries
- * (composeMessage), the stable Message-ID, threading (In-Reply-To and References at the
- * SiteURL host), one-click unsubscribe (RFC 8058), and the id and category as SES message tags.
- */
-export function renderNotification(
+/** Render a notification with MailComposer (composeNotification, then renderMime). */
+export async function renderNotification(
   settings: HeraldSettings,
   notification: Notification,
   options: RenderNotificationOptions = {},
 ): Promise<OutgoingMessage> {
+  return renderMime(await composeNotification(settings, notification, options));
+}
+
+/**
+ * A notification's parts, before MIME: the headers every Herald message carries
+ * (composeParts), the stable Message-ID, threading (In-Reply-To and References at the
+ * SiteURL host), one-click unsubscribe (RFC 8058), and the id and category as SES message tags.
+ */
+export function composeNotification(
+  settings: HeraldSettings,
+  notification: Notification,
+  options: RenderNotificationOptions = {},
+): Promise<ComposedMessage> {
+  // the SiteURL host, parsed once for the Message-ID, List-Id and threading
+  const domain = messageIdDomain(settings);
   const content: MessageContent = {
     to: notification.to,
     subject: options.subjectPrefix ? prefixedSubject(settings, notification.subject) : notification.subject,
-    messageId: messageIdFor(settings, notificationMessageIdLeft(notification.id)),
+    messageId: messageIdFor(settings, notificationMessageIdLeft(notification.id), domain),
     // RFC 2919: lets readers filter notifications (per category); List-Unsubscribe without it
     // reads as an incomplete mailing list to spam filters.
-    headers: { "List-Id": `<${listId(settings, notification.category)}>` },
+    headers: { "List-Id": `<${listId(settings, notification.category, domain)}>` },
   };
   if (notification.cc) content.cc = notification.cc;
   if (notification.bcc) content.bcc = notification.bcc;
@@ -66,7 +83,7 @@ export function renderNotification(
   if (notification.replyTo) content.replyTo = notification.replyTo;
   if (options.date) content.date = options.date;
   if (notification.threadId) {
-    const thread = messageIdFor(settings, notification.threadId);
+    const thread = messageIdFor(settings, notification.threadId, domain);
     content.inReplyTo = thread;
     content.references = [thread];
   }
@@ -82,5 +99,5 @@ export function renderNotification(
   // is encoded reversibly (a tag value holds [A-Za-z0-9_-] only).
   content.tags = notificationIdTags(notification.id);
   if (notification.category) content.tags[MESSAGE_TAG_CATEGORY] = notification.category;
-  return composeMessage(settings, content);
+  return composeParts(settings, content);
 }

@@ -1,20 +1,23 @@
 /**
  * One round of a notification, claimed and completed as its own idempotency record: round 0
  * sends to every recipient; a later round (on a later receive) to those a server refused for
- * now. Its steps: render (with round 0's Date), size check, deadline check, send, classify.
+ * now. Its steps: compose (with round 0's Date), render (SES Simple content, or MIME bytes and
+ * their size check), deadline check, send, classify.
  */
 import { createHash } from "node:crypto";
 import { makeIdempotent, type IdempotencyConfig } from "@aws-lambda-powertools/idempotency";
 import type { BasePersistenceLayer } from "@aws-lambda-powertools/idempotency/persistence";
 import { SEND_RESERVE_MS, type UnknownOutcomePolicy } from "../constants.ts";
-import type { OutgoingMessage } from "../mail/message.ts";
+import { renderMime } from "../mail/compose.ts";
+import type { ComposedMessage, OutgoingMessage } from "../mail/message.ts";
+import { sesContentFor } from "../mail/ses-content.ts";
 import type { MailTransport, SendOutcome } from "../mail/transport.ts";
 import type { HeraldSettings } from "../settings/model.ts";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { failureFromOutcome, NotSent, renderFailure, settledSome } from "./classify-send.ts";
 import { NOTIFICATION_KEY_PREFIX, type SentRecord } from "./idempotency.ts";
 import type { Sent } from "./outcome.ts";
-import { renderNotification, type RenderNotificationOptions } from "./render-notification.ts";
+import { composeNotification, type RenderNotificationOptions } from "./render-notification.ts";
 import { METRIC, type MetricsSink } from "./report.ts";
 import { NOTIFICATION_LIMITS, type Notification } from "./schema.ts";
 
@@ -75,20 +78,43 @@ function byteLength(raw: Buffer | string): number {
   return typeof raw === "string" ? Buffer.byteLength(raw) : raw.length;
 }
 
+/** A message that cannot be rendered fails the same way every time: permanent. */
+function notRendered(error: unknown): never {
+  throw new NotSent(renderFailure(error));
+}
+
 /** The idempotent round: claimed before it runs, completed with what it returns. */
 export function createRoundSender(ctx: RoundContext) {
   const { now } = ctx;
 
-  /** Step: render the message, dated with round 0's Date (fixed before the first render). */
-  const render = async (round: Round) => {
+  /** Step: compose the message's parts, dated with round 0's Date (fixed before the first render). */
+  const compose = async (round: Round) => {
     const date = round.firstSentAt ?? (ctx.render?.date ?? new Date(now())).toISOString();
-    const rendered = await renderNotification(ctx.settings, round.notification, {
+    const composed = await composeNotification(ctx.settings, round.notification, {
       ...ctx.render,
       date: new Date(date),
-    }).catch((error: unknown) => {
-      throw new NotSent(renderFailure(error));
-    });
-    return { rendered, date };
+    }).catch(notRendered);
+    // The same message; its envelope goes to this round's recipients only.
+    return { composed: { ...composed, to: round.recipients }, date };
+  };
+
+  /**
+   * Step: the form the transport takes. SES's Simple content when the transport sends
+   * composed messages and every header fits SES's rules (ses-content.ts); else MIME bytes.
+   */
+  const render = async (
+    composed: ComposedMessage,
+    transport: MailTransport,
+  ): Promise<{ composed: ComposedMessage } | { raw: OutgoingMessage }> => {
+    if (
+      transport.sendComposed &&
+      sesContentFor(composed, NOTIFICATION_LIMITS.messageBytes).content === "simple"
+    ) {
+      return { composed };
+    }
+    const rendered = await renderMime(composed).catch(notRendered);
+    checkSize(rendered.raw);
+    return { raw: { ...rendered, to: composed.to } };
   };
 
   /** Step: a message over 10 MB can never be sent. */
@@ -202,18 +228,17 @@ export function createRoundSender(ctx: RoundContext) {
     async (_key: { id: string }, round: Round, attempt: Attempt): Promise<SentRecord> => {
       attempt.ran = true;
       if (round.completeUnknown) return completeUnknown(round, attempt, "", 0);
-      const { rendered, date } = await render(round);
-      checkSize(rendered.raw);
-      // The same message; its envelope goes to this round's recipients only.
-      const message: OutgoingMessage = { ...rendered, to: round.recipients };
+      const { composed, date } = await compose(round);
       const transport = ctx.transport();
+      const message = await render(composed, transport);
       checkDeadline(transport);
       const started = now();
       const end = ctx.workEnd();
-      const outcome = await transport.send(
-        message,
-        end === undefined ? {} : { deadline: end - SEND_RESERVE_MS },
-      );
+      const options = end === undefined ? {} : { deadline: end - SEND_RESERVE_MS };
+      const outcome =
+        "raw" in message
+          ? await transport.send(message.raw, options)
+          : await transport.sendComposed!(message.composed, options);
       const latencyMs = now() - started;
       ctx.metrics.addMetric(METRIC.sendLatency, MetricUnit.Milliseconds, latencyMs);
       return classify(round, attempt, outcome, date, latencyMs);

@@ -12,6 +12,7 @@ import { MESSAGE_TAG_NOTIFICATION_ID } from "../constants.ts";
 export const TAG_VALUE_MAX = 256;
 
 const PLAIN_BYTE = /^[A-Za-z0-9-]$/;
+const PLAIN_ID = /^[A-Za-z0-9-]+$/;
 
 /** `_XX` escapes for every byte outside [A-Za-z0-9-]: one token per byte, never split. */
 function tokens(id: string): string[] {
@@ -27,6 +28,8 @@ function continuationName(index: number): string {
 
 /** The tags that carry `id`: `{ "notification-id": "...", "notification-id-2": "..." }`. */
 export function notificationIdTags(id: string): Record<string, string> {
+  // the common id needs no escape: itself, in one tag
+  if (id.length <= TAG_VALUE_MAX && PLAIN_ID.test(id)) return { [MESSAGE_TAG_NOTIFICATION_ID]: id };
   const values: string[] = [""];
   for (const token of tokens(id)) {
     if (values.at(-1)!.length + token.length > TAG_VALUE_MAX) values.push("");

@@ -9,6 +9,9 @@ export function stageTimeoutMs(settings: HeraldSettings): number {
   return (Number.isInteger(seconds) && seconds > 0 ? seconds : 10) * 1000;
 }
 
+/** Connections the pooled SMTP transport keeps open and sends over in parallel. */
+export const SMTP_POOL_CONNECTIONS = 5;
+
 /** SMTP stages one pooled message may take (connection, envelope, data) before it is stopped. */
 export const SMTP_STAGES_PER_MESSAGE = 3;
 

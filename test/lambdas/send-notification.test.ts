@@ -585,32 +585,91 @@ describe("send-notification over the SES v2 API (aws-ses-v2-local)", () => {
     await ses.close();
   });
 
-  it("sends the rendered message once and records SES's message id", async () => {
-    await ses.clear();
-    const h = await harness({
-      env: {
-        HERALD_TRANSPORT: "ses-api",
-        AWS_ENDPOINT_URL_SESV2: ses.endpoint,
-        HERALD_CONFIGURATION_SET: "herald",
-      },
-    });
-    const event = notification("ses-1", {
+  const sesEnv = () => ({
+    HERALD_TRANSPORT: "ses-api",
+    AWS_ENDPOINT_URL_SESV2: ses.endpoint,
+    HERALD_CONFIGURATION_SET: "herald",
+  });
+  // every header the docs promise (docs/notifications.md), threading and one-click unsubscribe
+  const promised = (unsubscribeUrl: string) => ({
+    "list-id": "<mention.notifications.chat.example.com>",
+    "list-unsubscribe": `<${unsubscribeUrl}>`,
+    "list-unsubscribe-post": "List-Unsubscribe=One-Click",
+    "auto-submitted": "auto-generated",
+    precedence: "bulk",
+    "in-reply-to": "<thread-1@chat.example.com>",
+    references: "<thread-1@chat.example.com>",
+  });
+  const fullEvent = (id: string, unsubscribeUrl: string) =>
+    notification(id, {
       cc: ["carol@example.com"],
       bcc: ["audit@example.com"],
       category: "mention",
+      threadId: "thread-1",
+      unsubscribeUrl,
     });
+
+  it("sends Simple content once, with every promised header, and records SES's message id", async () => {
+    await ses.clear();
+    const h = await harness({ env: sesEnv() });
+    const url = "https://chat.example.com/unsubscribe?token=abc";
+    const event = fullEvent("ses-1", url);
     expect((await h.invoke(event, event)).failures).toEqual([]);
     expect((await h.invoke(event)).failures).toEqual([]);
     const emails = await ses.emails();
     expect(emails).toHaveLength(1);
     expect(emails[0]).toMatchObject({
-      from: expect.stringContaining("notifications@example.com"),
+      from: '"Example Chat" <notifications@example.com>',
+      replyTo: ["support@example.com"],
       subject: "Notification ses-1",
-      // the emulator reads To and Cc back from the raw headers: Bcc is in none
-      destination: { to: ["bob@example.com"], cc: ["carol@example.com"], bcc: [] },
+      // the API's destination: SES puts To and Cc in the headers, Bcc in none
+      destination: { to: ["bob@example.com"], cc: ["carol@example.com"], bcc: ["audit@example.com"] },
+      body: { html: "<p>Hello Bob, this is <b>ses-1</b>.</p>", text: "Hello Bob, this is ses-1." },
     });
+    const headers = Object.fromEntries(
+      (emails[0]!.headers ?? []).map((h) => [h.name.toLowerCase(), h.value]),
+    );
+    expect(headers).toEqual(promised(url));
+    const [request] = ses.requests();
+    expect(request).toMatchObject({
+      ConfigurationSetName: "herald",
+      EmailTags: expect.arrayContaining([{ Name: "category", Value: "mention" }]),
+    });
+    expect(request?.Content.Raw).toBeUndefined();
     const [record] = await h.records();
     expect(record).toMatchObject({ data: { providerMessageId: emails[0]!.messageId } });
     expect(h.smtp.messages).toHaveLength(0);
+  });
+
+  it("sends Raw MIME when a header is over SES's 870 characters for Simple content, every header kept", async () => {
+    await ses.clear();
+    const h = await harness({ env: sesEnv() });
+    const base = "https://chat.example.com/unsubscribe?token=";
+    // List-Unsubscribe "<url>" of 871 characters: one over what Simple content takes
+    const url = base + "a".repeat(871 - 2 - base.length);
+    const event = fullEvent("ses-raw-1", url);
+    expect((await h.invoke(event)).failures).toEqual([]);
+    const emails = await ses.emails();
+    expect(emails).toHaveLength(1);
+    expect(emails[0]).toMatchObject({
+      subject: "Notification ses-raw-1",
+      // the emulator reads To and Cc back from the raw headers: Bcc is in none
+      destination: { to: ["bob@example.com"], cc: ["carol@example.com"], bcc: [] },
+    });
+    const [request] = ses.requests();
+    expect(request).toMatchObject({
+      ConfigurationSetName: "herald",
+      Destination: { ToAddresses: ["bob@example.com", "carol@example.com", "audit@example.com"] },
+      EmailTags: expect.arrayContaining([{ Name: "category", Value: "mention" }]),
+    });
+    expect(request?.Content.Simple).toBeUndefined();
+    const parsed = await simpleParser(Buffer.from(request!.Content.Raw!.Data, "base64"));
+    // unfolded (RFC 5322: a line break before white space is removed), by lower-case name
+    const lines = new Map(
+      parsed.headerLines.map((header) => [header.key, header.line.replace(/\r?\n(?=[ \t])/g, "")]),
+    );
+    for (const [name, value] of Object.entries(promised(url))) {
+      expect(lines.get(name)?.replace(/^[^:]+:\s*/, ""), name).toBe(value);
+    }
   });
 });

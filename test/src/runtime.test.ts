@@ -52,6 +52,19 @@ describe("runtime configuration", () => {
     await runtime.close();
   });
 
+  it("builds clients without the SDK's logger middleware (it filters every input to log it nowhere)", async () => {
+    const runtime = createRuntime({
+      env: { AWS_REGION: "eu-west-1" },
+      clients: { SESV2: SESv2Client, SQS: SQSClient },
+    });
+    for (const client of [runtime.ses(), runtime.sqs()]) {
+      const names = client.middlewareStack.identify().join("\n");
+      expect(names).toContain("httpSigningMiddleware");
+      expect(names).not.toContain("loggerMiddleware");
+    }
+    await runtime.close();
+  });
+
   it("refuses to guess a region: no AWS_REGION is a RuntimeConfigError, never us-east-1", () => {
     const runtime = createRuntime({ env: {}, mode: "cli", clients: { SESV2: SESv2Client } });
     expect(() => runtime.ses()).toThrow(RuntimeConfigError);

@@ -4,6 +4,7 @@ import { describeError } from "../../errors.ts";
 import { sqsRecord } from "../../notifications/batch.ts";
 import { summarize, type RecordOutcome, type SendSummary } from "../../notifications/outcome.ts";
 import { createNotificationPipeline } from "../../notifications/pipeline.ts";
+import { SMTP_POOL_CONNECTIONS } from "../../smtp/options.ts";
 import { printable } from "../format.ts";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, printJson, stdinOf, UsageError, type CliIo } from "../io.ts";
 import { loadSettingsOrReport } from "../load-or-usage.ts";
@@ -33,6 +34,13 @@ for a local one), shared with the Lambda; without it, in memory for this run onl
 Exit codes: 0 nothing failed, 1 some event was not sent (retryable or permanent),
 2 usage error, unreadable events file or settings.
 `;
+
+/**
+ * Events in flight at once: twice the SMTP pool's connections, so that while every connection
+ * carries a message the next ones are claimed and rendered, and a connection that gets its
+ * reply starts the next message at once instead of waiting for it to be rendered.
+ */
+const SENDS_IN_FLIGHT = 2 * SMTP_POOL_CONNECTIONS;
 
 interface InputRecord {
   /** "line 3" or "item 3": where the event came from, for messages */
@@ -89,16 +97,21 @@ async function readInput(path: string, io: CliIo): Promise<string> {
 }
 
 /** "\r12/400 done: 10 sent, 1 duplicate, ..." on a terminal, at most a few times a second. */
-function progressLine(total: number, io: CliIo): { update(summary: SendSummary): void; end(): void } {
+function progressLine(
+  total: number,
+  io: CliIo,
+): { update(done: readonly RecordOutcome[]): void; end(): void } {
   if (!io.stderrIsTTY || total < 2) return { update() {}, end() {} };
   let last = 0;
   let shown = false;
   return {
-    update(s) {
+    // counted only when shown: counting every outcome after each one is quadratic
+    update(done) {
       const now = Date.now();
-      if (now - last < 200 && s.events < total) return;
+      if (now - last < 200 && done.length < total) return;
       last = now;
       shown = true;
+      const s = summarize(done, 0);
       io.stderr(
         `\r\x1b[K${s.events}/${total}: ${s.sent} sent, ${s.duplicates} duplicate, ${s.retryable} retryable, ${s.permanent} permanent`,
       );
@@ -158,6 +171,7 @@ export async function sendCommand(args: string[], io: CliIo): Promise<number> {
     const pipeline = createNotificationPipeline(runtime, {
       // the CLI's stdout is its output: counts go into the summary, not EMF
       metrics: { addMetric: () => undefined },
+      concurrency: SENDS_IN_FLIGHT,
       ...(values["subject-prefix"] ? { render: { subjectPrefix: true } } : {}),
     });
     const started = performance.now();
@@ -170,7 +184,7 @@ export async function sendCommand(args: string[], io: CliIo): Promise<number> {
       {
         onOutcome: (outcome, messageId) => {
           done.push(outcome);
-          progress.update(summarize(done, 0));
+          progress.update(done);
           const index = Number(messageId);
           const failure = describeFailure(records[index]?.where ?? messageId, outcome);
           if (failure) failures.push([index, failure]);

@@ -77,6 +77,34 @@ describe("pooled SMTP transport", () => {
     }
   });
 
+  it("sends the rendered bytes as they are, the envelope by nodemailer's address rules (an IDN domain as its A-label)", async () => {
+    // a raw server: it keeps the RCPT TO argument as it came over the wire (smtp-server decodes it)
+    const server = await startStallInDataServer();
+    try {
+      const settings = await settingsFor({
+        SMTPServer: LOOPBACK,
+        SMTPPort: String(server.port),
+        SMTPServerTimeout: 1,
+      });
+      const transport = createSmtpTransport({ settings });
+      // a line starting with a dot is stuffed on the wire and unstuffed by the server
+      const rendered = await composeMessage(settings, {
+        to: ["anna@bücher.example"],
+        subject: "Hello",
+        text: "first line\r\n.dot line\r\nlast",
+      });
+      // the envelope as a round gives it: the event's addresses
+      await transport.send({ ...rendered, to: ["anna@bücher.example"] });
+      await transport.close();
+      expect(server.messages).toHaveLength(1);
+      expect(server.messages[0]?.to).toEqual(["anna@xn--bcher-kva.example"]);
+      expect(server.messages[0]?.from).toBe("notify@example.com");
+      expect(server.messages[0]?.raw).toBe(rendered.raw.toString());
+    } finally {
+      await server.close();
+    }
+  });
+
   it("over SES SMTP, carries the configuration set and the message tags as SES's headers", async () => {
     const server = await startSmtpServer({ starttls: false });
     try {

@@ -29,6 +29,7 @@ describe("notification id in SES message tags", () => {
 
   it("keeps plain ids readable: post.abc123 is post_2Eabc123", () => {
     expect(notificationIdTags("post.abc123")).toEqual({ "notification-id": "post_2Eabc123" });
+    expect(notificationIdTags("evt-42")).toEqual({ "notification-id": "evt-42" });
     expect(notificationIdTags("post_abc123")).toEqual({ "notification-id": "post_5Fabc123" });
   });
 
