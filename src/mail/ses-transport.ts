@@ -3,6 +3,7 @@ import { classifySmtpError, type SmtpErrorLike } from "../smtp/classify.ts";
 import type { ComposedMessage, OutgoingMessage } from "./message.ts";
 import { simpleFromAddress, simpleHeaders } from "./ses-content.ts";
 import { SES_ERRORS_AS_SMTP } from "./ses-errors.ts";
+import { tagValue } from "../ses/message-tags.ts";
 import {
   remainingMs,
   SES_SEND_TIMEOUT_MS,
@@ -69,11 +70,6 @@ export function sesOutcomeUnknown(error: unknown): boolean {
   if (status !== undefined) return status >= 500;
   if (e.name === "TimeoutError" || e.name === "AbortError") return true;
   return e.code === "ECONNRESET" || e.code === "EPIPE" || /socket hang up/i.test(e.message ?? "");
-}
-
-/** Only letters, digits, "_" and "-" are allowed in SES tag names and values. */
-export function tagValue(value: string): string {
-  return value.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 256) || "_";
 }
 
 /**
