@@ -7,7 +7,8 @@
  *   npx node bench/bundle-guard.ts --update   write the current sizes (commit the file)
  *
  * It also fails when a cold start loads a package that must load on first use only
- * (bundles.ts's LOADED_ON_FIRST_USE: nodemailer, html-to-text, sanitize-html).
+ * (bundles.ts's firstUseOnly: nodemailer, html-to-text, sanitize-html everywhere; the SES v2
+ * client outside validate-settings).
  *
  * A bundle that shrank passes; --update then records the smaller size, so the next growth is
  * measured from there.

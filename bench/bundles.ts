@@ -79,14 +79,36 @@ export function startupOutputs(bundle: LambdaBundle): string[] {
  */
 export const LOADED_ON_FIRST_USE = ["nodemailer", "html-to-text", "sanitize-html"] as const;
 
-/** The packages of LOADED_ON_FIRST_USE that a cold start of the bundle loads (none, if right). */
+/**
+ * Packages only the handlers named may load at a cold start: the SES v2 client (78 KB) is
+ * loaded by the ses-api transport on its first send, and at start only where every invocation
+ * calls SES (validate-settings checks the account); the SQS client (23 KB) with the first
+ * dead letter.
+ */
+export const LOADED_AT_START_ONLY_BY: Readonly<Record<string, readonly string[]>> = {
+  "@aws-sdk/client-sesv2": ["validate-settings"],
+  "@aws-sdk/client-sqs": [],
+};
+
+/** The packages the cold start of the handler `name` must not load. */
+export function firstUseOnly(name: string): string[] {
+  return [
+    ...LOADED_ON_FIRST_USE,
+    ...Object.entries(LOADED_AT_START_ONLY_BY)
+      .filter(([, handlers]) => !handlers.includes(name))
+      .map(([pkg]) => pkg),
+  ];
+}
+
+/** The packages of firstUseOnly that a cold start of the bundle loads (none, if right). */
 export function eagerlyLoaded(bundle: LambdaBundle): string[] {
   const outputs = bundle.metafile.outputs;
+  const forbidden = firstUseOnly(bundle.name);
   const found = new Set<string>();
   for (const path of startupOutputs(bundle))
     for (const input of Object.keys(outputs[path]!.inputs)) {
       const owner = ownerOf(input);
-      if ((LOADED_ON_FIRST_USE as readonly string[]).includes(owner)) found.add(owner);
+      if (forbidden.includes(owner)) found.add(owner);
     }
   return [...found].sort();
 }

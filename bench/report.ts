@@ -488,6 +488,38 @@ function failingSection(rows: Budget[], r: BenchResults): string {
   ].join("\n");
 }
 
+interface Experiment {
+  date: string;
+  budget: string;
+  tried: string;
+  measured: string;
+  kept: boolean;
+}
+
+/**
+ * What was tried against each budget that does not hold, with the figures of its day
+ * (bench/experiments.json: a dated record, appended to, never rewritten).
+ */
+function experimentsSection(rows: Budget[]): string {
+  const failing = rows.filter((b) => !b.holds).map((b) => b.name);
+  const { experiments } = JSON.parse(readFileSync(join(PROJECT_ROOT, "bench/experiments.json"), "utf8")) as {
+    experiments: Experiment[];
+  };
+  // only the experiments about a budget that fails in this run
+  const relevant = experiments.filter((e) => failing.some((name) => name.startsWith(e.budget)));
+  if (relevant.length === 0) return "";
+  return [
+    "## What was tried against the budgets that do not hold",
+    "",
+    "From bench/experiments.json, with the figures measured when each was tried (not in this run).",
+    "",
+    table(
+      ["date", "budget", "tried", "measured then", "kept"],
+      relevant.map((e) => [e.date, e.budget, e.tried, e.measured, e.kept ? "yes" : "no"]),
+    ),
+  ].join("\n");
+}
+
 export function markdown(r: BenchResults): string {
   const rows = budgets(r);
   const cpus = os.cpus();
@@ -515,6 +547,8 @@ export function markdown(r: BenchResults): string {
     ),
     "",
     failingSection(rows, r),
+    "",
+    experimentsSection(rows),
     "",
     r.anchors ? `## Cold import against anchors\n\n${coldAnchorsMarkdown(r.anchors)}` : "",
     "",

@@ -1,7 +1,6 @@
 // Notifications from SQS (fed by an EventBridge rule for detail-type "Notification"): each
 // record is sent once, retried (batchItemFailures) or dead-lettered with its reason.
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { SQSClient } from "@aws-sdk/client-sqs";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import middy from "@middy/core";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
@@ -40,7 +39,8 @@ export function createSendNotificationHandler(runtime: Runtime, options: Pipelin
 export const handler = createSendNotificationHandler(
   createRuntime({
     serviceName: SERVICE_NAMES.sendNotification,
-    // the ses-api transport loads its SES client on first send
-    clients: { SSM: SSMClient, DYNAMODB: DynamoDBClient, SQS: SQSClient },
+    // the ses-api transport loads its SES client on first send, the dead-letter queue its
+    // SQS client with the first dead letter
+    clients: { SSM: SSMClient, DYNAMODB: DynamoDBClient },
   }),
 );

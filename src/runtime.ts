@@ -119,6 +119,11 @@ export interface Runtime {
   ses(region?: string): SESv2Client;
   dynamodb(): DynamoDBClient;
   sqs(): SQSClient;
+  /**
+   * The SQS client, its class imported on first use when this runtime was not given it: a
+   * handler that sends to SQS only when a message fails for good starts without it.
+   */
+  loadSqs(): Promise<SQSClient>;
   eventBridge(): EventBridgeClient;
   iam(): IAMClient;
   ecs(): ECSClient;
@@ -274,6 +279,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     return existing;
   };
   const ssm = () => client("SSM", "ssm", (SSM) => new SSM(clientConfig("SSM")));
+  const sqs = () => client("SQS", "sqs", (SQS) => new SQS(clientConfig("SQS")));
   // No default region: an SES identity lives in one region, and another would fail to send.
   const ses = (clientRegion = region ?? noRegion()) =>
     client(
@@ -311,7 +317,11 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     },
     ses,
     dynamodb: () => client("DYNAMODB", "dynamodb", (DynamoDB) => new DynamoDB(clientConfig("DYNAMODB"))),
-    sqs: () => client("SQS", "sqs", (SQS) => new SQS(clientConfig("SQS"))),
+    sqs,
+    async loadSqs() {
+      classes.SQS ??= (await import("@aws-sdk/client-sqs")).SQSClient;
+      return sqs();
+    },
     eventBridge: () =>
       client("EVENTBRIDGE", "eventbridge", (EventBridge) => new EventBridge(clientConfig("EVENTBRIDGE"))),
     iam: () => client("IAM", "iam", (IAM) => new IAM(clientConfig("IAM"))),

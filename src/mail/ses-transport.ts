@@ -2,6 +2,8 @@ import { SendEmailCommand, type SendEmailCommandInput, type SESv2Client } from "
 import { classifySmtpError, type SmtpErrorLike } from "../smtp/classify.ts";
 import type { ComposedMessage, OutgoingMessage } from "./message.ts";
 import { simpleFromAddress, simpleHeaders } from "./ses-content.ts";
+import { SES_ERRORS_AS_SMTP } from "./ses-errors.ts";
+import { tagValue } from "../ses/message-tags.ts";
 import {
   remainingMs,
   SES_SEND_TIMEOUT_MS,
@@ -20,37 +22,6 @@ export interface SesTransportOptions {
    */
   timeoutMs?: number;
 }
-
-/**
- * SES API errors as the SMTP reply SES's own SMTP endpoint gives for the same cause, so one
- * classifier decides retry versus dead letter for both transports (an HTTP 400 is not an
- * SMTP 4xx: a rejected message must not be retried).
- */
-const SES_ERRORS_AS_SMTP: Record<string, [number, string, "account"?]> = {
-  TooManyRequestsException: [454, "4.7.0 Throttling failure: Maximum sending rate exceeded."],
-  ThrottlingException: [454, "4.7.0 Throttling failure: Maximum sending rate exceeded."],
-  LimitExceededException: [454, "4.7.0 Throttling failure: Daily message quota exceeded."],
-  MessageRejected: [554, "5.7.1 Message rejected"],
-  MailFromDomainNotVerifiedException: [
-    554,
-    "5.7.1 Email address is not verified (MAIL FROM domain)",
-    "account",
-  ],
-  AccountSuspendedException: [554, "5.7.1 Sending is suspended for this account", "account"],
-  SendingPausedException: [554, "5.7.1 Sending is paused for this account or configuration set", "account"],
-  NotFoundException: [554, "5.3.5 Configuration set or identity not found", "account"],
-  BadRequestException: [554, "5.6.0 Bad request"],
-};
-
-/**
- * SES refusals that are about the account or its setup, not the message: every message would
- * get the same one (the notification pipeline retries them rather than dead-lettering).
- */
-export const SES_ACCOUNT_ERRORS: ReadonlySet<string> = new Set(
-  Object.entries(SES_ERRORS_AS_SMTP)
-    .filter(([, [, , kind]]) => kind === "account")
-    .map(([name]) => name),
-);
 
 interface SdkError {
   name?: string;
@@ -99,11 +70,6 @@ export function sesOutcomeUnknown(error: unknown): boolean {
   if (status !== undefined) return status >= 500;
   if (e.name === "TimeoutError" || e.name === "AbortError") return true;
   return e.code === "ECONNRESET" || e.code === "EPIPE" || /socket hang up/i.test(e.message ?? "");
-}
-
-/** Only letters, digits, "_" and "-" are allowed in SES tag names and values. */
-export function tagValue(value: string): string {
-  return value.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 256) || "_";
 }
 
 /**

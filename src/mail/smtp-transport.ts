@@ -14,7 +14,7 @@ import {
   stageTimeoutMs,
 } from "../smtp/options.ts";
 import type { OutgoingMessage } from "./message.ts";
-import { tagValue } from "./ses-transport.ts";
+import { tagValue } from "../ses/message-tags.ts";
 import { remainingMs, type MailTransport, type SendOptions, type SendOutcome } from "./transport.ts";
 
 export interface SmtpTransportOptions {

@@ -7,7 +7,7 @@ import {
   IdempotencyPersistenceLayerError,
 } from "@aws-lambda-powertools/idempotency";
 import { describeError, HeraldError } from "../errors.ts";
-import { SES_ACCOUNT_ERRORS } from "../mail/ses-transport.ts";
+import { SES_ACCOUNT_ERRORS } from "../mail/ses-errors.ts";
 import type { SendOutcome } from "../mail/transport.ts";
 import { ContentRenderError } from "../smtp/errors.ts";
 import type { Failure, Retryable } from "./outcome.ts";

@@ -1,4 +1,4 @@
-import { SendMessageCommand, type MessageAttributeValue, type SQSClient } from "@aws-sdk/client-sqs";
+import type { MessageAttributeValue, SQSClient } from "@aws-sdk/client-sqs";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { describeError } from "../errors.ts";
 import type { Failure, Permanent } from "./outcome.ts";
@@ -55,11 +55,22 @@ export function deadLetterAttributes(letter: DeadLetter): Record<string, Message
   return attributes;
 }
 
-/** A standard SQS queue as the dead-letter queue (SendMessage; the reason as attributes). */
-export function sqsDeadLetterQueue(client: SQSClient, queueUrl: string): DeadLetterQueue {
+/**
+ * A standard SQS queue as the dead-letter queue (SendMessage; the reason as attributes). The
+ * client may be given as a loader: the SQS SDK then loads with the first dead letter, not at
+ * a cold start.
+ */
+export function sqsDeadLetterQueue(
+  client: SQSClient | (() => Promise<SQSClient>),
+  queueUrl: string,
+): DeadLetterQueue {
   return {
     async send(letter) {
-      await client.send(
+      const [sqs, { SendMessageCommand }] = await Promise.all([
+        typeof client === "function" ? client() : client,
+        import("@aws-sdk/client-sqs"),
+      ]);
+      await sqs.send(
         new SendMessageCommand({
           QueueUrl: queueUrl,
           MessageBody: letter.body,

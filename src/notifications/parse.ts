@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "../zod.ts";
 import {
   eventBridgeEnvelopeSchema,
   NO_CONTROL_CHARACTERS,
@@ -32,7 +32,7 @@ function fieldName(path: readonly PropertyKey[]): string {
   return name || "event";
 }
 
-function problemsOf(error: z.ZodError, prefix: readonly PropertyKey[] = []): EventProblem[] {
+function problemsOf(error: z.core.$ZodError, prefix: readonly PropertyKey[] = []): EventProblem[] {
   return error.issues.map((issue) => {
     const unknownKeys = issue.code === "unrecognized_keys" ? issue.keys : undefined;
     return {

@@ -27,7 +27,7 @@ import type { StatusStore } from "../status/store.ts";
 /** What the pipeline takes from the runtime. */
 export type PipelineRuntime = Pick<
   Runtime,
-  "config" | "env" | "logger" | "metrics" | "loadSettings" | "transport" | "dynamodb" | "sqs"
+  "config" | "env" | "logger" | "metrics" | "loadSettings" | "transport" | "dynamodb" | "loadSqs"
 >;
 
 export interface PipelineOptions {
@@ -99,7 +99,7 @@ export function createNotificationPipeline(
     ? createStatusRecorder({ store: statusStore, transport: config.transport, logger, metrics })
     : undefined;
   const deadLetters = config.deadLetterQueueUrl
-    ? sqsDeadLetterQueue(runtime.sqs(), config.deadLetterQueueUrl)
+    ? sqsDeadLetterQueue(() => runtime.loadSqs(), config.deadLetterQueueUrl)
     : undefined;
 
   return {

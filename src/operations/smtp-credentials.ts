@@ -16,7 +16,7 @@
 // Neither the secret access key nor the password is ever returned, logged or put in an error.
 import { UpdateServiceCommand, type ECSClient } from "@aws-sdk/client-ecs";
 import type { CloudFormationCustomResourceEvent } from "aws-lambda";
-import * as z from "zod";
+import * as z from "../zod.ts";
 import { parameterName } from "../constants.ts";
 import { errorName } from "../errors.ts";
 import {
@@ -60,17 +60,19 @@ export interface SmtpCredentialsResponse {
   Data?: Record<(typeof ATTRIBUTE)[keyof typeof ATTRIBUTE], string>;
 }
 
+const nonEmptyString = () => z.string().check(z.minLength(1));
 const propertiesSchema = z.object({
-  [PROPERTY.userName]: z.string().min(1),
-  [PROPERTY.parameterPrefix]: z.string().regex(/^\//, "must start with /"),
-  [PROPERTY.kmsKeyId]: z.string().min(1),
-  [PROPERTY.region]: z.string().min(1),
-  [PROPERTY.serial]: z.coerce.string().default(""),
+  [PROPERTY.userName]: nonEmptyString(),
+  [PROPERTY.parameterPrefix]: z.string().check(z.regex(/^\//, "must start with /")),
+  [PROPERTY.kmsKeyId]: nonEmptyString(),
+  [PROPERTY.region]: nonEmptyString(),
+  [PROPERTY.serial]: z._default(z.coerce.string(), ""),
   // Absent in templates from before the grace period: today's behaviour then.
-  [PROPERTY.gracePeriodSeconds]: z.coerce.number().int().min(0).default(0),
-  [PROPERTY.restartServices]: z
-    .array(z.string().regex(/^[^|]+\|[^|]+$/, "must be <cluster>|<service>"))
-    .default([]),
+  [PROPERTY.gracePeriodSeconds]: z._default(z.coerce.number().check(z.int(), z.minimum(0)), 0),
+  [PROPERTY.restartServices]: z._default(
+    z.array(z.string().check(z.regex(/^[^|]+\|[^|]+$/, "must be <cluster>|<service>"))),
+    [],
+  ),
 });
 export type SmtpCredentialsProperties = z.infer<typeof propertiesSchema>;
 

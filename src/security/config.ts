@@ -1,4 +1,4 @@
-import semver from "semver";
+import semverValid from "semver/functions/valid.js";
 import {
   ADMIN_EMAILS_ENV,
   DEFAULT_SECURITY_FEED_TIMEOUT_SECONDS,
@@ -107,7 +107,7 @@ export function parseSecurityCheckConfig(
       message: "the product version is required: bulletins are matched against it",
       fix: `set ${PRODUCT_VERSION_ENV} (or pass --product-version) to the version you run, e.g. 9.11.2`,
     });
-  } else if (semver.valid(productVersion) === null) {
+  } else if (semverValid(productVersion) === null) {
     problems.push({
       source: version.source,
       message: `${describeValue(productVersion)} is not a semantic version`,

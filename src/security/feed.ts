@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../zod.ts";
 import { getBounded } from "./bounded-fetch.ts";
 import { FeedMalformedError } from "./errors.ts";
 
@@ -9,15 +9,15 @@ export const MAX_FEED_RESPONSE_BYTES = 1024 * 1024;
  * Bulletin ids end up in a URL path and in record keys (`bulletin#<id>#<admin>`), so only
  * plain tokens are accepted.
  */
-const bulletinId = z
-  .string()
-  .regex(/^[A-Za-z0-9._-]{1,128}$/, "must be 1 to 128 letters, digits, '.', '_' or '-'")
-  .refine((id) => id !== "." && id !== "..", "must not be '.' or '..'");
+const bulletinId = z.string().check(
+  z.regex(/^[A-Za-z0-9._-]{1,128}$/, "must be 1 to 128 letters, digits, '.', '_' or '-'"),
+  z.refine((id) => id !== "." && id !== "..", "must not be '.' or '..'"),
+);
 
 export const bulletinListSchema = z.array(
   z.looseObject({
     id: bulletinId,
-    applies_to_version: z.string().trim().min(1, "must not be empty").max(256),
+    applies_to_version: z.string().check(z.trim(), z.minLength(1, "must not be empty"), z.maxLength(256)),
   }),
 );
 

@@ -1,4 +1,6 @@
-import semver from "semver";
+// Only the two functions used: the package's index loads all of semver at a cold start.
+import satisfies from "semver/functions/satisfies.js";
+import validRange from "semver/ranges/valid.js";
 
 /**
  * Does a bulletin apply to this product version? Mattermost's rule is string equality;
@@ -9,10 +11,10 @@ export function bulletinApplies(appliesToVersion: string, productVersion: string
   const wanted = appliesToVersion.trim();
   if (wanted === "" || appliesToProblem(wanted) !== undefined) return false;
   if (wanted === productVersion) return true;
-  if (semver.validRange(wanted) === null) return false;
+  if (validRange(wanted) === null) return false;
   // A pre-release of an affected version is affected too: for security alerts, missing one
   // is worse than an extra email (semver leaves pre-releases out of ranges by default).
-  return semver.satisfies(productVersion, wanted, { includePrerelease: true });
+  return satisfies(productVersion, wanted, { includePrerelease: true });
 }
 
 /**

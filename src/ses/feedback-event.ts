@@ -2,14 +2,16 @@
 // puts them on EventBridge, turned into one NotificationFeedback per recipient: what an
 // application needs to react (stop mailing an address, flag a notification as undelivered).
 import { createHash } from "node:crypto";
-import * as z from "zod";
+import * as z from "../zod.ts";
 import { MESSAGE_TAG_CATEGORY } from "../constants.ts";
 import { notificationIdFromTags } from "./message-tags.ts";
 
+const optionalString = () => z.optional(z.string());
+
 const recipient = z.object({
   emailAddress: z.string(),
-  status: z.string().optional(),
-  diagnosticCode: z.string().optional(),
+  status: optionalString(),
+  diagnosticCode: optionalString(),
 });
 
 /** The fields Herald reads; SES sends more, which are ignored. */
@@ -17,39 +19,39 @@ export const sesEventSchema = z.object({
   eventType: z.string(),
   mail: z.object({
     messageId: z.string(),
-    timestamp: z.string().optional(),
-    destination: z.array(z.string()).default([]),
-    commonHeaders: z.object({ messageId: z.string().optional() }).optional(),
-    tags: z.record(z.string(), z.array(z.string())).default({}),
+    timestamp: optionalString(),
+    destination: z._default(z.array(z.string()), []),
+    commonHeaders: z.optional(z.object({ messageId: optionalString() })),
+    tags: z._default(z.record(z.string(), z.array(z.string())), {}),
   }),
-  bounce: z
-    .object({
+  bounce: z.optional(
+    z.object({
       bounceType: z.string(),
-      bounceSubType: z.string().optional(),
+      bounceSubType: optionalString(),
       bouncedRecipients: z.array(recipient),
-      timestamp: z.string().optional(),
-    })
-    .optional(),
-  complaint: z
-    .object({
+      timestamp: optionalString(),
+    }),
+  ),
+  complaint: z.optional(
+    z.object({
       complainedRecipients: z.array(recipient),
-      complaintFeedbackType: z.string().optional(),
-      complaintSubType: z.string().nullish(),
-      timestamp: z.string().optional(),
-    })
-    .optional(),
-  delivery: z.object({ recipients: z.array(z.string()), timestamp: z.string().optional() }).optional(),
-  reject: z.object({ reason: z.string().optional() }).optional(),
-  deliveryDelay: z
-    .object({
-      delayType: z.string().optional(),
+      complaintFeedbackType: optionalString(),
+      complaintSubType: z.nullish(z.string()),
+      timestamp: optionalString(),
+    }),
+  ),
+  delivery: z.optional(z.object({ recipients: z.array(z.string()), timestamp: optionalString() })),
+  reject: z.optional(z.object({ reason: optionalString() })),
+  deliveryDelay: z.optional(
+    z.object({
+      delayType: optionalString(),
       delayedRecipients: z.array(recipient),
-      expirationTime: z.string().optional(),
-      timestamp: z.string().optional(),
-    })
-    .optional(),
+      expirationTime: optionalString(),
+      timestamp: optionalString(),
+    }),
+  ),
   /** RenderingFailure: a template that could not be rendered (Herald sends raw messages) */
-  failure: z.object({ errorMessage: z.string().optional() }).optional(),
+  failure: z.optional(z.object({ errorMessage: optionalString() })),
 });
 export type SesEvent = z.infer<typeof sesEventSchema>;
 

@@ -11,6 +11,14 @@ import { MESSAGE_TAG_NOTIFICATION_ID } from "../constants.ts";
 /** SES's limit on a message tag's value. */
 export const TAG_VALUE_MAX = 256;
 
+/**
+ * Only letters, digits, "_" and "-" are allowed in SES tag names and values. Here, not in the
+ * SES transport: the SMTP transport's chunk uses it too and must not load the SES client.
+ */
+export function tagValue(value: string): string {
+  return value.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, TAG_VALUE_MAX) || "_";
+}
+
 const PLAIN_BYTE = /^[A-Za-z0-9-]$/;
 const PLAIN_ID = /^[A-Za-z0-9-]+$/;
 

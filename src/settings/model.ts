@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "../zod.ts";
 
 /**
  * The settings model: Mattermost's EmailSettings (plus the few ServiceSettings and
@@ -43,29 +43,27 @@ const KINDS = {
   bool: {
     schema: z.union([
       z.boolean(),
-      z
-        .string()
-        .trim()
-        .pipe(z.stringbool({ truthy: ["true"], falsy: ["false"] })),
+      z.pipe(
+        z.string().check(z.trim()),
+        // zod/mini declares stringbool's codec with unknown input and output; it reads a
+        // string into a boolean
+        z.stringbool({ truthy: ["true"], falsy: ["false"] }) as unknown as z.ZodMiniType<boolean, string>,
+      ),
     ]),
     expected: "a boolean",
     fix: () => "use true or false",
   },
   int: {
     schema: z.union([
-      z.number().int().safe(),
-      z
-        .string()
-        .trim()
-        .regex(/^-?\d{1,15}$/)
-        .transform(Number),
+      z.int(),
+      z.pipe(z.string().check(z.trim(), z.regex(/^-?\d{1,15}$/)), z.transform(Number)),
     ]),
     expected: "an integer",
     fix: () => "use a whole number of seconds, such as 10",
   },
   string: {
     // A port written as a JSON number (587) is the string "587", as in Mattermost.
-    schema: z.union([z.string(), z.number().finite().transform(String)]),
+    schema: z.union([z.string(), z.pipe(z.number(), z.transform(String))]),
     expected: "a string",
     fix: (path: string) => `write ${path} as a JSON string`,
   },
@@ -96,11 +94,11 @@ interface SettingMeta {
 
 type MetaOf = Omit<SettingMeta, "kind">;
 const flag = (defaultValue: boolean, meta: MetaOf) =>
-  KINDS.bool.schema.default(defaultValue).meta({ ...meta, kind: "bool" });
+  z._default(KINDS.bool.schema, defaultValue).check(z.meta({ ...meta, kind: "bool" }));
 const text = (defaultValue: string, meta: MetaOf) =>
-  KINDS.string.schema.default(defaultValue).meta({ ...meta, kind: "string" });
+  z._default(KINDS.string.schema, defaultValue).check(z.meta({ ...meta, kind: "string" }));
 const seconds = (defaultValue: number, meta: MetaOf) =>
-  KINDS.int.schema.default(defaultValue).meta({ ...meta, kind: "int" });
+  z._default(KINDS.int.schema, defaultValue).check(z.meta({ ...meta, kind: "int" }));
 
 /**
  * Every setting, once: its parser, its default (Mattermost's `SetDefaults`, except the
@@ -113,8 +111,8 @@ const seconds = (defaultValue: number, meta: MetaOf) =>
  * source's security instead of refusing.
  */
 export const settingsSchema = z.object({
-  EmailSettings: z
-    .object({
+  EmailSettings: z.prefault(
+    z.object({
       SendEmailNotifications: flag(true, {
         description: "false: notifications are acknowledged and not sent",
       }),
@@ -133,9 +131,11 @@ export const settingsSchema = z.object({
         guardsPassword: "change",
       }),
       // No default of its own: it follows ConnectionSecurity (see applyDerivedDefaults).
-      EnableSMTPAuth: KINDS.bool.schema
-        .optional()
-        .meta({ kind: "bool", description: 'default: false if ConnectionSecurity is "", else true' }),
+      EnableSMTPAuth: z
+        .optional(KINDS.bool.schema)
+        .check(
+          z.meta({ kind: "bool", description: 'default: false if ConnectionSecurity is "", else true' }),
+        ),
       SMTPUsername: text("", {
         description: "SMTP user name (for Amazon SES: the access key id)",
         guardsPassword: "change",
@@ -144,12 +144,16 @@ export const settingsSchema = z.object({
         description: "SMTP password (secret; shown only as asterisks)",
         secret: true,
       }),
-      ConnectionSecurity: KINDS.string.schema.transform(connectionSecurityOf).default("").meta({
-        kind: "string",
-        description: '"" (clear text), "TLS" (implicit) or "STARTTLS"',
-        // Decides whether the password travels encrypted at all.
-        guardsPassword: "change",
-      }),
+      ConnectionSecurity: z
+        ._default(z.pipe(KINDS.string.schema, z.transform(connectionSecurityOf)), "")
+        .check(
+          z.meta({
+            kind: "string",
+            description: '"" (clear text), "TLS" (implicit) or "STARTTLS"',
+            // Decides whether the password travels encrypted at all.
+            guardsPassword: "change",
+          }),
+        ),
       SkipServerCertificateVerification: flag(false, {
         description: "do not verify the server certificate",
         // Without verification, anyone on the path can pose as the saved server.
@@ -164,18 +168,21 @@ export const settingsSchema = z.object({
         // server's config model keeps it under ServiceSettings.
         serverPath: "ServiceSettings.EnableSecurityFixAlert",
       }),
-    })
-    .prefault({}),
-  ServiceSettings: z
-    .object({
+    }),
+    {},
+  ),
+  ServiceSettings: z.prefault(
+    z.object({
       SiteURL: text("", { description: "its host is the EHLO name and the Message-ID domain" }),
-    })
-    .prefault({}),
-  TeamSettings: z
-    .object({
+    }),
+    {},
+  ),
+  TeamSettings: z.prefault(
+    z.object({
       SiteName: text(DEFAULT_SITE_NAME, { description: "subject prefix [SiteName]" }),
-    })
-    .prefault({}),
+    }),
+    {},
+  ),
 });
 
 /** Loaded settings: every value present (the derived defaults fill in the optional ones). */
@@ -197,7 +204,7 @@ export interface SettingDefinition extends Omit<SettingMeta, "aliases" | "secret
   /** Where the Mattermost server reads it (config.json path; its MM_* variable follows). */
   serverPath: string;
   /** Reads one raw value (JSON, or an env/SSM string) into the setting's type. */
-  parser: z.ZodType<boolean | string | number>;
+  parser: z.ZodMiniType<boolean | string | number>;
   /** "a boolean": what a value that does not parse should have been */
   expected: string;
   /** how to write the value instead */
@@ -208,12 +215,14 @@ export const SECTIONS = Object.keys(settingsSchema.shape) as SectionName[];
 
 /** The schema's settings as a list, in the order they are declared. */
 export const SETTINGS: readonly SettingDefinition[] = SECTIONS.flatMap((section) =>
-  Object.entries(settingsSchema.shape[section].unwrap().shape).map(([key, field]): SettingDefinition => {
-    const meta = field.meta() as unknown as SettingMeta;
+  Object.entries(settingsSchema.shape[section].def.innerType.shape).map(([key, field]): SettingDefinition => {
+    const meta = z.globalRegistry.get(field) as unknown as SettingMeta;
     const path = `${section}.${key}`;
-    const inner = field.unwrap() as unknown as z.ZodType<boolean | string | number>;
+    const inner = field.def.innerType as unknown as z.ZodMiniType<boolean | string | number>;
     const defaultValue =
-      field instanceof z.ZodDefault ? (field.def.defaultValue as SettingDefinition["default"]) : undefined;
+      field instanceof z.ZodMiniDefault
+        ? (field.def.defaultValue as SettingDefinition["default"])
+        : undefined;
     return {
       section,
       key,

@@ -156,6 +156,19 @@ describe("runtime", () => {
     await runtime.close();
   });
 
+  it("loads the SQS client on first use when it was not given one (a dead letter is rare), and keeps it", async () => {
+    const runtime = createRuntime({
+      env: { AWS_REGION: "eu-west-1" },
+      serviceName: "herald-send-notification",
+    });
+    expect(() => runtime.sqs()).toThrow("herald-send-notification was not built with the SQS client");
+    const loaded = await runtime.loadSqs();
+    expect(loaded).toBeInstanceOf(SQSClient);
+    expect(await runtime.loadSqs()).toBe(loaded);
+    expect(runtime.sqs()).toBe(loaded);
+    await runtime.close();
+  });
+
   it("reads settings from the config file it was given and the MM_* variables of its environment", async () => {
     const runtime = createRuntime({
       env: { MM_EMAILSETTINGS_SMTPPORT: "2587" },

@@ -26,7 +26,7 @@ import {
   CHUNKS_DIR,
   ESM_REQUIRE_BANNER,
 } from "../../../lib/private/bundling.ts";
-import { LOADED_ON_FIRST_USE } from "../../../bench/bundles.ts";
+import { firstUseOnly, LOADED_AT_START_ONLY_BY, LOADED_ON_FIRST_USE } from "../../../bench/bundles.ts";
 import { HeraldFunction } from "../../../lib/private/herald-function.ts";
 import { newApp, removeOutdirs, SYNTH_TIMEOUT_MS } from "../../helpers/cdk.ts";
 import { SEND_FUNCTION_TIMEOUT_SECONDS } from "../../../src/constants.ts";
@@ -235,6 +235,33 @@ describe("the deployed bundles", () => {
         for (const source of mapSources(file))
           for (const pkg of LOADED_ON_FIRST_USE) if (source.includes(`node_modules/${pkg}/`)) loaded.add(pkg);
       expect([...loaded], name).toEqual([]);
+    }
+  });
+
+  it("load the SES v2 client at a cold start only in validate-settings, the SQS client in none: both load on first use", () => {
+    const loadedBy = (pkg: string) =>
+      HANDLERS.filter((name) =>
+        [...filesLoadedAtStart(join(deployed.get(name)!.dir, BUNDLE_FILE))].some((file) =>
+          mapSources(file).some((source) => source.includes(`node_modules/${pkg}/`)),
+        ),
+      );
+    for (const pkg of Object.keys(LOADED_AT_START_ONLY_BY))
+      expect(loadedBy(pkg), pkg).toEqual(HANDLERS.filter((name) => !firstUseOnly(name).includes(pkg)));
+    expect(loadedBy("@aws-sdk/client-sesv2")).toEqual(["validate-settings"]);
+    expect(loadedBy("@aws-sdk/client-sqs")).toEqual([]);
+  });
+
+  it("load zod's mini API at a cold start, never the classic one (85 KB more to load)", () => {
+    for (const name of HANDLERS) {
+      const sources = [...filesLoadedAtStart(join(deployed.get(name)!.dir, BUNDLE_FILE))].flatMap(mapSources);
+      expect(
+        sources.some((source) => source.includes("node_modules/zod/v4/mini/")),
+        name,
+      ).toBe(true);
+      expect(
+        sources.filter((source) => source.includes("node_modules/zod/v4/classic/")),
+        name,
+      ).toEqual([]);
     }
   });
 
