@@ -344,6 +344,11 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
               return createSesTransport({
                 client: ses(),
                 ...(config.configurationSet ? { configurationSetName: config.configurationSet } : {}),
+                onSimpleRefused: (reason) =>
+                  logger.warn("SES refused Simple content: sending Raw MIME from now on", {
+                    event: "ses.simple-refused",
+                    reason,
+                  }),
               });
             })
           : loadedOnFirstUse("smtp", smtpSendBoundMs(settings), async () => {

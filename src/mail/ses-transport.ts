@@ -1,4 +1,5 @@
 import { SendEmailCommand, type SendEmailCommandInput, type SESv2Client } from "@aws-sdk/client-sesv2";
+import { describeError } from "../errors.ts";
 import { classifySmtpError, type SmtpErrorLike } from "../smtp/classify.ts";
 import type { ComposedMessage, OutgoingMessage } from "./message.ts";
 import { simpleFromAddress, simpleHeaders } from "./ses-content.ts";
@@ -21,6 +22,11 @@ export interface SesTransportOptions {
    * pipeline's decision). @default 10_000
    */
   timeoutMs?: number;
+  /**
+   * Told when SES refused a Simple request as malformed (BadRequestException) and the message
+   * went as Raw MIME instead: this transport sends Raw from then on. @default none
+   */
+  onSimpleRefused?: (reason: string) => void;
 }
 
 interface SdkError {
@@ -57,6 +63,21 @@ export function sesErrorAsSmtp(error: unknown): SmtpErrorLike {
   if (status !== undefined) return reply([554, "5.6.0 Request refused"]);
   const code = (error as { code?: string }).code;
   return { name, code: code ?? "ECONNECTION", message };
+}
+
+/** A failed send's outcome from an error in the SMTP classifier's shape. */
+function failed(message: Pick<OutgoingMessage, "messageId">, smtpLike: SmtpErrorLike): SendOutcome {
+  // An API reply means the request arrived: a refusal of the message, not of a connection.
+  const { stage, error, hint } = classifySmtpError(smtpLike, smtpLike.command === "API" ? "data" : "connect");
+  return {
+    ok: false,
+    messageId: message.messageId,
+    accepted: [],
+    rejected: [],
+    stage,
+    error,
+    ...(hint ? { hint } : {}),
+  };
 }
 
 /**
@@ -110,11 +131,12 @@ export function simpleContent(
  */
 export function createSesTransport(options: SesTransportOptions): MailTransport {
   const timeoutMs = options.timeoutMs ?? SES_SEND_TIMEOUT_MS;
-  const sendEmail = async (
+  /** One SendEmail call: its outcome, and the SDK's error when it failed. */
+  const attempt = async (
     message: Pick<OutgoingMessage, "to" | "messageId" | "tags">,
     content: Pick<SendEmailCommandInput, "FromEmailAddress" | "Destination" | "ReplyToAddresses" | "Content">,
     sendOptions: SendOptions,
-  ): Promise<SendOutcome> => {
+  ): Promise<{ outcome: SendOutcome; error?: unknown }> => {
     const tags = Object.entries(message.tags ?? {}).map(([Name, Value]) => ({
       Name: tagValue(Name),
       Value: tagValue(Value),
@@ -129,46 +151,62 @@ export function createSesTransport(options: SesTransportOptions): MailTransport 
         { abortSignal: AbortSignal.timeout(Math.min(timeoutMs, remainingMs(sendOptions.deadline))) },
       );
       return {
-        ok: true,
-        messageId: message.messageId,
-        ...(result.MessageId ? { providerMessageId: result.MessageId } : {}),
-        accepted: message.to,
-        rejected: [],
+        outcome: {
+          ok: true,
+          messageId: message.messageId,
+          ...(result.MessageId ? { providerMessageId: result.MessageId } : {}),
+          accepted: message.to,
+          rejected: [],
+        },
       };
     } catch (error) {
-      const smtpLike = sesErrorAsSmtp(error);
-      // An API reply means the request arrived: a refusal of the message, not of a connection.
-      const {
-        stage,
-        error: info,
-        hint,
-      } = classifySmtpError(smtpLike, smtpLike.command === "API" ? "data" : "connect");
-      return {
-        ok: false,
-        ...(sesOutcomeUnknown(error) ? { unknown: true } : {}),
-        messageId: message.messageId,
-        accepted: [],
-        rejected: [],
-        stage,
-        error: info,
-        ...(hint ? { hint } : {}),
-      };
+      const outcome = failed(message, sesErrorAsSmtp(error));
+      return { outcome: sesOutcomeUnknown(error) ? { ...outcome, unknown: true } : outcome, error };
     }
+  };
+  const sendRaw = async (message: OutgoingMessage, sendOptions: SendOptions): Promise<SendOutcome> => {
+    const content = {
+      FromEmailAddress: message.from,
+      Destination: { ToAddresses: message.to },
+      Content: { Raw: { Data: Buffer.from(message.raw) } },
+    };
+    return (await attempt(message, content, sendOptions)).outcome;
+  };
+
+  // SES's rules for Simple content are checked before a send (ses-content.ts), but no local
+  // server enforces them: when SES refuses a Simple request as malformed, nothing was sent, so
+  // the same message goes as Raw MIME, and every later one too.
+  let simpleRefused = false;
+  const sendComposed = async (
+    message: ComposedMessage,
+    sendOptions: SendOptions = {},
+  ): Promise<SendOutcome> => {
+    if (!simpleRefused) {
+      const first = await attempt(message, simpleContent(message), sendOptions);
+      if ((first.error as SdkError | undefined)?.name !== "BadRequestException") return first.outcome;
+      simpleRefused = true;
+      const reason = describeError(first.error);
+      options.onSimpleRefused?.(reason);
+      // no room left for a whole second send: retried (as Raw) rather than cut short
+      if (remainingMs(sendOptions.deadline) < timeoutMs) {
+        return failed(message, {
+          name: "SimpleContentRefused",
+          code: "SimpleContentRefused",
+          command: "API",
+          responseCode: 451,
+          response: `451 4.3.0 SES refused Simple content (${reason}); the next attempt sends Raw MIME`,
+          message: reason,
+        });
+      }
+    }
+    const { renderMime } = await import("./compose.ts");
+    return sendRaw({ ...(await renderMime(message)), to: message.to }, sendOptions);
   };
   return {
     kind: "ses-api",
     sendBoundMs: timeoutMs,
-    send: (message, sendOptions = {}) =>
-      sendEmail(
-        message,
-        {
-          FromEmailAddress: message.from,
-          Destination: { ToAddresses: message.to },
-          Content: { Raw: { Data: Buffer.from(message.raw) } },
-        },
-        sendOptions,
-      ),
-    sendComposed: (message, sendOptions = {}) => sendEmail(message, simpleContent(message), sendOptions),
+    send: (message, sendOptions = {}) => sendRaw(message, sendOptions),
+    sendComposed,
     async close(): Promise<void> {
       // The SDK client belongs to the runtime, which destroys it.
     },

@@ -2,7 +2,7 @@
 // pooled SMTP adapter, aws-ses-v2-local for the SES v2 adapter.
 import net from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { composeMessage } from "../../../src/mail/compose.ts";
+import { composeMessage, composeParts } from "../../../src/mail/compose.ts";
 import { createSesTransport, sesErrorAsSmtp, sesOutcomeUnknown } from "../../../src/mail/ses-transport.ts";
 import { createSmtpTransport } from "../../../src/mail/smtp-transport.ts";
 import { loadSettings } from "../../../src/settings/load.ts";
@@ -518,5 +518,112 @@ describe("sesOutcomeUnknown", () => {
     ["a refused connection", { name: "Error", code: "ECONNREFUSED", message: "connect ECONNREFUSED" }, false],
   ])("%s: %s", (_name, error, unknown) => {
     expect(sesOutcomeUnknown(error)).toBe(unknown);
+  });
+});
+
+describe("SES v2 transport: Simple content SES refuses as malformed", () => {
+  // aws-ses-v2-local enforces none of SES's rules for Simple content; a loopback proxy in front
+  // of it refuses every Simple request as SES would (400 BadRequestException) and passes Raw on.
+  let ses: LocalSes;
+  let proxy: import("node:http").Server;
+  let endpoint: string;
+  let simpleRefusals = 0;
+  beforeAll(async () => {
+    const http = await import("node:http");
+    ses = await startLocalSes();
+    proxy = http.createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on("data", (chunk: Buffer) => chunks.push(chunk));
+      request.on("end", () => {
+        const body = Buffer.concat(chunks);
+        if (/"Simple"/.test(body.toString("utf8"))) {
+          simpleRefusals += 1;
+          response.writeHead(400, {
+            "content-type": "application/json",
+            "x-amzn-errortype": "BadRequestException",
+          });
+          response.end(JSON.stringify({ message: "Header List-Id is not allowed" }));
+          return;
+        }
+        const upstream = http.request(
+          `${ses.endpoint}${request.url}`,
+          { method: request.method, headers: request.headers },
+          (reply) => {
+            response.writeHead(reply.statusCode ?? 500, reply.headers);
+            reply.pipe(response);
+          },
+        );
+        upstream.end(body);
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, LOOPBACK, resolve));
+    endpoint = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    proxy.closeAllConnections();
+    await new Promise((resolve) => proxy.close(resolve));
+    await ses.close();
+  });
+
+  async function setup() {
+    const { SESv2Client } = await import("@aws-sdk/client-sesv2");
+    const client = new SESv2Client({
+      endpoint,
+      region: "eu-west-1",
+      credentials: { accessKeyId: "a", secretAccessKey: "b" },
+      maxAttempts: 1,
+    });
+    const refused: string[] = [];
+    const transport = createSesTransport({ client, onSimpleRefused: (reason) => refused.push(reason) });
+    const settings = await settingsFor({ FeedbackEmail: "notifications@example.com" });
+    const composed = async (to: string) => ({
+      ...(await composeParts(settings, {
+        to: [to],
+        subject: "Refused as Simple",
+        html: "<p>Hi</p>",
+        headers: { "List-Id": "<mention.notifications.chat.example.com>" },
+      })),
+      to: [to],
+    });
+    return { client, transport, refused, composed };
+  }
+
+  it("sends the same message as Raw MIME, and every later one without trying Simple again", async () => {
+    await ses.clear();
+    simpleRefusals = 0;
+    const { client, transport, refused, composed } = await setup();
+    try {
+      const first = await transport.sendComposed!(await composed("a@example.com"));
+      const second = await transport.sendComposed!(await composed("b@example.com"));
+      expect(first).toMatchObject({ ok: true, accepted: ["a@example.com"] });
+      expect(second).toMatchObject({ ok: true, accepted: ["b@example.com"] });
+      expect(simpleRefusals).toBe(1);
+      expect(refused).toEqual([expect.stringMatching(/List-Id is not allowed/)]);
+      const requests = ses.requests();
+      expect(requests.map((r) => Object.keys(r.Content))).toEqual([["Raw"], ["Raw"]]);
+      const mime = Buffer.from(requests[0]!.Content.Raw!.Data, "base64").toString("utf8");
+      expect(mime).toMatch(/^List-Id: <mention\.notifications\.chat\.example\.com>\r$/im);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it("with no room left for a second whole send, is retryable (not unknown, nothing sent) and the retry goes Raw", async () => {
+    await ses.clear();
+    simpleRefusals = 0;
+    const { client, transport, composed } = await setup();
+    try {
+      const message = await composed("c@example.com");
+      const cut = await transport.sendComposed!(message, { deadline: Date.now() + 2_000 });
+      expect(cut).toMatchObject({ ok: false, error: { retryable: true } });
+      expect(cut.unknown).toBeUndefined();
+      expect(ses.requests()).toHaveLength(0);
+      const retried = await transport.sendComposed!(message);
+      expect(retried).toMatchObject({ ok: true });
+      expect(simpleRefusals).toBe(1);
+      expect(ses.requests().map((r) => Object.keys(r.Content))).toEqual([["Raw"]]);
+    } finally {
+      client.destroy();
+    }
   });
 });
