@@ -8,6 +8,8 @@ import { HeraldError } from "../../src/errors.ts";
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** Entry points that run on import: they export no error class. */
 const RUNS_ON_IMPORT = new Set(["sandbox/main.ts"]);
+/** Modules that re-export a library whole: its error classes are the library's, not Herald's. */
+const LIBRARY_FACADES: Record<string, string> = { "src/zod.ts": "zod/mini" };
 
 function modules(folder: string): string[] {
   return readdirSync(path.join(ROOT, folder), { recursive: true, encoding: "utf8" })
@@ -27,7 +29,10 @@ async function exportedErrorClasses(): Promise<ErrorClass[]> {
   const found: ErrorClass[] = [];
   for (const module of [...modules("src"), ...modules("lib"), ...modules("sandbox")]) {
     const exports = (await import(pathToFileURL(path.join(ROOT, module)).href)) as Record<string, unknown>;
+    const facade = LIBRARY_FACADES[module];
+    const library = facade ? ((await import(facade)) as Record<string, unknown>) : {};
     for (const [name, value] of Object.entries(exports)) {
+      if (library[name] === value) continue;
       if (typeof value === "function" && value.prototype instanceof Error) {
         found.push({ module, name, prototype: (value as { prototype: unknown }).prototype });
       }
