@@ -76,6 +76,13 @@ export function callsInSource(source: string): string[] {
     for (const name of (m[1] ?? "").split(","))
       serviceOfName.set(name.trim().replace(/^type\s+/, ""), service);
   }
+  // A client imported with `import()` (loaded on first use): its commands are destructured
+  // from the promise, so they belong to the one client package the file imports that way.
+  const dynamic = new Set<string>();
+  for (const m of source.matchAll(/import\(\s*"@aws-sdk\/([a-z0-9-]+)"\s*\)/g)) {
+    const service = SERVICE_OF_PACKAGE[m[1] ?? ""];
+    if (service) dynamic.add(service);
+  }
   for (const m of source.matchAll(/new\s+([A-Z][A-Za-z0-9]*)Command\s*\(/g)) {
     if (documentNames.has(`${m[1]}Command`)) {
       const action = DOCUMENT_COMMANDS[m[1] ?? ""];
@@ -83,7 +90,7 @@ export function callsInSource(source: string): string[] {
       calls.add(`dynamodb:${action}`);
       continue;
     }
-    const service = serviceOfName.get(`${m[1]}Command`);
+    const service = serviceOfName.get(`${m[1]}Command`) ?? (dynamic.size === 1 ? [...dynamic][0] : undefined);
     if (!service) throw new Error(`new ${m[1]}Command: its client package is not in SERVICE_OF_PACKAGE`);
     calls.add(`${service}:${m[1]}`);
   }
