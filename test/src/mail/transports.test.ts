@@ -462,6 +462,27 @@ describe("SES v2 transport", () => {
     expect(stored?.body.text).toContain("Hello there");
   });
 
+  it("names an internationalized domain by its A-label in the request's addresses (SES takes 7-bit ASCII only)", async () => {
+    await ses.clear();
+    const settings = await settingsFor({ FeedbackEmail: "notify@bücher.example" });
+    const transport = createSesTransport({ client: ses.client });
+    const rendered = await composeMessage(settings, {
+      to: ["anna@bücher.example"],
+      subject: "IDN",
+      text: "hi",
+    });
+    // the pipeline gives its round's recipients as the event spelled them
+    const outcome = await transport.send({
+      ...rendered,
+      from: "notify@bücher.example",
+      to: ["anna@bücher.example"],
+    });
+    expect(outcome).toMatchObject({ ok: true, accepted: ["anna@bücher.example"] });
+    const [request] = ses.requests();
+    expect(request?.FromEmailAddress).toBe("notify@xn--bcher-kva.example");
+    expect(request?.Destination?.ToAddresses).toEqual(["anna@xn--bcher-kva.example"]);
+  });
+
   it("is a classified, retryable failure when the endpoint is down", async () => {
     const settings = await settingsFor({});
     const { SESv2Client } = await import("@aws-sdk/client-sesv2");
