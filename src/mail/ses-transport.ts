@@ -1,5 +1,6 @@
 import { SendEmailCommand, type SendEmailCommandInput, type SESv2Client } from "@aws-sdk/client-sesv2";
 import { describeError } from "../errors.ts";
+import { punycodeHost } from "../net/hosts.ts";
 import { classifySmtpError, type SmtpErrorLike } from "../smtp/classify.ts";
 import type { ComposedMessage, OutgoingMessage } from "./message.ts";
 import { simpleFromAddress, simpleHeaders } from "./ses-content.ts";
@@ -63,6 +64,16 @@ export function sesErrorAsSmtp(error: unknown): SmtpErrorLike {
   if (status !== undefined) return reply([554, "5.6.0 Request refused"]);
   const code = (error as { code?: string }).code;
   return { name, code: code ?? "ECONNECTION", message };
+}
+
+/**
+ * An address as SES takes it: 7-bit ASCII, an internationalized domain as its A-label
+ * (Punycode). The envelope keeps the event's spelling; the headers nodemailer wrote are encoded.
+ */
+function sesAddress(address: string): string {
+  const at = address.lastIndexOf("@");
+  const ascii = at < 0 ? undefined : punycodeHost(address.slice(at + 1));
+  return ascii ? `${address.slice(0, at)}@${ascii}` : address;
 }
 
 /** A failed send's outcome from an error in the SMTP classifier's shape. */
@@ -166,8 +177,8 @@ export function createSesTransport(options: SesTransportOptions): MailTransport 
   };
   const sendRaw = async (message: OutgoingMessage, sendOptions: SendOptions): Promise<SendOutcome> => {
     const content = {
-      FromEmailAddress: message.from,
-      Destination: { ToAddresses: message.to },
+      FromEmailAddress: sesAddress(message.from),
+      Destination: { ToAddresses: message.to.map(sesAddress) },
       Content: { Raw: { Data: Buffer.from(message.raw) } },
     };
     return (await attempt(message, content, sendOptions)).outcome;

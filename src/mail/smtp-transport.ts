@@ -93,14 +93,22 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
     if (refusal) return failure(message, refusal, "connect");
     const untilDeadline = remainingMs(sendOptions.deadline);
     const limitMs = Math.min(perMessageMs, untilDeadline);
-    // The message goes through a stream of ours: once nodemailer has read all of it, the
+    // The message goes through streams of ours: once nodemailer has read all of one, the
     // final dot follows and the server may commit it whatever happens to the connection.
     let transmitted = false;
-    const body = new PassThrough();
-    body.once("end", () => {
-      transmitted = true;
-    });
-    body.end(options.sesHeaders ? withSesHeaders(message, options.sesHeaders) : Buffer.from(message.raw));
+    const bytes = options.sesHeaders ? withSesHeaders(message, options.sesHeaders) : Buffer.from(message.raw);
+    // A new stream each time the pool asks: closing a connection destroys the stream it was
+    // given, and the pool requeues a message none of which was read for another connection.
+    const streams: PassThrough[] = [];
+    const body = (): Readable => {
+      const stream = new PassThrough();
+      stream.once("end", () => {
+        transmitted = true;
+      });
+      stream.end(bytes);
+      streams.push(stream);
+      return stream;
+    };
     // Stops a send that is not transmitted within its bound; never one that is (its reply is
     // awaited within nodemailer's socket timeout, one stage).
     const stop = new AbortController();
@@ -139,7 +147,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
       return outcome;
     } finally {
       clearTimeout(timer);
-      body.destroy();
+      for (const stream of streams) stream.destroy();
     }
   };
 
@@ -172,21 +180,22 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
 
 /**
  * The message as nodemailer's pool reads it (the `mail` its Mailer hands a transport): the
- * envelope, the Message-ID and a stream of the rendered bytes. The message is rendered
- * already, so it skips the Mailer's compile step, which parses a raw message into a MIME node
+ * envelope, the Message-ID and a new stream of the rendered bytes each time it asks. The
+ * message is rendered already, so it skips the Mailer's compile step, which parses a raw message into a MIME node
  * again and cost as much CPU per message as the whole SMTP conversation.
  */
 function renderedMail(
   envelope: MimeNode.Envelope,
   messageId: string,
-  body: Readable,
+  /** a new stream of the rendered bytes on each call, as MimeNode's own */
+  body: () => Readable,
   signal: AbortSignal,
 ): MailMessage<SMTPPool.SentMessageInfo> {
   const message: Pick<MimeNode, "getEnvelope" | "messageId" | "getHeader" | "createReadStream"> = {
     getEnvelope: () => envelope,
     messageId: () => messageId,
     getHeader: (name) => (name.toLowerCase() === "message-id" ? messageId : ""),
-    createReadStream: () => body,
+    createReadStream: body,
   };
   return { data: { signal }, message } as unknown as MailMessage<SMTPPool.SentMessageInfo>;
 }

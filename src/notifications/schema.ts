@@ -112,9 +112,13 @@ const notificationFields = z.strictObject({
           error: "must be printable ASCII without spaces (percent-encode the rest)",
         }),
         // the header carries the URL as URL() writes it: " < > { } | ^ ` become three characters each
-        z.refine((url) => new URL(url).href.length <= NOTIFICATION_LIMITS.unsubscribeUrlChars, {
-          error: `at most ${NOTIFICATION_LIMITS.unsubscribeUrlChars} characters once percent-encoded (characters such as " < > { } | count three each)`,
-        }),
+        // (one URL() cannot parse is refused above; zod runs this rule anyway, so it must not throw)
+        z.refine(
+          (url) => !URL.canParse(url) || new URL(url).href.length <= NOTIFICATION_LIMITS.unsubscribeUrlChars,
+          {
+            error: `at most ${NOTIFICATION_LIMITS.unsubscribeUrlChars} characters once percent-encoded (characters such as " < > { } | count three each)`,
+          },
+        ),
       ),
     )
     .check(z.describe("one-click unsubscribe (RFC 8058): List-Unsubscribe and List-Unsubscribe-Post")),

@@ -128,6 +128,34 @@ describe("pooled SMTP transport", () => {
     }
   });
 
+  it("resends a message the pool requeues (a reused connection closed before any byte of it) whole, over a new connection", async () => {
+    // 421 at RCPT on the reused connection: nodemailer closes it, which destroys the message's
+    // stream, and requeues the message (none of it was read) for a new connection
+    const server = await startSmtpServer({
+      starttls: false,
+      recipientFaults: [{ address: "b@example.com", code: 421, message: "4.4.2 closing", times: 1 }],
+    });
+    try {
+      const settings = await settingsFor({
+        SMTPServer: LOOPBACK,
+        SMTPPort: String(server.port),
+        SMTPServerTimeout: 1,
+      });
+      const transport = createSmtpTransport({ settings, maxConnections: 1 });
+      const first = await transport.send(await message(settings, ["a@example.com"]));
+      const second = await transport.send(await message(settings, ["b@example.com"]));
+      await transport.close();
+      expect([first.ok, second.ok]).toEqual([true, true]);
+      expect(server.messages.map((m) => [m.to, m.raw.includes("body")])).toEqual([
+        [["a@example.com"], true],
+        [["b@example.com"], true],
+      ]);
+      expect(server.connections).toBe(2);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("classifies a 5xx at RCPT as permanent and a 4xx as retryable", async () => {
     for (const [code, retryable] of [
       [550, false],
@@ -432,6 +460,27 @@ describe("SES v2 transport", () => {
     const [stored] = await ses.emails();
     expect(stored?.subject).toBe("Via SES");
     expect(stored?.body.text).toContain("Hello there");
+  });
+
+  it("names an internationalized domain by its A-label in the request's addresses (SES takes 7-bit ASCII only)", async () => {
+    await ses.clear();
+    const settings = await settingsFor({ FeedbackEmail: "notify@bücher.example" });
+    const transport = createSesTransport({ client: ses.client });
+    const rendered = await composeMessage(settings, {
+      to: ["anna@bücher.example"],
+      subject: "IDN",
+      text: "hi",
+    });
+    // the pipeline gives its round's recipients as the event spelled them
+    const outcome = await transport.send({
+      ...rendered,
+      from: "notify@bücher.example",
+      to: ["anna@bücher.example"],
+    });
+    expect(outcome).toMatchObject({ ok: true, accepted: ["anna@bücher.example"] });
+    const [request] = ses.requests();
+    expect(request?.FromEmailAddress).toBe("notify@xn--bcher-kva.example");
+    expect(request?.Destination?.ToAddresses).toEqual(["anna@xn--bcher-kva.example"]);
   });
 
   it("is a classified, retryable failure when the endpoint is down", async () => {
