@@ -186,30 +186,36 @@ export function createSesTransport(options: SesTransportOptions): MailTransport 
 
   // SES's rules for Simple content are checked before a send (ses-content.ts), but no local
   // server enforces them: when SES refuses a Simple request as malformed, nothing was sent, so
-  // the same message goes as Raw MIME, and every later one too.
+  // the same message goes as Raw MIME; if SES takes that, every later one goes Raw too (a
+  // request Raw is refused for as well was not refused for being Simple).
   let simpleRefused = false;
   const sendComposed = async (
     message: ComposedMessage,
     sendOptions: SendOptions = {},
   ): Promise<SendOutcome> => {
-    if (!simpleRefused) {
-      const first = await attempt(message, simpleContent(message), sendOptions);
-      if ((first.error as SdkError | undefined)?.name !== "BadRequestException") return first.outcome;
-      simpleRefused = true;
-      const reason = describeError(first.error);
-      options.onSimpleRefused?.(reason);
-      // no room left for a whole second send: retried (as Raw) rather than cut short
-      if (remainingMs(sendOptions.deadline) < timeoutMs) {
-        return failed(message, {
-          name: "SimpleContentRefused",
-          code: "SimpleContentRefused",
-          command: "API",
-          responseCode: 451,
-          response: `451 4.3.0 SES refused Simple content (${reason}); the next attempt sends Raw MIME`,
-          message: reason,
-        });
-      }
+    if (simpleRefused) return sendAsRaw(message, sendOptions);
+    const first = await attempt(message, simpleContent(message), sendOptions);
+    if ((first.error as SdkError | undefined)?.name !== "BadRequestException") return first.outcome;
+    const reason = describeError(first.error);
+    // no room left for a whole second send: retried (Simple, then Raw) rather than cut short
+    if (remainingMs(sendOptions.deadline) < timeoutMs) {
+      return failed(message, {
+        name: "SimpleContentRefused",
+        code: "SimpleContentRefused",
+        command: "API",
+        responseCode: 451,
+        response: `451 4.3.0 SES refused Simple content (${reason}); retried, as Raw MIME if it is refused again`,
+        message: reason,
+      });
     }
+    const outcome = await sendAsRaw(message, sendOptions);
+    if (outcome.ok) {
+      simpleRefused = true;
+      options.onSimpleRefused?.(reason);
+    }
+    return outcome;
+  };
+  const sendAsRaw = async (message: ComposedMessage, sendOptions: SendOptions): Promise<SendOutcome> => {
     const { renderMime } = await import("./compose.ts");
     return sendRaw({ ...(await renderMime(message)), to: message.to }, sendOptions);
   };

@@ -585,8 +585,11 @@ describe("SES v2 transport: Simple content SES refuses as malformed", () => {
       request.on("data", (chunk: Buffer) => chunks.push(chunk));
       request.on("end", () => {
         const body = Buffer.concat(chunks);
-        if (/"Simple"/.test(body.toString("utf8"))) {
-          simpleRefusals += 1;
+        const text = body.toString("utf8");
+        // every request naming this configuration set is refused, Simple or Raw
+        const refusedAnyway = text.includes('"ConfigurationSetName":"refused-set"');
+        if (refusedAnyway || /"Simple"/.test(text)) {
+          if (/"Simple"/.test(text)) simpleRefusals += 1;
           response.writeHead(400, {
             "content-type": "application/json",
             "x-amzn-errortype": "BadRequestException",
@@ -614,7 +617,7 @@ describe("SES v2 transport: Simple content SES refuses as malformed", () => {
     await ses.close();
   });
 
-  async function setup() {
+  async function setup(configurationSetName?: string) {
     const { SESv2Client } = await import("@aws-sdk/client-sesv2");
     const client = new SESv2Client({
       endpoint,
@@ -623,7 +626,11 @@ describe("SES v2 transport: Simple content SES refuses as malformed", () => {
       maxAttempts: 1,
     });
     const refused: string[] = [];
-    const transport = createSesTransport({ client, onSimpleRefused: (reason) => refused.push(reason) });
+    const transport = createSesTransport({
+      client,
+      ...(configurationSetName ? { configurationSetName } : {}),
+      onSimpleRefused: (reason) => refused.push(reason),
+    });
     const settings = await settingsFor({ FeedbackEmail: "notifications@example.com" });
     const composed = async (to: string) => ({
       ...(await composeParts(settings, {
@@ -657,7 +664,7 @@ describe("SES v2 transport: Simple content SES refuses as malformed", () => {
     }
   });
 
-  it("with no room left for a second whole send, is retryable (not unknown, nothing sent) and the retry goes Raw", async () => {
+  it("with no room left for a second whole send, is retryable (not unknown, nothing sent); the retry tries Simple, then Raw", async () => {
     await ses.clear();
     simpleRefusals = 0;
     const { client, transport, composed } = await setup();
@@ -669,8 +676,29 @@ describe("SES v2 transport: Simple content SES refuses as malformed", () => {
       expect(ses.requests()).toHaveLength(0);
       const retried = await transport.sendComposed!(message);
       expect(retried).toMatchObject({ ok: true });
-      expect(simpleRefusals).toBe(1);
+      expect(simpleRefusals).toBe(2);
       expect(ses.requests().map((r) => Object.keys(r.Content))).toEqual([["Raw"]]);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it("keeps Simple content when SES refuses the Raw request too (not refused for being Simple), and says nothing", async () => {
+    await ses.clear();
+    simpleRefusals = 0;
+    const { client, transport, refused, composed } = await setup("refused-set");
+    try {
+      const first = await transport.sendComposed!(await composed("d@example.com"));
+      const second = await transport.sendComposed!(await composed("e@example.com"));
+      for (const outcome of [first, second]) {
+        expect(outcome).toMatchObject({
+          ok: false,
+          error: { code: "BadRequestException", retryable: false },
+        });
+      }
+      expect(simpleRefusals).toBe(2);
+      expect(refused).toEqual([]);
+      expect(ses.requests()).toHaveLength(0);
     } finally {
       client.destroy();
     }
