@@ -89,9 +89,28 @@ export function parseNotificationEvent(body: unknown): ParsedEvent {
   return parseDetail(value, []);
 }
 
+/**
+ * Each recipient once (compared without case, as the record's digests do): a later repeat in
+ * to, cc or bcc is dropped, so nobody gets two copies from one event (SES and many SMTP
+ * servers deliver an envelope's repeated recipient twice).
+ */
+function withoutRepeatedRecipients(notification: Notification): Notification {
+  const seen = new Set<string>();
+  const firstTime = (address: string) => {
+    const key = address.toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  };
+  const to = notification.to.filter(firstTime);
+  const cc = notification.cc?.filter(firstTime);
+  const bcc = notification.bcc?.filter(firstTime);
+  return { ...notification, to, ...(cc ? { cc } : {}), ...(bcc ? { bcc } : {}) };
+}
+
 function parseDetail(detail: unknown, prefix: readonly PropertyKey[]): ParsedEvent {
   const parsed = notificationSchema.safeParse(detail);
-  if (parsed.success) return { ok: true, notification: parsed.data };
+  if (parsed.success) return { ok: true, notification: withoutRepeatedRecipients(parsed.data) };
   const id = idOf(detail);
   const problems = problemsOf(parsed.error, prefix);
   return id === undefined ? { ok: false, problems } : { ok: false, problems, id };

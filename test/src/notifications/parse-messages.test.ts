@@ -29,3 +29,21 @@ describe("event problems", () => {
     expect(found[0]!.rule).not.toMatch(/nonoptional/);
   });
 });
+
+describe("repeated recipients", () => {
+  it("keeps each address once, at its first place (to, then cc, then bcc), whatever its case", () => {
+    const parsed = parseNotificationEvent({
+      id: "r1",
+      subject: "s",
+      text: "t",
+      to: ["Bob@Example.com", "carol@example.com", "bob@example.com"],
+      cc: ["CAROL@example.com", "dave@example.com"],
+      bcc: ["bob@EXAMPLE.com", "erin@example.com", "dave@example.com"],
+    });
+    expect(parsed.ok && parsed.notification).toMatchObject({
+      to: ["Bob@Example.com", "carol@example.com"],
+      cc: ["dave@example.com"],
+      bcc: ["erin@example.com"],
+    });
+  });
+});
