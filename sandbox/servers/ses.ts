@@ -64,7 +64,14 @@ export async function startLocalSes(options: LocalSesOptions = {}): Promise<Loca
     if (request.method !== "POST" || request.url !== "/v2/email/outbound-emails") return;
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => requests.push(JSON.parse(Buffer.concat(chunks).toString()) as SendEmailRequest));
+    request.on("end", () => {
+      // a body that is not JSON is the emulator's to refuse; it must not throw here
+      try {
+        requests.push(JSON.parse(Buffer.concat(chunks).toString()) as SendEmailRequest);
+      } catch {
+        // not recorded
+      }
+    });
   });
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new SESv2Client({
