@@ -394,15 +394,12 @@ function loadedOnFirstUse(
       loading ??= load();
       return (await loading).send(message, options);
     },
-    // the SES API adapter sends composed messages as Simple content
+    // the SES API adapter (createSesTransport) sends composed messages as Simple content
     ...(kind === "ses-api"
       ? {
           async sendComposed(message: ComposedMessage, options?: SendOptions) {
             loading ??= load();
-            const transport = await loading;
-            if (transport.sendComposed) return transport.sendComposed(message, options);
-            const { renderMime } = await import("./mail/compose.ts");
-            return transport.send(await renderMime(message), options);
+            return (await loading).sendComposed!(message, options);
           },
         }
       : {}),

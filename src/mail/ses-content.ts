@@ -14,22 +14,20 @@ const HEADER_NAME = /^[!-9;-~]{1,126}$/;
 export const SIMPLE_HEADER_VALUE_CHARS = 870;
 const HEADER_VALUE = new RegExp(`^[ -~]{1,${SIMPLE_HEADER_VALUE_CHARS}}$`);
 /** The headers SES sets itself on Simple content: it refuses them in Headers. */
-const SET_BY_SES = new Set(
-  [
-    "bcc",
-    "cc",
-    "content-disposition",
-    "content-type",
-    "date",
-    "from",
-    "message-id",
-    "mime-version",
-    "reply-to",
-    "return-path",
-    "subject",
-    "to",
-  ].map((name) => name.toLowerCase()),
-);
+const SET_BY_SES = new Set([
+  "bcc",
+  "cc",
+  "content-disposition",
+  "content-type",
+  "date",
+  "from",
+  "message-id",
+  "mime-version",
+  "reply-to",
+  "return-path",
+  "subject",
+  "to",
+]);
 /** An address SES takes as it is: printable ASCII (an internationalized one goes Raw, encoded). */
 const ASCII_ADDRESS = /^[!-~]+$/;
 /** A display name SES can take quoted (a non-ASCII one needs RFC 2047 encoding: Raw). */
